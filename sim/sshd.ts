@@ -1,0 +1,164 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { freePort } from './free-port.js'
+import { fingerprintOf, generateKeyPair, KeyPair } from './ssh-keys.js'
+
+export interface SshdOptions {
+  /** Only SFTP: no shell, no exec (tests the verification fallback). */
+  sftpOnly?: boolean
+  /** Extra sshd_config lines (e.g. an AuthorizedKeysCommand for pushed one-time keys). */
+  extraConfig?: string[]
+  /** Print sshd's own log lines to stderr. */
+  verbose?: boolean
+}
+
+export interface Sshd {
+  host: string
+  port: number
+  user: string
+  dir: string
+  /** A writable folder that plays "the instance's" deploy area. */
+  remoteRoot: string
+  clientKey: KeyPair
+  hostKey: KeyPair
+  hostKeyFingerprint: string
+  /** `[127.0.0.1]:port ssh-ed25519 AAAA...` as a known_hosts line. */
+  knownHostsLine: string
+  stop(): Promise<void>
+}
+
+const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/local/sbin/sshd', '/sbin/sshd']
+
+/** Find sshd; install openssh-server with apt when running as root, else say how. */
+export function ensureSshd(log: (line: string) => void = line => process.stderr.write(line + '\n')): string {
+  const found = SSHD_CANDIDATES.find(p => existsSync(p))
+  if (found) return found
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+  if (!isRoot) {
+    throw new Error(
+      'OpenSSH sshd is not installed: run `sudo apt-get install -y openssh-server` (the sandbox starts its own sshd on a loopback port; the system service is not needed)'
+    )
+  }
+  log('sandbox: sshd is missing; running: apt-get update && apt-get install -y openssh-server')
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' })
+  execFileSync('apt-get', ['install', '-y', '-qq', 'openssh-server'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  })
+  const installed = SSHD_CANDIDATES.find(p => existsSync(p))
+  if (!installed) throw new Error('apt-get installed openssh-server but no sshd binary was found')
+  return installed
+}
+
+function sftpServerDirective(sftpOnly: boolean): string[] {
+  if (sftpOnly) return ['Subsystem sftp internal-sftp', 'ForceCommand internal-sftp']
+  return ['Subsystem sftp internal-sftp']
+}
+
+/** Wait until something on host:port speaks SSH (sends its identification line). */
+async function waitForBanner(host: string, port: number, child: ChildProcess, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`sshd exited with code ${child.exitCode}`)
+    const ok = await new Promise<boolean>(resolve => {
+      const s = net.connect(port, host)
+      s.once('data', d => {
+        s.destroy()
+        resolve(d.toString().startsWith('SSH-'))
+      })
+      s.once('error', () => resolve(false))
+      s.setTimeout(1000, () => {
+        s.destroy()
+        resolve(false)
+      })
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`sshd did not start listening on ${host}:${port}`)
+    await new Promise(r => setTimeout(r, 50))
+  }
+}
+
+/**
+ * Start a real OpenSSH sshd on a free loopback port, in a fresh temp directory, with a fresh host
+ * key and a fresh authorized client key. Logs in as the user running this process.
+ */
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
+  const sshdPath = ensureSshd()
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-sshd-'))
+  const remoteRoot = path.join(dir, 'instance')
+  await mkdir(remoteRoot)
+  const hostKey = await generateKeyPair(path.join(dir, 'ssh_host_ed25519_key'))
+  const clientKey = await generateKeyPair(path.join(dir, 'client_ed25519'))
+  await writeFile(path.join(dir, 'authorized_keys'), clientKey.publicKey + '\n', { mode: 0o600 })
+  // Privilege separation needs this directory when sshd runs as root.
+  if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 })
+  const user = os.userInfo().username
+  const host = '127.0.0.1'
+
+  let lastError: unknown
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort()
+    const config = [
+      `Port ${port}`,
+      `ListenAddress ${host}`,
+      `HostKey ${hostKey.privateKeyFile}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PermitRootLogin prohibit-password',
+      'StrictModes no',
+      'UsePAM no',
+      'MaxSessions 100',
+      'MaxStartups 100:30:200',
+      'LogLevel ' + (opts.verbose ? 'VERBOSE' : 'ERROR'),
+      ...sftpServerDirective(!!opts.sftpOnly),
+      ...(opts.extraConfig ?? [])
+    ]
+    const configFile = path.join(dir, 'sshd_config')
+    await writeFile(configFile, config.join('\n') + '\n')
+    const child = spawn(sshdPath, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr!.on('data', d => {
+      stderr += d.toString()
+      if (opts.verbose) process.stderr.write(`[sshd] ${d}`)
+    })
+    try {
+      await waitForBanner(host, port, child)
+    } catch (err) {
+      child.kill('SIGKILL')
+      lastError = new Error(`${(err as Error).message}: ${stderr.trim()}`)
+      continue
+    }
+    const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+    const stop = async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+        const t = setTimeout(() => child.kill('SIGKILL'), 3000)
+        await exited
+        clearTimeout(t)
+      }
+      await rm(dir, { recursive: true, force: true })
+    }
+    const [type, blob] = hostKey.publicKey.split(/\s+/)
+    return {
+      host,
+      port,
+      user,
+      dir,
+      remoteRoot,
+      clientKey,
+      hostKey,
+      hostKeyFingerprint: fingerprintOf(hostKey.publicKey),
+      knownHostsLine: `[${host}]:${port} ${type} ${blob}`,
+      stop
+    }
+  }
+  await rm(dir, { recursive: true, force: true })
+  throw lastError instanceof Error ? lastError : new Error('sshd did not start')
+}

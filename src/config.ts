@@ -1,0 +1,226 @@
+import path from 'node:path'
+import { UserError } from './errors.js'
+
+/**
+ * One validated configuration for a deploy, built from the action's inputs or the CLI's flags
+ * (both go through `InputSource`, so the two entries share names, defaults and error messages).
+ */
+
+export type Mode = 'ssm' | 'eice' | 'nlb' | 'auto'
+export type IfNoFilesFound = 'error' | 'warn' | 'ignore'
+export type VerifyMode = 'sha256' | 'none'
+
+export type TargetSpec =
+  | { kind: 'host'; host: string; port: number; label: string }
+  | { kind: 'instance'; instanceId: string; label: string }
+  | { kind: 'tag'; key: string; value: string; label: string }
+
+export interface AwsConfig {
+  region?: string
+  roleToAssume?: string
+  roleSessionName: string
+  roleDurationSeconds: number
+  audience: string
+  allowedAccountIds: string[]
+}
+
+export interface DeployConfig {
+  mode: Mode
+  targets: TargetSpec[]
+  files: string[]
+  baseDir?: string
+  includeHiddenFiles: boolean
+  remotePath: string
+  ifNoFilesFound: IfNoFilesFound
+  user: string
+  /** SSH port on the instance (ssm/eice); nlb targets carry their own port. */
+  port: number
+  sshPrivateKey?: string
+  sshPassphrase?: string
+  hostKeyFingerprint?: string
+  knownHosts?: string
+  strictHostKey: boolean
+  concurrency: number
+  retries: number
+  verify: VerifyMode
+  timeoutSeconds: number
+  aws: AwsConfig
+  ssmDocument: 'AWS-StartSSHSession' | 'AWS-StartPortForwardingSession'
+  /** Session Manager: payload bytes per data-channel frame, and the bound on unacknowledged bytes. */
+  ssmFrameSize: number
+  ssmWindowBytes: number
+  eiceEndpointId?: string
+  /** Tunnels open at once through one EICE endpoint (the service allows 20 per endpoint). */
+  eiceMaxTunnels: number
+}
+
+/** Reads one raw input by its action.yml name; returns '' when unset. */
+export type InputSource = (name: string) => string
+
+const YAML_TRUE = ['true', 'True', 'TRUE']
+const YAML_FALSE = ['false', 'False', 'FALSE']
+
+export function parseBoolean(name: string, raw: string, dflt: boolean): boolean {
+  const v = raw.trim()
+  if (v === '') return dflt
+  if (YAML_TRUE.includes(v)) return true
+  if (YAML_FALSE.includes(v)) return false
+  throw new UserError(`Input '${name}' must be true or false, got '${v}'.`)
+}
+
+export function parseInteger(name: string, raw: string, dflt: number, min: number, max: number): number {
+  const v = raw.trim()
+  if (v === '') return dflt
+  if (!/^\d+$/.test(v)) throw new UserError(`Input '${name}' must be a whole number from ${min} to ${max}, got '${v}'.`)
+  const n = Number(v)
+  if (n < min || n > max) throw new UserError(`Input '${name}' must be from ${min} to ${max}, got ${n}.`)
+  return n
+}
+
+function parseChoice<T extends string>(name: string, raw: string, dflt: T, choices: readonly T[]): T {
+  const v = raw.trim()
+  if (v === '') return dflt
+  if (!(choices as readonly string[]).includes(v)) {
+    throw new UserError(`Input '${name}' must be one of ${choices.join(', ')}; got '${v}'.`)
+  }
+  return v as T
+}
+
+/** Split a list input: one item per line or comma-separated; blank lines and `#` comments dropped. */
+export function parseList(raw: string): string[] {
+  return raw
+    .split(/\r?\n/)
+    .map(l => l.trim())
+    .filter(l => l !== '' && !l.startsWith('#'))
+    .flatMap(l => l.split(','))
+    .map(s => s.trim())
+    .filter(Boolean)
+}
+
+const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/
+
+export function parseTarget(item: string): TargetSpec {
+  if (INSTANCE_ID.test(item)) return { kind: 'instance', instanceId: item, label: item }
+  const tag = /^tag:([^=]+)=(.*)$/.exec(item)
+  if (tag) return { kind: 'tag', key: tag[1], value: tag[2], label: item }
+  // host, host:port, [v6]:port, or a bare IPv6 address
+  let host = item
+  let port = 22
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(item)
+  const hostPort = /^([^:]+):(\d+)$/.exec(item)
+  if (bracket) {
+    host = bracket[1]
+    if (bracket[2]) port = Number(bracket[2])
+  } else if (hostPort) {
+    host = hostPort[1]
+    port = Number(hostPort[2])
+  }
+  const isIPv6 = host.includes(':')
+  if (!isIPv6 && !HOSTNAME.test(host)) {
+    throw new UserError(
+      `Target '${item}' is not an instance id (i-...), a tag filter (tag:Key=Value) or host[:port].`
+    )
+  }
+  if (port < 1 || port > 65535) throw new UserError(`Target '${item}' has port ${port}; use 1-65535.`)
+  return { kind: 'host', host, port, label: item }
+}
+
+/** Normalise a key pasted into a secret: CRLF, literal \n sequences, missing trailing newline. */
+export function normalisePrivateKey(raw: string): string {
+  let key = raw.trim()
+  if (!key) return ''
+  if (!key.includes('\n') && key.includes('\\n')) key = key.replace(/\\n/g, '\n')
+  return key.replace(/\r\n?/g, '\n') + '\n'
+}
+
+/** The remote destination: absolute, or relative to the login directory, never climbing out with `..`. */
+export function parseRemotePath(raw: string): string {
+  const v = raw.trim()
+  if (!v) throw new UserError("Input 'remote-path' is required: the folder on the instance to upload into.")
+  if (v.includes('\0')) throw new UserError("Input 'remote-path' contains a NUL byte.")
+  const norm = path.posix.normalize(v)
+  if (!path.posix.isAbsolute(norm) && (norm === '..' || norm.startsWith('../'))) {
+    throw new UserError(
+      `Input 'remote-path' '${v}' climbs above the login directory with '..'; give an absolute path or one inside the home folder.`
+    )
+  }
+  return norm.length > 1 ? norm.replace(/\/+$/, '') : norm
+}
+
+export function buildConfig(input: InputSource): DeployConfig {
+  const mode = parseChoice<Mode>('mode', input('mode'), 'auto', ['ssm', 'eice', 'nlb', 'auto'])
+  const targetItems = parseList(input('targets'))
+  if (targetItems.length === 0) {
+    throw new UserError(
+      "Input 'targets' is required: give instance ids (i-...), tag filters (tag:Role=web) or, for nlb, host[:port]."
+    )
+  }
+  const targets = targetItems.map(parseTarget)
+  if (mode === 'nlb') {
+    const notHost = targets.find(t => t.kind !== 'host')
+    if (notHost) {
+      throw new UserError(
+        `mode 'nlb' needs host[:port] targets (the load balancer's DNS name); '${notHost.label}' is an instance id or tag filter.`
+      )
+    }
+  }
+  const files = input('files')
+    .split(/\r?\n/)
+    .map(l => l.trim())
+    .filter(l => l !== '' && !l.startsWith('#'))
+  if (files.length === 0) {
+    throw new UserError("Input 'files' is required: one glob pattern per line (e.g. dist/**), '!pattern' to exclude.")
+  }
+  const sshPrivateKey = normalisePrivateKey(input('ssh-private-key')) || undefined
+  const hostKeyFingerprint = input('host-key-fingerprint').trim() || undefined
+  if (hostKeyFingerprint && !/^(SHA256:)?[A-Za-z0-9+/]{43}=?$/.test(hostKeyFingerprint)) {
+    throw new UserError(
+      `Input 'host-key-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints), got '${hostKeyFingerprint}'.`
+    )
+  }
+  const accountIds = parseList(input('allowed-account-ids'))
+  const badAccount = accountIds.find(a => !/^\d{12}$/.test(a))
+  if (badAccount) throw new UserError(`Input 'allowed-account-ids' has '${badAccount}'; account ids are 12 digits.`)
+
+  return {
+    mode,
+    targets,
+    files,
+    baseDir: input('base-dir').trim() || undefined,
+    includeHiddenFiles: parseBoolean('include-hidden-files', input('include-hidden-files'), false),
+    remotePath: parseRemotePath(input('remote-path')),
+    ifNoFilesFound: parseChoice<IfNoFilesFound>('if-no-files-found', input('if-no-files-found'), 'error', [
+      'error',
+      'warn',
+      'ignore'
+    ]),
+    user: input('user').trim() || 'ec2-user',
+    port: parseInteger('port', input('port'), 22, 1, 65535),
+    sshPrivateKey,
+    sshPassphrase: input('ssh-passphrase') || undefined,
+    hostKeyFingerprint,
+    knownHosts: input('known-hosts').trim() || undefined,
+    strictHostKey: parseBoolean('strict-host-key', input('strict-host-key'), true),
+    concurrency: parseInteger('concurrency', input('concurrency'), 32, 1, 256),
+    retries: parseInteger('retries', input('retries'), 3, 0, 20),
+    verify: parseChoice<VerifyMode>('verify', input('verify'), 'sha256', ['sha256', 'none']),
+    timeoutSeconds: parseInteger('timeout-seconds', input('timeout-seconds'), 1800, 1, 6 * 3600),
+    aws: {
+      region: input('aws-region').trim() || undefined,
+      roleToAssume: input('role-to-assume').trim() || undefined,
+      roleSessionName: input('role-session-name').trim() || 'ec2-push',
+      roleDurationSeconds: parseInteger('role-duration-seconds', input('role-duration-seconds'), 3600, 900, 43200),
+      audience: input('audience').trim() || 'sts.amazonaws.com',
+      allowedAccountIds: accountIds
+    },
+    ssmDocument: parseChoice('ssm-document', input('ssm-document'), 'AWS-StartSSHSession', [
+      'AWS-StartSSHSession',
+      'AWS-StartPortForwardingSession'
+    ] as const),
+    ssmFrameSize: parseInteger('ssm-frame-size', input('ssm-frame-size'), 1024, 64, 65536),
+    ssmWindowBytes: parseInteger('ssm-window-bytes', input('ssm-window-bytes'), 256 * 1024, 1024, 64 * 1024 * 1024),
+    eiceEndpointId: input('eice-endpoint-id').trim() || undefined,
+    eiceMaxTunnels: parseInteger('eice-max-tunnels', input('eice-max-tunnels'), 8, 1, 20)
+  }
+}
