@@ -20,6 +20,10 @@ export interface SimRequest {
   form?: URLSearchParams
   /** Parsed JSON body, for JSON 1.1 requests. */
   json?: Record<string, unknown>
+  /** The access key whose SigV4 signature the authenticator accepted (unset for unsigned requests). */
+  accessKeyId?: string
+  /** The error code the authenticator refused the request with (e.g. SignatureDoesNotMatch). */
+  authError?: string
 }
 
 export interface SimResponse {
@@ -30,6 +34,12 @@ export interface SimResponse {
 
 export type SimHandler = (req: SimRequest) => Promise<SimResponse> | SimResponse
 
+/** An authenticator's verdict: let the request through (naming the key that signed it), or refuse it. */
+export type SimAuthOutcome = { accessKeyId?: string } | { reject: SimResponse; code: string }
+
+/** Sees every request before its handler (see sim/aws/sigv4-verify.ts). */
+export type SimAuthenticator = (req: SimRequest) => Promise<SimAuthOutcome> | SimAuthOutcome
+
 export interface AwsSimServer {
   url: string
   port: number
@@ -39,6 +49,8 @@ export interface AwsSimServer {
   addQueryActions(actions: string[], handler: SimHandler): void
   /** Plain HTTP routes (e.g. the Actions OIDC token endpoint). */
   addRoute(method: string, pathPrefix: string, handler: SimHandler): void
+  /** Verify requests (SigV4) before their handlers run; undefined (the default) lets everything through. */
+  setAuthenticator(authenticator: SimAuthenticator | undefined): void
   /** Every request seen, for tests that assert what the client sent. */
   calls: SimRequest[]
   close(): Promise<void>
@@ -61,6 +73,7 @@ export async function startAwsSimServer(): Promise<AwsSimServer> {
   const query = new Map<string, SimHandler>()
   const routes: { method: string; prefix: string; handler: SimHandler }[] = []
   const calls: SimRequest[] = []
+  let authenticator: SimAuthenticator | undefined
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -96,6 +109,16 @@ export async function startAwsSimServer(): Promise<AwsSimServer> {
           }
         }
         calls.push(simReq)
+        if (authenticator) {
+          const outcome = await authenticator(simReq)
+          if ('reject' in outcome) {
+            simReq.authError = outcome.code
+            res.writeHead(outcome.reject.status, outcome.reject.headers ?? {})
+            res.end(outcome.reject.body)
+            return
+          }
+          simReq.accessKeyId = outcome.accessKeyId
+        }
         const out = handler
           ? await handler(simReq)
           : { status: 400, body: JSON.stringify({ __type: 'UnknownOperationException', message: `no simulator for ${target ?? simReq.operation ?? url.pathname}` }) }
@@ -116,6 +139,7 @@ export async function startAwsSimServer(): Promise<AwsSimServer> {
     addJsonService: (prefix, h) => void json.set(prefix, h),
     addQueryActions: (actions, h) => actions.forEach(a => query.set(a, h)),
     addRoute: (method, prefix, handler) => void routes.push({ method, prefix, handler }),
+    setAuthenticator: fn => void (authenticator = fn),
     close: () =>
       new Promise(resolve => {
         server.closeAllConnections()
