@@ -9,6 +9,10 @@ export interface ResolvedTarget {
   label: string
   mode: 'ssm' | 'eice' | 'nlb'
   tunnel: Tunnel
+  /** The names known_hosts lines may use for this target. */
+  host?: string
+  port?: number
+  aliases?: string[]
   /** Called right before every SSH connection (e.g. to push a one-time key). */
   beforeConnect?: () => Promise<void>
 }
@@ -26,7 +30,9 @@ export async function resolveTargets(config: DeployConfig, ctx: ResolveContext):
 
 async function resolveOne(config: DeployConfig, spec: TargetSpec, _ctx: ResolveContext): Promise<ResolvedTarget[]> {
   if (spec.kind === 'host' && (config.mode === 'nlb' || config.mode === 'auto')) {
-    return [{ label: spec.label, mode: 'nlb', tunnel: createNlbTunnel(spec.host, spec.port) }]
+    return [
+      { label: spec.label, mode: 'nlb', tunnel: createNlbTunnel(spec.host, spec.port), host: spec.host, port: spec.port }
+    ]
   }
   if (spec.kind === 'host') {
     throw new UserError(`mode '${config.mode}' needs instance ids (i-...) or tag filters; '${spec.label}' is a host name (use mode 'nlb').`)

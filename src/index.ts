@@ -1,0 +1,4 @@
+import './bundle-shims.js'
+import { run } from './main.js'
+
+await run()

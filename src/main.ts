@@ -1,0 +1,47 @@
+import * as core from '@actions/core'
+import { buildConfig } from './config.js'
+import { errorMessage } from './errors.js'
+import type { Logger } from './log.js'
+import { writeJobSummary } from './report/summary.js'
+import { runDeploy } from './run-deploy.js'
+
+const masked = new Set<string>()
+
+/** The engine's logger, backed by the Actions runner's log commands. */
+export const actionsLogger: Logger = {
+  info: m => core.info(m),
+  warning: m => core.warning(m),
+  debug: m => core.debug(m),
+  setSecret: v => {
+    // Mask each line too: the runner matches secrets line by line, and keys span many lines.
+    if (!v || masked.has(v)) return
+    masked.add(v)
+    core.setSecret(v)
+    for (const line of v.split('\n')) if (line.trim().length >= 8) core.setSecret(line.trim())
+  },
+  group: (name, fn) => core.group(name, fn)
+}
+
+/** The action's entry point: inputs -> deploy -> outputs and job summary. Fails with one line. */
+export async function run(): Promise<void> {
+  try {
+    // Mask secrets before anything can echo them, even if the rest of the inputs are invalid.
+    actionsLogger.setSecret(core.getInput('ssh-private-key'))
+    actionsLogger.setSecret(core.getInput('ssh-passphrase'))
+    const config = buildConfig(name => core.getInput(name))
+    const { outputs, error } = await runDeploy(config, actionsLogger)
+    core.setOutput('bytes-transferred', outputs['bytes-transferred'])
+    core.setOutput('duration-ms', outputs['duration-ms'])
+    core.setOutput('files-uploaded', outputs['files-uploaded'])
+    core.setOutput('files-skipped', outputs['files-skipped'])
+    core.setOutput('files-total', outputs['files-total'])
+    core.setOutput('mode', outputs.mode)
+    core.setOutput('results', JSON.stringify(outputs.results))
+    await writeJobSummary(outputs, config.remotePath, error).catch(err =>
+      core.warning(`Could not write the job summary: ${errorMessage(err)}`)
+    )
+    if (error) core.setFailed(error)
+  } catch (err) {
+    core.setFailed(errorMessage(err))
+  }
+}

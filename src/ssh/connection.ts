@@ -1,0 +1,170 @@
+import type { Duplex } from 'node:stream'
+import ssh2 from 'ssh2'
+import type { ClientChannel, SFTPWrapper } from 'ssh2'
+import { TransientError, UserError } from '../errors.js'
+import { fingerprint, HostKeyPolicy, normaliseFingerprint } from './host-key.js'
+
+const { Client } = ssh2
+
+export interface SshLogin {
+  user: string
+  privateKey: string | Buffer
+  passphrase?: string
+}
+
+export interface SshConnectOptions {
+  /** What errors call the target. */
+  label: string
+  stream: Duplex
+  login: SshLogin
+  hostKey: HostKeyPolicy
+  readyTimeoutMs?: number
+  /** An NLB drops flows idle for 350 s; a keepalive every 30 s keeps every path open. */
+  keepaliveIntervalMs?: number
+}
+
+/**
+ * Ciphers in order of preference: AES-GCM runs in OpenSSL through Node's crypto, while ssh2's
+ * chacha20-poly1305 falls back to pure JavaScript without its optional native addon (several times slower).
+ */
+const CIPHERS = [
+  'aes128-gcm@openssh.com',
+  'aes256-gcm@openssh.com',
+  'aes128-ctr',
+  'aes256-ctr',
+  'chacha20-poly1305@openssh.com'
+] as const
+
+export class SshConnection {
+  private closed = false
+  constructor(
+    readonly client: InstanceType<typeof Client>,
+    readonly label: string
+  ) {
+    client.on('close', () => (this.closed = true))
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  sftp(): Promise<SFTPWrapper> {
+    return new Promise((resolve, reject) =>
+      this.client.sftp((err, sftp) => (err ? reject(new TransientError(`SFTP on ${this.label}: ${err.message}`)) : resolve(sftp)))
+    )
+  }
+
+  /** Run a command; resolves with its exit code and output (stdin is closed at once). */
+  exec(command: string, opts: { onStdout?: (chunk: Buffer) => void } = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, channel: ClientChannel) => {
+        if (err) return reject(err)
+        const out: Buffer[] = []
+        const errOut: Buffer[] = []
+        let code: number | null = null
+        let signal: string | undefined
+        channel.on('data', (d: Buffer) => {
+          out.push(d)
+          opts.onStdout?.(d)
+        })
+        channel.stderr.on('data', (d: Buffer) => errOut.push(d))
+        channel.on('exit', (c: number | null, sig?: string) => {
+          code = c
+          signal = sig
+        })
+        channel.on('close', () =>
+          resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') })
+        )
+        channel.end()
+      })
+    })
+  }
+
+  close(): void {
+    this.client.end()
+  }
+}
+
+export interface ExecResult {
+  code: number | null
+  signal?: string
+  stdout: string
+  stderr: string
+}
+
+/** Check a private key (and passphrase) before any connection, so a bad secret is one clear line. */
+export function checkPrivateKey(key: string | Buffer, passphrase?: string): void {
+  const parsed = ssh2.utils.parseKey(key, passphrase)
+  if (parsed instanceof Error) {
+    const msg = parsed.message
+    if (/passphrase/i.test(msg) && !passphrase) {
+      throw new UserError("Input 'ssh-private-key' is encrypted: give its passphrase in 'ssh-passphrase'.")
+    }
+    if (passphrase && /(bad passphrase|decrypt|Failed to|integrity|Malformed)/i.test(msg)) {
+      throw new UserError("Input 'ssh-passphrase' does not decrypt 'ssh-private-key': check the passphrase secret.")
+    }
+    throw new UserError(
+      `Input 'ssh-private-key' is not a private key ssh can read (${msg}): paste the whole key including its BEGIN and END lines.`
+    )
+  }
+}
+
+/** Open an SSH session over any byte stream, verifying the host key as the policy says. */
+export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
+  const { stream, login, hostKey, label } = opts
+  return new Promise((resolve, reject) => {
+    const client = new Client()
+    let received: string | undefined
+    let settled = false
+    const fail = (err: Error) => {
+      if (settled) return
+      settled = true
+      client.end()
+      stream.destroy()
+      reject(err)
+    }
+    client.once('ready', () => {
+      settled = true
+      client.removeListener('error', onError)
+      client.on('error', () => {}) // later errors surface through the operations that hit them
+      resolve(new SshConnection(client, label))
+    })
+    const onError = (err: Error & { level?: string }) => {
+      if (received && err.message.includes('verification failed')) {
+        const expected =
+          hostKey.kind === 'fingerprint' ? normaliseFingerprint(hostKey.fingerprint) : `one of the keys in ${hostKey.kind === 'known-hosts' ? hostKey.source : 'the pinned keys'}`
+        return fail(
+          new UserError(
+            `Host key verification failed for ${label}: expected ${expected}, received ${received}. If the instance was rebuilt, update the pinned key.`
+          )
+        )
+      }
+      if (err.level === 'client-authentication') {
+        return fail(
+          new UserError(
+            `SSH login as '${login.user}' was refused by ${label}: the key is not authorized for that user; check 'user' and the instance's authorized_keys.`
+          )
+        )
+      }
+      fail(new TransientError(`SSH to ${label} failed: ${err.message}`, { cause: err }))
+    }
+    client.on('error', onError)
+    stream.once('close', () => fail(new TransientError(`the connection to ${label} closed during the SSH handshake`)))
+    client.connect({
+      sock: stream as Parameters<InstanceType<typeof Client>["connect"]>[0]["sock"],
+      username: login.user,
+      privateKey: login.privateKey,
+      passphrase: login.passphrase,
+      readyTimeout: opts.readyTimeoutMs ?? 30000,
+      keepaliveInterval: opts.keepaliveIntervalMs ?? 30000,
+      keepaliveCountMax: 4,
+      algorithms: { cipher: [...CIPHERS] },
+      hostVerifier: (key: Buffer) => {
+        received = fingerprint(key)
+        if (hostKey.kind === 'any') return true
+        if (hostKey.kind === 'fingerprint') return received === normaliseFingerprint(hostKey.fingerprint)
+        return hostKey.keys.some(k => k.equals(key))
+      }
+    })
+  })
+}

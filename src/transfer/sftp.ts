@@ -1,0 +1,84 @@
+import type { OpenMode, SFTPWrapper } from 'ssh2'
+import path from 'node:path'
+
+/** Promise wrappers over the few ssh2 SFTP calls the engine uses. */
+
+export interface SftpStatusError extends Error {
+  code?: number
+}
+
+/** SFTP status codes (draft-ietf-secsh-filexfer-02). */
+export const SFTP_STATUS = { EOF: 1, NO_SUCH_FILE: 2, PERMISSION_DENIED: 3, FAILURE: 4, OP_UNSUPPORTED: 8 } as const
+
+const call = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))))
+
+export class Sftp {
+  /** Folders known to exist on this connection, so `mkdir -p` costs one round trip per new folder. */
+  private dirs = new Map<string, Promise<void>>()
+  readonly hasPosixRename: boolean
+
+  constructor(readonly raw: SFTPWrapper) {
+    // ssh2 records the extensions the server announced in its VERSION packet.
+    const exts = (raw as unknown as { _extensions?: Record<string, string> })._extensions ?? {}
+    this.hasPosixRename = 'posix-rename@openssh.com' in exts
+  }
+
+  open(p: string, flags: OpenMode, mode: number): Promise<Buffer> {
+    return call(cb => this.raw.open(p, flags, { mode }, cb))
+  }
+  write(handle: Buffer, buf: Buffer, len: number, position: number): Promise<void> {
+    return call(cb => this.raw.write(handle, buf, 0, len, position, cb))
+  }
+  read(handle: Buffer, buf: Buffer, len: number, position: number): Promise<number> {
+    return call<number>(cb => this.raw.read(handle, buf, 0, len, position, (err, n) => cb(err, n)))
+  }
+  fchmod(handle: Buffer, mode: number): Promise<void> {
+    return call(cb => this.raw.fchmod(handle, mode, cb))
+  }
+  closeHandle(handle: Buffer): Promise<void> {
+    return call(cb => this.raw.close(handle, cb))
+  }
+  unlink(p: string): Promise<void> {
+    return call(cb => this.raw.unlink(p, cb))
+  }
+  stat(p: string) {
+    return call<{ isDirectory(): boolean; size: number; mode: number }>(cb => this.raw.stat(p, cb))
+  }
+
+  /** Replace `to` with `from` in one step (posix-rename), or as close to it as the server allows. */
+  async renameOver(from: string, to: string): Promise<void> {
+    if (this.hasPosixRename) return call(cb => this.raw.ext_openssh_rename(from, to, cb))
+    try {
+      await call(cb => this.raw.rename(from, to, cb))
+    } catch {
+      // Plain SFTP rename refuses to overwrite: remove the old file first (a short window without it).
+      await this.unlink(to).catch(() => {})
+      await call(cb => this.raw.rename(from, to, cb))
+    }
+  }
+
+  /** `mkdir -p`, once per folder per connection. */
+  mkdirp(dir: string): Promise<void> {
+    if (dir === '/' || dir === '.' || dir === '') return Promise.resolve()
+    let p = this.dirs.get(dir)
+    if (!p) {
+      p = (async () => {
+        await this.mkdirp(path.posix.dirname(dir))
+        try {
+          await call(cb => this.raw.mkdir(dir, cb))
+        } catch (err) {
+          const st = await this.stat(dir).catch(() => undefined)
+          if (!st?.isDirectory()) throw err
+        }
+      })()
+      this.dirs.set(dir, p)
+      p.catch(() => this.dirs.delete(dir))
+    }
+    return p
+  }
+
+  end(): void {
+    this.raw.end()
+  }
+}

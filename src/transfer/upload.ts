@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto'
+import { open as openLocal } from 'node:fs/promises'
+import path from 'node:path'
+import { UserError } from '../errors.js'
+import type { PlannedFile } from '../files/plan.js'
+import type { SshConnection } from '../ssh/connection.js'
+import { remoteFilePath, tempPathFor } from './remote-path.js'
+import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
+import { probeVerifyMethod, readBackSha256, remoteSha256, VerifyMethod } from './verify.js'
+
+/** Bytes per SFTP write request and requests in flight per file (pipelined writes). */
+const WRITE_CHUNK = 64 * 1024
+const WRITES_IN_FLIGHT = 16
+/** Files verified together by one `sha256sum` exec; large files flush the batch sooner. */
+const VERIFY_BATCH_FILES = 256
+const VERIFY_BATCH_BYTES = 64 * 1024 * 1024
+
+export interface UploadOptions {
+  remoteRoot: string
+  concurrency: number
+  verify: 'sha256' | 'none'
+  /** Called after a file is published at its final path (verified when verify is on). */
+  onFileDone: (file: PlannedFile) => void
+  onBytes?: (n: number) => void
+}
+
+/** A file that failed on a live connection (the connection itself is fine). */
+export class FileError extends Error {
+  constructor(
+    readonly file: PlannedFile,
+    message: string,
+    readonly permanent: boolean
+  ) {
+    super(message)
+  }
+}
+
+interface Staged {
+  file: PlannedFile
+  temp: string
+  final: string
+  sha256: string
+}
+
+/**
+ * Uploads over one SSH connection: each file goes to a temporary name beside its destination,
+ * is verified there (sha256 on the instance, or read back), and only then renamed over the final
+ * name, so a final path never holds a partial or unverified file.
+ */
+export class UploadSession {
+  private sftp!: Sftp
+  private verifyMethod: VerifyMethod | 'none' = 'none'
+  /** Temporary files this session created and has not yet renamed or removed. */
+  readonly openTemps = new Set<string>()
+
+  constructor(
+    private readonly conn: SshConnection,
+    private readonly opts: UploadOptions
+  ) {}
+
+  async start(): Promise<VerifyMethod | 'none'> {
+    this.sftp = new Sftp(await this.conn.sftp())
+    this.verifyMethod = this.opts.verify === 'none' ? 'none' : await probeVerifyMethod(this.conn)
+    return this.verifyMethod
+  }
+
+  /** Remove temporary files an earlier, dropped connection left behind. */
+  async removeTemps(temps: Iterable<string>): Promise<void> {
+    await Promise.all([...temps].map(t => this.sftp.unlink(t).catch(() => {})))
+  }
+
+  /**
+   * Upload the files; resolves with the ones that failed on this (still live) connection.
+   * A dropped connection rejects instead, and the caller reconnects for the rest.
+   */
+  async uploadAll(files: PlannedFile[]): Promise<FileError[]> {
+    const failed: FileError[] = []
+    let batch: Staged[] = []
+    let batchBytes = 0
+    let flushing: Promise<void> = Promise.resolve()
+    const flush = () => {
+      const staged = batch
+      batch = []
+      batchBytes = 0
+      flushing = flushing.then(() => this.publish(staged, failed))
+      return flushing
+    }
+
+    let next = 0
+    const worker = async () => {
+      while (next < files.length) {
+        const file = files[next++]
+        try {
+          const staged = await this.stage(file)
+          batch.push(staged)
+          batchBytes += file.size
+          if (batch.length >= VERIFY_BATCH_FILES || batchBytes >= VERIFY_BATCH_BYTES) await flush()
+        } catch (err) {
+          failed.push(this.asFileError(file, err))
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, files.length) }, worker))
+    await flush()
+    return failed
+  }
+
+  private asFileError(file: PlannedFile, err: unknown): FileError {
+    if (err instanceof FileError) return err
+    if (this.conn.isClosed) throw err // the connection dropped: let the caller reconnect
+    const e = err as SftpStatusError
+    const permanent = e.code === SFTP_STATUS.PERMISSION_DENIED || err instanceof UserError
+    return new FileError(file, `${file.relativePath}: ${e.message}`, permanent)
+  }
+
+  /** Write one file to its temporary name, hashing it as it is read (one pass over the local file). */
+  private async stage(file: PlannedFile): Promise<Staged> {
+    const final = remoteFilePath(this.opts.remoteRoot, file.relativePath)
+    const temp = tempPathFor(final)
+    await this.sftp.mkdirp(path.posix.dirname(final))
+    const handle = await this.sftp.open(temp, 'w', file.mode & 0o777)
+    this.openTemps.add(temp)
+    const hash = createHash('sha256')
+    const local = await openLocal(file.localPath, 'r')
+    try {
+      let pos = 0
+      const inflight = new Set<Promise<void>>()
+      while (pos < file.size) {
+        const len = Math.min(WRITE_CHUNK, file.size - pos)
+        const buf = Buffer.allocUnsafe(len)
+        const { bytesRead } = await local.read(buf, 0, len, pos)
+        if (bytesRead !== len) throw new UserError(`Local file '${file.localPath}' changed size during the upload.`)
+        hash.update(buf)
+        const at = pos
+        const w: Promise<void> = this.sftp.write(handle, buf, len, at).then(() => {
+          inflight.delete(w)
+          this.opts.onBytes?.(len)
+        })
+        w.catch(() => {})
+        inflight.add(w)
+        pos += len
+        if (inflight.size >= WRITES_IN_FLIGHT) await Promise.race(inflight)
+      }
+      await Promise.all(inflight)
+      // The server's umask applies at open: set the exact mode (setuid/setgid/sticky are dropped on purpose).
+      await this.sftp.fchmod(handle, file.mode & 0o777)
+    } finally {
+      await local.close()
+      await this.sftp.closeHandle(handle).catch(() => {})
+    }
+    return { file, temp, final, sha256: hash.digest('hex') }
+  }
+
+  /** Verify a batch of staged files, rename the good ones into place, drop and report the rest. */
+  private async publish(staged: Staged[], failed: FileError[]): Promise<void> {
+    if (staged.length === 0) return
+    let remote: Map<string, string> | undefined
+    if (this.verifyMethod === 'sha256sum') remote = await remoteSha256(this.conn, staged.map(s => s.temp))
+    await Promise.all(
+      staged.map(async s => {
+        try {
+          if (this.verifyMethod !== 'none') {
+            const digest = remote ? remote.get(s.temp) : await readBackSha256(this.sftp, s.temp, s.file.size)
+            if (digest !== s.sha256) {
+              await this.sftp.unlink(s.temp).catch(() => {})
+              this.openTemps.delete(s.temp)
+              throw new FileError(s.file, `${s.file.relativePath}: sha256 on the instance does not match (got ${digest ?? 'nothing'})`, false)
+            }
+          }
+          await this.sftp.renameOver(s.temp, s.final)
+          this.openTemps.delete(s.temp)
+          this.opts.onFileDone(s.file)
+        } catch (err) {
+          failed.push(this.asFileError(s.file, err))
+        }
+      })
+    )
+  }
+
+  end(): void {
+    this.sftp?.end()
+  }
+}

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto'
+import type { SshConnection } from '../ssh/connection.js'
+import { parseSha256sum, shellQuote } from './remote-path.js'
+import type { Sftp } from './sftp.js'
+
+/** The digest `echo ec2-push-probe | sha256sum` must print, proving exec and sha256sum both work. */
+const PROBE_DIGEST = createHash('sha256').update('ec2-push-probe\n').digest('hex')
+
+/** Keep each command line well under any server's limit. */
+const MAX_COMMAND_BYTES = 64 * 1024
+
+export type VerifyMethod = 'sha256sum' | 'read-back'
+
+/** Can we run `sha256sum` on the instance? (An SFTP-only account cannot exec; then we read files back.) */
+export async function probeVerifyMethod(conn: SshConnection): Promise<VerifyMethod> {
+  try {
+    const r = await conn.exec('echo ec2-push-probe | sha256sum')
+    return r.code === 0 && r.stdout.includes(PROBE_DIGEST) ? 'sha256sum' : 'read-back'
+  } catch {
+    return 'read-back'
+  }
+}
+
+/** Remote sha256 of many files with as few `sha256sum` execs as the command-line limit allows. */
+export async function remoteSha256(conn: SshConnection, paths: string[]): Promise<Map<string, string>> {
+  const result = new Map<string, string>()
+  let batch: string[] = []
+  let bytes = 0
+  const flush = async () => {
+    if (batch.length === 0) return
+    const r = await conn.exec(`sha256sum -- ${batch.map(shellQuote).join(' ')}`)
+    for (const [p, digest] of parseSha256sum(r.stdout)) result.set(p, digest)
+    batch = []
+    bytes = 0
+  }
+  for (const p of paths) {
+    const quoted = shellQuote(p).length + 1
+    if (bytes + quoted > MAX_COMMAND_BYTES) await flush()
+    batch.push(p)
+    bytes += quoted
+  }
+  await flush()
+  return result
+}
+
+/** Fallback: read a remote file back over SFTP and hash it here (pipelined reads). */
+export async function readBackSha256(sftp: Sftp, remotePath: string, size: number): Promise<string> {
+  const hash = createHash('sha256')
+  const handle = await sftp.open(remotePath, 'r', 0)
+  const CHUNK = 32 * 1024
+  const DEPTH = 16
+  try {
+    let next = 0
+    const pending: Promise<Buffer>[] = []
+    const issue = () => {
+      const pos = next
+      const len = Math.min(CHUNK, size - pos)
+      next += len
+      const buf = Buffer.allocUnsafe(len)
+      pending.push(
+        sftp.read(handle, buf, len, pos).then(n => {
+          if (n !== len) throw new Error(`short read of ${remotePath} at ${pos}`)
+          return buf
+        })
+      )
+    }
+    while (next < size && pending.length < DEPTH) issue()
+    while (pending.length) {
+      hash.update(await pending.shift()!)
+      if (next < size) issue()
+    }
+  } finally {
+    await sftp.closeHandle(handle).catch(() => {})
+  }
+  return hash.digest('hex')
+}
