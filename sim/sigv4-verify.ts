@@ -11,8 +11,13 @@ export interface SimSecret {
   secretAccessKey: string
   /** When set, requests must carry exactly this token (X-Amz-Security-Token). */
   sessionToken?: string
+  /** Session keys: requests signed after this instant are refused. */
+  expiration?: Date
 }
-export type SecretTable = Map<string, SimSecret>
+/** A Map, or sim/aws/credential-store.ts's SimCredentialStore (same `get`). */
+export interface SecretTable {
+  get(accessKeyId: string): SimSecret | undefined
+}
 
 export type VerifyFailure =
   | 'missing' // no signature at all
@@ -109,7 +114,7 @@ function checkScope(
       message: `Credential '${credential}' is not AKID/date/region/service/aws4_request.`
     }
   const [akid, date, region, service] = parts
-  if (!c.secrets.has(akid))
+  if (!c.secrets.get(akid))
     return {
       ok: false,
       failure: 'unknown-key',
@@ -170,6 +175,12 @@ export function verifyPresignedUrl(
       message: 'Only the host header can be signed on this endpoint.'
     }
   const secret = args.secrets.get(scoped.akid)!
+  if (secret.expiration && secret.expiration.getTime() < args.now)
+    return {
+      ok: false,
+      failure: 'bad-token',
+      message: 'The security token included in the request is expired.'
+    }
   const token = get('X-Amz-Security-Token')
   if (secret.sessionToken !== undefined && token !== secret.sessionToken)
     return {
@@ -250,6 +261,12 @@ export function verifyAuthorizationHeader(
   const scoped = checkScope(credential, args, amzDate)
   if ('ok' in scoped) return scoped
   const secret = args.secrets.get(scoped.akid)!
+  if (secret.expiration && secret.expiration.getTime() < args.now)
+    return {
+      ok: false,
+      failure: 'bad-token',
+      message: 'The security token included in the request is expired.'
+    }
   const token = args.headers['x-amz-security-token']
   if (secret.sessionToken !== undefined && token !== secret.sessionToken)
     return {

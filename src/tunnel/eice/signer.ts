@@ -93,8 +93,9 @@ export async function presignOpenTunnelUrl(p: OpenTunnelParams): Promise<string>
   )
   // Operation parameters first, then the X-Amz-* ones with the signature last, as the CLI emits them.
   const order = (k: string) => (k === 'X-Amz-Signature' ? 2 : k.startsWith('X-Amz-') ? 1 : 0)
-  const keys = Object.keys(signed.query).sort((a, b) => order(a) - order(b))
-  const pairs = keys.map(k => `${rfc3986(k)}=${rfc3986(String(signed.query[k]))}`)
+  const signedQuery = signed.query ?? {}
+  const keys = Object.keys(signedQuery).sort((a, b) => order(a) - order(b))
+  const pairs = keys.map(k => `${rfc3986(k)}=${rfc3986(String(signedQuery[k]))}`)
   return `wss://${host}/openTunnel?${pairs.join('&')}`
 }
 
