@@ -1,0 +1,405 @@
+import { createHash, randomUUID } from 'node:crypto'
+
+/**
+ * The Session Manager data-channel binary message (ssm-protocol.md §3): a fixed 120-byte header
+ * followed by the payload. Pure functions only; the data channel and the simulator share them.
+ */
+
+/** HeaderLength as sent: the offset of PayloadLength. The payload starts 4 bytes later. */
+export const HEADER_LENGTH = 116
+export const PAYLOAD_OFFSET = HEADER_LENGTH + 4
+const MESSAGE_TYPE_BYTES = 32
+
+export const MessageType = {
+  InputStreamData: 'input_stream_data',
+  OutputStreamData: 'output_stream_data',
+  Acknowledge: 'acknowledge',
+  ChannelClosed: 'channel_closed',
+  StartPublication: 'start_publication',
+  PausePublication: 'pause_publication'
+} as const
+
+export const PayloadType = {
+  None: 0,
+  Output: 1,
+  Error: 2,
+  Size: 3,
+  Parameter: 4,
+  HandshakeRequest: 5,
+  HandshakeResponse: 6,
+  HandshakeComplete: 7,
+  EncChallengeRequest: 8,
+  EncChallengeResponse: 9,
+  Flag: 10,
+  StdErr: 11,
+  ExitCode: 12
+} as const
+
+/** Header Flags field values (informational; §3.3). */
+export const HeaderFlags = { None: 0, Syn: 1, Fin: 2, Ack: 3 } as const
+
+/** PayloadType Flag values (§4.3). */
+export const StreamFlag = { DisconnectToPort: 1, TerminateSession: 2, ConnectToPortError: 3 } as const
+
+export interface SsmMessage {
+  messageType: string
+  schemaVersion: number
+  /** Unix epoch milliseconds. */
+  createdDate: number
+  sequenceNumber: number
+  flags: number
+  /** Canonical lower-case hyphenated UUID. */
+  messageId: string
+  payloadType: number
+  payload: Buffer
+}
+
+export class MessageFormatError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'MessageFormatError'
+  }
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** A UUID the reference Go code would parse: RFC 4122 variant, version 1..5. */
+export function isValidUuid(id: string): boolean {
+  if (!UUID_RE.test(id)) return false
+  const version = parseInt(id[14], 16)
+  const variant = parseInt(id[19], 16)
+  return version >= 1 && version <= 5 && (variant & 0xc) === 0x8
+}
+
+/** Write the UUID as its second 8 bytes then its first 8 bytes (§3.2). */
+export function uuidToWire(id: string): Buffer {
+  const lower = id.toLowerCase()
+  if (!UUID_RE.test(lower)) throw new MessageFormatError(`not a UUID: ${id}`)
+  const raw = Buffer.from(lower.replace(/-/g, ''), 'hex')
+  return Buffer.concat([raw.subarray(8, 16), raw.subarray(0, 8)])
+}
+
+export function uuidFromWire(wire: Buffer): string {
+  if (wire.length !== 16) throw new MessageFormatError(`MessageId must be 16 bytes, got ${wire.length}`)
+  const hex = Buffer.concat([wire.subarray(8, 16), wire.subarray(0, 8)]).toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+export function sha256(data: Buffer): Buffer {
+  return createHash('sha256').update(data).digest()
+}
+
+export interface NewMessage {
+  messageType: string
+  sequenceNumber?: number
+  flags?: number
+  payloadType?: number
+  payload?: Buffer
+  messageId?: string
+  createdDate?: number
+  schemaVersion?: number
+}
+
+/** Encode one message; missing fields get the values the reference clients use. */
+export function encodeMessage(m: NewMessage): Buffer {
+  const payload = m.payload ?? Buffer.alloc(0)
+  const type = Buffer.from(m.messageType, 'ascii')
+  if (type.length === 0 || type.length > MESSAGE_TYPE_BYTES) {
+    throw new MessageFormatError(`MessageType must be 1..32 bytes: '${m.messageType}'`)
+  }
+  const out = Buffer.alloc(PAYLOAD_OFFSET + payload.length)
+  out.writeUInt32BE(HEADER_LENGTH, 0)
+  out.fill(0x20, 4, 4 + MESSAGE_TYPE_BYTES)
+  type.copy(out, 4)
+  out.writeUInt32BE(m.schemaVersion ?? 1, 36)
+  out.writeBigUInt64BE(BigInt(m.createdDate ?? Date.now()), 40)
+  out.writeBigInt64BE(BigInt(m.sequenceNumber ?? 0), 48)
+  out.writeBigUInt64BE(BigInt(m.flags ?? 0), 56)
+  uuidToWire(m.messageId ?? randomUUID()).copy(out, 64)
+  sha256(payload).copy(out, 80)
+  out.writeUInt32BE(m.payloadType ?? 0, 112)
+  out.writeUInt32BE(payload.length, 116)
+  payload.copy(out, PAYLOAD_OFFSET)
+  return out
+}
+
+export interface DecodeOptions {
+  /**
+   * strict: what our simulator demands of a client (exact header length, space padding, schema 1,
+   * PayloadLength consistent, v1-5 UUID, digest always checked). Otherwise the reference client's
+   * rules (§3.1): non-zero HeaderLength, non-empty type, non-zero date, digest when a payload exists,
+   * and no checks at all for start/pause_publication.
+   */
+  strict?: boolean
+}
+
+/** Decode one WebSocket binary message; throws MessageFormatError when it fails validation. */
+export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage {
+  if (buf.length < 4 + MESSAGE_TYPE_BYTES) throw new MessageFormatError(`message too short: ${buf.length} bytes`)
+  const headerLength = buf.readUInt32BE(0)
+  const rawType = buf.subarray(4, 4 + MESSAGE_TYPE_BYTES)
+  const messageType = rawType.toString('ascii').replace(/^\0+|\0+$/g, '').trim()
+  const lenient = !opts.strict && (messageType === MessageType.StartPublication || messageType === MessageType.PausePublication)
+  if (buf.length < PAYLOAD_OFFSET) {
+    if (!lenient) throw new MessageFormatError(`message too short: ${buf.length} bytes`)
+    // The service may send publication notices with incomplete headers (§3.1); only the type matters.
+    const nil = '00000000-0000-0000-0000-000000000000'
+    return { messageType, schemaVersion: 0, createdDate: 0, sequenceNumber: 0, flags: 0, messageId: nil, payloadType: 0, payload: Buffer.alloc(0) }
+  }
+  if (!lenient && headerLength === 0) throw new MessageFormatError('HeaderLength is 0')
+  if (opts.strict && headerLength !== HEADER_LENGTH) {
+    throw new MessageFormatError(`HeaderLength must be ${HEADER_LENGTH}, got ${headerLength}`)
+  }
+  const payloadStart = headerLength + 4
+  if (!lenient && (payloadStart > buf.length || headerLength < HEADER_LENGTH)) {
+    throw new MessageFormatError(`HeaderLength ${headerLength} does not fit a ${buf.length}-byte message`)
+  }
+  if (!lenient && !messageType) throw new MessageFormatError('MessageType is empty')
+  if (opts.strict) {
+    const expected = Buffer.alloc(MESSAGE_TYPE_BYTES, 0x20)
+    Buffer.from(messageType, 'ascii').copy(expected)
+    if (!rawType.equals(expected)) throw new MessageFormatError(`MessageType '${messageType}' is not left-aligned and space-padded`)
+  }
+  const schemaVersion = buf.readUInt32BE(36)
+  if (opts.strict && schemaVersion !== 1) throw new MessageFormatError(`SchemaVersion must be 1, got ${schemaVersion}`)
+  const createdDate = Number(buf.readBigUInt64BE(40))
+  if (!lenient && createdDate === 0) throw new MessageFormatError('CreatedDate is 0')
+  const messageId = uuidFromWire(buf.subarray(64, 80))
+  if (opts.strict && !isValidUuid(messageId)) throw new MessageFormatError(`MessageId ${messageId} is not a version 1-5 UUID`)
+  const payloadLength = buf.readUInt32BE(116)
+  const payload = lenient ? buf.subarray(Math.min(payloadStart, buf.length)) : buf.subarray(payloadStart)
+  if (!lenient && payloadLength !== payload.length) {
+    throw new MessageFormatError(`PayloadLength ${payloadLength} does not match the ${payload.length} payload bytes`)
+  }
+  if (!lenient && (payloadLength !== 0 || opts.strict) && !sha256(payload).equals(buf.subarray(80, 112))) {
+    throw new MessageFormatError('PayloadDigest does not match SHA-256 of the payload')
+  }
+  return {
+    messageType,
+    schemaVersion,
+    createdDate,
+    sequenceNumber: Number(buf.readBigInt64BE(48)),
+    flags: Number(buf.readBigUInt64BE(56)),
+    messageId,
+    payloadType: buf.readUInt32BE(112),
+    payload
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payloads. Go's encoding/json matches keys case-insensitively, so readers here do too.
+
+type Json = Record<string, unknown>
+
+/** Read a key the way Go's encoding/json does: exact match first, then case-insensitive. */
+export function field(obj: unknown, key: string): unknown {
+  if (!obj || typeof obj !== 'object') return undefined
+  const o = obj as Json
+  if (key in o) return o[key]
+  const lower = key.toLowerCase()
+  const found = Object.keys(o).find(k => k.toLowerCase() === lower)
+  return found === undefined ? undefined : o[found]
+}
+
+export function parseJsonPayload(payload: Buffer): Json {
+  let value: unknown
+  try {
+    value = JSON.parse(payload.toString('utf8'))
+  } catch {
+    throw new MessageFormatError('payload is not JSON')
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new MessageFormatError('payload is not a JSON object')
+  return value as Json
+}
+
+export interface Acknowledgement {
+  acknowledgedMessageType: string
+  acknowledgedMessageId: string
+  acknowledgedMessageSequenceNumber: number
+  isSequentialMessage: boolean
+}
+
+export function ackPayload(of: Pick<SsmMessage, 'messageType' | 'messageId' | 'sequenceNumber'>): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      AcknowledgedMessageType: of.messageType,
+      AcknowledgedMessageId: of.messageId,
+      AcknowledgedMessageSequenceNumber: of.sequenceNumber,
+      IsSequentialMessage: true
+    })
+  )
+}
+
+/** The acknowledge message for a received stream message: seq 0, flags 3, PayloadType 0 (§3.3). */
+export function encodeAck(of: Pick<SsmMessage, 'messageType' | 'messageId' | 'sequenceNumber'>): Buffer {
+  return encodeMessage({
+    messageType: MessageType.Acknowledge,
+    sequenceNumber: 0,
+    flags: HeaderFlags.Ack,
+    payloadType: PayloadType.None,
+    payload: ackPayload(of)
+  })
+}
+
+export function parseAck(payload: Buffer): Acknowledgement {
+  const j = parseJsonPayload(payload)
+  const seq = field(j, 'AcknowledgedMessageSequenceNumber')
+  if (typeof seq !== 'number' || !Number.isInteger(seq)) throw new MessageFormatError('acknowledge without a sequence number')
+  return {
+    acknowledgedMessageType: String(field(j, 'AcknowledgedMessageType') ?? ''),
+    acknowledgedMessageId: String(field(j, 'AcknowledgedMessageId') ?? ''),
+    acknowledgedMessageSequenceNumber: seq,
+    isSequentialMessage: field(j, 'IsSequentialMessage') === true
+  }
+}
+
+export function flagPayload(flag: number): Buffer {
+  const b = Buffer.alloc(4)
+  b.writeUInt32BE(flag, 0)
+  return b
+}
+
+export function parseFlag(payload: Buffer): number {
+  if (payload.length !== 4) throw new MessageFormatError(`Flag payload must be 4 bytes, got ${payload.length}`)
+  return payload.readUInt32BE(0)
+}
+
+export const ActionStatus = { Success: 1, Failed: 2, Unsupported: 3 } as const
+
+export interface RequestedClientAction {
+  actionType: string
+  actionParameters: unknown
+}
+
+export interface HandshakeRequest {
+  agentVersion: string
+  requestedClientActions: RequestedClientAction[]
+}
+
+export function handshakeRequestPayload(agentVersion: string, actions: { ActionType: string; ActionParameters: unknown }[]): Buffer {
+  return Buffer.from(JSON.stringify({ AgentVersion: agentVersion, RequestedClientActions: actions }))
+}
+
+export function parseHandshakeRequest(payload: Buffer): HandshakeRequest {
+  const j = parseJsonPayload(payload)
+  const actions = field(j, 'RequestedClientActions')
+  if (!Array.isArray(actions)) throw new MessageFormatError('HandshakeRequest without RequestedClientActions')
+  return {
+    agentVersion: String(field(j, 'AgentVersion') ?? ''),
+    requestedClientActions: actions.map(a => ({
+      actionType: String(field(a, 'ActionType') ?? ''),
+      actionParameters: field(a, 'ActionParameters')
+    }))
+  }
+}
+
+export interface ProcessedClientAction {
+  ActionType: string
+  ActionStatus: number
+  ActionResult: unknown
+  Error: string
+}
+
+export interface HandshakeResponse {
+  ClientVersion: string
+  ProcessedClientActions: ProcessedClientAction[]
+  Errors: string[] | null
+}
+
+export function handshakeResponsePayload(r: HandshakeResponse): Buffer {
+  return Buffer.from(JSON.stringify(r))
+}
+
+export function parseHandshakeResponse(payload: Buffer): HandshakeResponse {
+  const j = parseJsonPayload(payload)
+  const actions = field(j, 'ProcessedClientActions')
+  if (!Array.isArray(actions)) throw new MessageFormatError('HandshakeResponse without ProcessedClientActions')
+  const errors = field(j, 'Errors')
+  if (errors !== null && errors !== undefined && !Array.isArray(errors)) throw new MessageFormatError('HandshakeResponse Errors must be an array or null')
+  return {
+    ClientVersion: String(field(j, 'ClientVersion') ?? ''),
+    ProcessedClientActions: actions.map(a => {
+      const status = field(a, 'ActionStatus')
+      if (typeof status !== 'number') throw new MessageFormatError('ProcessedClientAction without a numeric ActionStatus')
+      return {
+        ActionType: String(field(a, 'ActionType') ?? ''),
+        ActionStatus: status,
+        ActionResult: field(a, 'ActionResult') ?? null,
+        Error: String(field(a, 'Error') ?? '')
+      }
+    }),
+    Errors: (errors as string[] | null | undefined) ?? null
+  }
+}
+
+export interface HandshakeComplete {
+  handshakeTimeToComplete: number
+  customerMessage: string
+}
+
+export function handshakeCompletePayload(nanos: number, customerMessage = ''): Buffer {
+  return Buffer.from(JSON.stringify({ HandshakeTimeToComplete: nanos, CustomerMessage: customerMessage }))
+}
+
+export function parseHandshakeComplete(payload: Buffer): HandshakeComplete {
+  const j = parseJsonPayload(payload)
+  return {
+    handshakeTimeToComplete: Number(field(j, 'HandshakeTimeToComplete') ?? 0),
+    customerMessage: String(field(j, 'CustomerMessage') ?? '')
+  }
+}
+
+export interface ChannelClosed {
+  messageId: string
+  sessionId: string
+  output: string
+}
+
+export function channelClosedPayload(sessionId: string, output: string, destinationId = ''): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      MessageId: randomUUID(),
+      CreatedDate: new Date().toISOString(),
+      DestinationId: destinationId,
+      SessionId: sessionId,
+      MessageType: MessageType.ChannelClosed,
+      SchemaVersion: 1,
+      Output: output
+    })
+  )
+}
+
+/** channel_closed payloads come from the service; tolerate anything and keep the Output text. */
+export function parseChannelClosed(payload: Buffer): ChannelClosed {
+  let j: Json = {}
+  try {
+    j = parseJsonPayload(payload)
+  } catch {
+    return { messageId: '', sessionId: '', output: payload.toString('utf8') }
+  }
+  return {
+    messageId: String(field(j, 'MessageId') ?? ''),
+    sessionId: String(field(j, 'SessionId') ?? ''),
+    output: String(field(j, 'Output') ?? '')
+  }
+}
+
+/** The first (text) frame on a data-channel WebSocket (§2.2). */
+export interface OpenDataChannelInput {
+  MessageSchemaVersion: '1.0'
+  RequestId: string
+  TokenValue: string
+  ClientId: string
+  ClientVersion: string
+}
+
+export function openDataChannelMessage(tokenValue: string, clientId: string, clientVersion: string): string {
+  const m: OpenDataChannelInput = {
+    MessageSchemaVersion: '1.0',
+    RequestId: randomUUID(),
+    TokenValue: tokenValue,
+    ClientId: clientId,
+    ClientVersion: clientVersion
+  }
+  return JSON.stringify(m)
+}

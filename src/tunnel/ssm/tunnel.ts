@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto'
+import type { Duplex } from 'node:stream'
+import { ResumeSessionCommand, SSMClient, StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm'
+import type { AwsContext } from '../../aws/credentials.js'
+import { errorMessage, TransientError, UserError } from '../../errors.js'
+import type { Logger } from '../../log.js'
+import type { Tunnel } from '../types.js'
+import { DataChannelTimeouts, SsmDataChannel } from './data-channel.js'
+
+export type SsmDocument = 'AWS-StartSSHSession' | 'AWS-StartPortForwardingSession'
+
+export interface SsmTunnelOptions {
+  instanceId: string
+  port: number
+  document: SsmDocument
+  /** Largest payload per data-channel message (ssm-frame-size). */
+  frameSize: number
+  /** Bound on unacknowledged upload bytes (ssm-window-bytes). */
+  windowBytes: number
+  aws: AwsContext
+  logger: Logger
+  /** Overrides for tests (handshake / no-progress limits). */
+  timeouts?: Partial<DataChannelTimeouts>
+}
+
+/** Our ClientId: one per process, the same on every reconnect of every session (like the plugin). */
+const CLIENT_ID = randomUUID()
+
+/**
+ * ssm: one Session Manager port session per open(), its data channel spoken natively over a
+ * WebSocket (no AWS CLI, no session-manager-plugin). Every session started is terminated through
+ * the API when its stream ends, when opening fails, and on close().
+ */
+export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
+  const { instanceId, document, logger } = opts
+  // The endpoint comes from AWS_ENDPOINT_URL_SSM when set (the SDK reads it), else the region's.
+  const client = new SSMClient({ region: opts.aws.region, credentials: opts.aws.credentials })
+  const live = new Map<string, SsmDataChannel | undefined>()
+  let closed = false
+
+  const terminate = async (sessionId: string): Promise<void> => {
+    if (!live.has(sessionId)) return
+    live.delete(sessionId)
+    try {
+      await client.send(new TerminateSessionCommand({ SessionId: sessionId }))
+      logger.debug(`ssm ${instanceId}: session ${sessionId} terminated`)
+    } catch (err) {
+      logger.warning(`ssm ${instanceId}: could not terminate session ${sessionId}: ${errorMessage(err)}`)
+    }
+  }
+
+  const parameters: Record<string, string[]> = { portNumber: [String(opts.port)] }
+  // The agent ignores localPortNumber in our basic mode; the document requires a value.
+  if (document === 'AWS-StartPortForwardingSession') parameters.localPortNumber = ['0']
+
+  return {
+    description: `ssm ${instanceId} (${document}, port ${opts.port})`,
+    async open(signal?: AbortSignal): Promise<Duplex> {
+      if (closed) throw new Error('the ssm tunnel is closed')
+      let started
+      try {
+        started = await client.send(new StartSessionCommand({ Target: instanceId, DocumentName: document, Parameters: parameters }), {
+          abortSignal: signal
+        })
+      } catch (err) {
+        throw mapStartError(err, opts)
+      }
+      const { SessionId: sessionId, TokenValue: token, StreamUrl: streamUrl } = started
+      if (token) logger.setSecret(token)
+      if (streamUrl) logger.setSecret(streamUrl)
+      if (!sessionId) throw new TransientError(`ssm ${instanceId}: StartSession returned no SessionId`)
+      live.set(sessionId, undefined)
+      if (!token || !streamUrl) {
+        await terminate(sessionId)
+        throw new TransientError(`ssm ${instanceId}: StartSession returned no TokenValue/StreamUrl`)
+      }
+      logger.debug(`ssm ${instanceId}: session ${sessionId} started`)
+      const channel = new SsmDataChannel({
+        streamUrl,
+        tokenValue: token,
+        clientId: CLIENT_ID,
+        frameSize: opts.frameSize,
+        windowBytes: opts.windowBytes,
+        logger,
+        label: `ssm ${instanceId}`,
+        timeouts: opts.timeouts,
+        channelClosedError: output => channelClosedError(output, opts),
+        resumeSession: async () => {
+          try {
+            const resumed = await client.send(new ResumeSessionCommand({ SessionId: sessionId }))
+            if (resumed.TokenValue) logger.setSecret(resumed.TokenValue)
+            if (resumed.StreamUrl) logger.setSecret(resumed.StreamUrl)
+            return resumed.TokenValue
+          } catch (err) {
+            const name = (err as { name?: string }).name
+            if (name === 'AccessDeniedException') {
+              throw new UserError(
+                `ssm ${instanceId}: the data channel dropped and resuming it was denied: allow ssm:ResumeSession on your own sessions (${errorMessage(err)})`
+              )
+            }
+            if (name === 'DoesNotExistException') return undefined
+            throw err
+          }
+        }
+      })
+      live.set(sessionId, channel)
+      try {
+        await channel.connect(signal)
+      } catch (err) {
+        await terminate(sessionId)
+        if (signal?.aborted) throw new Error('cancelled')
+        throw err
+      }
+      channel.stream.once('close', () => void terminate(sessionId))
+      if (closed) {
+        channel.stream.destroy()
+        throw new Error('the ssm tunnel is closed')
+      }
+      return channel.stream
+    },
+    async close(): Promise<void> {
+      closed = true
+      const ids = [...live.keys()]
+      for (const id of ids) live.get(id)?.stream.destroy()
+      await Promise.all(ids.map(terminate))
+      client.destroy()
+    }
+  }
+}
+
+function mapStartError(err: unknown, opts: SsmTunnelOptions): Error {
+  const name = (err as { name?: string }).name ?? ''
+  const msg = errorMessage(err)
+  const id = opts.instanceId
+  switch (name) {
+    case 'TargetNotConnected':
+      return new UserError(
+        `ssm: ${id} is not connected to Session Manager (${msg}): check that the SSM Agent on it is online (Fleet Manager / DescribeInstanceInformation) and that the instance has a route to the ssm and ssmmessages endpoints (a NAT gateway, or VPC interface endpoints for ssm and ssmmessages).`
+      )
+    case 'AccessDeniedException':
+      return new UserError(
+        `ssm: not allowed to start a session on ${id} (${msg}): the role needs ssm:StartSession on arn:aws:ec2:${opts.aws.region}:<account>:instance/${id} and on the document arn:aws:ssm:${opts.aws.region}::document/${opts.document}, plus ssm:TerminateSession and ssm:ResumeSession.`
+      )
+    case 'InvalidDocument':
+      return new UserError(`ssm: the session document ${opts.document} cannot be used (${msg}): check the ssm-document input and that the document exists in ${opts.aws.region}.`)
+    case 'InvalidTarget':
+    case 'InvalidInstanceId':
+      return new UserError(`ssm: ${id} is not a valid Session Manager target (${msg}): check the instance id and region ${opts.aws.region}.`)
+    case 'UnrecognizedClientException':
+    case 'InvalidSignatureException':
+    case 'ExpiredTokenException':
+    case 'MissingAuthenticationTokenException':
+      return new UserError(`ssm: AWS rejected the credentials (${name}: ${msg}): check the configured role/credentials and region.`)
+    case 'CredentialsProviderError':
+      return new UserError(`ssm: no AWS credentials found (${msg}): configure credentials (e.g. aws-actions/configure-aws-credentials or role-to-assume).`)
+    default:
+      return new TransientError(`ssm: StartSession on ${id} failed: ${name ? `${name}: ` : ''}${msg}`, { cause: err })
+  }
+}
+
+function channelClosedError(output: string, opts: SsmTunnelOptions): Error {
+  const text = output
+    .replace(/-{3,}ERROR-{3,}/g, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
+  return new UserError(
+    `ssm: Session Manager closed the session on ${opts.instanceId}: ${text} (check that the SSM Agent is online and up to date and that sshd listens on port ${opts.port} on the instance)`
+  )
+}
