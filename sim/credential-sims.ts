@@ -39,8 +39,17 @@ export function startCredentialSims(server: AwsSimServer, opts: CredentialSimsOp
   const repository = opts.repository ?? 'octo-org/octo-repo'
   const roleArn = `arn:aws:iam::${SIM_ACCOUNT_ID}:role/${opts.roleName ?? 'ec2-push-deploy'}`
   const sts = addStsSimulator(server, store, {
-    providers: [{ issuer: oidc.issuer, publicKey: oidc.signingKey.publicKey, clientIds: ['sts.amazonaws.com'] }],
-    roles: [{ roleArn, subjects: [`repo:${repository}:*`], audience: 'sts.amazonaws.com', maxSessionDurationSeconds: 3600 }]
+    providers: [
+      { issuer: oidc.issuer, publicKey: oidc.signingKey.publicKey, clientIds: ['sts.amazonaws.com'] }
+    ],
+    roles: [
+      {
+        roleArn,
+        subjects: [`repo:${repository}:*`],
+        audience: 'sts.amazonaws.com',
+        maxSessionDurationSeconds: 3600
+      }
+    ]
   })
   if (opts.verifySignatures !== false) server.setAuthenticator(createSigV4Authenticator(store))
   return {
@@ -59,6 +68,8 @@ export function startCredentialSims(server: AwsSimServer, opts: CredentialSimsOp
     sts,
     oidc,
     signersOf: operation =>
-      server.calls.filter(c => c.operation === operation && c.accessKeyId && !c.authError).map(c => c.accessKeyId!)
+      server.calls
+        .filter(c => c.operation === operation && c.accessKeyId && !c.authError)
+        .map(c => c.accessKeyId!)
   }
 }

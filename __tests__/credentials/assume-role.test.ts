@@ -1,7 +1,14 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { resolveAwsContext } from '../../src/aws/credentials.js'
 import { DUMMY_LONG_TERM_KEY } from '../../sim/aws/credential-store.js'
-import { awsConfig, captureLogger, fetchSimToken, issuedSecrets, startSimEnv, type SimEnv } from './helpers.js'
+import {
+  awsConfig,
+  captureLogger,
+  fetchSimToken,
+  issuedSecrets,
+  startSimEnv,
+  type SimEnv
+} from './helpers.js'
 
 /** Role assumption through the real @actions/core token client and the real STS client, against the sims. */
 
@@ -103,7 +110,9 @@ test('throttled AssumeRoleWithWebIdentity calls are retried with backoff', async
   const { sims } = env
   sims.sts.throttleNext = 2
   const { logger, lines } = captureLogger()
-  const ctx = await resolveAwsContext(awsConfig({ roleToAssume: sims.roleArn }), logger, { stsBaseDelayMs: 10 })
+  const ctx = await resolveAwsContext(awsConfig({ roleToAssume: sims.roleArn }), logger, {
+    stsBaseDelayMs: 10
+  })
   expect(ctx.accountId).toBe(sims.accountId)
   expect(sims.sts.assumeCalls.map(c => c.outcome)).toEqual(['Throttling', 'Throttling', 'ok'])
   expect(lines.filter(l => l.includes('Throttling'))).toHaveLength(2)
@@ -114,7 +123,10 @@ test('throttling that never stops ends in a (transient) error after the configur
   sims.sts.throttleNext = 100
   const { logger } = captureLogger()
   await expect(
-    resolveAwsContext(awsConfig({ roleToAssume: sims.roleArn }), logger, { stsAttempts: 3, stsBaseDelayMs: 5 })
+    resolveAwsContext(awsConfig({ roleToAssume: sims.roleArn }), logger, {
+      stsAttempts: 3,
+      stsBaseDelayMs: 5
+    })
   ).rejects.toMatchObject({ name: 'TransientError', message: expect.stringContaining('Throttling') })
   expect(sims.sts.assumeCalls).toHaveLength(3)
 })
@@ -140,15 +152,22 @@ test('without role-to-assume the default chain is left to the SDK (and the accou
   expect(plain).toEqual({ region: 'us-east-1', credentials: undefined })
   expect(sims.oidc.issued).toHaveLength(0)
 
-  const checked = await resolveAwsContext(awsConfig({ allowedAccountIds: [sims.accountId] }), captureLogger().logger)
+  const checked = await resolveAwsContext(
+    awsConfig({ allowedAccountIds: [sims.accountId] }),
+    captureLogger().logger
+  )
   expect(checked.accountId).toBe(sims.accountId)
   expect(sims.signersOf('GetCallerIdentity')).toEqual([DUMMY_LONG_TERM_KEY.accessKeyId])
 })
 
 test('the region comes from AWS_REGION / AWS_DEFAULT_REGION when the input is empty', async () => {
   process.env.AWS_REGION = 'eu-west-1'
-  expect((await resolveAwsContext(awsConfig({ region: undefined }), captureLogger().logger)).region).toBe('eu-west-1')
+  expect((await resolveAwsContext(awsConfig({ region: undefined }), captureLogger().logger)).region).toBe(
+    'eu-west-1'
+  )
   delete process.env.AWS_REGION
   process.env.AWS_DEFAULT_REGION = 'ap-south-1'
-  expect((await resolveAwsContext(awsConfig({ region: undefined }), captureLogger().logger)).region).toBe('ap-south-1')
+  expect((await resolveAwsContext(awsConfig({ region: undefined }), captureLogger().logger)).region).toBe(
+    'ap-south-1'
+  )
 })

@@ -136,7 +136,12 @@ export function parseAuthorization(header: string): ParsedAuthorization | undefi
   const scope = (fields.get('Credential') ?? '').split('/')
   const signedHeaders = (fields.get('SignedHeaders') ?? '').split(';').filter(Boolean)
   const signature = fields.get('Signature') ?? ''
-  if (scope.length !== 5 || scope[4] !== 'aws4_request' || !signedHeaders.length || !/^[0-9a-f]{64}$/.test(signature)) {
+  if (
+    scope.length !== 5 ||
+    scope[4] !== 'aws4_request' ||
+    !signedHeaders.length ||
+    !/^[0-9a-f]{64}$/.test(signature)
+  ) {
     return undefined
   }
   const [accessKeyId, date, region, service] = scope
@@ -162,7 +167,12 @@ function protocolOf(req: SimRequest, service?: string): Protocol {
 }
 
 /** The signature the holder of `secret` would have computed for this request. */
-async function expectedSignature(req: SimRequest, auth: ParsedAuthorization, secret: string, signingDate: Date) {
+async function expectedSignature(
+  req: SimRequest,
+  auth: ParsedAuthorization,
+  secret: string,
+  signingDate: Date
+) {
   const url = new URL(req.path, 'http://localhost')
   const query: Record<string, string | string[]> = {}
   for (const [k, v] of url.searchParams) {
@@ -207,7 +217,10 @@ export interface SigV4AuthenticatorOptions {
 }
 
 /** An authenticator for `AwsSimServer.setAuthenticator` backed by the store's keys. */
-export function createSigV4Authenticator(store: SimCredentialStore, opts: SigV4AuthenticatorOptions = {}): SimAuthenticator {
+export function createSigV4Authenticator(
+  store: SimCredentialStore,
+  opts: SigV4AuthenticatorOptions = {}
+): SimAuthenticator {
   const now = opts.now ?? Date.now
   return async (req): Promise<SimAuthOutcome> => {
     const header = headerValue(req, 'authorization')
@@ -234,7 +247,8 @@ export function createSigV4Authenticator(store: SimCredentialStore, opts: SigV4A
     // A signed payload hash must be the hash of the body that arrived.
     const claimedHash = headerValue(req, 'x-amz-content-sha256')
     if (claimedHash && claimedHash !== 'UNSIGNED-PAYLOAD') {
-      if (claimedHash !== createHash('sha256').update(req.body).digest('hex')) return errorResponse(protocol, 'badSignature')
+      if (claimedHash !== createHash('sha256').update(req.body).digest('hex'))
+        return errorResponse(protocol, 'badSignature')
     }
     const expected = await expectedSignature(req, auth, key.secretAccessKey, signingDate)
     const same =

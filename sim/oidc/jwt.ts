@@ -37,7 +37,12 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
     const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'))
     const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'))
     if (typeof header !== 'object' || typeof claims !== 'object' || !header || !claims) return undefined
-    return { header, claims, signedPart: `${parts[0]}.${parts[1]}`, signature: Buffer.from(parts[2], 'base64url') }
+    return {
+      header,
+      claims,
+      signedPart: `${parts[0]}.${parts[1]}`,
+      signature: Buffer.from(parts[2], 'base64url')
+    }
   } catch {
     return undefined
   }

@@ -52,7 +52,11 @@ export function addOidcTokenEndpoint(server: AwsSimServer, opts: OidcTokenSimOpt
 
   server.addRoute('GET', TOKEN_PATH, (req): SimResponse => {
     if (req.headers.authorization !== `Bearer ${sim.requestToken}`) {
-      return { status: 401, headers: { 'content-type': 'application/json' }, body: '{"message":"Unauthorized"}' }
+      return {
+        status: 401,
+        headers: { 'content-type': 'application/json' },
+        body: '{"message":"Unauthorized"}'
+      }
     }
     const url = new URL(req.path, 'http://localhost')
     // Without ?audience= GitHub uses the owner's URL as the audience.
@@ -83,7 +87,11 @@ export function addOidcTokenEndpoint(server: AwsSimServer, opts: OidcTokenSimOpt
     }
     const token = signJwt(claims, sim.signingKey)
     sim.issued.push({ token, audience, sub: String(claims.sub) })
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: token }) }
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value: token })
+    }
   })
   return sim
 }

@@ -55,7 +55,10 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/
 
 function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${body}$`)
 }
 
@@ -68,7 +71,12 @@ export function addStsSimulator(
   store: SimCredentialStore,
   init: { providers?: SimOidcProvider[]; roles?: SimTrustRule[] } = {}
 ): StsSim {
-  const sim: StsSim = { providers: init.providers ?? [], roles: init.roles ?? [], throttleNext: 0, assumeCalls: [] }
+  const sim: StsSim = {
+    providers: init.providers ?? [],
+    roles: init.roles ?? [],
+    throttleNext: 0,
+    assumeCalls: []
+  }
   const roleIds = new Map<string, string>()
 
   function assumeRoleWithWebIdentity(req: SimRequest): SimResponse {
@@ -93,7 +101,9 @@ export function addStsSimulator(
     ] as const) {
       if (!value) {
         return fail(
-          validation(`1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`),
+          validation(
+            `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`
+          ),
           'ValidationError'
         )
       }
@@ -120,19 +130,35 @@ export function addStsSimulator(
 
     // The token: a JWT from a registered provider, signed by its key, not expired, for an accepted audience.
     const jwt = decodeJwt(token!)
-    if (!jwt) return fail(stsError(400, 'InvalidIdentityToken', 'The ID Token provided is not a valid JWT.'), 'InvalidIdentityToken')
-    const { iss, aud, sub, exp } = jwt.claims as { iss?: unknown; aud?: unknown; sub?: unknown; exp?: unknown }
+    if (!jwt)
+      return fail(
+        stsError(400, 'InvalidIdentityToken', 'The ID Token provided is not a valid JWT.'),
+        'InvalidIdentityToken'
+      )
+    const { iss, aud, sub, exp } = jwt.claims as {
+      iss?: unknown
+      aud?: unknown
+      sub?: unknown
+      exp?: unknown
+    }
     record.sub = typeof sub === 'string' ? sub : undefined
     record.aud = typeof aud === 'string' ? aud : undefined
     const provider = sim.providers.find(p => p.issuer === iss)
     if (!provider) {
       return fail(
-        stsError(400, 'InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${String(iss)}`),
+        stsError(
+          400,
+          'InvalidIdentityToken',
+          `No OpenIDConnect provider found in your account for ${String(iss)}`
+        ),
         'InvalidIdentityToken'
       )
     }
     if (!verifyJwtSignature(jwt, provider.publicKey)) {
-      return fail(stsError(400, 'InvalidIdentityToken', 'Unable to verify the signature of the ID Token.'), 'InvalidIdentityToken')
+      return fail(
+        stsError(400, 'InvalidIdentityToken', 'Unable to verify the signature of the ID Token.'),
+        'InvalidIdentityToken'
+      )
     }
     const nowSeconds = Math.floor(Date.now() / 1000)
     if (typeof exp !== 'number' || nowSeconds >= exp) {
@@ -157,10 +183,16 @@ export function addStsSimulator(
       aud === (rule.audience ?? 'sts.amazonaws.com') &&
       rule.subjects.some(p => globToRegExp(p).test(sub))
     if (!trusted) {
-      return fail(stsError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity'), 'AccessDenied')
+      return fail(
+        stsError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity'),
+        'AccessDenied'
+      )
     }
     if (duration > (rule.maxSessionDurationSeconds ?? 3600)) {
-      return fail(validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.'), 'ValidationError')
+      return fail(
+        validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.'),
+        'ValidationError'
+      )
     }
 
     const [, account, roleName] = arnMatch
@@ -191,10 +223,13 @@ export function addStsSimulator(
   function getCallerIdentity(req: SimRequest): SimResponse {
     // With the SigV4 authenticator installed the server has already named the key; without it, trust the header.
     const header = req.headers.authorization
-    const accessKeyId = req.accessKeyId ?? (typeof header === 'string' ? parseAuthorization(header)?.accessKeyId : undefined)
-    if (!accessKeyId) return stsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token')
+    const accessKeyId =
+      req.accessKeyId ?? (typeof header === 'string' ? parseAuthorization(header)?.accessKeyId : undefined)
+    if (!accessKeyId)
+      return stsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token')
     const key = store.get(accessKeyId)
-    if (!key) return stsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')
+    if (!key)
+      return stsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')
     return stsOk('GetCallerIdentity', { Arn: key.arn, UserId: key.userId, Account: key.account })
   }
 

@@ -70,7 +70,9 @@ export async function resolveAwsContext(
   const getIdToken = options.getIdToken ?? actionsIdTokenGetter()
   const role = new AssumedRole(aws, region, logger, getIdToken, options)
   const first = await role.assume()
-  logger.info(`Assumed ${aws.roleToAssume} (account ${first.accountId}); credentials valid until ${iso(first.expiration)}`)
+  logger.info(
+    `Assumed ${aws.roleToAssume} (account ${first.accountId}); credentials valid until ${iso(first.expiration)}`
+  )
   return { region, credentials: role.provider, accountId: first.accountId }
 }
 
@@ -78,7 +80,7 @@ export async function resolveAwsContext(
 function actionsIdTokenGetter(): IdTokenGetter {
   if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
     throw new UserError(
-      "role-to-assume needs a GitHub OIDC token but this job may not request one (ACTIONS_ID_TOKEN_REQUEST_URL is not set): add 'permissions: id-token: write' to the job, i.e. the two lines \"permissions:\" and \"  id-token: write\" (a permissions block replaces the defaults, so also list e.g. \"contents: read\" if the job checks out code)"
+      'role-to-assume needs a GitHub OIDC token but this job may not request one (ACTIONS_ID_TOKEN_REQUEST_URL is not set): add \'permissions: id-token: write\' to the job, i.e. the two lines "permissions:" and "  id-token: write" (a permissions block replaces the defaults, so also list e.g. "contents: read" if the job checks out code)'
     )
   }
   return async audience => {
@@ -118,12 +120,16 @@ class AssumedRole {
     try {
       this.pending ??= this.assume().finally(() => (this.pending = undefined))
       const fresh = await this.pending
-      this.logger.info(`Refreshed the credentials of ${this.aws.roleToAssume}; valid until ${iso(fresh.expiration)}`)
+      this.logger.info(
+        `Refreshed the credentials of ${this.aws.roleToAssume}; valid until ${iso(fresh.expiration)}`
+      )
       return fresh
     } catch (err) {
       // Keep going on the old credentials while they last; the next call tries again.
       if (current && Date.now() < current.expiration.getTime()) {
-        this.logger.warning(`could not refresh the AWS credentials yet (${errorMessage(err)}); using the current ones`)
+        this.logger.warning(
+          `could not refresh the AWS credentials yet (${errorMessage(err)}); using the current ones`
+        )
         return current
       }
       throw err
@@ -143,7 +149,10 @@ class AssumedRole {
     try {
       token = await this.getIdToken(audience)
     } catch (err) {
-      throw new TransientError(`could not get a GitHub OIDC token for audience '${audience}': ${oneLine(err)}`, { cause: err })
+      throw new TransientError(
+        `could not get a GitHub OIDC token for audience '${audience}': ${oneLine(err)}`,
+        { cause: err }
+      )
     }
     logger.setSecret(token)
     const claims = tokenClaims(token)
@@ -166,7 +175,9 @@ class AssumedRole {
         maxDelayMs: 10_000,
         shouldRetry: isRetryableStsError,
         onRetry: (err, attempt, delay) =>
-          logger.info(`STS AssumeRoleWithWebIdentity: ${stsErrorCode(err)}; attempt ${attempt + 1} in ${delay} ms`)
+          logger.info(
+            `STS AssumeRoleWithWebIdentity: ${stsErrorCode(err)}; attempt ${attempt + 1} in ${delay} ms`
+          )
       }
     ).catch(err => {
       throw explainStsError(err, aws, claims)
@@ -177,8 +188,10 @@ class AssumedRole {
       throw new TransientError('STS AssumeRoleWithWebIdentity returned no credentials')
     }
     for (const secret of [c.AccessKeyId, c.SecretAccessKey, c.SessionToken]) logger.setSecret(secret)
-    const accountId = /^arn:[^:]+:sts::(\d{12}):/.exec(out.AssumedRoleUser?.Arn ?? '')?.[1] ?? ROLE_ARN.exec(aws.roleToAssume!)![1]
-    checkAllowedAccount(aws, accountId, aws.roleToAssume!)
+    const accountId =
+      /^arn:[^:]+:sts::(\d{12}):/.exec(out.AssumedRoleUser?.Arn ?? '')?.[1] ??
+      ROLE_ARN.exec(aws.roleToAssume!)![1]
+    checkAllowedAccount(aws, accountId, `the credentials of ${aws.roleToAssume}`)
     const assumed: Assumed = {
       accessKeyId: c.AccessKeyId,
       secretAccessKey: c.SecretAccessKey,
@@ -242,11 +255,16 @@ function explainStsError(err: unknown, aws: AwsConfig, claims: { sub: string; au
       return new UserError(`STS refused to assume ${aws.roleToAssume} (${code}: ${message})`)
     default:
       if (isRetryableStsError(err)) {
-        return new TransientError(`STS AssumeRoleWithWebIdentity for ${aws.roleToAssume} kept failing: ${code}: ${message}`, {
-          cause: err
-        })
+        return new TransientError(
+          `STS AssumeRoleWithWebIdentity for ${aws.roleToAssume} kept failing: ${code}: ${message}`,
+          {
+            cause: err
+          }
+        )
       }
-      return new Error(`STS AssumeRoleWithWebIdentity for ${aws.roleToAssume} failed: ${code}: ${message}`, { cause: err })
+      return new Error(`STS AssumeRoleWithWebIdentity for ${aws.roleToAssume} failed: ${code}: ${message}`, {
+        cause: err
+      })
   }
 }
 
@@ -271,14 +289,19 @@ async function defaultChainAccount(region: string): Promise<string> {
         'no AWS credentials found: set role-to-assume, or configure credentials before this step (e.g. with aws-actions/configure-aws-credentials)'
       )
     }
-    throw new Error(`could not check the AWS account of the credentials (STS GetCallerIdentity): ${oneLine(err)}`, { cause: err })
+    throw new Error(
+      `could not check the AWS account of the credentials (STS GetCallerIdentity): ${oneLine(err)}`,
+      { cause: err }
+    )
   } finally {
     sts.destroy()
   }
 }
 
 function oneLine(err: unknown): string {
-  return errorMessage(err).replace(/\s*\n\s*/g, ' ').trim()
+  return errorMessage(err)
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
 }
 
 function iso(d: Date): string {
