@@ -261,7 +261,8 @@ export async function startEicSim(opts: EicSimOptions): Promise<EicSim> {
       attempts.push({ operation: req.operation, outcome: auth.type })
       return errorResponse(auth.type, auth.message, requestId)
     }
-    if (req.operation === 'SendSSHPublicKey') return sendSshPublicKey(req, auth.accessKeyId, requestId)
+    if (req.operation === 'SendSSHPublicKey')
+      return sendSshPublicKey(req, req.accessKeyId ?? auth.accessKeyId, requestId)
     attempts.push({ operation: req.operation, outcome: 'UnknownOperationException' })
     return errorResponse('UnknownOperationException', `Unknown operation ${req.operation}`, requestId)
   })
