@@ -1,5 +1,5 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
-import { resolveAwsContext } from '../../src/aws/credentials.js'
+import { currentCredentials, resolveAwsContext } from '../../src/aws/credentials.js'
 import { DUMMY_LONG_TERM_KEY } from '../../sim/aws/credential-store.js'
 import {
   awsConfig,
@@ -170,4 +170,14 @@ test('the region comes from AWS_REGION / AWS_DEFAULT_REGION when the input is em
   expect((await resolveAwsContext(awsConfig({ region: undefined }), captureLogger().logger)).region).toBe(
     'ap-south-1'
   )
+})
+
+test('currentCredentials gives raw keys for self-signing code: the assumed ones, or the default chain', async () => {
+  const { sims } = env
+  const assumed = await resolveAwsContext(awsConfig({ roleToAssume: sims.roleArn }), captureLogger().logger)
+  expect((await currentCredentials(assumed)).accessKeyId).toBe(sims.store.issued[0].accessKeyId)
+  const plain = await resolveAwsContext(awsConfig(), captureLogger().logger)
+  const fromChain = await currentCredentials(plain)
+  expect(fromChain.accessKeyId).toBe(DUMMY_LONG_TERM_KEY.accessKeyId)
+  expect(fromChain.secretAccessKey).toBe(DUMMY_LONG_TERM_KEY.secretAccessKey)
 })

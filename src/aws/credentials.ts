@@ -76,6 +76,24 @@ export async function resolveAwsContext(
   return { region, credentials: role.provider, accountId: first.accountId }
 }
 
+const defaultChains = new WeakMap<AwsContext, AwsCredentialIdentityProvider>()
+
+/**
+ * The credentials to sign with right now, for code that signs by itself (the EICE presigned URL):
+ * the assumed role's (refreshed when due), or the SDK default chain's when `credentials` is undefined.
+ */
+export async function currentCredentials(ctx: AwsContext): Promise<AwsCredentialIdentity> {
+  if (ctx.credentials) return ctx.credentials()
+  let chain = defaultChains.get(ctx)
+  if (!chain) {
+    // A client's resolved config holds the SDK's memoized default provider chain.
+    const provider = new STSClient({ region: ctx.region }).config.credentials
+    chain = () => provider()
+    defaultChains.set(ctx, chain)
+  }
+  return chain()
+}
+
 /** core.getIDToken, or a UserError when the job may not request tokens. */
 function actionsIdTokenGetter(): IdTokenGetter {
   if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
