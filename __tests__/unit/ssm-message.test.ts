@@ -52,8 +52,12 @@ describe('ssm message codec: fixed vectors', () => {
   })
 
   it('half-swaps the MessageId (§3.2)', () => {
-    expect(uuidToWire('11223344-5566-4788-99aa-bbccddeeff00').toString('hex')).toBe('99aabbccddeeff001122334455664788')
-    expect(uuidFromWire(Buffer.from('99aabbccddeeff001122334455664788', 'hex'))).toBe('11223344-5566-4788-99aa-bbccddeeff00')
+    expect(uuidToWire('11223344-5566-4788-99aa-bbccddeeff00').toString('hex')).toBe(
+      '99aabbccddeeff001122334455664788'
+    )
+    expect(uuidFromWire(Buffer.from('99aabbccddeeff001122334455664788', 'hex'))).toBe(
+      '11223344-5566-4788-99aa-bbccddeeff00'
+    )
   })
 
   it('builds the ack of the worked example as the agent would', () => {
@@ -76,7 +80,13 @@ describe('ssm message codec: fixed vectors', () => {
 
   it('writes 116 as HeaderLength, space padding, SHA-256 digest and big-endian 64-bit fields', () => {
     const payload = Buffer.from('payload bytes')
-    const out = encodeMessage({ messageType: 'acknowledge', sequenceNumber: 2 ** 40 + 3, createdDate: 2 ** 41 + 7, flags: 3, payload })
+    const out = encodeMessage({
+      messageType: 'acknowledge',
+      sequenceNumber: 2 ** 40 + 3,
+      createdDate: 2 ** 41 + 7,
+      flags: 3,
+      payload
+    })
     expect(out.readUInt32BE(0)).toBe(HEADER_LENGTH)
     expect(out.subarray(4, 36).toString('ascii')).toBe('acknowledge' + ' '.repeat(21))
     expect(out.readBigUInt64BE(40)).toBe(BigInt(2 ** 41 + 7))
@@ -160,7 +170,14 @@ describe('ssm message codec: property round trips (seeded)', () => {
     const h = b.toString('hex')
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
   }
-  const types = ['input_stream_data', 'output_stream_data', 'acknowledge', 'channel_closed', 'x', 'a'.repeat(32)]
+  const types = [
+    'input_stream_data',
+    'output_stream_data',
+    'acknowledge',
+    'channel_closed',
+    'x',
+    'a'.repeat(32)
+  ]
 
   it('decode(encode(m)) == m for 500 random messages', () => {
     for (let i = 0; i < 500; i++) {
@@ -198,12 +215,21 @@ describe('ssm message codec: property round trips (seeded)', () => {
 
 describe('ssm payload helpers', () => {
   it('parses JSON keys case-insensitively like Go', () => {
-    expect(parseAck(Buffer.from('{"acknowledgedmessagesequencenumber":7}')).acknowledgedMessageSequenceNumber).toBe(7)
+    expect(
+      parseAck(Buffer.from('{"acknowledgedmessagesequencenumber":7}')).acknowledgedMessageSequenceNumber
+    ).toBe(7)
     const req = parseHandshakeRequest(
-      Buffer.from('{"agentversion":"3.3.987.0","requestedclientactions":[{"actiontype":"SessionType","actionparameters":{"SessionType":"Port"}}]}')
+      Buffer.from(
+        '{"agentversion":"3.3.987.0","requestedclientactions":[{"actiontype":"SessionType","actionparameters":{"SessionType":"Port"}}]}'
+      )
     )
-    expect(req).toEqual({ agentVersion: '3.3.987.0', requestedClientActions: [{ actionType: 'SessionType', actionParameters: { SessionType: 'Port' } }] })
-    expect(parseHandshakeComplete(Buffer.from('{"HandshakeTimeToComplete":246993163,"CustomerMessage":"hello"}'))).toEqual({
+    expect(req).toEqual({
+      agentVersion: '3.3.987.0',
+      requestedClientActions: [{ actionType: 'SessionType', actionParameters: { SessionType: 'Port' } }]
+    })
+    expect(
+      parseHandshakeComplete(Buffer.from('{"HandshakeTimeToComplete":246993163,"CustomerMessage":"hello"}'))
+    ).toEqual({
       handshakeTimeToComplete: 246993163,
       customerMessage: 'hello'
     })
@@ -216,20 +242,29 @@ describe('ssm payload helpers', () => {
       Errors: null
     }
     const text = handshakeResponsePayload(r).toString()
-    expect(text).toBe('{"ClientVersion":"1.0.0.0","ProcessedClientActions":[{"ActionType":"SessionType","ActionStatus":1,"ActionResult":null,"Error":""}],"Errors":null}')
+    expect(text).toBe(
+      '{"ClientVersion":"1.0.0.0","ProcessedClientActions":[{"ActionType":"SessionType","ActionStatus":1,"ActionResult":null,"Error":""}],"Errors":null}'
+    )
     expect(parseHandshakeResponse(Buffer.from(text))).toEqual(r)
     expect(() => parseHandshakeResponse(Buffer.from('{"ClientVersion":"1"}'))).toThrow(MessageFormatError)
   })
 
   it('channel_closed keeps its Output text, even from a non-JSON payload', () => {
     const p = channelClosedPayload('s-1', '\n----------ERROR-------\nboom')
-    expect(parseChannelClosed(p)).toMatchObject({ sessionId: 's-1', output: '\n----------ERROR-------\nboom' })
+    expect(parseChannelClosed(p)).toMatchObject({
+      sessionId: 's-1',
+      output: '\n----------ERROR-------\nboom'
+    })
     expect(JSON.parse(p.toString())).toMatchObject({ MessageType: 'channel_closed', SchemaVersion: 1 })
     expect(parseChannelClosed(Buffer.from('plain text')).output).toBe('plain text')
   })
 
   it('ack payload names the acked message', () => {
-    const p = ackPayload({ messageType: MessageType.OutputStreamData, messageId: EXAMPLE.messageId, sequenceNumber: 0 })
+    const p = ackPayload({
+      messageType: MessageType.OutputStreamData,
+      messageId: EXAMPLE.messageId,
+      sequenceNumber: 0
+    })
     expect(JSON.parse(p.toString())).toEqual({
       AcknowledgedMessageType: 'output_stream_data',
       AcknowledgedMessageId: EXAMPLE.messageId,

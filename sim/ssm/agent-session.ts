@@ -60,9 +60,13 @@ export interface SessionRecord {
   clientDuplicates: number
   uploadBytes: number
   agentRetransmits: number
+  /** Client data left unacknowledged because the target was not connected yet ("handler not ready"). */
+  notReady: number
   withheldAcks: number
   endedWith?: string
   violations: string[]
+  /** Every TokenValue issued for this session (tests check none leaks into logs). */
+  issuedTokens: string[]
 }
 
 export class AgentSession {
@@ -125,8 +129,10 @@ export class AgentSession {
       clientDuplicates: 0,
       uploadBytes: 0,
       agentRetransmits: 0,
+      notReady: 0,
       withheldAcks: 0,
-      violations: []
+      violations: [],
+      issuedTokens: [this.token]
     }
     this.random = seededRandom(faults().seed ?? 1)
     this.toAgentLink = new FaultyLink(() => this.faults().clientToAgent, this.random)
@@ -134,7 +140,9 @@ export class AgentSession {
     // The real agent starts its handshake clock as soon as the session exists.
     this.handshakeTimer = setTimeout(() => {
       if (this.handshakeState !== 'complete' && !this.faults().handshakeNeverCompletes) {
-        this.end(`${ERROR_MARK}Encountered error while initiating handshake. Handshake timed out. Please ensure that you have the latest version of the session manager plugin.`)
+        this.end(
+          `${ERROR_MARK}Encountered error while initiating handshake. Handshake timed out. Please ensure that you have the latest version of the session manager plugin.`
+        )
       }
     }, faults().handshakeTimeoutMs ?? 15000)
     this.tick = setInterval(() => this.resendTick(), RESEND_TICK_MS)
@@ -151,6 +159,7 @@ export class AgentSession {
   /** ResumeSession: a new single-use token. */
   issueToken(): string {
     this.token = newToken()
+    this.record.issuedTokens.push(this.token)
     return this.token
   }
 
@@ -179,10 +188,16 @@ export class AgentSession {
     if (this.handshakeState === 'none') {
       this.handshakeState = 'requested'
       const actions: { ActionType: string; ActionParameters: unknown }[] = [
-        { ActionType: 'SessionType', ActionParameters: { SessionType: 'Port', Properties: this.spec.properties } }
+        {
+          ActionType: 'SessionType',
+          ActionParameters: { SessionType: 'Port', Properties: this.spec.properties }
+        }
       ]
       if (this.faults().requestKms) {
-        actions.push({ ActionType: 'KMSEncryption', ActionParameters: { KMSKeyId: 'arn:aws:kms:us-east-1:123456789012:key/sim', Challenge: 'c2lt' } })
+        actions.push({
+          ActionType: 'KMSEncryption',
+          ActionParameters: { KMSKeyId: 'arn:aws:kms:us-east-1:123456789012:key/sim', Challenge: 'c2lt' }
+        })
       }
       this.sendStream(PayloadType.HandshakeRequest, handshakeRequestPayload(AGENT_VERSION, actions))
     } else {
@@ -208,7 +223,10 @@ export class AgentSession {
     if (!this.validate(msg)) return
     if (msg.messageType === MessageType.InputStreamData && msg.payloadType === PayloadType.Output) {
       if (f.maxFramePayload !== undefined && msg.payload.length > f.maxFramePayload) {
-        this.end(`${ERROR_MARK}message payload of ${msg.payload.length} bytes exceeds the maximum accepted frame size (${f.maxFramePayload} bytes)`, 1009)
+        this.end(
+          `${ERROR_MARK}message payload of ${msg.payload.length} bytes exceeds the maximum accepted frame size (${f.maxFramePayload} bytes)`,
+          1009
+        )
         return
       }
       if (isNew) this.record.uploadBytes += msg.payload.length
@@ -228,7 +246,9 @@ export class AgentSession {
     if (msg.createdDate === 0) return bad('CreatedDate is 0')
     if (msg.messageType === MessageType.Acknowledge) {
       if (msg.sequenceNumber !== 0 || msg.flags !== HeaderFlags.Ack || msg.payloadType !== 0) {
-        return bad(`acknowledge header must be seq 0, flags 3, PayloadType 0 (got ${msg.sequenceNumber}/${msg.flags}/${msg.payloadType})`)
+        return bad(
+          `acknowledge header must be seq 0, flags 3, PayloadType 0 (got ${msg.sequenceNumber}/${msg.flags}/${msg.payloadType})`
+        )
       }
       let ack
       try {
@@ -237,20 +257,25 @@ export class AgentSession {
         return bad(`acknowledge payload: ${(err as Error).message}`)
       }
       const sentId = this.agentIds.get(ack.acknowledgedMessageSequenceNumber)
-      if (sentId === undefined) return bad(`ack for seq ${ack.acknowledgedMessageSequenceNumber}, which the agent never sent`)
-      if (ack.acknowledgedMessageId !== sentId) return bad(`ack MessageId ${ack.acknowledgedMessageId} != sent ${sentId} (UUID half-swap?)`)
-      if (ack.acknowledgedMessageType !== MessageType.OutputStreamData) return bad(`ack names type '${ack.acknowledgedMessageType}'`)
+      if (sentId === undefined)
+        return bad(`ack for seq ${ack.acknowledgedMessageSequenceNumber}, which the agent never sent`)
+      if (ack.acknowledgedMessageId !== sentId)
+        return bad(`ack MessageId ${ack.acknowledgedMessageId} != sent ${sentId} (UUID half-swap?)`)
+      if (ack.acknowledgedMessageType !== MessageType.OutputStreamData)
+        return bad(`ack names type '${ack.acknowledgedMessageType}'`)
       if (!ack.isSequentialMessage) return bad('ack IsSequentialMessage is not true')
       return true
     }
-    if (msg.messageType !== MessageType.InputStreamData) return bad(`client sent MessageType '${msg.messageType}'`)
+    if (msg.messageType !== MessageType.InputStreamData)
+      return bad(`client sent MessageType '${msg.messageType}'`)
     if (msg.flags !== 0) return bad(`input_stream_data flags ${msg.flags}`)
     const seq = msg.sequenceNumber
     const id = `${msg.messageId}/${msg.payload.toString('base64').slice(0, 32)}/${msg.payload.length}`
     if (seq > this.maxClientSeq + 1) return bad(`sequence jumped from ${this.maxClientSeq} to ${seq}`)
     if (seq <= this.maxClientSeq) {
       const first = this.clientFrameIds.get(seq)
-      if (first !== undefined && first !== id) return bad(`seq ${seq} resent with a different MessageId or payload`)
+      if (first !== undefined && first !== id)
+        return bad(`seq ${seq} resent with a different MessageId or payload`)
     } else {
       this.maxClientSeq = seq
       this.clientFrameIds.set(seq, id)
@@ -263,10 +288,18 @@ export class AgentSession {
       case PayloadType.HandshakeResponse:
         try {
           const r = parseHandshakeResponse(msg.payload)
-          if (!/^\d+(\.\d+)*$/.test(r.ClientVersion)) return bad(`ClientVersion '${r.ClientVersion}' is not numeric (the agent would compare it as text)`)
+          if (!/^\d+(\.\d+)*$/.test(r.ClientVersion))
+            return bad(
+              `ClientVersion '${r.ClientVersion}' is not numeric (the agent would compare it as text)`
+            )
           this.record.clientVersion = r.ClientVersion
-          if (this.spec.properties.type === 'LocalPortForwarding' && compareVersions(r.ClientVersion, '1.1.70') >= 0) {
-            return bad(`ClientVersion ${r.ClientVersion} >= 1.1.70 selects smux, which this client must not use`)
+          if (
+            this.spec.properties.type === 'LocalPortForwarding' &&
+            compareVersions(r.ClientVersion, '1.1.70') >= 0
+          ) {
+            return bad(
+              `ClientVersion ${r.ClientVersion} >= 1.1.70 selects smux, which this client must not use`
+            )
           }
         } catch (err) {
           return bad(`HandshakeResponse: ${(err as Error).message}`)
@@ -275,7 +308,8 @@ export class AgentSession {
       case PayloadType.Flag:
         try {
           const flag = parseFlag(msg.payload)
-          if (flag !== StreamFlag.DisconnectToPort && flag !== StreamFlag.TerminateSession) return bad(`client sent flag ${flag}`)
+          if (flag !== StreamFlag.DisconnectToPort && flag !== StreamFlag.TerminateSession)
+            return bad(`client sent flag ${flag}`)
         } catch (err) {
           return bad((err as Error).message)
         }
@@ -339,7 +373,11 @@ export class AgentSession {
   }
 
   private drain(): void {
-    for (let next = this.inBuffer.get(this.expectedIn); next && !this.ended; next = this.inBuffer.get(this.expectedIn)) {
+    for (
+      let next = this.inBuffer.get(this.expectedIn);
+      next && !this.ended;
+      next = this.inBuffer.get(this.expectedIn)
+    ) {
       if (!this.handleInOrder(next, true)) return
       this.inBuffer.delete(this.expectedIn)
       this.expectedIn++
@@ -368,7 +406,9 @@ export class AgentSession {
       } else {
         // The real agent acknowledges and throws away stream data that beats its handshake.
         this.record.discardedBeforeHandshake++
-        this.violation(`stream data (PayloadType ${msg.payloadType}, seq ${msg.sequenceNumber}) before HandshakeComplete was discarded`)
+        this.violation(
+          `stream data (PayloadType ${msg.payloadType}, seq ${msg.sequenceNumber}) before HandshakeComplete was discarded`
+        )
         ackNow()
       }
       return true
@@ -376,7 +416,10 @@ export class AgentSession {
     switch (msg.payloadType) {
       case PayloadType.Output:
         if (this.targetState === 'closed' && this.spec.properties.type === 'LocalPortForwarding') this.dial()
-        if (this.targetState !== 'connected' || !this.socket) return false
+        if (this.targetState !== 'connected' || !this.socket) {
+          if (!acked) this.record.notReady++
+          return false
+        }
         this.socket.write(msg.payload)
         ackNow()
         return true
@@ -398,7 +441,9 @@ export class AgentSession {
     const failed = response.ProcessedClientActions.find(a => a.ActionStatus !== ActionStatus.Success)
     if (failed) {
       this.handshakeState = 'failed'
-      this.end(`${ERROR_MARK}Encountered error while initiating handshake. ${failed.ActionType} failed on client with status ${failed.ActionStatus} error: ${failed.Error}`)
+      this.end(
+        `${ERROR_MARK}Encountered error while initiating handshake. ${failed.ActionType} failed on client with status ${failed.ActionStatus} error: ${failed.Error}`
+      )
       return
     }
     if (this.faults().handshakeNeverCompletes) return
@@ -492,7 +537,9 @@ export class AgentSession {
     const port = Number(this.spec.properties.portNumber ?? '22')
     const target = this.spec.target
     const refuse = () =>
-      this.end(`${ERROR_MARK}Unable to connect to specified port: dial tcp 127.0.0.1:${port}: connect: connection refused`)
+      this.end(
+        `${ERROR_MARK}Unable to connect to specified port: dial tcp 127.0.0.1:${port}: connect: connection refused`
+      )
     if (!target || this.faults().dialFails) return refuse()
     this.targetState = 'dialing'
     const socket = net.connect({ host: target.host, port: target.port })
@@ -505,7 +552,8 @@ export class AgentSession {
       this.drain()
     })
     socket.on('data', (chunk: Buffer) => {
-      for (let off = 0; off < chunk.length; off += AGENT_CHUNK) this.outQueue.push(chunk.subarray(off, off + AGENT_CHUNK))
+      for (let off = 0; off < chunk.length; off += AGENT_CHUNK)
+        this.outQueue.push(chunk.subarray(off, off + AGENT_CHUNK))
       if (this.outQueue.length > 256) socket.pause()
       this.pumpTarget()
     })
@@ -528,7 +576,8 @@ export class AgentSession {
     this.socket = undefined
     this.targetState = 'closed'
     s?.destroy()
-    if (this.spec.properties.type !== 'LocalPortForwarding') this.end(`${ERROR_MARK}the connection to the port was closed by the client`)
+    if (this.spec.properties.type !== 'LocalPortForwarding')
+      this.end(`${ERROR_MARK}the connection to the port was closed by the client`)
   }
 
   /** Send target bytes as Output messages, one per agentPacingMs (the agent's WritePump). */
@@ -581,7 +630,10 @@ export class AgentSession {
     this.record.endedWith = output
     const ws = this.ws
     if (ws && ws.readyState === WebSocket.OPEN) {
-      const frame = encodeMessage({ messageType: MessageType.ChannelClosed, payload: channelClosedPayload(this.spec.sessionId, output, this.spec.instanceId) })
+      const frame = encodeMessage({
+        messageType: MessageType.ChannelClosed,
+        payload: channelClosedPayload(this.spec.sessionId, output, this.spec.instanceId)
+      })
       // Let data already in the delay line go first, then the notice, then the close.
       this.toClientDelay.push(() => {
         if (ws.readyState !== WebSocket.OPEN) return

@@ -55,7 +55,10 @@ export interface SsmApiOptions {
 
 const DOCUMENTS: Record<string, { params: Record<string, string>; type?: string }> = {
   'AWS-StartSSHSession': { params: { portNumber: '22' } },
-  'AWS-StartPortForwardingSession': { params: { portNumber: '80', localPortNumber: '0' }, type: 'LocalPortForwarding' }
+  'AWS-StartPortForwardingSession': {
+    params: { portNumber: '80', localPortNumber: '0' },
+    type: 'LocalPortForwarding'
+  }
 }
 
 export function addSsmApi(server: AwsSimServer, opts: SsmApiOptions): SsmApiSim {
@@ -76,9 +79,16 @@ export function addSsmApi(server: AwsSimServer, opts: SsmApiOptions): SsmApiSim 
     const body = req.json ?? {}
     const target = body.Target
     const document = typeof body.DocumentName === 'string' ? body.DocumentName : 'SSM-SessionManagerRunShell'
-    if (typeof target !== 'string' || !target) return jsonError(400, 'ValidationException', "1 validation error detected: Value null at 'target' failed to satisfy constraint: Member must not be null")
+    if (typeof target !== 'string' || !target)
+      return jsonError(
+        400,
+        'ValidationException',
+        "1 validation error detected: Value null at 'target' failed to satisfy constraint: Member must not be null"
+      )
     if (denied.has(target) || denied.has(document)) {
-      const resource = denied.has(target) ? `arn:aws:ec2:${opts.region}:${SIM_ACCOUNT_ID}:instance/${target}` : `arn:aws:ssm:${opts.region}::document/${document}`
+      const resource = denied.has(target)
+        ? `arn:aws:ec2:${opts.region}:${SIM_ACCOUNT_ID}:instance/${target}`
+        : `arn:aws:ssm:${opts.region}::document/${document}`
       return jsonError(
         400,
         'AccessDeniedException',
@@ -90,13 +100,21 @@ export function addSsmApi(server: AwsSimServer, opts: SsmApiOptions): SsmApiSim 
     const given = (body.Parameters ?? {}) as Record<string, unknown>
     const parameters: Record<string, string[]> = {}
     for (const [k, v] of Object.entries(given)) {
-      if (!(k in doc.params)) return jsonError(400, 'InvalidParameters', `Parameter "${k}" is not defined in document ${document}.`)
-      if (!Array.isArray(v) || v.length !== 1 || typeof v[0] !== 'string') return jsonError(400, 'InvalidParameters', `Parameter "${k}" must be a list of one string.`)
-      if (!/^\d+$/.test(v[0])) return jsonError(400, 'InvalidParameters', `Parameter "${k}" value ${v[0]} does not match the allowed pattern.`)
+      if (!(k in doc.params))
+        return jsonError(400, 'InvalidParameters', `Parameter "${k}" is not defined in document ${document}.`)
+      if (!Array.isArray(v) || v.length !== 1 || typeof v[0] !== 'string')
+        return jsonError(400, 'InvalidParameters', `Parameter "${k}" must be a list of one string.`)
+      if (!/^\d+$/.test(v[0]))
+        return jsonError(
+          400,
+          'InvalidParameters',
+          `Parameter "${k}" value ${v[0]} does not match the allowed pattern.`
+        )
       parameters[k] = v as string[]
     }
     const instance = instances.get(target)
-    if (!instance || instance.state !== 'online') return jsonError(400, 'TargetNotConnected', `${target} is not connected.`)
+    if (!instance || instance.state !== 'online')
+      return jsonError(400, 'TargetNotConnected', `${target} is not connected.`)
     const properties: Record<string, string> = {}
     for (const [k, dflt] of Object.entries(doc.params)) properties[k] = parameters[k]?.[0] ?? dflt
     if (doc.type) properties.type = doc.type
@@ -125,7 +143,12 @@ export function addSsmApi(server: AwsSimServer, opts: SsmApiOptions): SsmApiSim 
 
   const terminateSession = (req: SimRequest): SimResponse => {
     const sessionId = String(req.json?.SessionId ?? '')
-    if (!sessionId) return jsonError(400, 'ValidationException', "Value null at 'sessionId' failed to satisfy constraint: Member must not be null")
+    if (!sessionId)
+      return jsonError(
+        400,
+        'ValidationException',
+        "Value null at 'sessionId' failed to satisfy constraint: Member must not be null"
+      )
     terminated.push(sessionId)
     opts.dataChannel.session(sessionId)?.end('')
     return jsonOk({ SessionId: sessionId })
@@ -173,7 +196,12 @@ export function addSsmApi(server: AwsSimServer, opts: SsmApiOptions): SsmApiSim 
       req.accessKeyId = outcome.accessKeyId
     }
     const handler = handlers[req.operation]
-    if (!handler) return jsonError(400, 'UnknownOperationException', `simulator does not implement AmazonSSM.${req.operation}`)
+    if (!handler)
+      return jsonError(
+        400,
+        'UnknownOperationException',
+        `simulator does not implement AmazonSSM.${req.operation}`
+      )
     return handler(req)
   })
 

@@ -40,7 +40,9 @@ export async function startDataChannelServer(initialFaults: SsmSimFaults = {}): 
       return
     }
     if (req.headers['sec-websocket-extensions']) {
-      session.violation(`client offered WebSocket extensions (${req.headers['sec-websocket-extensions']}); the reference client offers none`)
+      session.violation(
+        `client offered WebSocket extensions (${req.headers['sec-websocket-extensions']}); the reference client offers none`
+      )
     }
     // Pings may come before the open message; ws answers them itself.
     const timer = setTimeout(() => ws.close(1008, 'no open message'), OPEN_MESSAGE_TIMEOUT_MS)
@@ -63,11 +65,16 @@ export async function startDataChannelServer(initialFaults: SsmSimFaults = {}): 
       const clientId = String(field(open, 'ClientId') ?? '')
       if (!isValidUuid(clientId)) return refuse('ClientId is not a UUID')
       const clientVersion = field(open, 'ClientVersion')
-      if (clientVersion !== undefined && !/^\d+(\.\d+)*$/.test(String(clientVersion))) return refuse(`ClientVersion '${clientVersion}' is not numeric`)
+      if (clientVersion !== undefined && !/^\d+(\.\d+)*$/.test(String(clientVersion)))
+        return refuse(`ClientVersion '${clientVersion}' is not numeric`)
       if (session.isEnded) return void ws.close(1000, 'session terminated')
       // A wrong or reused token is refused like the service would: the socket closes, nothing is said.
-      if (typeof token !== 'string' || !token || token !== session.currentToken) return void ws.close(1008, 'authentication failed')
-      session.attach(ws, { ClientId: clientId, ClientVersion: clientVersion === undefined ? undefined : String(clientVersion) })
+      if (typeof token !== 'string' || !token || token !== session.currentToken)
+        return void ws.close(1008, 'authentication failed')
+      session.attach(ws, {
+        ClientId: clientId,
+        ClientVersion: clientVersion === undefined ? undefined : String(clientVersion)
+      })
     })
   })
 
@@ -76,7 +83,11 @@ export async function startDataChannelServer(initialFaults: SsmSimFaults = {}): 
     sessions,
     violations,
     createSession(spec) {
-      const s = new AgentSession(spec, () => faults, () => {})
+      const s = new AgentSession(
+        spec,
+        () => faults,
+        () => {}
+      )
       sessions.set(spec.sessionId, s)
       return s
     },

@@ -31,6 +31,8 @@ export interface SsmSim {
   setInstanceState(instanceId: string, state: InstanceState): void
   /** Refuse StartSession (AccessDeniedException) on this instance id or document name. */
   deny(instanceOrDocument: string): void
+  /** Undo deny(). */
+  allow(instanceOrDocument: string): void
   close(): Promise<void>
 }
 
@@ -75,7 +77,9 @@ export async function startSsmSim(opts: SsmSimOptions): Promise<SsmSim> {
     sessionRecords: () => [...dataChannel.sessions.values()].map(s => s.record),
     violations: () => [
       ...dataChannel.violations,
-      ...[...dataChannel.sessions.values()].flatMap(s => s.record.violations.map(v => `${s.spec.sessionId}: ${v}`))
+      ...[...dataChannel.sessions.values()].flatMap(s =>
+        s.record.violations.map(v => `${s.spec.sessionId}: ${v}`)
+      )
     ],
     setFaults: f => dataChannel.setFaults(f),
     setInstanceState: (id, state) => {
@@ -84,6 +88,7 @@ export async function startSsmSim(opts: SsmSimOptions): Promise<SsmSim> {
       else api.instances.set(id, { instanceId: id, state })
     },
     deny: what => void api.denied.add(what),
+    allow: what => void api.denied.delete(what),
     close: async () => {
       await dataChannel.close()
       if (ownServer) await awsServer.close()

@@ -180,13 +180,15 @@ export class SsmDataChannel {
   private lastPing = 0
   private timer?: NodeJS.Timeout
   private finishing?: () => void
+  private failedWith?: Error
 
   constructor(private readonly opts: DataChannelOptions) {
     this.t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts }
     this.log = opts.logger
     this.label = opts.label ?? 'ssm'
     if (!(opts.frameSize >= 1)) throw new Error(`frameSize must be positive, got ${opts.frameSize}`)
-    if (!(opts.windowBytes >= opts.frameSize)) throw new Error(`windowBytes (${opts.windowBytes}) must be >= frameSize (${opts.frameSize})`)
+    if (!(opts.windowBytes >= opts.frameSize))
+      throw new Error(`windowBytes (${opts.windowBytes}) must be >= frameSize (${opts.frameSize})`)
     this.stream = new Duplex({
       allowHalfOpen: false,
       writableHighWaterMark: 64 * 1024,
@@ -229,12 +231,20 @@ export class SsmDataChannel {
     return this.ended
   }
 
+  /** The error the channel failed with, if it did. */
+  get failure(): Error | undefined {
+    return this.failedWith
+  }
+
   // ---------------------------------------------------------------------------------------------
   // WebSocket
 
   private dial(token: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.opts.streamUrl, { perMessageDeflate: false, handshakeTimeout: this.t.dialMs })
+      const ws = new WebSocket(this.opts.streamUrl, {
+        perMessageDeflate: false,
+        handshakeTimeout: this.t.dialMs
+      })
       this.ws = ws
       this.wsReady = false
       let opened = false
@@ -258,7 +268,8 @@ export class SsmDataChannel {
       })
       ws.on('error', err => {
         this.log.debug(`${this.label}: data channel socket error: ${err.message}`)
-        if (!opened) reject(new TransientError(`cannot open the SSM data channel: ${err.message}`, { cause: err }))
+        if (!opened)
+          reject(new TransientError(`cannot open the SSM data channel: ${err.message}`, { cause: err }))
       })
       ws.on('close', (code, reason) => {
         if (!opened) reject(new TransientError(`cannot open the SSM data channel (closed with ${code})`))
@@ -301,7 +312,12 @@ export class SsmDataChannel {
         lastError = errorMessage(err)
         continue
       }
-      if (!token) return this.fail(new TransientError('the SSM session ended while its data channel was reconnecting (ResumeSession returned no token)'))
+      if (!token)
+        return this.fail(
+          new TransientError(
+            'the SSM session ended while its data channel was reconnecting (ResumeSession returned no token)'
+          )
+        )
       try {
         await this.dial(token)
       } catch (err) {
@@ -309,13 +325,20 @@ export class SsmDataChannel {
         continue
       }
       if (this.ended) return
-      this.log.debug(`${this.label}: data channel resumed; resending ${this.unacked.size} unacknowledged messages`)
+      this.log.debug(
+        `${this.label}: data channel resumed; resending ${this.unacked.size} unacknowledged messages`
+      )
       this.lastProgress = Date.now()
       for (const m of this.unacked.values()) this.resend(m)
       this.pump()
       return
     }
-    if (!this.ended) this.fail(new TransientError(`lost the SSM data channel and could not resume it: ${lastError || 'no attempts left'}`))
+    if (!this.ended)
+      this.fail(
+        new TransientError(
+          `lost the SSM data channel and could not resume it: ${lastError || 'no attempts left'}`
+        )
+      )
   }
 
   private send(frame: Buffer): void {
@@ -436,7 +459,11 @@ export class SsmDataChannel {
           break
         }
         if (flag === StreamFlag.ConnectToPortError) {
-          this.fail(new TransientError('the SSM agent could not connect to the SSH port on the instance (ConnectToPortError)'))
+          this.fail(
+            new TransientError(
+              'the SSM agent could not connect to the SSH port on the instance (ConnectToPortError)'
+            )
+          )
         }
         break
       }
@@ -480,8 +507,9 @@ export class SsmDataChannel {
       }),
       control: true
     })
-    // The agent cancels the session on an Unsupported answer; say why instead of waiting for it.
-    if (kms) setTimeout(() => this.fail(unsupportedKms()), 200)
+    // The agent cancels the session on an Unsupported answer; say why instead of waiting for its
+    // channel_closed (the response above is already on the socket, ahead of our close frame).
+    if (kms) this.fail(unsupportedKms())
   }
 
   private onAck(msg: SsmMessage): void {
@@ -538,10 +566,15 @@ export class SsmDataChannel {
 
   private onWrite(chunk: Buffer, cb: (err?: Error | null) => void): void {
     if (this.ended) return cb(new TransientError('the SSM session has ended'))
-    for (let off = 0; off < chunk.length; ) {
+    for (let off = 0; off < chunk.length;) {
       // Top up the last queued data message before starting a new one: fewer, fuller frames.
       const last = this.sendQueue[this.sendQueue.length - 1]
-      if (last && last.payloadType === PayloadType.Output && !last.control && last.payload.length < this.opts.frameSize) {
+      if (
+        last &&
+        last.payloadType === PayloadType.Output &&
+        !last.control &&
+        last.payload.length < this.opts.frameSize
+      ) {
         const take = Math.min(this.opts.frameSize - last.payload.length, chunk.length - off)
         last.payload = Buffer.concat([last.payload, chunk.subarray(off, off + take)])
         this.queuedBytes += take
@@ -549,7 +582,10 @@ export class SsmDataChannel {
         continue
       }
       const take = Math.min(this.opts.frameSize, chunk.length - off)
-      this.sendQueue.push({ payloadType: PayloadType.Output, payload: Buffer.from(chunk.subarray(off, off + take)) })
+      this.sendQueue.push({
+        payloadType: PayloadType.Output,
+        payload: Buffer.from(chunk.subarray(off, off + take))
+      })
       this.queuedBytes += take
       off += take
     }
@@ -586,7 +622,15 @@ export class SsmDataChannel {
       })
       const now = Date.now()
       if (this.unacked.size === 0) this.lastProgress = now
-      this.unacked.set(seq, { seq, frame, size: next.payload.length, lastSent: now, retransmitted: false, laterAcks: 0, onAcked: next.onAcked })
+      this.unacked.set(seq, {
+        seq,
+        frame,
+        size: next.payload.length,
+        lastSent: now,
+        retransmitted: false,
+        laterAcks: 0,
+        onAcked: next.onAcked
+      })
       this.inflightBytes += next.payload.length
       this.stats.framesSent++
       this.stats.payloadBytesSent += next.payload.length
@@ -624,7 +668,9 @@ export class SsmDataChannel {
         this.ws.ping('keepalive')
       }
       if (now - this.lastHeard > this.t.deadAfterMs) {
-        this.log.debug(`${this.label}: nothing heard for ${now - this.lastHeard} ms; dropping the socket to resume`)
+        this.log.debug(
+          `${this.label}: nothing heard for ${now - this.lastHeard} ms; dropping the socket to resume`
+        )
         this.ws.terminate()
         return
       }
@@ -632,13 +678,21 @@ export class SsmDataChannel {
     if (this.finishing && now - this.lastProgress > this.t.finishAckMs) return this.finishing()
     if (this.paused) {
       if (now - this.pausedAt > this.t.maxPauseMs) {
-        this.fail(new TransientError(`the SSM agent stayed disconnected from the service for ${Math.round(this.t.maxPauseMs / 1000)} s (pause_publication)`))
+        this.fail(
+          new TransientError(
+            `the SSM agent stayed disconnected from the service for ${Math.round(this.t.maxPauseMs / 1000)} s (pause_publication)`
+          )
+        )
       }
       return
     }
     if (!this.wsReady || this.unacked.size === 0) return
     if (now - this.lastProgress > this.t.noProgressMs) {
-      this.fail(new TransientError(`the SSM agent acknowledged nothing for ${Math.round(this.t.noProgressMs / 1000)} s`))
+      this.fail(
+        new TransientError(
+          `the SSM agent acknowledged nothing for ${Math.round(this.t.noProgressMs / 1000)} s`
+        )
+      )
       return
     }
     // Oldest first, each on its own timer (lastSent is refreshed on resend, unlike the plugin).
@@ -679,6 +733,7 @@ export class SsmDataChannel {
   private fail(err: Error): void {
     if (this.ended) return
     this.ended = true
+    this.failedWith = err
     this.log.debug(`${this.label}: data channel failed: ${err.message}`)
     this.finishing?.()
     if (!this.handshakeDone) this.handshake?.reject(err)

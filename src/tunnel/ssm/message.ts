@@ -135,16 +135,31 @@ export interface DecodeOptions {
 
 /** Decode one WebSocket binary message; throws MessageFormatError when it fails validation. */
 export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage {
-  if (buf.length < 4 + MESSAGE_TYPE_BYTES) throw new MessageFormatError(`message too short: ${buf.length} bytes`)
+  if (buf.length < 4 + MESSAGE_TYPE_BYTES)
+    throw new MessageFormatError(`message too short: ${buf.length} bytes`)
   const headerLength = buf.readUInt32BE(0)
   const rawType = buf.subarray(4, 4 + MESSAGE_TYPE_BYTES)
-  const messageType = rawType.toString('ascii').replace(/^\0+|\0+$/g, '').trim()
-  const lenient = !opts.strict && (messageType === MessageType.StartPublication || messageType === MessageType.PausePublication)
+  const messageType = rawType
+    .toString('ascii')
+    .replace(/^\0+|\0+$/g, '')
+    .trim()
+  const lenient =
+    !opts.strict &&
+    (messageType === MessageType.StartPublication || messageType === MessageType.PausePublication)
   if (buf.length < PAYLOAD_OFFSET) {
     if (!lenient) throw new MessageFormatError(`message too short: ${buf.length} bytes`)
     // The service may send publication notices with incomplete headers (§3.1); only the type matters.
     const nil = '00000000-0000-0000-0000-000000000000'
-    return { messageType, schemaVersion: 0, createdDate: 0, sequenceNumber: 0, flags: 0, messageId: nil, payloadType: 0, payload: Buffer.alloc(0) }
+    return {
+      messageType,
+      schemaVersion: 0,
+      createdDate: 0,
+      sequenceNumber: 0,
+      flags: 0,
+      messageId: nil,
+      payloadType: 0,
+      payload: Buffer.alloc(0)
+    }
   }
   if (!lenient && headerLength === 0) throw new MessageFormatError('HeaderLength is 0')
   if (opts.strict && headerLength !== HEADER_LENGTH) {
@@ -158,18 +173,23 @@ export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage
   if (opts.strict) {
     const expected = Buffer.alloc(MESSAGE_TYPE_BYTES, 0x20)
     Buffer.from(messageType, 'ascii').copy(expected)
-    if (!rawType.equals(expected)) throw new MessageFormatError(`MessageType '${messageType}' is not left-aligned and space-padded`)
+    if (!rawType.equals(expected))
+      throw new MessageFormatError(`MessageType '${messageType}' is not left-aligned and space-padded`)
   }
   const schemaVersion = buf.readUInt32BE(36)
-  if (opts.strict && schemaVersion !== 1) throw new MessageFormatError(`SchemaVersion must be 1, got ${schemaVersion}`)
+  if (opts.strict && schemaVersion !== 1)
+    throw new MessageFormatError(`SchemaVersion must be 1, got ${schemaVersion}`)
   const createdDate = Number(buf.readBigUInt64BE(40))
   if (!lenient && createdDate === 0) throw new MessageFormatError('CreatedDate is 0')
   const messageId = uuidFromWire(buf.subarray(64, 80))
-  if (opts.strict && !isValidUuid(messageId)) throw new MessageFormatError(`MessageId ${messageId} is not a version 1-5 UUID`)
+  if (opts.strict && !isValidUuid(messageId))
+    throw new MessageFormatError(`MessageId ${messageId} is not a version 1-5 UUID`)
   const payloadLength = buf.readUInt32BE(116)
   const payload = lenient ? buf.subarray(Math.min(payloadStart, buf.length)) : buf.subarray(payloadStart)
   if (!lenient && payloadLength !== payload.length) {
-    throw new MessageFormatError(`PayloadLength ${payloadLength} does not match the ${payload.length} payload bytes`)
+    throw new MessageFormatError(
+      `PayloadLength ${payloadLength} does not match the ${payload.length} payload bytes`
+    )
   }
   if (!lenient && (payloadLength !== 0 || opts.strict) && !sha256(payload).equals(buf.subarray(80, 112))) {
     throw new MessageFormatError('PayloadDigest does not match SHA-256 of the payload')
@@ -208,7 +228,8 @@ export function parseJsonPayload(payload: Buffer): Json {
   } catch {
     throw new MessageFormatError('payload is not JSON')
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new MessageFormatError('payload is not a JSON object')
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new MessageFormatError('payload is not a JSON object')
   return value as Json
 }
 
@@ -244,7 +265,8 @@ export function encodeAck(of: Pick<SsmMessage, 'messageType' | 'messageId' | 'se
 export function parseAck(payload: Buffer): Acknowledgement {
   const j = parseJsonPayload(payload)
   const seq = field(j, 'AcknowledgedMessageSequenceNumber')
-  if (typeof seq !== 'number' || !Number.isInteger(seq)) throw new MessageFormatError('acknowledge without a sequence number')
+  if (typeof seq !== 'number' || !Number.isInteger(seq))
+    throw new MessageFormatError('acknowledge without a sequence number')
   return {
     acknowledgedMessageType: String(field(j, 'AcknowledgedMessageType') ?? ''),
     acknowledgedMessageId: String(field(j, 'AcknowledgedMessageId') ?? ''),
@@ -260,7 +282,8 @@ export function flagPayload(flag: number): Buffer {
 }
 
 export function parseFlag(payload: Buffer): number {
-  if (payload.length !== 4) throw new MessageFormatError(`Flag payload must be 4 bytes, got ${payload.length}`)
+  if (payload.length !== 4)
+    throw new MessageFormatError(`Flag payload must be 4 bytes, got ${payload.length}`)
   return payload.readUInt32BE(0)
 }
 
@@ -276,7 +299,10 @@ export interface HandshakeRequest {
   requestedClientActions: RequestedClientAction[]
 }
 
-export function handshakeRequestPayload(agentVersion: string, actions: { ActionType: string; ActionParameters: unknown }[]): Buffer {
+export function handshakeRequestPayload(
+  agentVersion: string,
+  actions: { ActionType: string; ActionParameters: unknown }[]
+): Buffer {
   return Buffer.from(JSON.stringify({ AgentVersion: agentVersion, RequestedClientActions: actions }))
 }
 
@@ -313,14 +339,17 @@ export function handshakeResponsePayload(r: HandshakeResponse): Buffer {
 export function parseHandshakeResponse(payload: Buffer): HandshakeResponse {
   const j = parseJsonPayload(payload)
   const actions = field(j, 'ProcessedClientActions')
-  if (!Array.isArray(actions)) throw new MessageFormatError('HandshakeResponse without ProcessedClientActions')
+  if (!Array.isArray(actions))
+    throw new MessageFormatError('HandshakeResponse without ProcessedClientActions')
   const errors = field(j, 'Errors')
-  if (errors !== null && errors !== undefined && !Array.isArray(errors)) throw new MessageFormatError('HandshakeResponse Errors must be an array or null')
+  if (errors !== null && errors !== undefined && !Array.isArray(errors))
+    throw new MessageFormatError('HandshakeResponse Errors must be an array or null')
   return {
     ClientVersion: String(field(j, 'ClientVersion') ?? ''),
     ProcessedClientActions: actions.map(a => {
       const status = field(a, 'ActionStatus')
-      if (typeof status !== 'number') throw new MessageFormatError('ProcessedClientAction without a numeric ActionStatus')
+      if (typeof status !== 'number')
+        throw new MessageFormatError('ProcessedClientAction without a numeric ActionStatus')
       return {
         ActionType: String(field(a, 'ActionType') ?? ''),
         ActionStatus: status,

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import type { Duplex } from 'node:stream'
-import { ResumeSessionCommand, SSMClient, StartSessionCommand, TerminateSessionCommand } from '@aws-sdk/client-ssm'
+import {
+  ResumeSessionCommand,
+  SSMClient,
+  StartSessionCommand,
+  TerminateSessionCommand
+} from '@aws-sdk/client-ssm'
 import type { AwsContext } from '../../aws/credentials.js'
 import { errorMessage, TransientError, UserError } from '../../errors.js'
 import type { Logger } from '../../log.js'
 import type { Tunnel } from '../types.js'
-import { DataChannelTimeouts, SsmDataChannel } from './data-channel.js'
+import { DataChannelStats, DataChannelTimeouts, SsmDataChannel } from './data-channel.js'
 
 export type SsmDocument = 'AWS-StartSSHSession' | 'AWS-StartPortForwardingSession'
 
@@ -21,6 +26,13 @@ export interface SsmTunnelOptions {
   logger: Logger
   /** Overrides for tests (handshake / no-progress limits). */
   timeouts?: Partial<DataChannelTimeouts>
+}
+
+const statsOf = new WeakMap<Duplex, DataChannelStats>()
+
+/** Reliability counters of a stream returned by an ssm tunnel (retransmits, reconnects...), for logs and tests. */
+export function ssmStreamStats(stream: Duplex): DataChannelStats | undefined {
+  return statsOf.get(stream)
 }
 
 /** Our ClientId: one per process, the same on every reconnect of every session (like the plugin). */
@@ -59,9 +71,12 @@ export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
       if (closed) throw new Error('the ssm tunnel is closed')
       let started
       try {
-        started = await client.send(new StartSessionCommand({ Target: instanceId, DocumentName: document, Parameters: parameters }), {
-          abortSignal: signal
-        })
+        started = await client.send(
+          new StartSessionCommand({ Target: instanceId, DocumentName: document, Parameters: parameters }),
+          {
+            abortSignal: signal
+          }
+        )
       } catch (err) {
         throw mapStartError(err, opts)
       }
@@ -104,6 +119,8 @@ export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
         }
       })
       live.set(sessionId, channel)
+      // A safety net (errors can come before anyone listens); the SSH layer's own listener still gets them.
+      channel.stream.on('error', err => logger.debug(`ssm ${instanceId}: stream error: ${err.message}`))
       try {
         await channel.connect(signal)
       } catch (err) {
@@ -112,6 +129,11 @@ export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
         throw err
       }
       channel.stream.once('close', () => void terminate(sessionId))
+      statsOf.set(channel.stream, channel.stats)
+      if (channel.failure) {
+        await terminate(sessionId)
+        throw channel.failure
+      }
       if (closed) {
         channel.stream.destroy()
         throw new Error('the ssm tunnel is closed')
@@ -142,19 +164,29 @@ function mapStartError(err: unknown, opts: SsmTunnelOptions): Error {
         `ssm: not allowed to start a session on ${id} (${msg}): the role needs ssm:StartSession on arn:aws:ec2:${opts.aws.region}:<account>:instance/${id} and on the document arn:aws:ssm:${opts.aws.region}::document/${opts.document}, plus ssm:TerminateSession and ssm:ResumeSession.`
       )
     case 'InvalidDocument':
-      return new UserError(`ssm: the session document ${opts.document} cannot be used (${msg}): check the ssm-document input and that the document exists in ${opts.aws.region}.`)
+      return new UserError(
+        `ssm: the session document ${opts.document} cannot be used (${msg}): check the ssm-document input and that the document exists in ${opts.aws.region}.`
+      )
     case 'InvalidTarget':
     case 'InvalidInstanceId':
-      return new UserError(`ssm: ${id} is not a valid Session Manager target (${msg}): check the instance id and region ${opts.aws.region}.`)
+      return new UserError(
+        `ssm: ${id} is not a valid Session Manager target (${msg}): check the instance id and region ${opts.aws.region}.`
+      )
     case 'UnrecognizedClientException':
     case 'InvalidSignatureException':
     case 'ExpiredTokenException':
     case 'MissingAuthenticationTokenException':
-      return new UserError(`ssm: AWS rejected the credentials (${name}: ${msg}): check the configured role/credentials and region.`)
+      return new UserError(
+        `ssm: AWS rejected the credentials (${name}: ${msg}): check the configured role/credentials and region.`
+      )
     case 'CredentialsProviderError':
-      return new UserError(`ssm: no AWS credentials found (${msg}): configure credentials (e.g. aws-actions/configure-aws-credentials or role-to-assume).`)
+      return new UserError(
+        `ssm: no AWS credentials found (${msg}): configure credentials (e.g. aws-actions/configure-aws-credentials or role-to-assume).`
+      )
     default:
-      return new TransientError(`ssm: StartSession on ${id} failed: ${name ? `${name}: ` : ''}${msg}`, { cause: err })
+      return new TransientError(`ssm: StartSession on ${id} failed: ${name ? `${name}: ` : ''}${msg}`, {
+        cause: err
+      })
   }
 }
 
