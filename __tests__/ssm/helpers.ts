@@ -96,9 +96,7 @@ function sftpOf(client: Client): Promise<SFTPWrapper> {
 }
 
 /** Local files with random content; returns their paths and sha256. */
-export async function makeFiles(
-  sizes: number[]
-): Promise<{
+export async function makeFiles(sizes: number[]): Promise<{
   dir: string
   files: { name: string; local: string; sha256: string }[]
   cleanup: () => Promise<void>
