@@ -18,6 +18,8 @@ export const USABLE_ENDPOINT_STATES = [
 
 export interface EndpointInfo {
   endpointId: string
+  /** arn:aws:ec2:REGION:ACCOUNT:instance-connect-endpoint/ID (the resource IAM's OpenTunnel grant names). */
+  arn?: string
   /** The host (and, for the simulator, `:port`) to open `wss://.../openTunnel` on. */
   dnsName: string
   state: string
@@ -108,6 +110,7 @@ function toInfo(e: InstanceConnectEndpoint): EndpointInfo {
   const type = e.IpAddressType
   return {
     endpointId: e.InstanceConnectEndpointId ?? '',
+    arn: e.InstanceConnectEndpointArn,
     dnsName,
     state: e.State ?? '',
     vpcId: e.VpcId ?? '',

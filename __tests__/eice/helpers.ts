@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto'
+import type { Duplex } from 'node:stream'
+import { Client, type SFTPWrapper } from 'ssh2'
+import { DUMMY_LONG_TERM_KEY } from '../../sim/aws/credential-store.js'
+import { DEFAULT_KNOBS } from '../../sim/eice/endpoint-server.js'
+import type { EiceSim } from '../../sim/eice/eice-sim.js'
+import { fingerprintOf } from '../../sim/ssh-keys.js'
+import type { Sshd } from '../../sim/sshd.js'
+import type { AwsContext } from '../../src/aws/credentials.js'
+import { describeTargets } from '../../src/aws/instances.js'
+import { parseTarget } from '../../src/config.js'
+import type { Logger } from '../../src/log.js'
+import { createEiceTunnel, type EiceTunnelOptions } from '../../src/tunnel/eice/tunnel.js'
+
+/** A Logger that keeps every line raw (unmasked, debug included) and every registered secret. */
+export function capturingLogger(): Logger & { lines: string[]; secrets: string[] } {
+  const lines: string[] = []
+  const secrets: string[] = []
+  return {
+    lines,
+    secrets,
+    info: m => void lines.push(m),
+    warning: m => void lines.push(`warning: ${m}`),
+    debug: m => void lines.push(`debug: ${m}`),
+    setSecret: v => void secrets.push(v),
+    group: async (name, fn) => {
+      lines.push(`== ${name}`)
+      return fn()
+    }
+  }
+}
+
+export function simContext(
+  sim: EiceSim,
+  secretAccessKey: string = DUMMY_LONG_TERM_KEY.secretAccessKey
+): AwsContext {
+  return {
+    region: sim.region,
+    credentials: async () => ({ accessKeyId: DUMMY_LONG_TERM_KEY.accessKeyId, secretAccessKey })
+  }
+}
+
+/** Put every knob back to its default (optional ones unset). */
+export function resetKnobs(sim: EiceSim): void {
+  Object.assign(sim.knobs, DEFAULT_KNOBS, {
+    rejectUpgrade: undefined,
+    maxTunnelDurationCap: undefined,
+    cutAfterBytes: undefined,
+    throttleBytesPerSecond: undefined
+  })
+}
+
+export async function eiceTunnel(
+  sim: EiceSim,
+  logger: Logger,
+  over: Partial<EiceTunnelOptions> & { instanceId?: string; aws?: AwsContext } = {}
+) {
+  const aws = over.aws ?? simContext(sim)
+  const [instance] = await describeTargets([parseTarget(over.instanceId ?? sim.instanceId)], aws)
+  return createEiceTunnel({
+    instance,
+    port: 22,
+    aws,
+    logger,
+    maxTunnelsPerEndpoint: 5,
+    tlsCaForTests: sim.ca,
+    ...over
+  })
+}
+
+/** An ssh2 client over the tunnel's Duplex, verifying sshd's host key. */
+export function sshOver(sock: Duplex, sshd: Sshd): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const c = new Client()
+    c.once('ready', () => resolve(c))
+    c.once('error', reject)
+    c.connect({
+      sock,
+      username: sshd.user,
+      privateKey: sshd.clientKey.privateKey,
+      readyTimeout: 20_000,
+      hostVerifier: (key: Buffer) =>
+        fingerprintOf(`ssh-ed25519 ${key.toString('base64')}`) === sshd.hostKeyFingerprint
+    })
+  })
+}
+
+export function sftpOf(c: Client): Promise<SFTPWrapper> {
+  return new Promise((resolve, reject) => c.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))))
+}
+
+export function exec(c: Client, command: string): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve, reject) =>
+    c.exec(command, (err, ch) => {
+      if (err) return reject(err)
+      let stdout = ''
+      ch.on('data', (d: Buffer) => (stdout += d.toString()))
+      ch.stderr.resume()
+      ch.once('close', (code: number) => resolve({ code, stdout }))
+    })
+  )
+}
+
+export function fastPut(sftp: SFTPWrapper, local: string, remote: string): Promise<void> {
+  return new Promise((resolve, reject) => sftp.fastPut(local, remote, err => (err ? reject(err) : resolve())))
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** The settled error of a promise that must fail. */
+export async function failure(p: Promise<unknown>): Promise<Error> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e
+  )
+  if (!(err instanceof Error)) throw new Error('expected a failure, got success')
+  return err
+}
