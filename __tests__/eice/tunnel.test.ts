@@ -20,7 +20,6 @@ import {
   resetKnobs,
   sftpOf,
   sha256,
-  simContext,
   sshOver
 } from './helpers.js'
 
