@@ -30,6 +30,14 @@ export interface EiceTunnelOptions {
   /** Largest frame sent (default and maximum 65,000 bytes, the AWS CLI's). */
   maxFrameBytes?: number
   /**
+   * WebSocket frame masking. 'zero' (default) sends the all-zero masking key, which `ws` and any
+   * compliant server treat as "no XOR": without the optional native `bufferutil` package, masking in
+   * JavaScript costs more CPU than TLS itself and capped uploads near 130 MB/s. Masking only guards
+   * browsers' cleartext connections through caching proxies; inside TLS, carrying SSH ciphertext, it
+   * adds nothing. 'random' restores per-frame random keys (what the AWS CLI sends).
+   */
+  frameMask?: 'zero' | 'random'
+  /**
    * TEST ONLY: trust this CA (PEM) for the endpoint's TLS certificate instead of Node's default store.
    * In-process tests need it because Node reads NODE_EXTRA_CA_CERTS only at process start; the action
    * and the CLI never set it (the simulator's CA reaches them through NODE_EXTRA_CA_CERTS).
@@ -153,6 +161,7 @@ async function openOnce(
     handshakeTimeout: opts.handshakeTimeoutMs ?? 20_000,
     headers: { 'User-Agent': 'ec2-push' },
     followRedirects: false,
+    ...((opts.frameMask ?? 'zero') === 'zero' ? { generateMask: zeroMask } : {}),
     ...(opts.tlsCaForTests ? { ca: opts.tlsCaForTests } : {})
   })
   const stream = new WsByteStream(ws, {
@@ -240,6 +249,11 @@ async function openOnce(
   expiry.unref()
   stream.once('close', () => clearTimeout(expiry))
   return stream
+}
+
+/** See EiceTunnelOptions.frameMask. */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0)
 }
 
 /** `ws` errors do not include the URL today; make sure a presigned one can never leak through them. */
