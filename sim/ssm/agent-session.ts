@@ -75,8 +75,14 @@ export class AgentSession {
   private ws?: WebSocket
   private ended = false
   private readonly random: () => number
-  private readonly toAgentDelay = new DelayLine(() => (this.faults().rttMs ?? 0) / 2)
-  private readonly toClientDelay = new DelayLine(() => (this.faults().rttMs ?? 0) / 2)
+  private readonly toAgentDelay = new DelayLine(
+    () => (this.faults().rttMs ?? 0) / 2,
+    run => corked(this.socket, () => corked(rawSocketOf(this.ws), run))
+  )
+  private readonly toClientDelay = new DelayLine(
+    () => (this.faults().rttMs ?? 0) / 2,
+    run => corked(rawSocketOf(this.ws), run)
+  )
   private readonly toAgentLink: FaultyLink
   private readonly toClientLink: FaultyLink
   private readonly timers = new Set<NodeJS.Timeout>()
@@ -270,7 +276,7 @@ export class AgentSession {
       return bad(`client sent MessageType '${msg.messageType}'`)
     if (msg.flags !== 0) return bad(`input_stream_data flags ${msg.flags}`)
     const seq = msg.sequenceNumber
-    const id = `${msg.messageId}/${msg.payload.toString('base64').slice(0, 32)}/${msg.payload.length}`
+    const id = `${msg.messageId}/${msg.payload.subarray(0, 24).toString('hex')}/${msg.payload.length}`
     if (seq > this.maxClientSeq + 1) return bad(`sequence jumped from ${this.maxClientSeq} to ${seq}`)
     if (seq <= this.maxClientSeq) {
       const first = this.clientFrameIds.get(seq)
@@ -672,6 +678,25 @@ export class AgentSession {
   dispose(): void {
     this.ended = true
     this.releaseResources()
+  }
+}
+
+interface Corkable {
+  cork(): void
+  uncork(): void
+}
+
+/** ws's underlying net.Socket (`_socket`, stable across ws 8.x), to batch many small sends. */
+function rawSocketOf(ws: WebSocket | undefined): Corkable | undefined {
+  return (ws as unknown as { _socket?: Corkable } | undefined)?._socket ?? undefined
+}
+
+function corked(socket: Corkable | undefined, run: () => void): void {
+  socket?.cork()
+  try {
+    run()
+  } finally {
+    socket?.uncork()
   }
 }
 

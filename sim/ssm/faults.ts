@@ -64,7 +64,11 @@ export class DelayLine {
   private timer?: NodeJS.Timeout
   private closed = false
 
-  constructor(private readonly delayMs: () => number) {}
+  constructor(
+    private readonly delayMs: () => number,
+    /** Runs each batch of due callbacks (e.g. inside a socket cork, so a batch becomes one write). */
+    private readonly batch: (run: () => void) => void = run => run()
+  ) {}
 
   push(fn: () => void): void {
     if (this.closed) return
@@ -80,9 +84,11 @@ export class DelayLine {
     this.timer = setTimeout(() => {
       this.timer = undefined
       const now = Date.now()
-      while (this.head < this.queue.length && this.queue[this.head].due <= now && !this.closed) {
-        this.queue[this.head++].fn()
-      }
+      this.batch(() => {
+        while (this.head < this.queue.length && this.queue[this.head].due <= now && !this.closed) {
+          this.queue[this.head++].fn()
+        }
+      })
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head)
         this.head = 0

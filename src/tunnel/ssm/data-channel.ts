@@ -536,7 +536,19 @@ export class SsmDataChannel {
       }
     }
     acked.onAcked?.()
-    this.pump()
+    this.schedulePump()
+  }
+
+  private pumpScheduled = false
+
+  /** Acks come in bursts (one TCP read holds many): refill the window once per burst, in one write. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    queueMicrotask(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
   }
 
   private updateRto(rtt: number): void {
@@ -603,6 +615,26 @@ export class SsmDataChannel {
 
   /** Send queued messages while the window has room (no per-frame sleep: the window is the pacing). */
   private pump(): void {
+    const corked = this.cork()
+    try {
+      this.pumpCorked()
+    } finally {
+      corked?.uncork()
+    }
+  }
+
+  /**
+   * Batch a burst of frames into few writes: ws writes every message separately, and with small
+   * frames the per-write cost dominates. `_socket` is ws's (long-stable) underlying net.Socket.
+   */
+  private cork(): { uncork(): void } | undefined {
+    const raw = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } } | undefined)?._socket
+    if (!raw || !this.wsReady) return undefined
+    raw.cork()
+    return raw
+  }
+
+  private pumpCorked(): void {
     while (this.sendQueue.length > 0 && this.wsReady && !this.ended) {
       const next = this.sendQueue[0]
       if (!next.control) {
