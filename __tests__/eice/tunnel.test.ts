@@ -123,6 +123,22 @@ test('open() is repeatable: each call signs a new URL and opens a new tunnel', a
   expect(aws.calls.filter(c => c.operation === 'DescribeInstanceConnectEndpoints').length).toBeGreaterThan(0)
 })
 
+test('random per-frame masks (what the AWS CLI sends) carry the same bytes', async () => {
+  const tunnel = await eiceTunnel(sim, capturingLogger(), { frameMask: 'random', maxFrameBytes: 16384 })
+  const ssh = await sshOver(await tunnel.open(), sshd)
+  try {
+    const data = randomBytes(1024 * 1024)
+    const local = path.join(tmp, 'masked.bin')
+    await writeFile(local, data)
+    const remote = path.join(sshd.remoteRoot, 'masked.bin')
+    await fastPut(await sftpOf(ssh), local, remote)
+    expect(sha256(await readFile(remote))).toBe(sha256(data))
+  } finally {
+    ssh.end()
+    await tunnel.close()
+  }
+})
+
 describe('each failure is one line that says what to fix', () => {
   const oneLine = (err: Error) => {
     expect(err.message).not.toContain('\n')
