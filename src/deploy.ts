@@ -30,6 +30,8 @@ export interface TargetDeployOptions {
   hostKey: HostKeyPolicy
   logger: Logger
   signal?: AbortSignal
+  /** Runs after the tunnel opens and right before each SSH login (pushes a one-time key). */
+  beforeConnect?: (signal?: AbortSignal) => Promise<void>
   /** Test hook: scale backoff delays (1 = real). */
   backoffBaseMs?: number
 }
@@ -80,8 +82,8 @@ export async function deployToTarget(opts: TargetDeployOptions): Promise<TargetR
       let session: UploadSession | undefined
       const before = result.filesUploaded
       try {
-        await target.beforeConnect?.()
         const stream = await target.tunnel.open(opts.signal)
+        await opts.beforeConnect?.(opts.signal)
         conn = await connectSsh({ label: target.label, stream, login: opts.login, hostKey: opts.hostKey })
         session = new UploadSession(conn, {
           remoteRoot: config.remotePath,
@@ -99,7 +101,9 @@ export async function deployToTarget(opts: TargetDeployOptions): Promise<TargetR
           }
         })
         const method = await session.start()
-        if (result.verification === 'pending') result.verification = method === 'sha256sum' ? 'sha256 (sha256sum on the instance)' : 'sha256 (read back over SFTP)'
+        if (result.verification === 'pending')
+          result.verification =
+            method === 'sha256sum' ? 'sha256 (sha256sum on the instance)' : 'sha256 (read back over SFTP)'
         if (leftoverTemps.size) {
           await session.removeTemps(leftoverTemps)
           leftoverTemps.clear()
@@ -156,7 +160,9 @@ function retryableFiles(
     const n = (attempts.get(f.file) ?? 0) + 1
     attempts.set(f.file, n)
     if (f.permanent || n > retries) {
-      throw new UserError(`Could not upload ${f.message} on ${label}${n > 1 ? ` (after ${n} attempts)` : ''}.`)
+      throw new UserError(
+        `Could not upload ${f.message} on ${label}${n > 1 ? ` (after ${n} attempts)` : ''}.`
+      )
     }
     logger.warning(`${label}: ${f.message}; retrying (attempt ${n + 1} of ${retries + 1})`)
     again.push(f.file)

@@ -6,7 +6,9 @@ import { planFiles } from './files/plan.js'
 import type { Logger } from './log.js'
 import { summarise, type DeployOutputs } from './report/results.js'
 import { keysFromKnownHosts, targetNames, type HostKeyPolicy } from './ssh/host-key.js'
-import { resolveTargets, type ResolvedTarget } from './tunnel/index.js'
+import { resolveTargets, needsAws, type ResolvedTarget } from './tunnel/index.js'
+import { resolveAwsContext, type AwsContext, type ResolveAwsOptions } from './aws/credentials.js'
+import { createKeySource } from './aws/instance-key.js'
 
 export interface DeployRun {
   outputs: DeployOutputs
@@ -18,7 +20,11 @@ export interface DeployRun {
  * targets, upload to each, and add up the figures. Never throws: a failure comes back as `error`
  * (one line) next to whatever results there are.
  */
-export async function runDeploy(config: DeployConfig, logger: Logger, opts: { cwd?: string } = {}): Promise<DeployRun> {
+export async function runDeploy(
+  config: DeployConfig,
+  logger: Logger,
+  opts: { cwd?: string; aws?: ResolveAwsOptions } = {}
+): Promise<DeployRun> {
   const started = Date.now()
   const results: TargetResult[] = []
   let filesTotal = 0
@@ -28,13 +34,15 @@ export async function runDeploy(config: DeployConfig, logger: Logger, opts: { cw
   try {
     if (config.sshPrivateKey) logger.setSecret(config.sshPrivateKey.trim())
     if (config.sshPassphrase) logger.setSecret(config.sshPassphrase)
-    if (!config.sshPrivateKey) {
+    if (config.sshPrivateKey) checkPrivateKey(config.sshPrivateKey, config.sshPassphrase)
+    else if (!needsAws(config)) {
       throw new UserError(
-        "Input 'ssh-private-key' is required in this version: give the private key (as a secret) of a user allowed on the instance."
+        "mode 'nlb' to a host name needs 'ssh-private-key': one-time keys are pushed with EC2 Instance Connect, which needs an instance id target."
       )
     }
-    checkPrivateKey(config.sshPrivateKey, config.sshPassphrase)
-    const login: SshLogin = { user: config.user, privateKey: config.sshPrivateKey, passphrase: config.sshPassphrase }
+    let awsContext: Promise<AwsContext> | undefined
+    const aws = () =>
+      (awsContext ??= logger.group('AWS credentials', () => resolveAwsContext(config.aws, logger, opts.aws)))
 
     const plan = await logger.group('Files', async () => {
       const p = await planFiles({
@@ -46,26 +54,54 @@ export async function runDeploy(config: DeployConfig, logger: Logger, opts: { cw
         cwd: opts.cwd
       })
       logger.info(`${p.files.length} files, ${p.totalBytes} bytes, from ${p.root} to ${config.remotePath}`)
-      for (const f of p.files) logger.debug(`${f.localPath} -> ${config.remotePath}/${f.relativePath} (${f.size} bytes)`)
+      for (const f of p.files)
+        logger.debug(`${f.localPath} -> ${config.remotePath}/${f.relativePath} (${f.size} bytes)`)
       return p
     })
     filesTotal = plan.files.length
     if (plan.files.length === 0) return { outputs: summarise(results, Date.now() - started, 0, mode) }
 
-    const targets = await resolveTargets(config, { logger })
+    const targets = await resolveTargets(config, { logger, aws })
     mode = [...new Set(targets.map(t => t.mode))].join(',')
+    const keys = createKeySource({
+      providedKey: config.sshPrivateKey,
+      passphrase: config.sshPassphrase,
+      user: config.user,
+      aws: config.sshPrivateKey ? { region: '' } : await aws(),
+      logger
+    })
+    if (keys.oneTime) {
+      logger.info(
+        `Using a one-time ed25519 key (${keys.fingerprint}), pushed with EC2 Instance Connect before each connection.`
+      )
+    }
+    const login: SshLogin = { user: config.user, privateKey: keys.privateKey, passphrase: keys.passphrase }
     for (const target of targets) {
       const hostKey = hostKeyPolicy(config, target, logger)
-      const res = await logger.group(`Upload to ${target.label} (${target.mode}: ${target.tunnel.description})`, async () => {
-        try {
-          return await deployToTarget({ target, plan, config, login, hostKey, logger, signal: controller.signal })
-        } finally {
-          await target.tunnel.close()
-        }
-      }).catch(err => {
-        results.push(failedResult(target, plan.files.length, err))
-        throw err
-      })
+      const beforeConnect = keys.oneTime
+        ? (signal?: AbortSignal) => keys.beforeConnect(target.instanceId, target.availabilityZone, signal)
+        : undefined
+      const res = await logger
+        .group(`Upload to ${target.label} (${target.mode}: ${target.tunnel.description})`, async () => {
+          try {
+            return await deployToTarget({
+              target,
+              plan,
+              config,
+              login,
+              hostKey,
+              logger,
+              beforeConnect,
+              signal: controller.signal
+            })
+          } finally {
+            await target.tunnel.close()
+          }
+        })
+        .catch(err => {
+          results.push(failedResult(target, plan.files.length, err))
+          throw err
+        })
       results.push(res)
       logger.info(
         `${target.label}: ${res.filesUploaded} files, ${res.bytesTransferred} bytes in ${(res.durationMs / 1000).toFixed(1)} s, verified: ${res.verification}`
@@ -107,15 +143,26 @@ export function hostKeyPolicy(config: DeployConfig, target: ResolvedTarget, logg
     const names = targetNames(target.host ?? target.label, target.port ?? 22, target.aliases ?? [])
     const keys = keysFromKnownHosts(config.knownHosts, names)
     if (keys.length === 0) {
-      throw new UserError(`'known-hosts' has no line for ${names.join(' or ')}: add one (ssh-keyscan output works) or use 'host-key-fingerprint'.`)
+      throw new UserError(
+        `'known-hosts' has no line for ${names.join(' or ')}: add one (ssh-keyscan output works) or use 'host-key-fingerprint'.`
+      )
     }
     return { kind: 'known-hosts', keys, source: "'known-hosts'" }
   }
-  if (target.mode === 'nlb' && config.strictHostKey) {
+  if (target.mode !== 'nlb') {
+    logger.info(
+      `${target.label}: host key not pinned; the ${target.mode} tunnel is authenticated by AWS. Pin it with 'host-key-fingerprint' for defence in depth.`
+    )
+    return { kind: 'any' }
+  }
+  if (config.strictHostKey) {
     throw new UserError(
       `mode 'nlb' needs the instance's host key pinned: set 'host-key-fingerprint' (SHA256:..., from 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' on the instance) or 'known-hosts', or set strict-host-key: false to connect without checking.`
     )
   }
-  if (config.strictHostKey === false) logger.warning(`${target.label}: the host key is not checked (strict-host-key: false); anyone in the path could impersonate the instance.`)
+  if (config.strictHostKey === false)
+    logger.warning(
+      `${target.label}: the host key is not checked (strict-host-key: false); anyone in the path could impersonate the instance.`
+    )
   return { kind: 'any' }
 }

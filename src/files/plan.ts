@@ -79,12 +79,17 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
     if (!st.isFile()) continue
     const rel = path.relative(root, localPath)
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
-      throw new UserError(`File '${localPath}' is outside base-dir '${root}': widen 'base-dir' or narrow 'files'.`)
+      throw new UserError(
+        `File '${localPath}' is outside base-dir '${root}': widen 'base-dir' or narrow 'files'.`
+      )
     }
     const relativePath = rel.split(path.sep).join('/')
     const lower = relativePath.toLowerCase()
     const clash = seenLower.get(lower)
-    if (clash) logger.warning(`'${relativePath}' and '${clash}' differ only in case; they collide on case-insensitive file systems.`)
+    if (clash)
+      logger.warning(
+        `'${relativePath}' and '${clash}' differ only in case; they collide on case-insensitive file systems.`
+      )
     seenLower.set(lower, relativePath)
     files.push({ localPath, relativePath, size: st.size, mode: st.mode & 0o7777 })
   }
@@ -101,7 +106,12 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
 }
 
 /** @actions/glob drops broken symlinks silently; find them with a non-following pass and say so. */
-async function warnAboutBrokenLinks(patterns: string[], includeHidden: boolean, kept: Set<string>, logger: Logger) {
+async function warnAboutBrokenLinks(
+  patterns: string[],
+  includeHidden: boolean,
+  kept: Set<string>,
+  logger: Logger
+) {
   const raw = await glob.create(patterns.join('\n'), {
     followSymbolicLinks: false,
     implicitDescendants: true,

@@ -11,7 +11,12 @@ export interface DeployOutputs {
   results: TargetResult[]
 }
 
-export function summarise(results: TargetResult[], durationMs: number, filesTotal: number, mode: string): DeployOutputs {
+export function summarise(
+  results: TargetResult[],
+  durationMs: number,
+  filesTotal: number,
+  mode: string
+): DeployOutputs {
   return {
     'bytes-transferred': results.reduce((n, r) => n + r.bytesTransferred, 0),
     'duration-ms': durationMs,

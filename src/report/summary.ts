@@ -16,7 +16,10 @@ export async function writeJobSummary(out: DeployOutputs, remotePath: string, er
     r.verification
   ])
   core.summary.addHeading('ec2-push', 2)
-  core.summary.addRaw(`Uploaded to <code>${escapeHtml(remotePath)}</code> in mode <b>${escapeHtml(out.mode)}</b>.`, true)
+  core.summary.addRaw(
+    `Uploaded to <code>${escapeHtml(remotePath)}</code> in mode <b>${escapeHtml(out.mode)}</b>.`,
+    true
+  )
   core.summary.addTable([
     [
       { data: 'Target', header: true },

@@ -37,11 +37,30 @@ const CIPHERS = [
 
 export class SshConnection {
   private closed = false
+  /**
+   * Rejects when the connection goes away. ssh2 leaves some requests pending forever when the
+   * transport dies under them, so every operation races against this.
+   */
+  readonly lost: Promise<never>
+
   constructor(
     readonly client: InstanceType<typeof Client>,
     readonly label: string
   ) {
-    client.on('close', () => (this.closed = true))
+    this.lost = new Promise<never>((_resolve, reject) => {
+      const gone = () => {
+        this.closed = true
+        reject(new TransientError(`the connection to ${label} was lost`))
+      }
+      client.once('close', gone)
+      client.once('end', gone)
+    })
+    this.lost.catch(() => {})
+  }
+
+  /** Settle with the operation, or reject as soon as the connection is lost. */
+  guard<T>(op: Promise<T>): Promise<T> {
+    return Promise.race([op, this.lost])
   }
 
   get isClosed(): boolean {
@@ -49,35 +68,46 @@ export class SshConnection {
   }
 
   sftp(): Promise<SFTPWrapper> {
-    return new Promise((resolve, reject) =>
-      this.client.sftp((err, sftp) => (err ? reject(new TransientError(`SFTP on ${this.label}: ${err.message}`)) : resolve(sftp)))
+    return this.guard(
+      new Promise((resolve, reject) =>
+        this.client.sftp((err, sftp) =>
+          err ? reject(new TransientError(`SFTP on ${this.label}: ${err.message}`)) : resolve(sftp)
+        )
+      )
     )
   }
 
   /** Run a command; resolves with its exit code and output (stdin is closed at once). */
   exec(command: string, opts: { onStdout?: (chunk: Buffer) => void } = {}): Promise<ExecResult> {
-    return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, channel: ClientChannel) => {
-        if (err) return reject(err)
-        const out: Buffer[] = []
-        const errOut: Buffer[] = []
-        let code: number | null = null
-        let signal: string | undefined
-        channel.on('data', (d: Buffer) => {
-          out.push(d)
-          opts.onStdout?.(d)
+    return this.guard(
+      new Promise((resolve, reject) => {
+        this.client.exec(command, (err, channel: ClientChannel) => {
+          if (err) return reject(err)
+          const out: Buffer[] = []
+          const errOut: Buffer[] = []
+          let code: number | null = null
+          let signal: string | undefined
+          channel.on('data', (d: Buffer) => {
+            out.push(d)
+            opts.onStdout?.(d)
+          })
+          channel.stderr.on('data', (d: Buffer) => errOut.push(d))
+          channel.on('exit', (c: number | null, sig?: string) => {
+            code = c
+            signal = sig
+          })
+          channel.on('close', () =>
+            resolve({
+              code,
+              signal,
+              stdout: Buffer.concat(out).toString('utf8'),
+              stderr: Buffer.concat(errOut).toString('utf8')
+            })
+          )
+          channel.end()
         })
-        channel.stderr.on('data', (d: Buffer) => errOut.push(d))
-        channel.on('exit', (c: number | null, sig?: string) => {
-          code = c
-          signal = sig
-        })
-        channel.on('close', () =>
-          resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') })
-        )
-        channel.end()
       })
-    })
+    )
   }
 
   close(): void {
@@ -101,7 +131,9 @@ export function checkPrivateKey(key: string | Buffer, passphrase?: string): void
       throw new UserError("Input 'ssh-private-key' is encrypted: give its passphrase in 'ssh-passphrase'.")
     }
     if (passphrase && /(bad passphrase|decrypt|Failed to|integrity|Malformed)/i.test(msg)) {
-      throw new UserError("Input 'ssh-passphrase' does not decrypt 'ssh-private-key': check the passphrase secret.")
+      throw new UserError(
+        "Input 'ssh-passphrase' does not decrypt 'ssh-private-key': check the passphrase secret."
+      )
     }
     throw new UserError(
       `Input 'ssh-private-key' is not a private key ssh can read (${msg}): paste the whole key including its BEGIN and END lines.`
@@ -132,7 +164,9 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     const onError = (err: Error & { level?: string }) => {
       if (received && err.message.includes('verification failed')) {
         const expected =
-          hostKey.kind === 'fingerprint' ? normaliseFingerprint(hostKey.fingerprint) : `one of the keys in ${hostKey.kind === 'known-hosts' ? hostKey.source : 'the pinned keys'}`
+          hostKey.kind === 'fingerprint'
+            ? normaliseFingerprint(hostKey.fingerprint)
+            : `one of the keys in ${hostKey.kind === 'known-hosts' ? hostKey.source : 'the pinned keys'}`
         return fail(
           new UserError(
             `Host key verification failed for ${label}: expected ${expected}, received ${received}. If the instance was rebuilt, update the pinned key.`
@@ -149,9 +183,11 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       fail(new TransientError(`SSH to ${label} failed: ${err.message}`, { cause: err }))
     }
     client.on('error', onError)
-    stream.once('close', () => fail(new TransientError(`the connection to ${label} closed during the SSH handshake`)))
+    stream.once('close', () =>
+      fail(new TransientError(`the connection to ${label} closed during the SSH handshake`))
+    )
     client.connect({
-      sock: stream as Parameters<InstanceType<typeof Client>["connect"]>[0]["sock"],
+      sock: stream as Parameters<InstanceType<typeof Client>['connect']>[0]['sock'],
       username: login.user,
       privateKey: login.privateKey,
       passphrase: login.passphrase,

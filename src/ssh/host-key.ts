@@ -13,12 +13,18 @@ export function fingerprint(keyBlob: Buffer): string {
 }
 
 export function normaliseFingerprint(fp: string): string {
-  const body = fp.trim().replace(/^SHA256:/, '').replace(/=+$/, '')
+  const body = fp
+    .trim()
+    .replace(/^SHA256:/, '')
+    .replace(/=+$/, '')
   return `SHA256:${body}`
 }
 
 function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${escaped}$`, 'i')
 }
 
@@ -52,12 +58,18 @@ export function keysFromKnownHosts(text: string, names: string[]): Buffer[] {
     const l = line.trim()
     if (!l || l.startsWith('#')) continue
     if (l.startsWith('@')) {
-      throw new UserError(`known-hosts: markers like '${l.split(/\s+/)[0]}' are not supported; give plain 'host keytype key' lines.`)
+      throw new UserError(
+        `known-hosts: markers like '${l.split(/\s+/)[0]}' are not supported; give plain 'host keytype key' lines.`
+      )
     }
     const parts = l.split(/\s+/)
     // A bare `keytype base64` line (no host field) applies to every target.
-    const [hostField, , b64] = parts[0].startsWith('ssh-') || parts[0].startsWith('ecdsa-') ? ['*', ...parts] : parts
-    if (!b64) throw new UserError(`known-hosts: cannot read the line '${l.slice(0, 60)}'; expected 'host keytype base64key'.`)
+    const [hostField, , b64] =
+      parts[0].startsWith('ssh-') || parts[0].startsWith('ecdsa-') ? ['*', ...parts] : parts
+    if (!b64)
+      throw new UserError(
+        `known-hosts: cannot read the line '${l.slice(0, 60)}'; expected 'host keytype base64key'.`
+      )
     if (hostFieldMatches(hostField, names)) keys.push(Buffer.from(b64, 'base64'))
   }
   return keys

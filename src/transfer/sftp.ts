@@ -8,54 +8,69 @@ export interface SftpStatusError extends Error {
 }
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */
-export const SFTP_STATUS = { EOF: 1, NO_SUCH_FILE: 2, PERMISSION_DENIED: 3, FAILURE: 4, OP_UNSUPPORTED: 8 } as const
+export const SFTP_STATUS = {
+  EOF: 1,
+  NO_SUCH_FILE: 2,
+  PERMISSION_DENIED: 3,
+  FAILURE: 4,
+  OP_UNSUPPORTED: 8
+} as const
 
-const call = <T>(fn: (cb: (err: Error | null | undefined, v?: T) => void) => void): Promise<T> =>
-  new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))))
+type Callback<T> = (err: Error | null | undefined, v?: T) => void
 
 export class Sftp {
   /** Folders known to exist on this connection, so `mkdir -p` costs one round trip per new folder. */
   private dirs = new Map<string, Promise<void>>()
   readonly hasPosixRename: boolean
 
-  constructor(readonly raw: SFTPWrapper) {
+  /** `guard` makes every call reject as soon as the connection underneath is lost. */
+  constructor(
+    readonly raw: SFTPWrapper,
+    private readonly guard: <T>(op: Promise<T>) => Promise<T> = op => op
+  ) {
     // ssh2 records the extensions the server announced in its VERSION packet.
     const exts = (raw as unknown as { _extensions?: Record<string, string> })._extensions ?? {}
     this.hasPosixRename = 'posix-rename@openssh.com' in exts
   }
 
   open(p: string, flags: OpenMode, mode: number): Promise<Buffer> {
-    return call(cb => this.raw.open(p, flags, { mode }, cb))
+    return this.call(cb => this.raw.open(p, flags, { mode }, cb))
   }
   write(handle: Buffer, buf: Buffer, len: number, position: number): Promise<void> {
-    return call(cb => this.raw.write(handle, buf, 0, len, position, cb))
+    return this.call(cb => this.raw.write(handle, buf, 0, len, position, cb))
   }
   read(handle: Buffer, buf: Buffer, len: number, position: number): Promise<number> {
-    return call<number>(cb => this.raw.read(handle, buf, 0, len, position, (err, n) => cb(err, n)))
+    return this.call<number>(cb => this.raw.read(handle, buf, 0, len, position, (err, n) => cb(err, n)))
   }
   fchmod(handle: Buffer, mode: number): Promise<void> {
-    return call(cb => this.raw.fchmod(handle, mode, cb))
+    return this.call(cb => this.raw.fchmod(handle, mode, cb))
   }
   closeHandle(handle: Buffer): Promise<void> {
-    return call(cb => this.raw.close(handle, cb))
+    return this.call(cb => this.raw.close(handle, cb))
   }
   unlink(p: string): Promise<void> {
-    return call(cb => this.raw.unlink(p, cb))
+    return this.call(cb => this.raw.unlink(p, cb))
   }
   stat(p: string) {
-    return call<{ isDirectory(): boolean; size: number; mode: number }>(cb => this.raw.stat(p, cb))
+    return this.call<{ isDirectory(): boolean; size: number; mode: number }>(cb => this.raw.stat(p, cb))
   }
 
   /** Replace `to` with `from` in one step (posix-rename), or as close to it as the server allows. */
   async renameOver(from: string, to: string): Promise<void> {
-    if (this.hasPosixRename) return call(cb => this.raw.ext_openssh_rename(from, to, cb))
+    if (this.hasPosixRename) return this.call(cb => this.raw.ext_openssh_rename(from, to, cb))
     try {
-      await call(cb => this.raw.rename(from, to, cb))
+      await this.call(cb => this.raw.rename(from, to, cb))
     } catch {
       // Plain SFTP rename refuses to overwrite: remove the old file first (a short window without it).
       await this.unlink(to).catch(() => {})
-      await call(cb => this.raw.rename(from, to, cb))
+      await this.call(cb => this.raw.rename(from, to, cb))
     }
+  }
+
+  private call<T>(fn: (cb: Callback<T>) => void): Promise<T> {
+    return this.guard(
+      new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))))
+    )
   }
 
   /** `mkdir -p`, once per folder per connection. */
@@ -66,7 +81,7 @@ export class Sftp {
       p = (async () => {
         await this.mkdirp(path.posix.dirname(dir))
         try {
-          await call(cb => this.raw.mkdir(dir, cb))
+          await this.call(cb => this.raw.mkdir(dir, cb))
         } catch (err) {
           const st = await this.stat(dir).catch(() => undefined)
           if (!st?.isDirectory()) throw err

@@ -59,7 +59,7 @@ export class UploadSession {
   ) {}
 
   async start(): Promise<VerifyMethod | 'none'> {
-    this.sftp = new Sftp(await this.conn.sftp())
+    this.sftp = new Sftp(await this.conn.sftp(), op => this.conn.guard(op))
     this.verifyMethod = this.opts.verify === 'none' ? 'none' : await probeVerifyMethod(this.conn)
     return this.verifyMethod
   }
@@ -129,7 +129,8 @@ export class UploadSession {
         const len = Math.min(WRITE_CHUNK, file.size - pos)
         const buf = Buffer.allocUnsafe(len)
         const { bytesRead } = await local.read(buf, 0, len, pos)
-        if (bytesRead !== len) throw new UserError(`Local file '${file.localPath}' changed size during the upload.`)
+        if (bytesRead !== len)
+          throw new UserError(`Local file '${file.localPath}' changed size during the upload.`)
         hash.update(buf)
         const at = pos
         const w: Promise<void> = this.sftp.write(handle, buf, len, at).then(() => {
@@ -155,7 +156,11 @@ export class UploadSession {
   private async publish(staged: Staged[], failed: FileError[]): Promise<void> {
     if (staged.length === 0) return
     let remote: Map<string, string> | undefined
-    if (this.verifyMethod === 'sha256sum') remote = await remoteSha256(this.conn, staged.map(s => s.temp))
+    if (this.verifyMethod === 'sha256sum')
+      remote = await remoteSha256(
+        this.conn,
+        staged.map(s => s.temp)
+      )
     await Promise.all(
       staged.map(async s => {
         try {
@@ -164,7 +169,11 @@ export class UploadSession {
             if (digest !== s.sha256) {
               await this.sftp.unlink(s.temp).catch(() => {})
               this.openTemps.delete(s.temp)
-              throw new FileError(s.file, `${s.file.relativePath}: sha256 on the instance does not match (got ${digest ?? 'nothing'})`, false)
+              throw new FileError(
+                s.file,
+                `${s.file.relativePath}: sha256 on the instance does not match (got ${digest ?? 'nothing'})`,
+                false
+              )
             }
           }
           await this.sftp.renameOver(s.temp, s.final)
