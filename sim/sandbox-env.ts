@@ -1,0 +1,100 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { startCredentialSims, type CredentialSims } from './credential-sims.js'
+import { startAwsSimServer, type AwsSimServer } from './aws/server.js'
+import { startEicSim, type EicSim } from './eic/api.js'
+import { startEiceSim, type EiceSim } from './eice/eice-sim.js'
+import { startSshd, type Sshd } from './sshd.js'
+import { startSsmSim, type SsmSim } from './ssm/index.js'
+import type { SsmSimFaults } from './ssm/faults.js'
+
+/**
+ * The whole local sandbox: a real sshd playing "the instance", and every AWS simulator on one
+ * loopback server, consistent with each other:
+ * - SANDBOX_INSTANCE_ID: managed and Online in Session Manager, in a VPC without an EICE endpoint
+ *   (so `auto` picks ssm for it);
+ * - SANDBOX_EICE_INSTANCE_ID: in the VPC with an endpoint (so `auto` picks eice);
+ * - both accept one-time keys pushed with SendSSHPublicKey (sshd's AuthorizedKeysCommand reads them);
+ * - STS and the Actions token endpoint for role-to-assume; every signed call is verified.
+ */
+export interface Sandbox {
+  sshd: Sshd
+  aws: AwsSimServer
+  credentials: CredentialSims
+  ssm: SsmSim
+  eice: EiceSim
+  eic: EicSim
+  instanceId: string
+  eiceInstanceId: string
+  region: string
+  /** Everything a process needs to use the sandbox (AWS_* endpoints, dummy keys, CA, SANDBOX_*). */
+  env: Record<string, string>
+  stop(): Promise<void>
+}
+
+export interface SandboxOptions {
+  ssmFaults?: SsmSimFaults
+  /** Lifetime of pushed one-time keys (default 60 s, as EC2 Instance Connect). */
+  keyLifetimeSeconds?: number
+  verbose?: boolean
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-sandbox-'))
+  const stops: (() => Promise<void>)[] = [() => rm(dir, { recursive: true, force: true })]
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {})
+  }
+  try {
+    const aws = await startAwsSimServer()
+    stops.push(() => aws.close())
+    const credentials = startCredentialSims(aws)
+    // The EC2 inventory decides the ids: the instance without an endpoint is the Session Manager one.
+    const user = os.userInfo().username
+    const eic = await startEicSim({ awsServer: aws, dir, keyLifetimeSeconds: opts.keyLifetimeSeconds, instances: [] })
+    stops.push(() => eic.close())
+    const sshd = await startSshd({ extraConfig: eic.sshdConfigLines, verbose: opts.verbose })
+    stops.push(() => sshd.stop())
+    const eice = await startEiceSim({ sshHost: sshd.host, sshPort: sshd.port, awsServer: aws, secrets: credentials.store })
+    stops.push(() => eice.stop())
+    const instanceId = eice.instanceIds.noEndpoint
+    const eiceInstanceId = eice.instanceId
+    for (const i of eice.inventory.instances) {
+      eic.setInstance({ id: i.instanceId, state: i.state as never, availabilityZone: i.availabilityZone })
+    }
+    const ssm = await startSsmSim({
+      sshHost: sshd.host,
+      sshPort: sshd.port,
+      awsServer: aws,
+      faults: opts.ssmFaults,
+      region: eice.region,
+      instanceId
+    })
+    stops.push(() => ssm.close())
+    const region = eice.region
+    const env: Record<string, string> = {
+      ...credentials.env,
+      ...ssm.env,
+      ...eice.env,
+      AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT: aws.url,
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: credentials.longTermKey.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.longTermKey.secretAccessKey,
+      NODE_EXTRA_CA_CERTS: eice.caFile,
+      SANDBOX_SSH_HOST: sshd.host,
+      SANDBOX_SSH_PORT: String(sshd.port),
+      SANDBOX_SSH_USER: user,
+      SANDBOX_SSH_PRIVATE_KEY_FILE: sshd.clientKey.privateKeyFile,
+      SANDBOX_HOST_KEY_FINGERPRINT: sshd.hostKeyFingerprint,
+      SANDBOX_REMOTE_ROOT: sshd.remoteRoot,
+      SANDBOX_INSTANCE_ID: instanceId,
+      SANDBOX_EICE_INSTANCE_ID: eiceInstanceId,
+      SANDBOX_ROLE_ARN: credentials.roleArn
+    }
+    return { sshd, aws, credentials, ssm, eice, eic, instanceId, eiceInstanceId, region, env, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
