@@ -54,11 +54,33 @@ export interface SimEndpoint {
   tags: Record<string, string>
 }
 
+/** One permission of a security group: protocol ('tcp', 'udp', 'icmp' or '-1' for all) and a port range. */
+export interface SimSgRule {
+  protocol: string
+  fromPort?: number
+  toPort?: number
+  /** Peers: source groups (ingress) or destination groups (egress), and CIDR ranges. */
+  groupIds?: string[]
+  cidrs?: string[]
+  ipv6Cidrs?: string[]
+}
+
+export interface SimSecurityGroup {
+  groupId: string
+  groupName: string
+  vpcId: string
+  description: string
+  ingress: SimSgRule[]
+  egress: SimSgRule[]
+}
+
 export interface Ec2Inventory {
   region: string
   accountId: string
   instances: SimInstance[]
   endpoints: SimEndpoint[]
+  /** For DescribeSecurityGroups (ec2-push doctor); absent means none. */
+  securityGroups?: SimSecurityGroup[]
 }
 
 /** Well-formed ids the way EC2 writes them (17 lower-case hex digits). */
@@ -177,6 +199,33 @@ export function defaultInventory(opts: { region: string; accountId: string; dnsN
         ipAddressType: 'ipv4',
         preserveClientIp: false,
         tags: {}
+      }
+    ],
+    // As the EICE documentation advises: the instances admit 22 from the endpoint's group, which may send to them.
+    securityGroups: [
+      {
+        groupId: instanceSg,
+        groupName: 'instances',
+        vpcId: ids.vpcId,
+        description: 'web instances',
+        ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, groupIds: [endpointSg] }],
+        egress: [{ protocol: '-1', cidrs: ['0.0.0.0/0'] }]
+      },
+      {
+        groupId: endpointSg,
+        groupName: 'eice',
+        vpcId: ids.vpcId,
+        description: 'EC2 Instance Connect Endpoint',
+        ingress: [],
+        egress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, groupIds: [instanceSg] }]
+      },
+      {
+        groupId: 'sg-0e1ce000000000002',
+        groupName: 'workers',
+        vpcId: ids.otherVpcId,
+        description: 'workers',
+        ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrs: ['10.1.0.0/16'] }],
+        egress: [{ protocol: '-1', cidrs: ['0.0.0.0/0'] }]
       }
     ]
   }

@@ -1,11 +1,19 @@
 import type { AwsSimServer, SimRequest, SimResponse } from '../aws/server.js'
 import { verifyAuthorizationHeader, type SecretTable, type VerifyFailure } from '../sigv4-verify.js'
-import { INSTANCE_STATE_CODES, type Ec2Inventory, type SimEndpoint, type SimInstance } from './inventory.js'
+import {
+  INSTANCE_STATE_CODES,
+  type Ec2Inventory,
+  type SimEndpoint,
+  type SimInstance,
+  type SimSecurityGroup,
+  type SimSgRule
+} from './inventory.js'
 import { el, esc, list, tagSet, xmlError, xmlOk } from './xml.js'
 
 /**
  * The EC2 query API (form-encoded POST, XML answers) for the calls the action makes:
- * DescribeInstances and DescribeInstanceConnectEndpoints, with id lists, filters and paging.
+ * DescribeInstances and DescribeInstanceConnectEndpoints, with id lists, filters and paging, plus
+ * DescribeSecurityGroups (for ec2-push doctor). `DryRun=true` answers DryRunOperation when allowed.
  */
 
 export interface Ec2ApiOptions {
@@ -19,7 +27,7 @@ export interface Ec2ApiOptions {
   now?: () => number
 }
 
-export const EC2_ACTIONS = ['DescribeInstances', 'DescribeInstanceConnectEndpoints']
+export const EC2_ACTIONS = ['DescribeInstances', 'DescribeInstanceConnectEndpoints', 'DescribeSecurityGroups']
 
 const AUTH_ERRORS: Record<VerifyFailure, [number, string]> = {
   missing: [401, 'AuthFailure'],
@@ -66,8 +74,13 @@ function handle(req: SimRequest, opts: Ec2ApiOptions): SimResponse {
       `You are not authorized to perform this operation. User: arn:aws:iam::${opts.inventory.accountId}:user/sandbox is not authorized to perform: ec2:${req.operation} because no identity-based policy allows the ec2:${req.operation} action`
     )
   }
+  // As EC2: a permitted dry run fails with DryRunOperation (412), a forbidden one as above.
+  if (form.get('DryRun') === 'true') {
+    return xmlError(412, 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.')
+  }
   try {
     if (req.operation === 'DescribeInstances') return describeInstances(form, opts)
+    if (req.operation === 'DescribeSecurityGroups') return describeSecurityGroups(form, opts)
     return describeEndpoints(form, opts)
   } catch (err) {
     if (err instanceof Ec2Error) return xmlError(400, err.code, err.message)
@@ -303,5 +316,71 @@ function describeEndpoints(form: URLSearchParams, opts: Ec2ApiOptions): SimRespo
   return xmlOk(
     'DescribeInstanceConnectEndpoints',
     list('instanceConnectEndpointSet', xml) + el('nextToken', next)
+  )
+}
+
+function describeSecurityGroups(form: URLSearchParams, opts: Ec2ApiOptions): SimResponse {
+  const ids = indexed(form, 'GroupId')
+  const malformed = ids.filter(id => !/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/.test(id))
+  if (malformed.length) throw new Ec2Error('InvalidGroupId.Malformed', `Invalid id: "${malformed[0]}"`)
+  const all = opts.inventory.securityGroups ?? []
+  const missing = ids.find(id => !all.some(g => g.groupId === id))
+  if (missing) throw new Ec2Error('InvalidGroup.NotFound', `The security group '${missing}' does not exist`)
+  const fs = filters(form)
+  const selected = all.filter(
+    g => (!ids.length || ids.includes(g.groupId)) && fs.every(f => securityGroupFilter(f, g))
+  )
+  const a = opts.inventory
+  const xml = selected.map(
+    g =>
+      el('ownerId', a.accountId) +
+      el('groupId', g.groupId) +
+      el('groupName', g.groupName) +
+      el('groupDescription', g.description) +
+      el('vpcId', g.vpcId) +
+      list(
+        'ipPermissions',
+        g.ingress.map(r => ruleXml(r, a.accountId))
+      ) +
+      list(
+        'ipPermissionsEgress',
+        g.egress.map(r => ruleXml(r, a.accountId))
+      ) +
+      tagSet({})
+  )
+  return xmlOk('DescribeSecurityGroups', list('securityGroupInfo', xml))
+}
+
+function securityGroupFilter(f: Filter, g: SimSecurityGroup): boolean {
+  switch (f.name) {
+    case 'group-id':
+      return matches(g.groupId, f.values)
+    case 'group-name':
+      return matches(g.groupName, f.values)
+    case 'vpc-id':
+      return matches(g.vpcId, f.values)
+    default:
+      throw new Ec2Error('InvalidParameterValue', `The filter '${f.name}' is invalid`)
+  }
+}
+
+function ruleXml(r: SimSgRule, accountId: string): string {
+  return (
+    el('ipProtocol', r.protocol) +
+    el('fromPort', r.protocol === '-1' ? undefined : r.fromPort) +
+    el('toPort', r.protocol === '-1' ? undefined : r.toPort) +
+    list(
+      'groups',
+      (r.groupIds ?? []).map(g => el('userId', accountId) + el('groupId', g))
+    ) +
+    list(
+      'ipRanges',
+      (r.cidrs ?? []).map(c => el('cidrIp', c))
+    ) +
+    list(
+      'ipv6Ranges',
+      (r.ipv6Cidrs ?? []).map(c => el('cidrIpv6', c))
+    ) +
+    '<prefixListIds/>'
   )
 }
