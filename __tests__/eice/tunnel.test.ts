@@ -237,6 +237,22 @@ describe('each failure is one line that says what to fix', () => {
     expect(oneLine(err)).toMatch(/Signature expired.*fix the runner's clock/)
   })
 
+  test('a text frame from the endpoint is a protocol error', async () => {
+    sim.knobs.sendTextFrame = true
+    const err = await failure((await eiceTunnel(sim, capturingLogger())).open())
+    expect(err).toBeInstanceOf(TransientError)
+    expect(oneLine(err)).toMatch(/sent a text frame, which the tunnel protocol never uses/)
+  })
+
+  test('an endpoint that never answers the upgrade hits the handshake timeout', async () => {
+    sim.knobs.delayUpgradeMs = 3000
+    const err = await failure((await eiceTunnel(sim, capturingLogger(), { handshakeTimeoutMs: 300 })).open())
+    expect(err).toBeInstanceOf(TransientError)
+    expect(oneLine(err)).toMatch(
+      /^Cannot reach EC2 Instance Connect Endpoint .*: Opening handshake has timed out/
+    )
+  })
+
   test('an untrusted TLS certificate is a UserError about trust, never a silent bypass', async () => {
     const err = await failure((await eiceTunnel(sim, capturingLogger(), { tlsCaForTests: undefined })).open())
     expect(err).toBeInstanceOf(UserError)
@@ -264,7 +280,14 @@ describe('tunnel lifetime', () => {
     // ssh2 leaves fastPut's callback pending when its transport dies; the connection's close is the signal.
     void fastPut(await sftpOf(first), local, remote).catch(() => {})
     await closed
-    expect((await sockError).message).toMatch(/closed the tunnel to .* \(close code 1006\)/)
+    const cut = await sockError
+    expect(cut).toBeInstanceOf(TransientError)
+    // Depending on timing the cut shows as the abnormal close (1006) or as the failed write that hit it.
+    expect(cut.message).toMatch(
+      new RegExp(
+        `closed the tunnel to ${sim.instanceId} \\(close code 1006\\)|EICE tunnel to ${sim.instanceId} through ${sim.endpointId} broke: `
+      )
+    )
     expect(sim.counters.cuts).toBe(cutsBefore + 1)
     const second = await sshOver(await tunnel.open(), sshd)
     await fastPut(await sftpOf(second), local, remote)

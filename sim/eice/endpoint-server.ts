@@ -40,6 +40,10 @@ export interface EiceKnobs {
   serverFrameBytes: number | 'random'
   /** How long the endpoint tries to reach the target before giving up. */
   connectTimeoutMs: number
+  /** Hold the 101 answer this long (tests the client's handshake timeout). */
+  delayUpgradeMs?: number
+  /** Send one text frame right after the upgrade (the protocol only uses binary frames). */
+  sendTextFrame: boolean
   /** The service clock (for the presignature's validity window). */
   now: () => number
 }
@@ -48,6 +52,7 @@ export const DEFAULT_KNOBS: EiceKnobs = {
   denyOpenTunnel: false,
   allowedPorts: [22, 3389],
   unableToConnect: false,
+  sendTextFrame: false,
   cutTimes: 1,
   maxConnections: 20,
   msPerTunnelSecond: 1000,
@@ -164,15 +169,26 @@ export async function startEiceEndpointServer(opts: EiceServerOptions): Promise<
     headers.push(`x-amzn-RequestId: ${(req as http.IncomingMessage & { requestId?: string }).requestId}`)
   )
 
-  const server = https.createServer({ key: opts.key, cert: opts.cert }, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]
-    const [status, code, message] =
-      path === '/openTunnel' && req.method === 'GET'
-        ? [400, INVALID_PARAMETER, 'openTunnel needs a WebSocket upgrade.']
-        : [404, 'NotFound', `No route for ${req.method} ${path}.`]
-    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() })
-    res.end(JSON.stringify({ ErrorCode: code, Message: message }))
-  })
+  // AWS's TLS stack (s2n) prefers AES-128-GCM for TLS 1.3; so does the simulator.
+  const ciphers = [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384'
+  ].join(':')
+  const server = https.createServer(
+    { key: opts.key, cert: opts.cert, ciphers, honorCipherOrder: true },
+    (req, res) => {
+      const path = (req.url ?? '/').split('?')[0]
+      const [status, code, message] =
+        path === '/openTunnel' && req.method === 'GET'
+          ? [400, INVALID_PARAMETER, 'openTunnel needs a WebSocket upgrade.']
+          : [404, 'NotFound', `No route for ${req.method} ${path}.`]
+      res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() })
+      res.end(JSON.stringify({ ErrorCode: code, Message: message }))
+    }
+  )
 
   server.on('upgrade', (req: http.IncomingMessage & { requestId?: string }, socket: Duplex, head: Buffer) => {
     const requestId = randomUUID()
@@ -214,15 +230,19 @@ export async function startEiceEndpointServer(opts: EiceServerOptions): Promise<
       counters.active--
     }
     socket.once('close', release)
-    wss.handleUpgrade(req, socket, head, ws => {
-      counters.opened++
-      sockets.add(ws)
-      ws.once('close', () => {
-        sockets.delete(ws)
-        release()
+    const upgrade = () =>
+      wss.handleUpgrade(req, socket, head, ws => {
+        counters.opened++
+        sockets.add(ws)
+        ws.once('close', () => {
+          sockets.delete(ws)
+          release()
+        })
+        if (knobs.sendTextFrame) ws.send('{"unexpected":"text"}')
+        relay(ws, params.get('privateIpAddress')!, Number(params.get('remotePort')), duration)
       })
-      relay(ws, params.get('privateIpAddress')!, Number(params.get('remotePort')), duration)
-    })
+    if (knobs.delayUpgradeMs) setTimeout(() => !socket.destroyed && upgrade(), knobs.delayUpgradeMs)
+    else upgrade()
   })
 
   function validate(

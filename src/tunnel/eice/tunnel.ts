@@ -166,7 +166,7 @@ async function openOnce(
   })
   const stream = new WsByteStream(ws, {
     maxFrameBytes: opts.maxFrameBytes ?? MAX_FRAME_BYTES,
-    label: `EICE tunnel to ${f.instanceId}`,
+    label: `EICE tunnel to ${f.instanceId} through ${f.endpointId}`,
     closeError: (code, reason) => tunnelClosed(f, code, reason)
   })
 
@@ -203,13 +203,17 @@ async function openOnce(
     // so the first binary message (or that close) tells whether the instance was reached.
     const waitForFirstBytes = () => {
       const timer = setTimeout(() => settle(), opts.firstByteTimeoutMs ?? 15_000)
-      const onMessage = () => {
+      const onMessage = (_data: unknown, isBinary: boolean) => {
+        // A text frame is the stream's protocol error, reported through onStreamError.
+        if (!isBinary || stream.destroyed) return
+        ws.off('message', onMessage)
         clearTimeout(timer)
         stream.off('error', onStreamError)
         stream.off('end', onEnd)
         settle()
       }
       const onStreamError = (err: Error) => {
+        ws.off('message', onMessage)
         clearTimeout(timer)
         settle(err)
       }
@@ -221,7 +225,7 @@ async function openOnce(
           )
         )
       }
-      ws.once('message', onMessage)
+      ws.on('message', onMessage)
       stream.once('error', onStreamError)
       ws.once('close', (code: number) => {
         if (code === 1000 || code === 1005) onEnd()

@@ -54,7 +54,9 @@ export class WsByteStream extends Duplex {
       if (code === 1000 || code === 1005) this.push(null)
       else this.destroy(opts.closeError(code, text))
     })
-    ws.on('error', err => this.destroy(new TransientError(`${opts.label}: ${err.message}`, { cause: err })))
+    ws.on('error', err =>
+      this.destroy(new TransientError(`${opts.label} broke: ${err.message}`, { cause: err }))
+    )
   }
 
   override _read(): void {
