@@ -42,10 +42,10 @@ function tamperAfterSigning(
   change: (req: { headers: Record<string, string>; body: string }) => void
 ) {
   client.middlewareStack.addRelativeTo(
-    (next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
+    ((next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
       change(args.request as { headers: Record<string, string>; body: string })
       return next(args)
-    },
+    }) as never,
     { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'tamperAfterSigning' }
   )
 }

@@ -180,7 +180,7 @@ describe('ssm tunnel errors: one line, says what to check, session always termin
       body: JSON.stringify({ Target: sim.instanceId, DocumentName: 'AWS-StartSSHSession' })
     })
     expect(res.status).toBe(400)
-    expect((await res.json()).__type).toBe('MissingAuthenticationTokenException')
+    expect(((await res.json()) as { __type: string }).__type).toBe('MissingAuthenticationTokenException')
     const err = await failureOf({
       aws: { region: sim.region, credentials: async () => ({ ...sim.credentials, secretAccessKey: 'wrong' }) }
     })
