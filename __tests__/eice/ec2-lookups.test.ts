@@ -97,6 +97,12 @@ describe('describeTargets', () => {
     )
   })
 
+  test('a hybrid (mi-) node is not looked up in EC2', async () => {
+    expect(await userError(describeTargets(specs('mi-0123456789abcdef0'), ctx))).toMatch(
+      /^mi-0123456789abcdef0 is a Systems Manager hybrid node \(mi-\), not an EC2 instance/
+    )
+  })
+
   test('a missing permission names ec2:DescribeInstances', async () => {
     sim.denyEc2Actions.add('DescribeInstances')
     try {

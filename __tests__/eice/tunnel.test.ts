@@ -108,9 +108,10 @@ test('exec and a 4 MiB SFTP upload through the tunnel arrive intact; the URL sta
   for (const line of logger.lines) expect(line).not.toMatch(/X-Amz-(Signature|Credential)/)
 })
 
-test('open() is repeatable: each call signs a new URL and opens a new tunnel', async () => {
+test('open() is repeatable: each call signs a new URL and opens a new tunnel; ending SSH frees the slot', async () => {
   const logger = capturingLogger()
-  const tunnel = await eiceTunnel(sim, logger)
+  // One slot: every open() after the first waits for the previous SSH session's end to release it.
+  const tunnel = await eiceTunnel(sim, logger, { maxTunnelsPerEndpoint: 1 })
   const before = sim.counters.opened
   for (let i = 0; i < 3; i++) {
     const ssh = await sshOver(await tunnel.open(), sshd)

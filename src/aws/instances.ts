@@ -39,6 +39,12 @@ export async function describeTargets(specs: TargetSpec[], aws: AwsContext): Pro
     }
   }
   const idSpecs = specs.filter((s): s is Extract<TargetSpec, { kind: 'instance' }> => s.kind === 'instance')
+  const hybrid = idSpecs.find(s => s.instanceId.startsWith('mi-'))
+  if (hybrid) {
+    throw new UserError(
+      `${hybrid.instanceId} is a Systems Manager hybrid node (mi-), not an EC2 instance: only mode 'ssm' can reach it, and it has no EC2 details to look up.`
+    )
+  }
   if (idSpecs.length) {
     const ids = [...new Set(idSpecs.map(s => s.instanceId))]
     const found = await describe(aws, { InstanceIds: ids }, `instance ${ids.join(', ')}`)
