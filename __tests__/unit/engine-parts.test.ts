@@ -1,0 +1,165 @@
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { parseList, parseRemotePath, parseTarget, normalisePrivateKey } from '../../src/config.js'
+import { planFiles, commonAncestor } from '../../src/files/plan.js'
+import type { Logger } from '../../src/log.js'
+import { fingerprint, keysFromKnownHosts, targetNames } from '../../src/ssh/host-key.js'
+import { parseSha256sum, shellQuote, tempPathFor } from '../../src/transfer/remote-path.js'
+import { fingerprintOf } from '../../sim/ssh-keys.js'
+import { execFileSync } from 'node:child_process'
+import { createHmac, randomBytes } from 'node:crypto'
+
+function capture(): Logger & { lines: string[] } {
+  const lines: string[] = []
+  return {
+    lines,
+    info: m => lines.push(m),
+    warning: m => lines.push(`warning: ${m}`),
+    debug: () => {},
+    setSecret: () => {},
+    group: (_n, fn) => fn()
+  }
+}
+
+describe('config parsing', () => {
+  test('targets: instance ids, tag filters, host[:port], [v6]:port', () => {
+    expect(parseTarget('i-0123456789abcdef0')).toMatchObject({ kind: 'instance', instanceId: 'i-0123456789abcdef0' })
+    expect(parseTarget('mi-0123456789abcdef0')).toMatchObject({ kind: 'instance' })
+    expect(parseTarget('tag:Role=web')).toMatchObject({ kind: 'tag', key: 'Role', value: 'web' })
+    expect(parseTarget('nlb.example.com:2222')).toMatchObject({ kind: 'host', host: 'nlb.example.com', port: 2222 })
+    expect(parseTarget('10.0.0.1')).toMatchObject({ kind: 'host', host: '10.0.0.1', port: 22 })
+    expect(parseTarget('[::1]:2200')).toMatchObject({ kind: 'host', host: '::1', port: 2200 })
+    expect(() => parseTarget('bad host')).toThrow(/not an instance id/)
+    expect(() => parseTarget('h:70000')).toThrow(/1-65535/)
+  })
+  test('lists: lines, commas, comments', () => {
+    expect(parseList('a, b\n# note\n\nc')).toEqual(['a', 'b', 'c'])
+  })
+  test('remote-path: absolute or inside home, never above it', () => {
+    expect(parseRemotePath('/srv/app/')).toBe('/srv/app')
+    expect(parseRemotePath('app/./x')).toBe('app/x')
+    expect(parseRemotePath('/srv/../etc')).toBe('/etc')
+    expect(() => parseRemotePath('a/../../b')).toThrow(/climbs above/)
+    expect(() => parseRemotePath('')).toThrow(/required/)
+  })
+  test('private keys pasted with CRLF or literal \\n are normalised', () => {
+    expect(normalisePrivateKey('-----BEGIN X-----\r\nabc\r\n-----END X-----')).toBe('-----BEGIN X-----\nabc\n-----END X-----\n')
+    expect(normalisePrivateKey('-----BEGIN X-----\\nabc\\n-----END X-----')).toBe('-----BEGIN X-----\nabc\n-----END X-----\n')
+  })
+})
+
+describe('host keys', () => {
+  const dir = path.join(os.tmpdir(), `ec2-push-hk-${process.pid}`)
+  let line: string
+  beforeAll(async () => {
+    await mkdir(dir, { recursive: true })
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'k')])
+    line = execFileSync('cat', [path.join(dir, 'k.pub')]).toString().trim()
+  })
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+
+  test('fingerprints agree with ssh-keygen -lf', () => {
+    const blob = Buffer.from(line.split(' ')[1], 'base64')
+    const keygen = execFileSync('ssh-keygen', ['-lf', path.join(dir, 'k.pub')]).toString().split(' ')[1]
+    expect(fingerprint(blob)).toBe(keygen)
+    expect(fingerprintOf(line)).toBe(keygen)
+  })
+  test('known_hosts: plain, [host]:port, wildcard, negation, hashed, bare key', () => {
+    const [type, b64] = line.split(' ')
+    const names = targetNames('10.0.0.5', 2222, ['i-0abc'])
+    expect(keysFromKnownHosts(`[10.0.0.5]:2222 ${type} ${b64}`, names)).toHaveLength(1)
+    expect(keysFromKnownHosts(`10.0.0.5 ${type} ${b64}`, names)).toHaveLength(1)
+    expect(keysFromKnownHosts(`other ${type} ${b64}`, names)).toHaveLength(0)
+    expect(keysFromKnownHosts(`i-0*,!i-0abc ${type} ${b64}`, names)).toHaveLength(0)
+    expect(keysFromKnownHosts(`i-0* ${type} ${b64}`, names)).toHaveLength(1)
+    expect(keysFromKnownHosts(`${type} ${b64}`, names)).toHaveLength(1)
+    const salt = randomBytes(20)
+    const hash = createHmac('sha1', salt).update('[10.0.0.5]:2222').digest('base64')
+    expect(keysFromKnownHosts(`|1|${salt.toString('base64')}|${hash} ${type} ${b64}`, names)).toHaveLength(1)
+    expect(() => keysFromKnownHosts(`@revoked * ${type} ${b64}`, names)).toThrow(/not supported/)
+  })
+})
+
+describe('remote paths and sha256sum output', () => {
+  test('shell quoting survives quotes, $ and a leading dash', () => {
+    for (const s of [`it's "x"`, 'cost $HOME', '-rf', 'ünï', 'a\nb']) {
+      expect(execFileSync('sh', ['-c', `printf %s ${shellQuote(s)}`]).toString()).toBe(s)
+    }
+  })
+  test('sha256sum output is parsed, escaped names included', () => {
+    const dir = path.join(os.tmpdir(), `ec2-push-sum-${process.pid}`)
+    execFileSync('mkdir', ['-p', dir])
+    const names = ['plain.txt', 'with space', 'back\\slash', 'new\nline']
+    for (const n of names) execFileSync('sh', ['-c', `printf x > ${shellQuote(path.join(dir, n))}`])
+    const out = execFileSync('sh', ['-c', `sha256sum -- ${names.map(n => shellQuote(path.join(dir, n))).join(' ')}`]).toString()
+    const parsed = parseSha256sum(out)
+    for (const n of names) expect(parsed.get(path.join(dir, n))).toMatch(/^[0-9a-f]{64}$/)
+    execFileSync('rm', ['-rf', dir])
+  })
+  test('temporary names sit beside the final name, hidden and short', () => {
+    const t = tempPathFor('/srv/app/' + 'x'.repeat(300))
+    expect(path.posix.dirname(t)).toBe('/srv/app')
+    expect(path.posix.basename(t)).toMatch(/^\.x{60}\.ec2-push-[0-9a-f]{12}\.tmp$/)
+  })
+})
+
+describe('file selection (upload-artifact rules)', () => {
+  let root: string
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-plan-'))
+    await mkdir(path.join(root, 'a', 'b'), { recursive: true })
+    await mkdir(path.join(root, 'c', '.hidden'), { recursive: true })
+    await writeFile(path.join(root, 'a', 'one.txt'), '1')
+    await writeFile(path.join(root, 'a', 'b', 'two.js'), '2')
+    await writeFile(path.join(root, 'a', 'b', 'two.spec.js'), '2')
+    await writeFile(path.join(root, 'c', 'three.txt'), '3')
+    await writeFile(path.join(root, 'c', '.env'), 'secret')
+    await writeFile(path.join(root, 'c', '.hidden', 'four.txt'), '4')
+    await symlink(path.join(root, 'a', 'one.txt'), path.join(root, 'c', 'link.txt'))
+    await symlink(path.join(root, 'missing'), path.join(root, 'c', 'broken.txt'))
+  })
+  afterAll(() => rm(root, { recursive: true, force: true }))
+
+  const plan = (patterns: string[], extra: Partial<Parameters<typeof planFiles>[0]> = {}) =>
+    planFiles({ patterns, includeHiddenFiles: false, ifNoFilesFound: 'error', logger: capture(), cwd: root, ...extra })
+
+  test('one pattern: its search path is the root; hidden files left out; symlinks followed', async () => {
+    const p = await plan(['c/**'])
+    expect(p.root).toBe(path.join(root, 'c'))
+    expect(p.files.map(f => f.relativePath).sort()).toEqual(['link.txt', 'three.txt'])
+  })
+  test('hidden files when asked', async () => {
+    const p = await plan(['c/**'], { includeHiddenFiles: true })
+    expect(p.files.map(f => f.relativePath).sort()).toEqual(['.env', '.hidden/four.txt', 'link.txt', 'three.txt'])
+  })
+  test('several patterns: the least common ancestor; excludes with !', async () => {
+    const p = await plan(['a/**', 'c/three.txt', '!**/*.spec.js'])
+    expect(p.root).toBe(root)
+    expect(p.files.map(f => f.relativePath).sort()).toEqual(['a/b/two.js', 'a/one.txt', 'c/three.txt'])
+  })
+  test('a single literal file: its parent is the root', async () => {
+    const p = await plan(['a/b/two.js'])
+    expect(p.root).toBe(path.join(root, 'a', 'b'))
+    expect(p.files.map(f => f.relativePath)).toEqual(['two.js'])
+  })
+  test('base-dir overrides the root', async () => {
+    const p = await plan(['a/b/**'], { baseDir: '.' })
+    expect(p.files.map(f => f.relativePath).sort()).toEqual(['a/b/two.js', 'a/b/two.spec.js'])
+  })
+  test('a broken symlink is skipped with a warning', async () => {
+    const logger = capture()
+    await plan(['c/**'], { logger })
+    expect(logger.lines.join('\n')).toMatch(/warning: Skipping broken symbolic link '.*broken\.txt'/)
+  })
+  test('nothing matched: error, warn or ignore', async () => {
+    await expect(plan(['nope/**'])).rejects.toThrow(/No files matched/)
+    const logger = capture()
+    expect((await plan(['nope/**'], { ifNoFilesFound: 'warn', logger })).files).toEqual([])
+    expect(logger.lines.join()).toMatch(/warning: No files matched/)
+  })
+  test('commonAncestor', () => {
+    expect(commonAncestor(['/a/b/c', '/a/b/d/e', '/a/b'])).toBe('/a/b')
+    expect(commonAncestor(['/x', '/y'])).toBe('/')
+  })
+})
