@@ -52,7 +52,25 @@ export interface DeployConfig {
   eiceEndpointId?: string
   /** Tunnels open at once through one EICE endpoint (the service allows 20 per endpoint). */
   eiceMaxTunnels: number
+  /** `none`: files written in place (each atomically); `atomic`: releases/<id> + a `current` symlink. */
+  release: ReleaseMode
+  keepReleases: number
+  releaseId: string
+  /** Switch `current` back to the previous release and upload nothing. */
+  rollback: boolean
+  preCommand?: string
+  postCommand?: string
+  commandTimeoutSeconds: number
+  sync: boolean
+  delete: boolean
+  /** Patterns (relative to remote-path) that `delete` never removes. */
+  protect: string[]
+  maxParallelTargets: number
+  failFast: boolean
+  dryRun: boolean
 }
+
+export type ReleaseMode = 'none' | 'atomic'
 
 /** Reads one raw input by its action.yml name; returns '' when unset. */
 export type InputSource = (name: string) => string
@@ -71,7 +89,8 @@ export function parseBoolean(name: string, raw: string, dflt: boolean): boolean 
 export function parseInteger(name: string, raw: string, dflt: number, min: number, max: number): number {
   const v = raw.trim()
   if (v === '') return dflt
-  if (!/^\d+$/.test(v)) throw new UserError(`Input '${name}' must be a whole number from ${min} to ${max}, got '${v}'.`)
+  if (!/^\d+$/.test(v))
+    throw new UserError(`Input '${name}' must be a whole number from ${min} to ${max}, got '${v}'.`)
   const n = Number(v)
   if (n < min || n > max) throw new UserError(`Input '${name}' must be from ${min} to ${max}, got ${n}.`)
   return n
@@ -169,8 +188,11 @@ export function buildConfig(input: InputSource): DeployConfig {
     .split(/\r?\n/)
     .map(l => l.trim())
     .filter(l => l !== '' && !l.startsWith('#'))
-  if (files.length === 0) {
-    throw new UserError("Input 'files' is required: one glob pattern per line (e.g. dist/**), '!pattern' to exclude.")
+  const rollback = parseBoolean('rollback', input('rollback'), false)
+  if (files.length === 0 && !rollback) {
+    throw new UserError(
+      "Input 'files' is required: one glob pattern per line (e.g. dist/**), '!pattern' to exclude."
+    )
   }
   const sshPrivateKey = normalisePrivateKey(input('ssh-private-key')) || undefined
   const hostKeyFingerprint = input('host-key-fingerprint').trim() || undefined
@@ -181,7 +203,8 @@ export function buildConfig(input: InputSource): DeployConfig {
   }
   const accountIds = parseList(input('allowed-account-ids'))
   const badAccount = accountIds.find(a => !/^\d{12}$/.test(a))
-  if (badAccount) throw new UserError(`Input 'allowed-account-ids' has '${badAccount}'; account ids are 12 digits.`)
+  if (badAccount)
+    throw new UserError(`Input 'allowed-account-ids' has '${badAccount}'; account ids are 12 digits.`)
 
   return {
     mode,
@@ -210,7 +233,13 @@ export function buildConfig(input: InputSource): DeployConfig {
       region: input('aws-region').trim() || undefined,
       roleToAssume: input('role-to-assume').trim() || undefined,
       roleSessionName: input('role-session-name').trim() || 'ec2-push',
-      roleDurationSeconds: parseInteger('role-duration-seconds', input('role-duration-seconds'), 3600, 900, 43200),
+      roleDurationSeconds: parseInteger(
+        'role-duration-seconds',
+        input('role-duration-seconds'),
+        3600,
+        900,
+        43200
+      ),
       audience: input('audience').trim() || 'sts.amazonaws.com',
       allowedAccountIds: accountIds
     },
@@ -219,8 +248,91 @@ export function buildConfig(input: InputSource): DeployConfig {
       'AWS-StartPortForwardingSession'
     ] as const),
     ssmFrameSize: parseInteger('ssm-frame-size', input('ssm-frame-size'), 1024, 64, 65536),
-    ssmWindowBytes: parseInteger('ssm-window-bytes', input('ssm-window-bytes'), 256 * 1024, 1024, 64 * 1024 * 1024),
+    ssmWindowBytes: parseInteger(
+      'ssm-window-bytes',
+      input('ssm-window-bytes'),
+      256 * 1024,
+      1024,
+      64 * 1024 * 1024
+    ),
     eiceEndpointId: input('eice-endpoint-id').trim() || undefined,
-    eiceMaxTunnels: parseInteger('eice-max-tunnels', input('eice-max-tunnels'), 8, 1, 20)
+    eiceMaxTunnels: parseInteger('eice-max-tunnels', input('eice-max-tunnels'), 8, 1, 20),
+    ...releaseInputs(input, rollback)
   }
+}
+
+type ReleaseInputs = Pick<
+  DeployConfig,
+  | 'release'
+  | 'keepReleases'
+  | 'releaseId'
+  | 'rollback'
+  | 'preCommand'
+  | 'postCommand'
+  | 'commandTimeoutSeconds'
+  | 'sync'
+  | 'delete'
+  | 'protect'
+  | 'maxParallelTargets'
+  | 'failFast'
+  | 'dryRun'
+>
+
+function releaseInputs(input: InputSource, rollback: boolean): ReleaseInputs {
+  const release = parseChoice<ReleaseMode>('release', input('release'), 'none', ['none', 'atomic'])
+  if (rollback && release !== 'atomic') {
+    throw new UserError(
+      "Input 'rollback: true' needs 'release: atomic' (there are no releases to go back to)."
+    )
+  }
+  const del = parseBoolean('delete', input('delete'), false)
+  return {
+    release,
+    keepReleases: parseInteger('keep-releases', input('keep-releases'), 5, 1, 100),
+    releaseId: parseReleaseId(input('release-id')),
+    rollback,
+    preCommand: input('pre-command').trim() || undefined,
+    postCommand: input('post-command').trim() || undefined,
+    commandTimeoutSeconds: parseInteger(
+      'command-timeout-seconds',
+      input('command-timeout-seconds'),
+      600,
+      1,
+      6 * 3600
+    ),
+    sync: parseBoolean('sync', input('sync'), false),
+    delete: del,
+    protect: input('protect')
+      .split(/\r?\n/)
+      .map(l => l.trim())
+      .filter(l => l !== '' && !l.startsWith('#')),
+    maxParallelTargets: parseInteger('max-parallel-targets', input('max-parallel-targets'), 1, 1, 64),
+    failFast: parseBoolean('fail-fast', input('fail-fast'), true),
+    dryRun: parseBoolean('dry-run', input('dry-run'), false)
+  }
+}
+
+/** Letters, digits, `.`, `_`, `-`; starting with a letter or digit (never `.`/`..`, never a path). */
+const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
+
+/** The release id: given, else the workflow run id and attempt, else a UTC timestamp. */
+export function parseReleaseId(raw: string, env: NodeJS.ProcessEnv = process.env): string {
+  const v = raw.trim()
+  if (v) {
+    if (!RELEASE_ID.test(v)) {
+      throw new UserError(
+        `Input 'release-id' '${v}' may hold only letters, digits, '.', '_' and '-' (up to 100, starting with a letter or digit).`
+      )
+    }
+    return v
+  }
+  const runId = env.GITHUB_RUN_ID?.trim()
+  if (runId && /^\d+$/.test(runId)) {
+    const attempt = env.GITHUB_RUN_ATTEMPT?.trim()
+    return attempt && /^\d+$/.test(attempt) ? `${runId}-${attempt}` : runId
+  }
+  return new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
 }

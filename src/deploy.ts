@@ -2,16 +2,29 @@ import type { DeployConfig } from './config.js'
 import { errorMessage, UserError } from './errors.js'
 import type { FilePlan, PlannedFile } from './files/plan.js'
 import type { Logger } from './log.js'
-import { connectSsh, SshConnection, SshLogin } from './ssh/connection.js'
+import { runUserCommand } from './release/commands.js'
+import { createRelease, currentPath, readReleaseState, releaseDir, removeRelease } from './release/layout.js'
+import { acquireLock, releaseLock, runLabel, type HeldLock } from './release/lock.js'
+import { pruneReleases } from './release/prune.js'
+import { runScript } from './release/shell.js'
+import { switchCurrent } from './release/switch.js'
+import type { SshLogin } from './ssh/connection.js'
 import type { HostKeyPolicy } from './ssh/host-key.js'
+import { deletable, deleteRemoteFiles, isContained, linkFromPrevious } from './sync/apply.js'
+import { compareWithRemote, type SyncComparison } from './sync/compare.js'
+import { listRemote } from './sync/listing.js'
+import { writeManifest } from './sync/manifest.js'
+import { protectMatcher, type ProtectMatcher } from './sync/protect.js'
+import { TargetConnection } from './target/connection.js'
+import { uploadFiles } from './target/upload-files.js'
 import type { ResolvedTarget } from './tunnel/index.js'
-import { FileError, UploadSession } from './transfer/upload.js'
-import { backoffDelay, sleep } from './util/retry.js'
+
+export type TargetStatus = 'success' | 'failure' | 'cancelled' | 'skipped'
 
 export interface TargetResult {
   target: string
   mode: string
-  status: 'success' | 'failure'
+  status: TargetStatus
   filesUploaded: number
   filesSkipped: number
   filesTotal: number
@@ -19,6 +32,14 @@ export interface TargetResult {
   durationMs: number
   verification: string
   reconnects: number
+  /** release: atomic — this deploy's release folder and the one `current` pointed to before. */
+  releaseId?: string
+  releasePath?: string
+  previousRelease?: string
+  /** `current` was switched back (a failed step after the switch, or rollback: true). */
+  rolledBack?: boolean
+  /** delete: true — remote files removed. */
+  filesDeleted?: number
   error?: string
 }
 
@@ -32,140 +53,393 @@ export interface TargetDeployOptions {
   signal?: AbortSignal
   /** Runs after the tunnel opens and right before each SSH login (pushes a one-time key). */
   beforeConnect?: (signal?: AbortSignal) => Promise<void>
+  /** sha256 of each planned file by relative path (needed for sync). */
+  localDigests?: Map<string, string>
+  /** Seals the sync manifest (undefined: no manifest is written or trusted). */
+  manifestKey?: Buffer
+  /** Several targets at once: no log groups (they would interleave), lines prefixed instead. */
+  parallel?: boolean
   /** Test hook: scale backoff delays (1 = real). */
   backoffBaseMs?: number
 }
 
-const PROGRESS_EVERY_MS = 10000
+/** Does this configuration need a shell on the instance (beyond SFTP)? */
+export function needsShell(config: DeployConfig): boolean {
+  return (
+    config.release === 'atomic' ||
+    config.rollback ||
+    config.sync ||
+    config.delete ||
+    !!config.preCommand ||
+    !!config.postCommand
+  )
+}
 
 /**
- * Deploy the plan to one target. Files are uploaded over one SSH connection; when the connection
- * drops, it is reopened (with backoff) and the upload carries on with the files not yet published.
- * A file that fails on a live connection is retried up to `retries` times.
+ * Deploy the plan to one target: lock, pre-command, upload (in place, or into a new release that
+ * `current` is switched to), delete, post-command; an atomic release rolls back when a step after
+ * the upload fails. Throws a one-line error; `result` (given in the error's `result`) has the figures.
  */
 export async function deployToTarget(opts: TargetDeployOptions): Promise<TargetResult> {
-  const { target, plan, config, logger } = opts
-  const started = Date.now()
-  const result: TargetResult = {
-    target: target.label,
-    mode: target.mode,
-    status: 'failure',
-    filesUploaded: 0,
-    filesSkipped: 0,
-    filesTotal: plan.files.length,
-    bytesTransferred: 0,
-    durationMs: 0,
-    verification: config.verify === 'none' ? 'none' : 'pending',
-    reconnects: 0
+  return new TargetDeploy(opts).run()
+}
+
+class TargetDeploy {
+  readonly result: TargetResult
+  private readonly link: TargetConnection
+  private readonly isProtected: ProtectMatcher
+  private readonly root: string
+
+  constructor(private readonly o: TargetDeployOptions) {
+    const { config, target, plan } = o
+    this.result = {
+      target: target.label,
+      mode: target.mode,
+      status: 'failure',
+      filesUploaded: 0,
+      filesSkipped: 0,
+      filesTotal: plan.files.length,
+      bytesTransferred: 0,
+      durationMs: 0,
+      verification: config.verify === 'none' ? 'none' : 'pending',
+      reconnects: 0
+    }
+    this.link = new TargetConnection({
+      target,
+      login: o.login,
+      hostKey: o.hostKey,
+      logger: o.logger,
+      retries: config.retries,
+      backoffBaseMs: o.backoffBaseMs ?? 1000,
+      beforeConnect: o.beforeConnect
+    })
+    this.isProtected = protectMatcher(config.protect)
+    this.root = config.remotePath
   }
-  let pending: PlannedFile[] = [...plan.files]
-  const done = new Set<PlannedFile>()
-  const fileAttempts = new Map<PlannedFile, number>()
-  const leftoverTemps = new Set<string>()
-  const baseDelay = opts.backoffBaseMs ?? 1000
-  let consecutiveConnectFailures = 0
-  let bytesSent = 0
-  let lastProgress = Date.now()
-  const progress = () => {
-    if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return
-    lastProgress = Date.now()
-    const secs = (Date.now() - started) / 1000
-    logger.info(
-      `${target.label}: ${result.filesUploaded}/${plan.files.length} files, ${mib(result.bytesTransferred)}/${mib(plan.totalBytes)} MiB published (${(bytesSent / 1e6 / secs).toFixed(1)} MB/s)`
+
+  private get label(): string {
+    return this.o.target.label
+  }
+
+  private info(line: string): void {
+    this.o.logger.info(this.o.parallel ? `[${this.label}] ${line}` : line)
+  }
+
+  /** A log group when targets run one at a time; plain prefixed lines when they run together. */
+  private phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.o.parallel ? fn() : this.o.logger.group(`${name}`, fn)
+  }
+
+  async run(): Promise<TargetResult> {
+    const started = Date.now()
+    const { config } = this.o
+    let lock: HeldLock | undefined
+    try {
+      if (needsShell(config)) {
+        await this.link.step('Checking for a shell', async conn => {
+          const r = await runScript(conn, 'echo ec2-push-shell-ok\n')
+          if (!r.stdout.includes('ec2-push-shell-ok')) {
+            throw new UserError(
+              `${this.label} does not let this account run commands (SFTP only); release, rollback, sync, delete and pre/post-command need a shell there.`
+            )
+          }
+        })
+        lock = await this.link.step('Taking the deploy lock', conn =>
+          acquireLock(conn, this.root, { ttlSeconds: config.timeoutSeconds + 60 })
+        )
+      }
+      if (config.rollback) await this.rollbackOnPurpose()
+      else if (config.release === 'atomic') await this.atomicRelease()
+      else await this.inPlace()
+      this.result.status = 'success'
+      if (this.result.verification === 'pending') this.result.verification = 'nothing to verify'
+    } catch (err) {
+      this.result.error = errorMessage(err)
+      if (this.o.signal?.aborted) this.result.status = 'cancelled'
+      throw Object.assign(err instanceof Error ? err : new Error(String(err)), { result: this.result })
+    } finally {
+      if (lock) {
+        const held = lock
+        await this.link
+          .step('Releasing the deploy lock', conn => releaseLock(conn, held))
+          .catch(err =>
+            this.o.logger.warning(`${this.label}: could not release the deploy lock: ${errorMessage(err)}`)
+          )
+      }
+      this.link.close()
+      this.result.reconnects = this.link.reconnects
+      this.result.durationMs = Date.now() - started
+    }
+    return this.result
+  }
+
+  private commandEnv(releasePath: string, previous?: string): Record<string, string> {
+    const env: Record<string, string> = {
+      EC2_PUSH_RELEASE_PATH: releasePath,
+      EC2_PUSH_RELEASE_ID: this.o.config.releaseId,
+      EC2_PUSH_REMOTE_PATH: this.root,
+      EC2_PUSH_TARGET: this.label
+    }
+    if (this.result.releaseId) env.EC2_PUSH_RELEASE_ID = this.result.releaseId
+    if (previous) env.EC2_PUSH_PREVIOUS_RELEASE_PATH = releaseDir(this.root, previous)
+    return env
+  }
+
+  /** pre-command / post-command over the same connection (never retried: it may not be idempotent). */
+  private async command(
+    name: 'pre-command' | 'post-command',
+    env: Record<string, string>,
+    signal?: AbortSignal
+  ) {
+    const command = name === 'pre-command' ? this.o.config.preCommand : this.o.config.postCommand
+    if (!command) return
+    await this.phase(`${name} on ${this.label}`, async () => {
+      const conn = await this.link.get(signal)
+      await runUserCommand(conn, {
+        name,
+        command,
+        cwd: this.root,
+        env,
+        timeoutMs: this.o.config.commandTimeoutSeconds * 1000,
+        signal,
+        onLine: line => this.info(line)
+      })
+    })
+  }
+
+  private async upload(files: PlannedFile[], remoteRoot: string): Promise<void> {
+    const { config, target } = this.o
+    await this.phase(`Upload to ${this.label} (${target.mode}: ${target.tunnel.description})`, async () => {
+      await uploadFiles({
+        link: this.link,
+        files,
+        remoteRoot,
+        concurrency: config.concurrency,
+        verify: config.verify,
+        retries: config.retries,
+        backoffBaseMs: this.o.backoffBaseMs ?? 1000,
+        logger: this.o.logger,
+        progress: this.result,
+        signal: this.o.signal
+      })
+      this.info(
+        `${this.label}: ${this.result.filesUploaded} files uploaded (${this.result.bytesTransferred} bytes)${this.result.filesSkipped ? `, ${this.result.filesSkipped} unchanged` : ''}, verified: ${this.result.verification}`
+      )
+    })
+  }
+
+  private compare(dir: string, what: string): Promise<SyncComparison> {
+    const { config } = this.o
+    return this.link.step(
+      what,
+      conn =>
+        compareWithRemote(
+          conn,
+          dir,
+          this.o.plan.files,
+          config.sync ? this.o.localDigests : undefined,
+          this.o.manifestKey
+        ),
+      this.o.signal
     )
   }
 
-  try {
-    while (pending.length > 0) {
-      opts.signal?.throwIfAborted()
-      let conn: SshConnection | undefined
-      let session: UploadSession | undefined
-      const before = result.filesUploaded
-      try {
-        const stream = await target.tunnel.open(opts.signal)
-        await opts.beforeConnect?.(opts.signal)
-        conn = await connectSsh({ label: target.label, stream, login: opts.login, hostKey: opts.hostKey })
-        session = new UploadSession(conn, {
-          remoteRoot: config.remotePath,
-          concurrency: config.concurrency,
-          verify: config.verify,
-          onFileDone: f => {
-            done.add(f)
-            result.filesUploaded++
-            result.bytesTransferred += f.size
-            progress()
-          },
-          onBytes: n => {
-            bytesSent += n
-            progress()
-          }
-        })
-        const method = await session.start()
-        if (result.verification === 'pending')
-          result.verification =
-            method === 'sha256sum' ? 'sha256 (sha256sum on the instance)' : 'sha256 (read back over SFTP)'
-        if (leftoverTemps.size) {
-          await session.removeTemps(leftoverTemps)
-          leftoverTemps.clear()
-        }
-        const failed = await session.uploadAll(pending)
-        if (conn.isClosed) throw new Error('the connection closed during the upload')
-        consecutiveConnectFailures = 0
-        pending = retryableFiles(failed, fileAttempts, config.retries, logger, target.label)
-      } catch (err) {
-        if (err instanceof UserError) throw err
-        if (opts.signal?.aborted) throw new UserError(`Upload to ${target.label} was cancelled.`)
-        for (const t of session?.openTemps ?? []) leftoverTemps.add(t)
-        pending = pending.filter(f => !done.has(f))
-        if (result.filesUploaded > before) consecutiveConnectFailures = 0
-        consecutiveConnectFailures++
-        if (consecutiveConnectFailures > config.retries) {
-          throw new UserError(`${errorMessage(err)} (gave up after ${consecutiveConnectFailures} attempts)`)
-        }
-        const delay = backoffDelay(consecutiveConnectFailures, baseDelay, 15000)
-        result.reconnects++
-        logger.warning(
-          `${target.label}: ${errorMessage(err)}; reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${consecutiveConnectFailures + 1} of ${config.retries + 1}), ${pending.length} files left`
+  /** release: none — write into remote-path, each file atomically; sync and delete work in place. */
+  private async inPlace(): Promise<void> {
+    const { config, plan } = this.o
+    this.result.releasePath = this.root
+    await this.command('pre-command', this.commandEnv(this.root), this.o.signal)
+    let files = plan.files
+    let cmp: SyncComparison | undefined
+    if (config.sync || config.delete) {
+      cmp = await this.compare(this.root, 'Comparing with the instance')
+      if (config.sync) {
+        files = cmp.changed
+        this.result.filesSkipped = cmp.same.length
+        this.info(
+          `${this.label}: ${cmp.changed.length} files to upload, ${cmp.same.length} unchanged (${cmp.manifest})`
         )
-        await sleep(delay)
-      } finally {
-        session?.end()
-        conn?.close()
       }
     }
-    result.status = 'success'
-    if (result.verification === 'pending') result.verification = 'nothing to verify'
-  } catch (err) {
-    result.error = errorMessage(err)
-    throw err
-  } finally {
-    result.durationMs = Date.now() - started
-  }
-  return result
-}
-
-function mib(n: number): string {
-  return (n / 1048576).toFixed(1)
-}
-
-function retryableFiles(
-  failed: FileError[],
-  attempts: Map<PlannedFile, number>,
-  retries: number,
-  logger: Logger,
-  label: string
-): PlannedFile[] {
-  const again: PlannedFile[] = []
-  for (const f of failed) {
-    const n = (attempts.get(f.file) ?? 0) + 1
-    attempts.set(f.file, n)
-    if (f.permanent || n > retries) {
-      throw new UserError(
-        `Could not upload ${f.message} on ${label}${n > 1 ? ` (after ${n} attempts)` : ''}.`
+    await this.upload(files, this.root)
+    if (config.delete && cmp) {
+      const doomed = deletable(cmp.extras, this.isProtected)
+      const kept = cmp.extras.length - doomed.length
+      await this.link.step('Deleting files no longer in the set', conn =>
+        deleteRemoteFiles(conn, this.root, doomed, this.isProtected)
+      )
+      this.result.filesDeleted = doomed.length
+      this.info(
+        `${this.label}: deleted ${doomed.length} files no longer in the set${kept ? `, kept ${kept} protected` : ''}`
       )
     }
-    logger.warning(`${label}: ${f.message}; retrying (attempt ${n + 1} of ${retries + 1})`)
-    again.push(f.file)
+    if (config.sync) await this.saveManifest(this.root)
+    await this.command('post-command', this.commandEnv(this.root), this.o.signal)
   }
-  return again
+
+  /** The sealed manifest for the next sync (best effort: without it the next sync hashes on the instance). */
+  private async saveManifest(dir: string): Promise<void> {
+    const key = this.o.manifestKey
+    const digests = this.o.localDigests
+    if (!key || !digests || this.o.config.verify === 'none') return
+    await this.link
+      .step('Writing the sync manifest', async conn =>
+        writeManifest(conn, key, dir, digests, await listRemote(conn, dir))
+      )
+      .catch(err =>
+        this.o.logger.warning(`${this.label}: could not write the sync manifest: ${errorMessage(err)}`)
+      )
+  }
+
+  /** release: atomic — a new releases/<id>, then `current` switched to it in one rename. */
+  private async atomicRelease(): Promise<void> {
+    const { config, plan } = this.o
+    const root = this.root
+    const state = await this.link.step(
+      'Reading the releases',
+      conn => readReleaseState(conn, root),
+      this.o.signal
+    )
+    if (state.current.kind === 'other') {
+      throw new UserError(
+        `${currentPath(root)} on ${this.label} is ${state.current.detail}; ec2-push keeps 'current' as a symlink to releases/<id>: move it away (or use another remote-path) and re-run.`
+      )
+    }
+    const previous = state.current.kind === 'release' ? state.current.id : undefined
+    const id = config.releaseId
+    if (id === previous) {
+      throw new UserError(
+        `Release ${id} is already current on ${this.label}; each deploy needs its own 'release-id' (the default is the run id and attempt).`
+      )
+    }
+    const dir = releaseDir(root, id)
+    Object.assign(this.result, { releaseId: id, releasePath: dir, previousRelease: previous })
+    const seq = Math.max(0, ...state.releases.map(r => r.seq)) + 1
+    const env = this.commandEnv(dir, previous)
+    await this.command('pre-command', env, this.o.signal)
+
+    let switched = false
+    try {
+      await this.link.step(
+        'Creating the release',
+        conn => createRelease(conn, root, id, seq, runLabel()),
+        this.o.signal
+      )
+      let files = plan.files
+      if (previous && (config.sync || config.protect.length)) {
+        const prevDir = releaseDir(root, previous)
+        const cmp = await this.compare(prevDir, 'Comparing with the current release')
+        const reuse: string[] = []
+        if (config.sync) {
+          files = cmp.changed
+          reuse.push(...cmp.same.map(f => f.relativePath))
+          this.result.filesSkipped = cmp.same.length
+        }
+        // Protected paths of the previous release that the new file set lacks carry over.
+        const carried = cmp.extras.filter(rel => isContained(rel) && this.isProtected(rel))
+        reuse.push(...carried)
+        this.info(
+          `${this.label}: ${files.length} files to upload, ${cmp.same.length} reused from release ${previous}${carried.length ? `, ${carried.length} protected files carried over` : ''}${config.sync ? ` (${cmp.manifest})` : ''}`
+        )
+        await this.link.step(
+          'Reusing unchanged files',
+          conn => linkFromPrevious(conn, prevDir, dir, reuse),
+          this.o.signal
+        )
+      }
+      await this.upload(files, dir)
+      // Every planned file must be in place before `current` may point here.
+      const listing = await this.link.step(
+        'Checking the release',
+        conn => listRemote(conn, dir),
+        this.o.signal
+      )
+      const missing = plan.files.find(f => listing.get(f.relativePath)?.size !== f.size)
+      if (missing)
+        throw new Error(`the release is incomplete: ${missing.relativePath} is missing or has the wrong size`)
+      this.o.signal?.throwIfAborted()
+      await this.link.step('Switching current', conn => switchCurrent(conn, root, id))
+      switched = true
+      this.info(`${this.label}: current -> releases/${id}`)
+      await this.command('post-command', env, this.o.signal)
+    } catch (err) {
+      throw await this.recover(err, switched, previous, id)
+    }
+
+    await this.link
+      .step('Removing old releases', conn => pruneReleases(conn, root, config.keepReleases))
+      .then(gone => gone.length && this.info(`${this.label}: removed old releases ${gone.join(', ')}`))
+      .catch(err =>
+        this.o.logger.warning(`${this.label}: could not remove old releases: ${errorMessage(err)}`)
+      )
+    await this.saveManifest(dir)
+  }
+
+  /** After a failure: put `current` back (or leave it untouched) and say which. Never throws itself. */
+  private async recover(
+    err: unknown,
+    switched: boolean,
+    previous: string | undefined,
+    id: string
+  ): Promise<Error> {
+    const root = this.root
+    let msg = errorMessage(err).replace(/\.$/, '')
+    if (this.o.signal?.aborted && !/cancel/i.test(msg)) msg = `${msg} (cancelled)`
+    if (!switched) {
+      const removed = await this.link
+        .step('Removing the unfinished release', conn => removeRelease(conn, root, id))
+        .then(() => true)
+        .catch(() => false)
+      const where = previous ? `still points to releases/${previous}` : 'was not created'
+      return new UserError(
+        `${msg}; current ${where}, nothing was switched${removed ? ` (the unfinished release ${id} was removed)` : ''}.`
+      )
+    }
+    if (!previous) {
+      return new UserError(
+        `${msg}; there is no earlier release to roll back to, so current still points to releases/${id}.`
+      )
+    }
+    try {
+      await this.link.step('Rolling back', conn => switchCurrent(conn, root, previous))
+      this.result.rolledBack = true
+      this.result.releasePath = releaseDir(root, previous)
+      this.info(`${this.label}: rolled back: current -> releases/${previous}`)
+      return new UserError(`${msg}; rolled back: current points to releases/${previous} again.`)
+    } catch (rbErr) {
+      return new UserError(
+        `${msg}; the rollback to releases/${previous} also failed (${errorMessage(rbErr)}), so current still points to releases/${id}.`
+      )
+    }
+  }
+
+  /** rollback: true — switch `current` to the release before it, uploading nothing. */
+  private async rollbackOnPurpose(): Promise<void> {
+    const root = this.root
+    const state = await this.link.step(
+      'Reading the releases',
+      conn => readReleaseState(conn, root),
+      this.o.signal
+    )
+    if (state.current.kind !== 'release') {
+      throw new UserError(
+        `Nothing to roll back on ${this.label}: ${currentPath(root)} is ${state.current.kind === 'missing' ? 'missing' : state.current.detail}.`
+      )
+    }
+    const cur = state.current.id
+    const at = state.releases.findIndex(r => r.id === cur)
+    const target = at > 0 ? state.releases[at - 1] : undefined
+    if (!target) throw new UserError(`No release before ${cur} on ${this.label} to roll back to.`)
+    Object.assign(this.result, {
+      releaseId: target.id,
+      releasePath: releaseDir(root, target.id),
+      previousRelease: cur
+    })
+    const env = this.commandEnv(releaseDir(root, target.id), cur)
+    await this.command('pre-command', env, this.o.signal)
+    await this.link.step('Rolling back', conn => switchCurrent(conn, root, target.id), this.o.signal)
+    this.result.rolledBack = true
+    this.info(`${this.label}: rolled back on purpose: current -> releases/${target.id} (was ${cur})`)
+    await this.command('post-command', env, this.o.signal)
+  }
 }

@@ -29,7 +29,7 @@ export async function run(): Promise<void> {
     actionsLogger.setSecret(core.getInput('ssh-private-key'))
     actionsLogger.setSecret(core.getInput('ssh-passphrase'))
     const config = buildConfig(name => core.getInput(name))
-    const { outputs, error } = await runDeploy(config, actionsLogger)
+    const { outputs, error, releasePath, plan } = await runDeploy(config, actionsLogger)
     core.setOutput('bytes-transferred', outputs['bytes-transferred'])
     core.setOutput('duration-ms', outputs['duration-ms'])
     core.setOutput('files-uploaded', outputs['files-uploaded'])
@@ -37,6 +37,8 @@ export async function run(): Promise<void> {
     core.setOutput('files-total', outputs['files-total'])
     core.setOutput('mode', outputs.mode)
     core.setOutput('results', JSON.stringify(outputs.results))
+    core.setOutput('release-path', releasePath ?? '')
+    if (plan !== undefined) core.setOutput('plan', plan)
     await writeJobSummary(outputs, config.remotePath, error).catch(err =>
       core.warning(`Could not write the job summary: ${errorMessage(err)}`)
     )

@@ -2,7 +2,12 @@ import { checkPrivateKey, SshLogin } from './ssh/connection.js'
 import type { DeployConfig } from './config.js'
 import { deployToTarget, TargetResult } from './deploy.js'
 import { errorMessage, UserError } from './errors.js'
-import { planFiles } from './files/plan.js'
+import { planFiles, type FilePlan } from './files/plan.js'
+import { logTargetPlan, planOutput, planTarget, type DeployPlan, type TargetPlan } from './fleet/dry-run.js'
+import { runPool } from './fleet/pool.js'
+import { releaseDir } from './release/layout.js'
+import { hashLocalFiles } from './sync/local-hash.js'
+import { manifestKey } from './sync/manifest.js'
 import type { Logger } from './log.js'
 import { summarise, type DeployOutputs } from './report/results.js'
 import { keysFromKnownHosts, targetNames, type HostKeyPolicy } from './ssh/host-key.js'
@@ -12,23 +17,32 @@ import { createKeySource } from './aws/instance-key.js'
 
 export interface DeployRun {
   outputs: DeployOutputs
+  /** The release folder (release: atomic), else remote-path. */
+  releasePath?: string
+  /** dry-run: the plan as JSON. */
+  plan?: string
   error?: string
 }
 
 /**
  * The whole deploy, shared by the action and the CLI: validate secrets, plan the files, resolve the
- * targets, upload to each, and add up the figures. Never throws: a failure comes back as `error`
- * (one line) next to whatever results there are.
+ * targets, deploy to them (up to max-parallel-targets at once; fail-fast stops the others on the
+ * first failure), and add up the figures. Never throws: a failure comes back as `error` (one line)
+ * next to whatever results there are.
  */
 export async function runDeploy(
   config: DeployConfig,
   logger: Logger,
-  opts: { cwd?: string; aws?: ResolveAwsOptions } = {}
+  opts: { cwd?: string; aws?: ResolveAwsOptions; backoffBaseMs?: number } = {}
 ): Promise<DeployRun> {
   const started = Date.now()
-  const results: TargetResult[] = []
+  let results: TargetResult[] = []
   let filesTotal = 0
   let mode: string = config.mode
+  const releasePath =
+    config.release === 'atomic' && !config.rollback
+      ? releaseDir(config.remotePath, config.releaseId)
+      : config.remotePath
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), config.timeoutSeconds * 1000)
   try {
@@ -44,22 +58,25 @@ export async function runDeploy(
     const aws = () =>
       (awsContext ??= logger.group('AWS credentials', () => resolveAwsContext(config.aws, logger, opts.aws)))
 
-    const plan = await logger.group('Files', async () => {
-      const p = await planFiles({
-        patterns: config.files,
-        baseDir: config.baseDir,
-        includeHiddenFiles: config.includeHiddenFiles,
-        ifNoFilesFound: config.ifNoFilesFound,
-        logger,
-        cwd: opts.cwd
-      })
-      logger.info(`${p.files.length} files, ${p.totalBytes} bytes, from ${p.root} to ${config.remotePath}`)
-      for (const f of p.files)
-        logger.debug(`${f.localPath} -> ${config.remotePath}/${f.relativePath} (${f.size} bytes)`)
-      return p
-    })
+    const plan: FilePlan = config.rollback
+      ? { root: '', files: [], totalBytes: 0 }
+      : await logger.group('Files', async () => {
+          const p = await planFiles({
+            patterns: config.files,
+            baseDir: config.baseDir,
+            includeHiddenFiles: config.includeHiddenFiles,
+            ifNoFilesFound: config.ifNoFilesFound,
+            logger,
+            cwd: opts.cwd
+          })
+          logger.info(`${p.files.length} files, ${p.totalBytes} bytes, from ${p.root} to ${releasePath}`)
+          for (const f of p.files)
+            logger.debug(`${f.localPath} -> ${releasePath}/${f.relativePath} (${f.size} bytes)`)
+          return p
+        })
     filesTotal = plan.files.length
-    if (plan.files.length === 0) return { outputs: summarise(results, Date.now() - started, 0, mode) }
+    if (plan.files.length === 0 && !config.rollback)
+      return { outputs: summarise(results, Date.now() - started, 0, mode), releasePath }
 
     const targets = await resolveTargets(config, { logger, aws })
     mode = [...new Set(targets.map(t => t.mode))].join(',')
@@ -76,48 +93,128 @@ export async function runDeploy(
       )
     }
     const login: SshLogin = { user: config.user, privateKey: keys.privateKey, passphrase: keys.passphrase }
-    for (const target of targets) {
-      const hostKey = hostKeyPolicy(config, target, logger)
-      const beforeConnect = keys.oneTime
+    const localDigests = config.sync ? await hashLocalFiles(plan.files) : undefined
+    const key = manifestKey(config.sshPrivateKey)
+    const perTarget = (target: ResolvedTarget) => ({
+      target,
+      plan,
+      config,
+      login,
+      hostKey: hostKeyPolicy(config, target, logger),
+      logger,
+      beforeConnect: keys.oneTime
         ? (signal?: AbortSignal) => keys.beforeConnect(target.instanceId, target.availabilityZone, signal)
-        : undefined
-      const res = await logger
-        .group(`Upload to ${target.label} (${target.mode}: ${target.tunnel.description})`, async () => {
+        : undefined,
+      localDigests,
+      manifestKey: key
+    })
+
+    if (config.dryRun) {
+      const planned = await logger.group('Dry run: the plan (nothing is written)', async () => {
+        const out: TargetPlan[] = []
+        for (const target of targets) {
           try {
-            return await deployToTarget({
-              target,
-              plan,
-              config,
-              login,
-              hostKey,
-              logger,
-              beforeConnect,
-              signal: controller.signal
-            })
+            const p = await planTarget(perTarget(target))
+            logTargetPlan(p, logger)
+            out.push(p)
           } finally {
             await target.tunnel.close()
           }
-        })
-        .catch(err => {
-          results.push(failedResult(target, plan.files.length, err))
-          throw err
-        })
-      results.push(res)
-      logger.info(
-        `${target.label}: ${res.filesUploaded} files, ${res.bytesTransferred} bytes in ${(res.durationMs / 1000).toFixed(1)} s, verified: ${res.verification}`
-      )
+        }
+        return out
+      })
+      const deployPlan: DeployPlan = { dryRun: true, release: config.release, releasePath, targets: planned }
+      return {
+        outputs: summarise(results, Date.now() - started, filesTotal, mode),
+        releasePath,
+        plan: planOutput(deployPlan)
+      }
     }
-    return { outputs: summarise(results, Date.now() - started, filesTotal, mode) }
+
+    const parallel = config.maxParallelTargets > 1 && targets.length > 1
+    const stop = new AbortController()
+    const slots: (TargetResult | undefined)[] = new Array(targets.length)
+    let firstFailure: string | undefined
+    await runPool(
+      targets,
+      config.maxParallelTargets,
+      async (target, i) => {
+        const signal = AbortSignal.any([controller.signal, stop.signal])
+        try {
+          const res = await deployToTarget({
+            ...perTarget(target),
+            signal,
+            parallel,
+            backoffBaseMs: opts.backoffBaseMs
+          })
+          slots[i] = res
+          logger.info(
+            `${target.label}: ${res.filesUploaded} files, ${res.bytesTransferred} bytes in ${(res.durationMs / 1000).toFixed(1)} s${res.filesSkipped ? `, ${res.filesSkipped} unchanged` : ''}, verified: ${res.verification}`
+          )
+        } catch (err) {
+          const res =
+            (err as { result?: TargetResult }).result ?? failedResult(target, plan.files.length, err)
+          if (stop.signal.aborted && !controller.signal.aborted && res.status !== 'success')
+            res.status = 'cancelled'
+          else res.status = 'failure'
+          slots[i] = res
+          if (res.status === 'failure') {
+            logger.warning(`${target.label}: ${errorMessage(err)}`)
+            if (!(err instanceof UserError))
+              logger.debug(err instanceof Error ? (err.stack ?? '') : String(err))
+            if (firstFailure === undefined) firstFailure = target.label
+            if (config.failFast && !stop.signal.aborted) stop.abort()
+          }
+        } finally {
+          await target.tunnel.close()
+        }
+      },
+      {
+        stop: stop.signal,
+        skip: (target, i) => {
+          slots[i] = {
+            ...failedResult(
+              target,
+              plan.files.length,
+              `not started: fail-fast stopped the deploy after ${firstFailure} failed`
+            ),
+            status: 'skipped'
+          }
+        }
+      }
+    )
+    results = slots.filter((r): r is TargetResult => !!r)
+    if (controller.signal.aborted) throw new Error('timeout')
+    const failed = results.filter(r => r.status !== 'success')
+    const outputs = summarise(results, Date.now() - started, filesTotal, mode)
+    if (failed.length === 0) return { outputs, releasePath }
+    return { outputs, releasePath, error: fleetError(results, config.failFast) }
   } catch (err) {
     let message = errorMessage(err)
     if (controller.signal.aborted) {
       message = `The deploy did not finish within timeout-seconds (${config.timeoutSeconds} s); raise 'timeout-seconds' or deploy fewer files.`
     }
     if (!(err instanceof UserError)) logger.debug(err instanceof Error ? (err.stack ?? message) : message)
-    return { outputs: summarise(results, Date.now() - started, filesTotal, mode), error: message }
+    return {
+      outputs: summarise(results, Date.now() - started, filesTotal, mode),
+      releasePath,
+      error: message
+    }
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** One line for the step: the single target's error, or how many failed and why. */
+export function fleetError(results: TargetResult[], failFast: boolean): string {
+  const failures = results.filter(r => r.status === 'failure')
+  if (results.length === 1) return results[0].error ?? 'the deploy failed'
+  const stopped = results.filter(r => r.status === 'cancelled' || r.status === 'skipped').length
+  const first = failures
+    .slice(0, 3)
+    .map(r => `${r.target}: ${r.error ?? 'failed'}`)
+    .join(' | ')
+  return `${failures.length} of ${results.length} targets failed${failFast && stopped ? ` (fail-fast stopped ${stopped} others)` : ''}: ${first}`
 }
 
 function failedResult(target: ResolvedTarget, filesTotal: number, err: unknown): TargetResult {

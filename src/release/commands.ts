@@ -1,0 +1,61 @@
+import { UserError } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { SshConnection } from '../ssh/connection.js'
+import { execChannel, shellQuote } from './shell.js'
+
+export interface CommandContext {
+  /** pre-command or post-command (for messages). */
+  name: string
+  command: string
+  /** The working folder (remote-path) and the variables the command sees. */
+  cwd: string
+  env: Record<string, string>
+  timeoutMs: number
+  signal?: AbortSignal
+  /** Where each output line goes (the log, inside a group or prefixed with the target). */
+  onLine: (line: string) => void
+}
+
+/**
+ * The command line sent to the login shell: the variables are exported in the shell itself
+ * (sshd refuses SetEnv unless AcceptEnv allows it), `set -e` as in a workflow's `run:`, and the
+ * user's lines run in remote-path.
+ */
+export function commandLine(ctx: Pick<CommandContext, 'command' | 'cwd' | 'env'>): string {
+  const exports = Object.entries(ctx.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+  return [
+    ...exports,
+    'set -e',
+    `cd -- ${shellQuote(ctx.cwd)}`,
+    // stderr joins stdout so the log keeps the order the command wrote in.
+    `exec 2>&1`,
+    ctx.command
+  ].join('\n')
+}
+
+/** Run a pre- or post-command, streaming its output line by line; non-zero exit or timeout throws. */
+export async function runUserCommand(conn: SshConnection, ctx: CommandContext): Promise<void> {
+  let partial = ''
+  const onData = (d: Buffer) => {
+    const text = partial + d.toString('utf8')
+    const lines = text.split(/\r?\n/)
+    partial = lines.pop() ?? ''
+    for (const l of lines) ctx.onLine(l)
+  }
+  const r = await execChannel(conn, commandLine(ctx), {
+    timeoutMs: ctx.timeoutMs,
+    signal: ctx.signal,
+    onStdout: onData,
+    onStderr: onData
+  })
+  if (partial) ctx.onLine(partial)
+  if (r.timedOut) {
+    throw new UserError(
+      `${ctx.name} on ${conn.label} did not finish within command-timeout-seconds (${ctx.timeoutMs / 1000} s) and was killed.`
+    )
+  }
+  if (r.code !== 0) {
+    const how = r.code === null ? `was killed by signal ${r.signal ?? '?'}` : `exited with code ${r.code}`
+    throw new UserError(`${ctx.name} on ${conn.label} ${how}; its output is in the log above.`)
+  }
+}

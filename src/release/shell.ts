@@ -1,0 +1,127 @@
+import type { ClientChannel } from 'ssh2'
+import { TransientError } from '../errors.js'
+import type { SshConnection } from '../ssh/connection.js'
+import { shellQuote } from '../transfer/remote-path.js'
+
+export interface ShellResult {
+  code: number | null
+  signal?: string
+  stdout: string
+  stderr: string
+  timedOut: boolean
+}
+
+export interface ShellOptions {
+  /** Bytes fed to the command's stdin (then closed). */
+  stdin?: string | Buffer
+  timeoutMs?: number
+  signal?: AbortSignal
+  onStdout?: (chunk: Buffer) => void
+  onStderr?: (chunk: Buffer) => void
+}
+
+/**
+ * Run one command over an exec channel with stdin, a timeout and cancellation. On timeout or
+ * abort the remote process gets SIGKILL (sshd forwards signals) and the channel is closed.
+ */
+export function execChannel(
+  conn: SshConnection,
+  command: string,
+  opts: ShellOptions = {}
+): Promise<ShellResult> {
+  return conn.guard(
+    new Promise<ShellResult>((resolve, reject) => {
+      if (opts.signal?.aborted) return reject(new Error('cancelled'))
+      conn.client.exec(command, (err, channel: ClientChannel) => {
+        if (err) return reject(new TransientError(`exec on ${conn.label}: ${err.message}`))
+        const out: Buffer[] = []
+        const errOut: Buffer[] = []
+        let code: number | null = null
+        let sig: string | undefined
+        let timedOut = false
+        const stop = () => {
+          try {
+            channel.signal('KILL')
+          } catch {
+            /* the channel may be gone already */
+          }
+          channel.close()
+        }
+        const timer = opts.timeoutMs
+          ? setTimeout(() => {
+              timedOut = true
+              stop()
+            }, opts.timeoutMs)
+          : undefined
+        const onAbort = () => stop()
+        opts.signal?.addEventListener('abort', onAbort, { once: true })
+        channel.on('data', (d: Buffer) => {
+          out.push(d)
+          opts.onStdout?.(d)
+        })
+        channel.stderr.on('data', (d: Buffer) => {
+          errOut.push(d)
+          opts.onStderr?.(d)
+        })
+        channel.on('exit', (c: number | null, s?: string) => {
+          code = c
+          sig = s
+        })
+        channel.on('close', () => {
+          clearTimeout(timer)
+          opts.signal?.removeEventListener('abort', onAbort)
+          if (opts.signal?.aborted && !timedOut) return reject(new Error('cancelled'))
+          resolve({
+            code,
+            signal: sig,
+            timedOut,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errOut).toString('utf8')
+          })
+        })
+        if (opts.stdin !== undefined) channel.end(opts.stdin)
+        else channel.end()
+      })
+    })
+  )
+}
+
+/**
+ * Run a POSIX sh script on the instance: the script goes through stdin (`sh -s`), so its length
+ * is not bounded by the command line, and the login shell (bash, zsh, fish...) does not matter.
+ */
+export function runScript(conn: SshConnection, script: string, opts: Omit<ShellOptions, 'stdin'> = {}) {
+  return execChannel(conn, 'sh -s', { ...opts, stdin: script })
+}
+
+/** Run a script and require exit 0; anything else is an error naming `what`. */
+export async function runScriptOk(
+  conn: SshConnection,
+  script: string,
+  what: string,
+  opts: Omit<ShellOptions, 'stdin'> = {}
+): Promise<string> {
+  const r = await runScript(conn, script, opts)
+  if (r.code !== 0) {
+    const detail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ')
+    throw new Error(`${what} failed on ${conn.label} (exit ${r.code ?? r.signal}): ${detail || 'no output'}`)
+  }
+  return r.stdout
+}
+
+/** `printf '%s\0' 'a' 'b' ...`: a NUL-separated list for `xargs -0`, with no argv limit (printf is a builtin). */
+export function nulList(paths: string[]): string {
+  if (paths.length === 0) return 'printf ""'
+  const lines: string[] = []
+  for (let i = 0; i < paths.length; i += 500) {
+    lines.push(
+      `printf '%s\\0' ${paths
+        .slice(i, i + 500)
+        .map(shellQuote)
+        .join(' ')}`
+    )
+  }
+  return `{ ${lines.join('; ')}; }`
+}
+
+export { shellQuote }

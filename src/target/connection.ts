@@ -1,0 +1,84 @@
+import { errorMessage, TransientError, UserError } from '../errors.js'
+import type { Logger } from '../log.js'
+import { connectSsh, type SshConnection, type SshLogin } from '../ssh/connection.js'
+import type { HostKeyPolicy } from '../ssh/host-key.js'
+import type { ResolvedTarget } from '../tunnel/index.js'
+import { backoffDelay, sleep } from '../util/retry.js'
+
+export interface TargetConnectionOptions {
+  target: ResolvedTarget
+  login: SshLogin
+  hostKey: HostKeyPolicy
+  logger: Logger
+  retries: number
+  backoffBaseMs: number
+  beforeConnect?: (signal?: AbortSignal) => Promise<void>
+}
+
+/**
+ * One target's SSH connection, kept across the steps of a deploy (lock, commands, upload, switch)
+ * and reopened through the tunnel when it is lost.
+ */
+export class TargetConnection {
+  private conn?: SshConnection
+  private opened = 0
+  /** Connections opened after the first one. */
+  reconnects = 0
+
+  constructor(private readonly o: TargetConnectionOptions) {}
+
+  get label(): string {
+    return this.o.target.label
+  }
+
+  /** The live connection, or a new one (a single attempt; callers decide about retries). */
+  async get(signal?: AbortSignal): Promise<SshConnection> {
+    if (this.conn && !this.conn.isClosed) return this.conn
+    this.conn = undefined
+    if (this.opened++ > 0) this.reconnects++
+    const stream = await this.o.target.tunnel.open(signal)
+    await this.o.beforeConnect?.(signal)
+    this.conn = await connectSsh({ label: this.label, stream, login: this.o.login, hostKey: this.o.hostKey })
+    return this.conn
+  }
+
+  drop(): void {
+    this.conn?.close()
+    this.conn = undefined
+  }
+
+  /**
+   * Run an idempotent step. When the connection fails under it, reconnect with backoff and run it
+   * again (up to `retries` times); an error on a live connection, or a UserError, is final.
+   */
+  async step<T>(what: string, fn: (conn: SshConnection) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw new UserError(`${what} on ${this.label} was cancelled.`)
+      let conn: SshConnection | undefined
+      try {
+        conn = await this.get(signal)
+        return await fn(conn)
+      } catch (err) {
+        if (err instanceof UserError) throw err
+        if (signal?.aborted) throw new UserError(`${what} on ${this.label} was cancelled.`)
+        const lost = !conn || conn.isClosed || err instanceof TransientError
+        if (!lost) throw new UserError(`${what} on ${this.label}: ${errorMessage(err)}`)
+        if (attempt > this.o.retries) {
+          throw new UserError(
+            `${what} on ${this.label}: ${errorMessage(err)} (gave up after ${attempt} attempts)`
+          )
+        }
+        this.drop()
+        const delay = backoffDelay(attempt, this.o.backoffBaseMs, 15000)
+        this.o.logger.warning(
+          `${this.label}: ${what}: ${errorMessage(err)}; reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.o.retries + 1})`
+        )
+        await sleep(delay)
+      }
+    }
+  }
+
+  close(): void {
+    this.drop()
+  }
+}

@@ -1,0 +1,140 @@
+import type { VerifyMode } from '../config.js'
+import { errorMessage, UserError } from '../errors.js'
+import type { PlannedFile } from '../files/plan.js'
+import type { Logger } from '../log.js'
+import { FileError, UploadSession } from '../transfer/upload.js'
+import { backoffDelay, sleep } from '../util/retry.js'
+import type { TargetConnection } from './connection.js'
+
+export interface UploadProgress {
+  filesUploaded: number
+  bytesTransferred: number
+  verification: string
+}
+
+export interface UploadFilesOptions {
+  link: TargetConnection
+  files: PlannedFile[]
+  remoteRoot: string
+  concurrency: number
+  verify: VerifyMode
+  retries: number
+  backoffBaseMs: number
+  logger: Logger
+  /** Figures updated as files are published. */
+  progress: UploadProgress
+  signal?: AbortSignal
+}
+
+const PROGRESS_EVERY_MS = 10000
+
+/**
+ * Upload files into remoteRoot over the target's connection. When the connection drops, it is
+ * reopened (with backoff) and the upload carries on with the files not yet published. A file that
+ * fails on a live connection is retried up to `retries` times.
+ */
+export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
+  const { link, logger, progress } = opts
+  const label = link.label
+  const started = Date.now()
+  const totalBytes = opts.files.reduce((n, f) => n + f.size, 0)
+  let pending: PlannedFile[] = [...opts.files]
+  const done = new Set<PlannedFile>()
+  const fileAttempts = new Map<PlannedFile, number>()
+  const leftoverTemps = new Set<string>()
+  let consecutiveFailures = 0
+  let filesDone = 0
+  let bytesDone = 0
+  let bytesSent = 0
+  let lastProgress = Date.now()
+  const tick = () => {
+    if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return
+    lastProgress = Date.now()
+    const secs = (Date.now() - started) / 1000
+    logger.info(
+      `${label}: ${filesDone}/${opts.files.length} files, ${mib(bytesDone)}/${mib(totalBytes)} MiB published (${(bytesSent / 1e6 / secs).toFixed(1)} MB/s)`
+    )
+  }
+
+  while (pending.length > 0) {
+    if (opts.signal?.aborted) throw new UserError(`Upload to ${label} was cancelled.`)
+    let session: UploadSession | undefined
+    const before = filesDone
+    try {
+      const conn = await link.get(opts.signal)
+      session = new UploadSession(conn, {
+        remoteRoot: opts.remoteRoot,
+        concurrency: opts.concurrency,
+        verify: opts.verify,
+        onFileDone: f => {
+          done.add(f)
+          filesDone++
+          bytesDone += f.size
+          progress.filesUploaded++
+          progress.bytesTransferred += f.size
+          tick()
+        },
+        onBytes: n => {
+          bytesSent += n
+          tick()
+        }
+      })
+      const method = await session.start()
+      if (progress.verification === 'pending')
+        progress.verification =
+          method === 'sha256sum' ? 'sha256 (sha256sum on the instance)' : 'sha256 (read back over SFTP)'
+      if (leftoverTemps.size) {
+        await session.removeTemps(leftoverTemps)
+        leftoverTemps.clear()
+      }
+      const failed = await session.uploadAll(pending)
+      if (conn.isClosed) throw new Error('the connection closed during the upload')
+      consecutiveFailures = 0
+      pending = retryableFiles(failed, fileAttempts, opts.retries, logger, label)
+    } catch (err) {
+      if (err instanceof UserError) throw err
+      if (opts.signal?.aborted) throw new UserError(`Upload to ${label} was cancelled.`)
+      for (const t of session?.openTemps ?? []) leftoverTemps.add(t)
+      pending = pending.filter(f => !done.has(f))
+      if (filesDone > before) consecutiveFailures = 0
+      consecutiveFailures++
+      link.drop()
+      if (consecutiveFailures > opts.retries) {
+        throw new UserError(`${errorMessage(err)} (gave up after ${consecutiveFailures} attempts)`)
+      }
+      const delay = backoffDelay(consecutiveFailures, opts.backoffBaseMs, 15000)
+      logger.warning(
+        `${label}: ${errorMessage(err)}; reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${consecutiveFailures + 1} of ${opts.retries + 1}), ${pending.length} files left`
+      )
+      await sleep(delay)
+    } finally {
+      session?.end()
+    }
+  }
+}
+
+function mib(n: number): string {
+  return (n / 1048576).toFixed(1)
+}
+
+function retryableFiles(
+  failed: FileError[],
+  attempts: Map<PlannedFile, number>,
+  retries: number,
+  logger: Logger,
+  label: string
+): PlannedFile[] {
+  const again: PlannedFile[] = []
+  for (const f of failed) {
+    const n = (attempts.get(f.file) ?? 0) + 1
+    attempts.set(f.file, n)
+    if (f.permanent || n > retries) {
+      throw new UserError(
+        `Could not upload ${f.message} on ${label}${n > 1 ? ` (after ${n} attempts)` : ''}.`
+      )
+    }
+    logger.warning(`${label}: ${f.message}; retrying (attempt ${n + 1} of ${retries + 1})`)
+    again.push(f.file)
+  }
+  return again
+}
