@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util'
+
+/**
+ * The bench's knobs: `--runs 5 --large-mib 256` on the command line (after `npm run bench --`), or
+ * the same names as BENCH_* environment variables (BENCH_RUNS=5 BENCH_LARGE_MIB=256).
+ */
+
+export interface BenchOptions {
+  runs: number
+  largeMib: number
+  smallFiles: number
+  smallKib: number
+  /** The engine's `concurrency` input; '' keeps the engine's default. */
+  concurrency: string
+  skip: Set<string>
+  ssmMib: number
+  ssmRuns: number
+  ssmSmallFiles: number
+  ssmRttMs: number
+  ssmPacedMib: number
+  ssmMatrix: 'default' | 'full'
+  eiceMib: number
+  eiceRuns: number
+  eiceConfigs: 'default' | 'full'
+  json?: string
+}
+
+const SPEC = {
+  runs: { default: '3', help: 'runs per tool for the direct comparison (interleaved)' },
+  'large-mib': { default: '256', help: 'size of the single large file, MiB' },
+  'small-files': { default: '2000', help: 'number of small files' },
+  'small-kib': { default: '4', help: 'size of each small file, KiB' },
+  concurrency: { default: '', help: "engine 'concurrency' input (files in flight); empty = its default" },
+  skip: { default: '', help: 'comma list of sections to skip: direct, large, small, ssm, eice' },
+  'ssm-mib': { default: '32', help: 'file size through the ssm path, MiB (about 8-10 MB/s there)' },
+  'ssm-runs': { default: '3', help: 'runs per ssm configuration' },
+  'ssm-small-files': { default: '2000', help: 'small files through the ssm path (0 = skip)' },
+  'ssm-rtt-ms': { default: '20', help: 'simulated round-trip time on the ssm path' },
+  'ssm-paced-mib': { default: '4', help: "bytes for the official client's paced run (about 1 MB/s), MiB" },
+  'ssm-matrix': {
+    default: 'default',
+    help: "'default' (shipped 1024 B / 256 KiB and 16 KiB / 1 MiB) or 'full'"
+  },
+  'eice-mib': { default: '', help: 'file size through the eice path, MiB (default: --large-mib)' },
+  'eice-runs': { default: '', help: 'runs for the eice path (default: --runs)' },
+  'eice-configs': {
+    default: 'default',
+    help: "'default' (shipped 65,000-byte frames, zero masks) or 'full'"
+  },
+  json: { default: '', help: 'also write every figure as JSON to this file' }
+} as const
+
+type Name = keyof typeof SPEC
+
+export function usage(): string {
+  const lines = Object.entries(SPEC).map(
+    ([name, s]) =>
+      `  --${name.padEnd(16)} ${s.help}${s.default ? ` (default ${s.default})` : ''}  [BENCH_${name.toUpperCase().replace(/-/g, '_')}]`
+  )
+  return `npm run bench -- [options]\n${lines.join('\n')}\n`
+}
+
+export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...Object.fromEntries(Object.keys(SPEC).map(n => [n, { type: 'string' as const }])),
+      help: { type: 'boolean', short: 'h' }
+    },
+    strict: true
+  })
+  if (values.help) return 'help'
+  const raw = (n: Name): string =>
+    ((values as Record<string, unknown>)[n] as string | undefined) ??
+    env[`BENCH_${n.toUpperCase().replace(/-/g, '_')}`] ??
+    SPEC[n].default
+  const num = (n: Name, min: number): number => {
+    const v = Number(raw(n))
+    if (!Number.isFinite(v) || v < min) throw new Error(`--${n} must be a number >= ${min}, got '${raw(n)}'`)
+    return v
+  }
+  const choice = <T extends string>(n: Name, choices: T[]): T => {
+    const v = raw(n) as T
+    if (!choices.includes(v)) throw new Error(`--${n} must be one of ${choices.join(', ')}, got '${v}'`)
+    return v
+  }
+  const concurrency = raw('concurrency')
+  if (concurrency !== '') num('concurrency', 1)
+  const runs = Math.round(num('runs', 1))
+  const largeMib = num('large-mib', 1)
+  return {
+    runs,
+    largeMib,
+    smallFiles: Math.round(num('small-files', 1)),
+    smallKib: num('small-kib', 0),
+    concurrency,
+    skip: new Set(
+      raw('skip')
+        .split(',')
+        .map(s => s.trim())
+        .filter(Boolean)
+    ),
+    ssmMib: num('ssm-mib', 1),
+    ssmRuns: Math.round(num('ssm-runs', 1)),
+    ssmSmallFiles: Math.round(num('ssm-small-files', 0)),
+    ssmRttMs: num('ssm-rtt-ms', 0),
+    ssmPacedMib: num('ssm-paced-mib', 1),
+    ssmMatrix: choice('ssm-matrix', ['default', 'full']),
+    eiceMib: raw('eice-mib') === '' ? largeMib : num('eice-mib', 1),
+    eiceRuns: raw('eice-runs') === '' ? runs : Math.round(num('eice-runs', 1)),
+    eiceConfigs: choice('eice-configs', ['default', 'full']),
+    json: raw('json') || undefined
+  }
+}
