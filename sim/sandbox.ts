@@ -6,7 +6,13 @@ import { startSandbox } from './sandbox-env.js'
  * `npm run sandbox -- --env-file FILE`: start the local sandbox in the foreground, write its
  * KEY=value lines to FILE once everything is ready, and stop everything on SIGINT/SIGTERM.
  */
-const { values } = parseArgs({ options: { 'env-file': { type: 'string' }, verbose: { type: 'boolean' } } })
+// package.json runs `node build/sim/sandbox.js -- ...`: Node 20 would otherwise take `--env-file`
+// after the script name as its own option (and exit when the file does not exist yet).
+const args = process.argv.slice(2)
+const { values } = parseArgs({
+  args: args[0] === '--' ? args.slice(1) : args,
+  options: { 'env-file': { type: 'string' }, verbose: { type: 'boolean' } }
+})
 const sandbox = await startSandbox({ verbose: values.verbose })
 const lines = Object.entries(sandbox.env).map(([k, v]) => `${k}=${v}`)
 if (values['env-file']) {

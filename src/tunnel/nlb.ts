@@ -17,7 +17,9 @@ export function createNlbTunnel(host: string, port: number, connectTimeoutMs = 1
           socket.destroy()
           reject(new TransientError(`cannot connect to ${host}:${port}: ${err.message}`, { cause: err }))
         }
-        socket.setTimeout(connectTimeoutMs, () => fail(new Error(`no answer within ${connectTimeoutMs / 1000} s`)))
+        socket.setTimeout(connectTimeoutMs, () =>
+          fail(new Error(`no answer within ${connectTimeoutMs / 1000} s`))
+        )
         socket.once('error', fail)
         signal?.addEventListener('abort', () => fail(new Error('cancelled')), { once: true })
         socket.once('connect', () => {
