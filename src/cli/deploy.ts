@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises'
+import { buildConfig, type InputSource } from '../config.js'
+import { errorMessage, UserError } from '../errors.js'
+import type { DeployOutputs } from '../report/results.js'
+import { runDeploy } from '../run-deploy.js'
+import { needsAws } from '../tunnel/index.js'
+import { last, parseArgs, isSet, type ParsedArgs } from './args.js'
+import { applyProfile, idTokenOptions, NO_REGION, resolveRegion } from './aws-env.js'
+import { deployHelp } from './help.js'
+import type { CliIo } from './io.js'
+import { DEPLOY_EXTRA_FLAGS, DEPLOY_INPUTS, DEPLOY_OUTPUTS } from './options.js'
+import { cliLogger } from './progress.js'
+
+/**
+ * `ec2-push deploy`: the action's inputs as flags, the same engine (runDeploy), the action's outputs
+ * on stdout (`name=value` lines, or one JSON object with --json), logs and the one-line error on stderr.
+ */
+export async function deployCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseArgs(
+    argv,
+    [...DEPLOY_INPUTS, ...DEPLOY_EXTRA_FLAGS, { name: 'help', kind: 'boolean', short: 'h' }],
+    'deploy'
+  )
+  if (isSet(args, 'help')) {
+    io.out(deployHelp())
+    return 0
+  }
+  if (args.positionals.length) {
+    throw new UserError(
+      `'ec2-push deploy' takes no arguments, only options (got '${args.positionals[0]}'); files go in --files PATTERN (see ec2-push deploy --help)`
+    )
+  }
+  const logger = cliLogger(io, { debug: isSet(args, 'debug'), quiet: isSet(args, 'quiet') })
+  // Mask secrets before anything can echo them.
+  for (const name of ['ssh-private-key', 'ssh-passphrase']) logger.setSecret(last(args, name) ?? '')
+
+  applyProfile(last(args, 'profile'))
+  const inputs = await inputsOf(args)
+  logger.setSecret(inputs.get('ssh-private-key')?.trim() ?? '')
+  const input: InputSource = name => inputs.get(name) ?? ''
+  const config = buildConfig(input)
+  if (needsAws(config) && !config.aws.region) {
+    config.aws.region = (await resolveRegion(undefined)) || undefined
+    if (!config.aws.region) throw new UserError(NO_REGION)
+  }
+  const awsOptions = idTokenOptions(config.aws.roleToAssume, last(args, 'web-identity-token-file'))
+
+  const { outputs, error } = await runDeploy(config, logger, { aws: awsOptions })
+  printOutputs(io, outputs, isSet(args, 'json'), error)
+  if (error) {
+    io.err(`ec2-push: ${error}`)
+    return 1
+  }
+  return 0
+}
+
+/** Flag values as action inputs: lists joined one per line, files read, --region as aws-region. */
+async function inputsOf(args: ParsedArgs): Promise<Map<string, string>> {
+  const inputs = new Map<string, string>()
+  for (const { name, kind } of DEPLOY_INPUTS) {
+    const values = args.flags.get(name)
+    if (values) inputs.set(name, kind === 'list' ? values.join('\n') : values[values.length - 1])
+  }
+  const region = last(args, 'region')
+  if (region !== undefined) {
+    if (inputs.has('aws-region') && inputs.get('aws-region') !== region) {
+      throw new UserError('--region and --aws-region disagree: give one of them')
+    }
+    inputs.set('aws-region', region)
+  }
+  const keyFile = last(args, 'ssh-private-key-file')
+  if (keyFile !== undefined) {
+    if (inputs.has('ssh-private-key')) {
+      throw new UserError('give --ssh-private-key or --ssh-private-key-file, not both')
+    }
+    inputs.set('ssh-private-key', await readText(keyFile, 'the private key file'))
+  }
+  const knownHostsFile = last(args, 'known-hosts-file')
+  if (knownHostsFile !== undefined) {
+    const lines = await readText(knownHostsFile, 'the known_hosts file')
+    inputs.set('known-hosts', [inputs.get('known-hosts'), lines].filter(Boolean).join('\n'))
+  }
+  return inputs
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    throw new UserError(`cannot read ${what} '${file}': ${errorMessage(err)}`)
+  }
+}
+
+/** The action's outputs: `name=value` lines (results as one JSON line), or one JSON object. */
+export function printOutputs(io: CliIo, outputs: DeployOutputs, json: boolean, error?: string): void {
+  if (json) {
+    io.out(JSON.stringify({ ...outputs, ...(error ? { error } : {}) }))
+    return
+  }
+  for (const name of DEPLOY_OUTPUTS) {
+    const v = outputs[name]
+    io.out(`${name}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+  }
+}

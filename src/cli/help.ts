@@ -1,0 +1,87 @@
+import { DEPLOY_INPUTS } from './options.js'
+import { VERSION } from './version.js'
+
+export function mainHelp(): string {
+  return `ec2-push ${VERSION}: deploy files to private EC2 instances over SFTP, through Session Manager (ssm),
+an EC2 Instance Connect Endpoint (eice) or a TCP load balancer (nlb); no AWS CLI or plugin needed.
+
+Usage:
+  ec2-push deploy --targets i-0123... --files 'dist/**' --remote-path /srv/app [options]
+  ec2-push proxy <instance-id> [port] [--mode ssm|eice|auto]   (an OpenSSH ProxyCommand)
+  ec2-push doctor <instance-id> [--connect]                     (what each path needs, checked)
+
+Common options: --profile NAME (AWS_PROFILE), --region REGION, -h/--help, -V/--version.
+Run 'ec2-push <command> --help' for a command's options.`
+}
+
+export function deployHelp(): string {
+  const inputs = DEPLOY_INPUTS.map(i => `--${i.name}${i.kind === 'boolean' ? '[=true|false]' : ' VALUE'}`)
+  const rows: string[] = []
+  for (let i = 0; i < inputs.length; i += 3)
+    rows.push(
+      '  ' +
+        inputs
+          .slice(i, i + 3)
+          .map(s => s.padEnd(34))
+          .join('')
+          .trimEnd()
+    )
+  return `Usage: ec2-push deploy --targets TARGET --files PATTERN --remote-path DIR [options]
+
+Every input of the GitHub Action, as a flag of the same name (see action.yml for what each means);
+--targets, --files, --known-hosts and --allowed-account-ids may be repeated (one item each):
+${rows.join('\n')}
+
+More:
+  --profile NAME               AWS profile (sets AWS_PROFILE); credentials come from the SDK's default chain
+  --region REGION              same as --aws-region; default AWS_REGION, else the profile's region
+  --ssh-private-key-file PATH  read the private key from a file (keeps it out of the process list)
+  --known-hosts-file PATH      known_hosts lines to pin host keys (e.g. ~/.ssh/known_hosts)
+  --web-identity-token-file F  OIDC token for --role-to-assume outside GitHub Actions
+  --json                       print the outputs as one JSON object instead of name=value lines
+  --quiet                      only warnings and the error on stderr
+  --debug                      debug lines on stderr
+
+Without --ssh-private-key(-file), a one-time key is pushed with EC2 Instance Connect before each login.
+Outputs go to stdout (bytes-transferred, duration-ms, files-uploaded, files-skipped, files-total, mode,
+results); logs and a progress bar go to stderr. Exit status 0 on success, 1 with 'ec2-push: <reason>'.`
+}
+
+export function proxyHelp(): string {
+  return `Usage: ec2-push proxy <instance-id> [port] [--mode ssm|eice|auto] [options]
+
+Opens a tunnel to the instance's sshd and copies it to stdin/stdout, for ssh's ProxyCommand:
+
+  Host i-* mi-*
+      ProxyCommand npx --yes ec2-push proxy %h %p --mode ssm
+      User ec2-user
+
+Options:
+  --mode ssm|eice|auto     the path (default auto: eice when the VPC has an endpoint, else ssm)
+  --region REGION          default AWS_REGION, else the profile's region
+  --profile NAME           AWS profile (sets AWS_PROFILE)
+  --push-key FILE.pub      push this public key with EC2 Instance Connect first (valid 60 s)
+  --user NAME              the OS user the pushed key is for (use %r in ssh config)
+  --eice-endpoint-id ID    the endpoint to use (default: the one in the instance's subnet, else VPC)
+  --ssm-document NAME      AWS-StartSSHSession (default) or AWS-StartPortForwardingSession
+  -v, --verbose / --debug  diagnostics on stderr (stdout carries only the tunnel's bytes)
+
+The Session Manager session is terminated when either side closes and on SIGINT, SIGTERM and SIGHUP.`
+}
+
+export function doctorHelp(): string {
+  return `Usage: ec2-push doctor <instance-id | tag:Key=Value> [options]
+
+Checks, with your credentials, what each path needs: the instance's state; Session Manager (managed
+node? agent Online? version); the EC2 Instance Connect Endpoint (one in the VPC? its state and IP type?
+do the security groups let port 22 through?); permissions (EC2 dry runs); and which path mode auto
+would choose and why. Exit status 0 when some path works, 1 when none does.
+
+Options:
+  --region REGION          default AWS_REGION, else the profile's region
+  --profile NAME           AWS profile (sets AWS_PROFILE)
+  --port N                 the instance's SSH port (default 22)
+  --eice-endpoint-id ID    check this endpoint instead of looking one up
+  --connect                also open each usable path and read sshd's banner (starts a session)
+  --json                   the report as JSON`
+}
