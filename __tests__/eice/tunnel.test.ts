@@ -276,7 +276,7 @@ describe('tunnel lifetime', () => {
     const firstSock = await tunnel.open()
     const sockError = new Promise<Error>(resolve => firstSock.once('error', resolve))
     const first = await sshOver(firstSock, sshd)
-    const closed = new Promise(resolve => first.once('close', resolve))
+    const closed = new Promise(resolve => first.once('close' as never, resolve))
     first.on('error', () => {})
     // ssh2 leaves fastPut's callback pending when its transport dies; the connection's close is the signal.
     void fastPut(await sftpOf(first), local, remote).catch(() => {})

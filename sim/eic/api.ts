@@ -4,7 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import type { AwsSimServer, SimRequest, SimResponse } from '../aws/server.js'
 import { createAuthorizedKeysStore } from './authorized-keys.js'
-import { checkSigV4Header, type SigV4Credential } from './sigv4-header.js'
+import { DUMMY_LONG_TERM_KEY } from '../aws/credential-store.js'
+import { verifyAuthorizationHeader, type SimSecret, type VerifyFailure } from '../sigv4-verify.js'
 
 /**
  * EC2 Instance Connect API simulator: `AWSEC2InstanceConnectService.SendSSHPublicKey` (AWS JSON 1.1)
@@ -66,8 +67,8 @@ export interface EicSimOptions {
   instances?: Array<Partial<EicInstance> & { id: string }>
   /** Require this region in the SigV4 credential scope. */
   region?: string
-  /** accessKeyId -> secret: verify signatures fully; without it only the header's shape is checked. */
-  credentials?: Record<string, SigV4Credential>
+  /** accessKeyId -> secret whose signatures are accepted (default: the sandbox's dummy key). */
+  credentials?: Record<string, SimSecret>
   /** Account id used in the AccessDenied message's ARNs. */
   accountId?: string
 }
@@ -250,19 +251,41 @@ export async function startEicSim(opts: EicSimOptions): Promise<EicSim> {
     return okResponse({ RequestId: requestId, Success: true }, requestId)
   }
 
+  const secrets = new Map(
+    Object.entries(
+      opts.credentials ?? {
+        [DUMMY_LONG_TERM_KEY.accessKeyId]: { secretAccessKey: DUMMY_LONG_TERM_KEY.secretAccessKey }
+      }
+    )
+  )
   opts.awsServer.addJsonService(EIC_TARGET_PREFIX, async req => {
     const requestId: string = randomUUID()
-    const auth = await checkSigV4Header(req, {
-      service: 'ec2-instance-connect',
-      region: opts.region,
-      credentials: opts.credentials
-    })
-    if (!auth.ok) {
-      attempts.push({ operation: req.operation, outcome: auth.type })
-      return errorResponse(auth.type, auth.message, requestId)
+    // The shared server's authenticator (when installed) has already checked and named the key.
+    let accessKeyId = req.accessKeyId
+    if (!accessKeyId) {
+      const v = verifyAuthorizationHeader({
+        method: req.method,
+        pathAndQuery: req.path,
+        headers: req.headers,
+        body: req.body,
+        service: 'ec2-instance-connect',
+        region: opts.region ?? regionOfScope(req.headers.authorization),
+        secrets,
+        now: Date.now()
+      })
+      if (!v.ok) {
+        const type = AUTH_ERRORS[v.failure]
+        attempts.push({ operation: req.operation, outcome: type })
+        // The real JSON services answer an unsigned request with exactly this text.
+        return errorResponse(
+          type,
+          v.failure === 'missing' ? 'Missing Authentication Token' : v.message,
+          requestId
+        )
+      }
+      accessKeyId = v.accessKeyId
     }
-    if (req.operation === 'SendSSHPublicKey')
-      return sendSshPublicKey(req, req.accessKeyId ?? auth.accessKeyId, requestId)
+    if (req.operation === 'SendSSHPublicKey') return sendSshPublicKey(req, accessKeyId, requestId)
     attempts.push({ operation: req.operation, outcome: 'UnknownOperationException' })
     return errorResponse('UnknownOperationException', `Unknown operation ${req.operation}`, requestId)
   })
@@ -287,4 +310,21 @@ export async function startEicSim(opts: EicSimOptions): Promise<EicSim> {
         )
     }
   }
+}
+
+/** How the JSON services name each signature failure. */
+const AUTH_ERRORS: Record<VerifyFailure, string> = {
+  missing: 'MissingAuthenticationTokenException',
+  malformed: 'IncompleteSignatureException',
+  'unknown-key': 'UnrecognizedClientException',
+  'bad-scope': 'InvalidSignatureException',
+  'bad-token': 'UnrecognizedClientException',
+  mismatch: 'InvalidSignatureException',
+  expired: 'InvalidSignatureException',
+  future: 'InvalidSignatureException'
+}
+
+/** Without a configured region, accept the one the request was signed for. */
+function regionOfScope(authorization: string | undefined): string {
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(authorization ?? '')?.[1] ?? ''
 }
