@@ -102,6 +102,7 @@ async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Ss
     log
   }
   const section = async (name: string, fn: () => Promise<void>) => {
+    log(`${name}: starting (load ${os.loadavg()[0].toFixed(2)})`)
     try {
       await fn()
     } catch (err) {
@@ -137,7 +138,7 @@ async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Ss
   }
 
   if (wants('ssm')) {
-    try {
+    await section('ssm', async () => {
       const ssmFile = path.join(scratch, 'ssm-large', 'file.bin')
       await makeRandomFile(ssmFile, o.ssmMib * MiB)
       let ssmSmall: string | undefined
@@ -177,14 +178,11 @@ async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Ss
             : [])
         ]
       })
-    } catch (err) {
-      f.errors.push(`ssm section: ${(err as Error).stack ?? err}`)
-      log(`ssm section FAILED: ${err}`)
-    }
+    })
   }
 
   if (wants('eice')) {
-    try {
+    await section('eice', async () => {
       let file = bigFile
       if (o.eiceMib !== o.largeMib) {
         file = path.join(scratch, 'eice', 'file.bin')
@@ -193,10 +191,7 @@ async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Ss
       const configs =
         o.eiceConfigs === 'full' ? EICE_FULL : [{ maxFrameBytes: 65000, frameMask: 'zero' as const }]
       f.eice = await benchEice({ sshd, file, runs: o.eiceRuns, configs, log: line => log(line) })
-    } catch (err) {
-      f.errors.push(`eice section: ${(err as Error).stack ?? err}`)
-      log(`eice section FAILED: ${err}`)
-    }
+    })
   }
 }
 
@@ -487,6 +482,8 @@ async function main(): Promise<number> {
     process.stdout.write(usage())
     return 0
   }
+  // The simulators' AWS SDK clients would print a Node 20 deprecation notice into the bench's output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const started = Date.now()
   const f: Figures = {
     command: commandFor(o),
@@ -528,7 +525,10 @@ async function main(): Promise<number> {
   process.stdout.write(
     `\n${text}\n\n` +
       `Machine: ${f.machine.cpus} CPUs (${f.machine.cpuModel}); load average before ${f.machine.loadBefore.map(x => x.toFixed(2)).join(' ')}, after ${f.machine.loadAfter.map(x => x.toFixed(2)).join(' ')}; bench took ${fx(f.durationS, 0)} s\n` +
-      `Command: ${f.command}\n`
+      `Command: ${f.command}\n` +
+      (Math.max(...f.machine.loadBefore.slice(0, 1), ...f.machine.loadAfter.slice(0, 1)) > f.machine.cpus
+        ? `Note: the load average exceeded the CPU count: other work shared these CPUs, so absolute figures are low; read the ratios (interleaved runs).\n`
+        : '')
   )
   if (o.json) await writeFile(o.json, JSON.stringify({ ...f, targets }, null, 2) + '\n')
   const failedRuns = [
