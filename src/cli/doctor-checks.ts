@@ -64,15 +64,15 @@ export async function runDoctor(
     paths: { ssm: false, eice: false }
   }
 
-  await identity(aws, add)
-  await dryRuns(aws, add)
-
   const spec = parseTarget(target)
   if (spec.kind === 'host') {
     throw new UserError(
       `doctor checks instances (i-..., mi-..., tag:Key=Value); '${target}' is a host name, which needs no AWS path`
     )
   }
+  await identity(aws, add)
+  await dryRuns(aws, add)
+
   // mi- managed nodes are not EC2 instances: only Session Manager reaches them.
   const instance =
     spec.kind === 'instance' && spec.instanceId.startsWith('mi-') ? undefined : await lookUp(spec, aws, add)
