@@ -25,6 +25,7 @@ export type VerifyFailure =
   | 'unknown-key' // access key id not in the table
   | 'bad-scope' // wrong service or region in the credential scope
   | 'bad-token' // session token missing or different
+  | 'expired-token' // session credentials past their expiration
   | 'mismatch' // recomputed signature differs
   | 'expired' // past X-Amz-Date + X-Amz-Expires (or the header window)
   | 'future' // X-Amz-Date too far ahead of our clock
@@ -178,7 +179,7 @@ export function verifyPresignedUrl(
   if (secret.expiration && secret.expiration.getTime() < args.now)
     return {
       ok: false,
-      failure: 'bad-token',
+      failure: 'expired-token',
       message: 'The security token included in the request is expired.'
     }
   const token = get('X-Amz-Security-Token')
@@ -264,7 +265,7 @@ export function verifyAuthorizationHeader(
   if (secret.expiration && secret.expiration.getTime() < args.now)
     return {
       ok: false,
-      failure: 'bad-token',
+      failure: 'expired-token',
       message: 'The security token included in the request is expired.'
     }
   const token = args.headers['x-amz-security-token']

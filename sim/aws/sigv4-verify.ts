@@ -1,6 +1,5 @@
-import { createHash, createHmac, randomUUID, timingSafeEqual, type Hash, type Hmac } from 'node:crypto'
-import { SignatureV4 } from '@smithy/signature-v4'
-import type { Checksum, HttpRequest, SourceData } from '@smithy/types'
+import { createHash, randomUUID } from 'node:crypto'
+import { verifyAuthorizationHeader, type VerifyFailure } from '../sigv4-verify.js'
 import type { SimCredentialStore } from './credential-store.js'
 import type { SimAuthOutcome, SimAuthenticator, SimRequest, SimResponse } from './server.js'
 
@@ -15,29 +14,6 @@ const UNSIGNED_OPERATIONS = new Set(['AssumeRoleWithWebIdentity', 'AssumeRoleWit
 
 /** AWS refuses signatures dated more than 15 minutes away from its clock. */
 const MAX_SKEW_MS = 15 * 60 * 1000
-
-/** SHA-256 / HMAC-SHA-256 over node:crypto, in the shape @smithy/signature-v4 expects. */
-class NodeSha256 implements Checksum {
-  private hash!: Hash | Hmac
-  constructor(private readonly secret?: SourceData) {
-    this.reset()
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data)
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest())
-  }
-  reset(): void {
-    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(this.secret))
-  }
-}
-
-function toBuffer(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8')
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  return Buffer.from(data)
-}
 
 type Protocol = 'json' | 'query' | 'ec2'
 
@@ -166,49 +142,17 @@ function protocolOf(req: SimRequest, service?: string): Protocol {
   return 'query'
 }
 
-/** The signature the holder of `secret` would have computed for this request. */
-async function expectedSignature(
-  req: SimRequest,
-  auth: ParsedAuthorization,
-  secret: string,
-  signingDate: Date
-) {
-  const url = new URL(req.path, 'http://localhost')
-  const query: Record<string, string | string[]> = {}
-  for (const [k, v] of url.searchParams) {
-    const prev = query[k]
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]
-  }
-  const headers: Record<string, string> = {}
-  for (const name of auth.signedHeaders) {
-    const v = headerValue(req, name)
-    if (v !== undefined) headers[name] = v
-  }
-  const request: HttpRequest = {
-    method: req.method,
-    protocol: 'http:',
-    hostname: (headers.host ?? '').replace(/:\d+$/, ''),
-    path: decodeURIComponent(url.pathname),
-    query,
-    headers,
-    body: req.body.length ? new Uint8Array(req.body) : undefined
-  }
-  const signer = new SignatureV4({
-    service: auth.service,
-    region: auth.region,
-    // The session token, when signed, is already among the copied headers.
-    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret },
-    sha256: NodeSha256,
-    applyChecksum: false
-  })
-  const signed = await signer.sign(request, {
-    signingDate,
-    signableHeaders: new Set(auth.signedHeaders),
-    signingRegion: auth.region,
-    signingService: auth.service
-  })
-  const parsed = parseAuthorization(String(signed.headers.authorization ?? ''))
-  return parsed
+/** How the shared verifier's findings map to each service's error. */
+const FAILURE_OF: Record<VerifyFailure, Failure> = {
+  missing: 'missing',
+  malformed: 'incomplete',
+  'unknown-key': 'unknownKey',
+  'bad-scope': 'badSignature',
+  'bad-token': 'unknownKey',
+  'expired-token': 'expired',
+  mismatch: 'badSignature',
+  expired: 'skewed',
+  future: 'skewed'
 }
 
 export interface SigV4AuthenticatorOptions {
@@ -241,21 +185,25 @@ export function createSigV4Authenticator(
     }
     const key = store.get(auth.accessKeyId)
     if (!key) return errorResponse(protocol, 'unknownKey')
-    if (key.sessionToken !== undefined && headerValue(req, 'x-amz-security-token') !== key.sessionToken) {
-      return errorResponse(protocol, 'unknownKey')
-    }
     // A signed payload hash must be the hash of the body that arrived.
     const claimedHash = headerValue(req, 'x-amz-content-sha256')
     if (claimedHash && claimedHash !== 'UNSIGNED-PAYLOAD') {
       if (claimedHash !== createHash('sha256').update(req.body).digest('hex'))
         return errorResponse(protocol, 'badSignature')
     }
-    const expected = await expectedSignature(req, auth, key.secretAccessKey, signingDate)
-    const same =
-      expected !== undefined &&
-      expected.signedHeaders.join(';') === auth.signedHeaders.join(';') &&
-      timingSafeEqual(Buffer.from(expected.signature, 'hex'), Buffer.from(auth.signature, 'hex'))
-    if (!same) return errorResponse(protocol, 'badSignature')
+    // The signature itself is recomputed by the simulators' own SigV4 implementation (not the SDK's
+    // signer, so the client's signing is checked against a second implementation).
+    const v = verifyAuthorizationHeader({
+      method: req.method,
+      pathAndQuery: req.path,
+      headers: req.headers,
+      body: req.body,
+      service: auth.service,
+      region: auth.region,
+      secrets: store,
+      now: signingDate.getTime()
+    })
+    if (!v.ok) return errorResponse(protocol, FAILURE_OF[v.failure])
     if (Math.abs(now() - signingDate.getTime()) > MAX_SKEW_MS) return errorResponse(protocol, 'skewed')
     if (key.expiration && now() >= key.expiration.getTime()) return errorResponse(protocol, 'expired')
     return { accessKeyId: key.accessKeyId }

@@ -34,7 +34,8 @@ const AUTH_ERRORS: Record<VerifyFailure, [number, string]> = {
   malformed: [400, 'IncompleteSignature'],
   'unknown-key': [401, 'AuthFailure'],
   'bad-scope': [400, 'SignatureDoesNotMatch'],
-  'bad-token': [400, 'RequestExpired'],
+  'bad-token': [401, 'AuthFailure'],
+  'expired-token': [400, 'RequestExpired'],
   mismatch: [403, 'SignatureDoesNotMatch'],
   expired: [400, 'RequestExpired'],
   future: [400, 'RequestExpired']

@@ -319,6 +319,7 @@ const AUTH_ERRORS: Record<VerifyFailure, string> = {
   'unknown-key': 'UnrecognizedClientException',
   'bad-scope': 'InvalidSignatureException',
   'bad-token': 'UnrecognizedClientException',
+  'expired-token': 'ExpiredTokenException',
   mismatch: 'InvalidSignatureException',
   expired: 'InvalidSignatureException',
   future: 'InvalidSignatureException'
