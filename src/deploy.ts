@@ -3,16 +3,33 @@ import { errorMessage, UserError } from './errors.js'
 import type { FilePlan, PlannedFile } from './files/plan.js'
 import type { Logger } from './log.js'
 import { runUserCommand } from './release/commands.js'
-import { createRelease, currentPath, readReleaseState, releaseDir, removeRelease } from './release/layout.js'
-import { acquireLock, releaseLock, runLabel, type HeldLock } from './release/lock.js'
-import { pruneReleases } from './release/prune.js'
-import { runScript } from './release/shell.js'
+import { randomBytes } from 'node:crypto'
+import {
+  createRelease,
+  currentPath,
+  parseReleaseState,
+  releaseDir,
+  releaseStateScript,
+  removeRelease,
+  removeReleasesScript
+} from './release/layout.js'
+import { acquireLock, releaseLock, releaseLockScript, runLabel, type HeldLock } from './release/lock.js'
+import { releasesToPrune } from './release/prune.js'
+import { runScriptOk } from './release/shell.js'
 import { switchCurrent } from './release/switch.js'
 import type { SshLogin } from './ssh/connection.js'
 import type { HostKeyPolicy } from './ssh/host-key.js'
 import { deletable, deleteRemoteFiles, isContained, linkFromPrevious } from './sync/apply.js'
 import { compareWithRemote, type SyncComparison } from './sync/compare.js'
-import { listRemote } from './sync/listing.js'
+import {
+  listingScript,
+  listRemote,
+  parseListing,
+  parseSnapshot,
+  snapshotScript,
+  type RemoteEntry,
+  type RemoteSnapshot
+} from './sync/listing.js'
 import { writeManifest } from './sync/manifest.js'
 import { protectMatcher, type ProtectMatcher } from './sync/protect.js'
 import { TargetConnection } from './target/connection.js'
@@ -89,6 +106,11 @@ class TargetDeploy {
   private readonly link: TargetConnection
   private readonly isProtected: ProtectMatcher
   private readonly root: string
+  /** Output of the script run together with taking the lock (release state or a snapshot). */
+  private firstRead = ''
+  private lock?: HeldLock
+  /** The lock went with the last exec of a successful deploy (one round trip fewer). */
+  private lockReleased = false
 
   constructor(private readonly o: TargetDeployOptions) {
     const { config, target, plan } = o
@@ -136,17 +158,22 @@ class TargetDeploy {
     let lock: HeldLock | undefined
     try {
       if (needsShell(config)) {
-        await this.link.step('Checking for a shell', async conn => {
-          const r = await runScript(conn, 'echo ec2-push-shell-ok\n')
-          if (!r.stdout.includes('ec2-push-shell-ok')) {
-            throw new UserError(
-              `${this.label} does not let this account run commands (SFTP only); release, rollback, sync, delete and pre/post-command need a shell there.`
-            )
-          }
-        })
-        lock = await this.link.step('Taking the deploy lock', conn =>
-          acquireLock(conn, this.root, { ttlSeconds: config.timeoutSeconds + 60 })
+        // The lock, and what the deploy reads first, in one round trip (each exec costs one).
+        const then =
+          config.release === 'atomic' || config.rollback
+            ? releaseStateScript(this.root)
+            : config.sync || config.delete
+              ? snapshotScript(this.root)
+              : undefined
+        const token = randomBytes(12).toString('hex')
+        const held = await this.link.step(
+          'Taking the deploy lock',
+          conn => acquireLock(conn, this.root, { token, ttlSeconds: config.timeoutSeconds + 60, then }),
+          this.o.signal
         )
+        lock = held
+        this.lock = held
+        this.firstRead = held.thenOutput
       }
       if (config.rollback) await this.rollbackOnPurpose()
       else if (config.release === 'atomic') await this.atomicRelease()
@@ -158,7 +185,7 @@ class TargetDeploy {
       if (this.o.signal?.aborted) this.result.status = 'cancelled'
       throw Object.assign(err instanceof Error ? err : new Error(String(err)), { result: this.result })
     } finally {
-      if (lock) {
+      if (lock && !this.lockReleased) {
         const held = lock
         await this.link
           .step('Releasing the deploy lock', conn => releaseLock(conn, held))
@@ -209,6 +236,12 @@ class TargetDeploy {
 
   private async upload(files: PlannedFile[], remoteRoot: string): Promise<void> {
     const { config, target } = this.o
+    if (files.length === 0 && this.o.plan.files.length > 0) {
+      if (this.result.verification === 'pending')
+        this.result.verification = 'sha256 (all unchanged on the instance)'
+      this.info(`${this.label}: nothing to upload, all ${this.result.filesSkipped} files unchanged`)
+      return
+    }
     await this.phase(`Upload to ${this.label} (${target.mode}: ${target.tunnel.description})`, async () => {
       await uploadFiles({
         link: this.link,
@@ -228,7 +261,7 @@ class TargetDeploy {
     })
   }
 
-  private compare(dir: string, what: string): Promise<SyncComparison> {
+  private compare(dir: string, what: string, snapshot?: RemoteSnapshot): Promise<SyncComparison> {
     const { config } = this.o
     return this.link.step(
       what,
@@ -238,7 +271,8 @@ class TargetDeploy {
           dir,
           this.o.plan.files,
           config.sync ? this.o.localDigests : undefined,
-          this.o.manifestKey
+          this.o.manifestKey,
+          snapshot
         ),
       this.o.signal
     )
@@ -252,7 +286,7 @@ class TargetDeploy {
     let files = plan.files
     let cmp: SyncComparison | undefined
     if (config.sync || config.delete) {
-      cmp = await this.compare(this.root, 'Comparing with the instance')
+      cmp = await this.compare(this.root, 'Comparing with the instance', parseSnapshot(this.firstRead))
       if (config.sync) {
         files = cmp.changed
         this.result.filesSkipped = cmp.same.length
@@ -278,14 +312,21 @@ class TargetDeploy {
   }
 
   /** The sealed manifest for the next sync (best effort: without it the next sync hashes on the instance). */
-  private async saveManifest(dir: string): Promise<void> {
+  private willWriteManifest(): boolean {
+    return !!this.o.manifestKey && !!this.o.localDigests && this.o.config.verify !== 'none'
+  }
+
+  /** Also releases the lock in the same exec. */
+  private async saveManifest(dir: string, listing?: Map<string, RemoteEntry>): Promise<void> {
     const key = this.o.manifestKey
     const digests = this.o.localDigests
-    if (!key || !digests || this.o.config.verify === 'none') return
+    if (!key || !digests || !this.willWriteManifest()) return
+    const unlock = this.lock ? releaseLockScript(this.lock) : ''
     await this.link
-      .step('Writing the sync manifest', async conn =>
-        writeManifest(conn, key, dir, digests, await listRemote(conn, dir))
-      )
+      .step('Writing the sync manifest', async conn => {
+        await writeManifest(conn, key, dir, digests, listing ?? (await listRemote(conn, dir)), unlock)
+        this.lockReleased = !!unlock
+      })
       .catch(err =>
         this.o.logger.warning(`${this.label}: could not write the sync manifest: ${errorMessage(err)}`)
       )
@@ -295,11 +336,7 @@ class TargetDeploy {
   private async atomicRelease(): Promise<void> {
     const { config, plan } = this.o
     const root = this.root
-    const state = await this.link.step(
-      'Reading the releases',
-      conn => readReleaseState(conn, root),
-      this.o.signal
-    )
+    const state = parseReleaseState(this.firstRead)
     if (state.current.kind === 'other') {
       throw new UserError(
         `${currentPath(root)} on ${this.label} is ${state.current.detail}; ec2-push keeps 'current' as a symlink to releases/<id>: move it away (or use another remote-path) and re-run.`
@@ -320,15 +357,19 @@ class TargetDeploy {
 
     let switched = false
     try {
-      await this.link.step(
+      const compareWithPrevious = !!previous && (config.sync || config.protect.length > 0)
+      const prevDir = releaseDir(root, previous ?? '')
+      // The previous release is read in the same exec that creates the new one.
+      const created = await this.link.step(
         'Creating the release',
-        conn => createRelease(conn, root, id, seq, runLabel()),
+        conn =>
+          createRelease(conn, root, id, seq, runLabel(), compareWithPrevious ? snapshotScript(prevDir) : ''),
         this.o.signal
       )
       let files = plan.files
-      if (previous && (config.sync || config.protect.length)) {
-        const prevDir = releaseDir(root, previous)
-        const cmp = await this.compare(prevDir, 'Comparing with the current release')
+      const expected = { files: plan.files.length, bytes: plan.totalBytes }
+      if (previous && compareWithPrevious) {
+        const cmp = await this.compare(prevDir, 'Comparing with the current release', parseSnapshot(created))
         const reuse: string[] = []
         if (config.sync) {
           files = cmp.changed
@@ -338,6 +379,13 @@ class TargetDeploy {
         // Protected paths of the previous release that the new file set lacks carry over.
         const carried = cmp.extras.filter(rel => isContained(rel) && this.isProtected(rel))
         reuse.push(...carried)
+        for (const rel of carried) {
+          const e = cmp.listing.get(rel)
+          if (e?.type === 'file') {
+            expected.files++
+            expected.bytes += e.size
+          }
+        }
         this.info(
           `${this.label}: ${files.length} files to upload, ${cmp.same.length} reused from release ${previous}${carried.length ? `, ${carried.length} protected files carried over` : ''}${config.sync ? ` (${cmp.manifest})` : ''}`
         )
@@ -348,17 +396,9 @@ class TargetDeploy {
         )
       }
       await this.upload(files, dir)
-      // Every planned file must be in place before `current` may point here.
-      const listing = await this.link.step(
-        'Checking the release',
-        conn => listRemote(conn, dir),
-        this.o.signal
-      )
-      const missing = plan.files.find(f => listing.get(f.relativePath)?.size !== f.size)
-      if (missing)
-        throw new Error(`the release is incomplete: ${missing.relativePath} is missing or has the wrong size`)
       this.o.signal?.throwIfAborted()
-      await this.link.step('Switching current', conn => switchCurrent(conn, root, id))
+      // Every planned file must be in place before `current` may point here (checked in the same exec).
+      await this.link.step('Switching current', conn => switchCurrent(conn, root, id, expected))
       switched = true
       this.info(`${this.label}: current -> releases/${id}`)
       await this.command('post-command', env, this.o.signal)
@@ -366,13 +406,31 @@ class TargetDeploy {
       throw await this.recover(err, switched, previous, id)
     }
 
-    await this.link
-      .step('Removing old releases', conn => pruneReleases(conn, root, config.keepReleases))
-      .then(gone => gone.length && this.info(`${this.label}: removed old releases ${gone.join(', ')}`))
-      .catch(err =>
+    // Old releases go first: unlinking them changes the ctime of files shared by hard links, and
+    // the manifest must record the stamps the next deploy will see. One exec for both.
+    const doomed = releasesToPrune(
+      [...state.releases.filter(r => r.id !== id), { id, seq }],
+      id,
+      config.keepReleases
+    )
+    const manifest = this.willWriteManifest()
+    const unlock = !manifest && this.lock ? releaseLockScript(this.lock) : ''
+    const listing = await this.link
+      .step('Removing old releases', async conn => {
+        const script = removeReleasesScript(root, doomed) + (manifest ? listingScript(dir) : unlock)
+        const out = await runScriptOk(conn, script, 'Removing old releases')
+        this.lockReleased = !!unlock
+        return parseListing(out)
+      })
+      .then(l => {
+        if (doomed.length) this.info(`${this.label}: removed old releases ${doomed.join(', ')}`)
+        return l
+      })
+      .catch(err => {
         this.o.logger.warning(`${this.label}: could not remove old releases: ${errorMessage(err)}`)
-      )
-    await this.saveManifest(dir)
+        return undefined
+      })
+    await this.saveManifest(dir, listing)
   }
 
   /** After a failure: put `current` back (or leave it untouched) and say which. Never throws itself. */
@@ -416,11 +474,7 @@ class TargetDeploy {
   /** rollback: true — switch `current` to the release before it, uploading nothing. */
   private async rollbackOnPurpose(): Promise<void> {
     const root = this.root
-    const state = await this.link.step(
-      'Reading the releases',
-      conn => readReleaseState(conn, root),
-      this.o.signal
-    )
+    const state = parseReleaseState(this.firstRead)
     if (state.current.kind !== 'release') {
       throw new UserError(
         `Nothing to roll back on ${this.label}: ${currentPath(root)} is ${state.current.kind === 'missing' ? 'missing' : state.current.detail}.`

@@ -187,8 +187,10 @@ export async function runDeploy(
     if (controller.signal.aborted) throw new Error('timeout')
     const failed = results.filter(r => r.status !== 'success')
     const outputs = summarise(results, Date.now() - started, filesTotal, mode)
-    if (failed.length === 0) return { outputs, releasePath }
-    return { outputs, releasePath, error: fleetError(results, config.failFast) }
+    // After a rollback the path is the release current went back to.
+    const finalPath = results.find(r => r.status === 'success' && r.releasePath)?.releasePath ?? releasePath
+    if (failed.length === 0) return { outputs, releasePath: finalPath }
+    return { outputs, releasePath: finalPath, error: fleetError(results, config.failFast) }
   } catch (err) {
     let message = errorMessage(err)
     if (controller.signal.aborted) {

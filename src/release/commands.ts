@@ -1,5 +1,4 @@
 import { UserError } from '../errors.js'
-import type { Logger } from '../log.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { execChannel, shellQuote } from './shell.js'
 
@@ -21,17 +20,25 @@ export interface CommandContext {
  * (sshd refuses SetEnv unless AcceptEnv allows it), `set -e` as in a workflow's `run:`, and the
  * user's lines run in remote-path.
  */
-export function commandLine(ctx: Pick<CommandContext, 'command' | 'cwd' | 'env'>): string {
+export function commandLine(ctx: Pick<CommandContext, 'command' | 'cwd' | 'env' | 'timeoutMs'>): string {
   const exports = Object.entries(ctx.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`)
-  return [
+  const script = [
     ...exports,
     'set -e',
     `cd -- ${shellQuote(ctx.cwd)}`,
     // stderr joins stdout so the log keeps the order the command wrote in.
-    `exec 2>&1`,
+    'exec 2>&1',
     ctx.command
   ].join('\n')
+  // coreutils `timeout` kills the command's whole process group at the limit (a background child
+  // would otherwise outlive it); the client's own timer is the backstop where it is missing.
+  const secs = Math.max(1, Math.ceil(ctx.timeoutMs / 1000))
+  const sh = '"${SHELL:-/bin/sh}"'
+  return `if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 ${secs} ${sh} -c ${shellQuote(script)}; else exec ${sh} -c ${shellQuote(script)}; fi`
 }
+
+/** Exit status of coreutils `timeout` when the limit was reached. */
+const TIMEOUT_EXIT = 124
 
 /** Run a pre- or post-command, streaming its output line by line; non-zero exit or timeout throws. */
 export async function runUserCommand(conn: SshConnection, ctx: CommandContext): Promise<void> {
@@ -42,14 +49,15 @@ export async function runUserCommand(conn: SshConnection, ctx: CommandContext): 
     partial = lines.pop() ?? ''
     for (const l of lines) ctx.onLine(l)
   }
+  const started = Date.now()
   const r = await execChannel(conn, commandLine(ctx), {
-    timeoutMs: ctx.timeoutMs,
+    timeoutMs: ctx.timeoutMs + 3000,
     signal: ctx.signal,
     onStdout: onData,
     onStderr: onData
   })
   if (partial) ctx.onLine(partial)
-  if (r.timedOut) {
+  if (r.timedOut || (r.code === TIMEOUT_EXIT && Date.now() - started >= ctx.timeoutMs - 100)) {
     throw new UserError(
       `${ctx.name} on ${conn.label} did not finish within command-timeout-seconds (${ctx.timeoutMs / 1000} s) and was killed.`
     )

@@ -36,20 +36,20 @@ export function currentPath(root: string): string {
 
 /** Read the releases (their markers) and where `current` points, in one exec. */
 export async function readReleaseState(conn: SshConnection, root: string): Promise<ReleaseState> {
-  const out = await runScriptOk(
-    conn,
-    `cd -- ${shellQuote(root)} 2>/dev/null || exit 0
+  return parseReleaseState(await runScriptOk(conn, releaseStateScript(root), 'Reading the releases'))
+}
+
+/** The script behind readReleaseState (runs in a subshell, so it can follow other commands). */
+export function releaseStateScript(root: string): string {
+  return `( cd -- ${shellQuote(root)} 2>/dev/null || exit 0
 if [ -L ${CURRENT_LINK} ]; then printf 'link\\t%s\\n' "$(readlink ${CURRENT_LINK})"
 elif [ -e ${CURRENT_LINK} ]; then printf 'other\\t\\n'; fi
 for d in ${RELEASES_DIR}/*/; do
   [ -f "$d${RELEASE_MARKER}" ] || continue
   n=\${d#${RELEASES_DIR}/}; n=\${n%/}
   printf 'release\\t%s\\t%s\\n' "$n" "$(tr '\\n\\t' '  ' < "$d${RELEASE_MARKER}")"
-done
-`,
-    'Reading the releases'
-  )
-  return parseReleaseState(out)
+done )
+`
 }
 
 export function parseReleaseState(out: string): ReleaseState {
@@ -83,15 +83,17 @@ export function parseReleaseState(out: string): ReleaseState {
 
 /**
  * Create `releases/<id>` with its marker. A leftover folder of the same id is replaced only when
- * it carries our marker (a failed earlier attempt); anything else there is refused.
+ * it carries our marker (a failed earlier attempt); anything else there is refused. `then` runs
+ * in the same exec afterwards (its output is returned).
  */
 export async function createRelease(
   conn: SshConnection,
   root: string,
   id: string,
   seq: number,
-  run: string
-): Promise<void> {
+  run: string,
+  then = ''
+): Promise<string> {
   const rel = `${RELEASES_DIR}/${id}`
   const out = await runScriptOk(
     conn,
@@ -106,7 +108,7 @@ fi
 mkdir -- ${shellQuote(rel)}
 printf 'seq=%s created=%s run=%s\\n' ${seq} "$(date -u +%Y-%m-%dT%H:%M:%SZ)" ${shellQuote(run)} > ${shellQuote(rel + '/' + RELEASE_MARKER)}
 echo CREATED
-`,
+${then}`,
     'Creating the release folder'
   )
   if (out.includes('FOREIGN')) {
@@ -114,16 +116,25 @@ echo CREATED
       `${path.posix.join(root, rel)} exists and was not made by ec2-push (no ${RELEASE_MARKER}); move it away or choose another release-id.`
     )
   }
+  return out.slice(out.indexOf('CREATED\n') + 'CREATED\n'.length)
 }
 
 /** Remove one of our release folders (re-checking its marker on the instance first). */
 export async function removeRelease(conn: SshConnection, root: string, id: string): Promise<void> {
-  const rel = `${RELEASES_DIR}/${id}`
-  await runScriptOk(
-    conn,
-    `cd -- ${shellQuote(root)} || exit 1
-if [ -f ${shellQuote(rel + '/' + RELEASE_MARKER)} ] && [ ! -L ${shellQuote(rel)} ]; then rm -rf -- ${shellQuote(rel)}; fi
-`,
-    `Removing release ${id}`
-  )
+  await runScriptOk(conn, removeReleasesScript(root, [id]), `Removing release ${id}`)
+}
+
+/** Remove releases, each only if it still carries our marker and is not a symlink. */
+export function removeReleasesScript(root: string, ids: string[]): string {
+  const lines = ids
+    .filter(id => RELEASE_ID.test(id))
+    .map(id => {
+      const rel = shellQuote(`${RELEASES_DIR}/${id}`)
+      const marker = shellQuote(`${RELEASES_DIR}/${id}/${RELEASE_MARKER}`)
+      return `if [ -f ${marker} ] && [ ! -L ${rel} ]; then rm -rf -- ${rel}; fi`
+    })
+  return `( cd -- ${shellQuote(root)} || exit 1
+${lines.join('\n')}
+)
+`
 }

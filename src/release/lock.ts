@@ -4,7 +4,7 @@ import path from 'node:path'
 import { UserError } from '../errors.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { LOCK_NAME } from './layout.js'
-import { runScriptOk, shellQuote } from './shell.js'
+import { runScript, runScriptOk, shellQuote } from './shell.js'
 
 /**
  * A deploy lock on the instance: `mkdir <remote-path>/.ec2-push.lock` (atomic on every POSIX file
@@ -40,35 +40,56 @@ export function lockPath(root: string): string {
   return path.posix.join(root, LOCK_NAME)
 }
 
-/** Take the lock or throw a one-line UserError naming the holder. Re-taking our own lock succeeds. */
+const THEN = '--ec2-push-then--'
+
+/**
+ * Take the lock or throw a one-line UserError naming the holder. Re-taking our own lock succeeds.
+ * `then` is a script fragment run right after the lock is taken, in the same exec (round trips
+ * are the slow part of a deploy); its output comes back as `thenOutput`.
+ */
 export async function acquireLock(
   conn: SshConnection,
   root: string,
-  opts: { token?: string; ttlSeconds: number; run?: string }
-): Promise<HeldLock> {
+  opts: { token?: string; ttlSeconds: number; run?: string; then?: string }
+): Promise<HeldLock & { thenOutput: string }> {
   const lock = lockPath(root)
   const token = opts.token ?? randomBytes(12).toString('hex')
   const run = safeWord(opts.run ?? runLabel())
   const host = safeWord(os.hostname())
-  const out = await runScriptOk(
+  const r = await runScript(
     conn,
-    `mkdir -p -- ${shellQuote(root)} || exit 1
+    `echo ec2-push-shell
+mkdir -p -- ${shellQuote(root)} || exit 1
 L=${shellQuote(lock)}
 if mkdir -- "$L" 2>/dev/null; then
   printf 'token=%s\\nrun=%s\\nhost=%s\\npid=%s\\nsince=%s\\nttl=%s\\n' ${token} ${shellQuote(run)} ${shellQuote(host)} ${process.pid} "$(date +%s)" ${opts.ttlSeconds} > "$L/owner.tmp" && mv -f -- "$L/owner.tmp" "$L/owner" || { rm -rf -- "$L"; exit 1; }
   echo ACQUIRED
+  echo ${THEN}
+  ${opts.then ?? ':'}
 else
   echo HELD
   echo "now=$(date +%s)"
   echo "dirtime=$(stat -c %Y -- "$L" 2>/dev/null || echo 0)"
   cat -- "$L/owner" 2>/dev/null
 fi
-`,
-    'Taking the deploy lock'
+`
   )
-  if (out.startsWith('ACQUIRED')) return { path: lock, token }
+  if (!r.stdout.startsWith('ec2-push-shell\n')) {
+    throw new UserError(
+      `${conn.label} does not let this account run commands (SFTP only); release, rollback, sync, delete and pre/post-command need a shell there.`
+    )
+  }
+  const out = r.stdout.slice('ec2-push-shell\n'.length)
+  if (r.code !== 0) throw new Error(`taking the deploy lock failed (exit ${r.code}): ${r.stderr.trim()}`)
+  if (out.startsWith('ACQUIRED')) {
+    return { path: lock, token, thenOutput: out.slice(out.indexOf(THEN) + THEN.length + 1) }
+  }
   const f = fields(out)
-  if (f.token === token) return { path: lock, token } // ours, from before a reconnect
+  if (f.token === token) {
+    // Ours, from before a reconnect: run the follow-up on its own.
+    const again = opts.then ? await runScriptOk(conn, opts.then, 'Reading the instance') : ''
+    return { path: lock, token, thenOutput: again }
+  }
   throw new UserError(describeHeldLock(lock, conn.label, f))
 }
 
@@ -97,14 +118,14 @@ export function describeHeldLock(lock: string, label: string, f: Record<string, 
 
 /** Release the lock if it is still ours (best effort: a lost connection leaves it to be reported). */
 export async function releaseLock(conn: SshConnection, lock: HeldLock): Promise<void> {
-  await runScriptOk(
-    conn,
-    `L=${shellQuote(lock.path)}
-[ "$(sed -n 's/^token=//p' "$L/owner" 2>/dev/null)" = ${lock.token} ] && rm -rf -- "$L"
-exit 0
-`,
-    'Releasing the deploy lock'
-  )
+  await runScriptOk(conn, releaseLockScript(lock) + 'exit 0\n', 'Releasing the deploy lock')
+}
+
+/** The script behind releaseLock, to end another exec with. */
+export function releaseLockScript(lock: HeldLock): string {
+  return `( L=${shellQuote(lock.path)}
+[ "$(sed -n 's/^token=//p' "$L/owner" 2>/dev/null)" = ${lock.token} ] && rm -rf -- "$L" )
+`
 }
 
 function fields(out: string): Record<string, string> {

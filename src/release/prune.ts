@@ -1,16 +1,13 @@
-import type { SshConnection } from '../ssh/connection.js'
-import { readReleaseState, removeRelease } from './layout.js'
+import type { ReleaseInfo } from './layout.js'
 
 /**
- * Keep the newest `keep` releases (by creation order) and remove the rest, never `current` and
- * never a folder without our marker (readReleaseState lists only marked ones). Returns the removed ids.
+ * The releases to remove so the newest `keep` remain (by creation order), never `current`. Only
+ * releases with our marker are ever listed, and the removal re-checks the marker on the instance.
  */
-export async function pruneReleases(conn: SshConnection, root: string, keep: number): Promise<string[]> {
-  const state = await readReleaseState(conn, root)
-  const current = state.current.kind === 'release' ? state.current.id : undefined
-  const doomed = state.releases
-    .slice(0, Math.max(0, state.releases.length - keep))
+export function releasesToPrune(releases: ReleaseInfo[], current: string, keep: number): string[] {
+  const ordered = [...releases].sort((a, b) => a.seq - b.seq || a.id.localeCompare(b.id))
+  return ordered
+    .slice(0, Math.max(0, ordered.length - keep))
     .filter(r => r.id !== current)
-  for (const r of doomed) await removeRelease(conn, root, r.id)
-  return doomed.map(r => r.id)
+    .map(r => r.id)
 }

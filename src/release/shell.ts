@@ -39,6 +39,23 @@ export function execChannel(
         let code: number | null = null
         let sig: string | undefined
         let timedOut = false
+        let settled = false
+        const settle = (fn: () => void) => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          opts.signal?.removeEventListener('abort', onAbort)
+          fn()
+        }
+        const result = (): ShellResult => ({
+          code,
+          signal: sig,
+          timedOut,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(errOut).toString('utf8')
+        })
+        // A process that keeps its output open (a child in the background) would hold the channel
+        // open: signal it, close our side, and settle now rather than wait for the server.
         const stop = () => {
           try {
             channel.signal('KILL')
@@ -51,9 +68,13 @@ export function execChannel(
           ? setTimeout(() => {
               timedOut = true
               stop()
+              settle(() => resolve(result()))
             }, opts.timeoutMs)
           : undefined
-        const onAbort = () => stop()
+        const onAbort = () => {
+          stop()
+          settle(() => reject(new Error('cancelled')))
+        }
         opts.signal?.addEventListener('abort', onAbort, { once: true })
         channel.on('data', (d: Buffer) => {
           out.push(d)
@@ -67,18 +88,7 @@ export function execChannel(
           code = c
           sig = s
         })
-        channel.on('close', () => {
-          clearTimeout(timer)
-          opts.signal?.removeEventListener('abort', onAbort)
-          if (opts.signal?.aborted && !timedOut) return reject(new Error('cancelled'))
-          resolve({
-            code,
-            signal: sig,
-            timedOut,
-            stdout: Buffer.concat(out).toString('utf8'),
-            stderr: Buffer.concat(errOut).toString('utf8')
-          })
-        })
+        channel.on('close', () => settle(() => resolve(result())))
         if (opts.stdin !== undefined) channel.end(opts.stdin)
         else channel.end()
       })

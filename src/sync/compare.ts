@@ -2,8 +2,8 @@ import type { PlannedFile } from '../files/plan.js'
 import { nulList, runScript, shellQuote } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { parseSha256sum } from '../transfer/remote-path.js'
-import { listRemote, type RemoteEntry } from './listing.js'
-import { parseManifest, readManifest } from './manifest.js'
+import { readSnapshot, type RemoteEntry, type RemoteSnapshot } from './listing.js'
+import { parseManifest } from './manifest.js'
 
 export interface SyncComparison {
   /** Files that differ from (or are missing in) the compared folder. */
@@ -29,16 +29,17 @@ export async function compareWithRemote(
   dir: string,
   files: PlannedFile[],
   localDigests: Map<string, string> | undefined,
-  key: Buffer | undefined
+  key: Buffer | undefined,
+  snapshot?: RemoteSnapshot
 ): Promise<SyncComparison> {
-  const listing = await listRemote(conn, dir)
+  const { listing, manifestText } = snapshot ?? (await readSnapshot(conn, dir))
   const planned = new Set(files.map(f => f.relativePath))
   const extras = [...listing.keys()].filter(rel => !planned.has(rel)).sort()
   if (!localDigests) {
     // Only the listing is wanted (delete, protect): everything counts as changed.
     return { changed: files, same: [], extras, hashedRemotely: 0, manifest: 'not compared', listing }
   }
-  const { entries: manifest, reason } = parseManifest(await readManifest(conn, dir), key, dir)
+  const { entries: manifest, reason } = parseManifest(manifestText, key, dir)
   const known = new Map<string, string>()
   const toHash: string[] = []
   const candidates: PlannedFile[] = []

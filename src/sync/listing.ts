@@ -22,14 +22,37 @@ export function isOwnFile(rel: string): boolean {
 
 /** Every file and symlink under `dir` (not following links), in one exec with GNU find. */
 export async function listRemote(conn: SshConnection, dir: string): Promise<Map<string, RemoteEntry>> {
-  const out = await runScriptOk(
-    conn,
-    `cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
-find . -mindepth 1 -path ./${LOCK_NAME} -prune -o \\( -type f -o -type l \\) -printf '%y %i %s %T@ %C@ %m %P\\0'
-`,
-    `Listing ${dir}`
-  )
-  return parseListing(out)
+  return parseListing(await runScriptOk(conn, listingScript(dir), `Listing ${dir}`))
+}
+
+export function listingScript(dir: string): string {
+  return `( cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
+find . -mindepth 1 -path ./${LOCK_NAME} -prune -o \\( -type f -o -type l \\) -printf '%y %i %s %T@ %C@ %m %P\\0' || true )
+`
+}
+
+const MANIFEST_SEPARATOR = '\0--ec2-push-manifest--\0'
+
+/** What sync compares against: the listing of `dir` and the manifest there, in one exec. */
+export interface RemoteSnapshot {
+  listing: Map<string, RemoteEntry>
+  manifestText: string
+}
+
+export function snapshotScript(dir: string): string {
+  return `${listingScript(dir)}printf '\\0--ec2-push-manifest--\\0'
+cat -- ${shellQuote(`${dir}/${MANIFEST_NAME}`)} 2>/dev/null || true
+`
+}
+
+export function parseSnapshot(out: string): RemoteSnapshot {
+  const at = out.indexOf(MANIFEST_SEPARATOR)
+  if (at < 0) return { listing: parseListing(out), manifestText: '' }
+  return { listing: parseListing(out.slice(0, at)), manifestText: out.slice(at + MANIFEST_SEPARATOR.length) }
+}
+
+export async function readSnapshot(conn: SshConnection, dir: string): Promise<RemoteSnapshot> {
+  return parseSnapshot(await runScriptOk(conn, snapshotScript(dir), `Reading ${dir}`))
 }
 
 export function parseListing(out: string): Map<string, RemoteEntry> {

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import path from 'node:path'
 import { MANIFEST_NAME } from '../release/layout.js'
-import { execChannel, runScript, shellQuote } from '../release/shell.js'
+import { execChannel, shellQuote } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
 import type { RemoteEntry } from './listing.js'
 
@@ -67,21 +67,15 @@ export function parseManifest(
   return { entries }
 }
 
-export async function readManifest(conn: SshConnection, dir: string): Promise<string> {
-  const r = await runScript(
-    conn,
-    `cat -- ${shellQuote(path.posix.join(dir, MANIFEST_NAME))} 2>/dev/null; exit 0\n`
-  )
-  return r.stdout
-}
-
 /** Write the manifest for the files now in `dir` (their digests are the verified local ones). */
 export async function writeManifest(
   conn: SshConnection,
   key: Buffer,
   dir: string,
   digests: Map<string, string>,
-  listing: Map<string, RemoteEntry>
+  listing: Map<string, RemoteEntry>,
+  /** A script to run in the same exec once the manifest is in place. */
+  after = ''
 ): Promise<void> {
   const entries = new Map<string, ManifestEntry>()
   for (const [rel, sha256] of digests) {
@@ -90,7 +84,7 @@ export async function writeManifest(
   }
   const final = path.posix.join(dir, MANIFEST_NAME)
   const tmp = path.posix.join(dir, `.${MANIFEST_NAME}.ec2-push-${randomBytes(6).toString('hex')}.tmp`)
-  const write = `cat > ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(final)}`
+  const write = `cat > ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(final)} || exit 1\n${after}`
   const r = await execChannel(conn, `sh -c ${shellQuote(write)}`, {
     stdin: formatManifest(key, dir, entries)
   })
