@@ -1,23 +1,13 @@
 import type { AwsConfig } from '../../src/config.js'
 import type { Logger } from '../../src/log.js'
+import { capturingLogger } from '../helpers/logger.js'
 import { startAwsSimServer, type AwsSimServer } from '../../sim/aws/server.js'
 import { startCredentialSims, type CredentialSims } from '../../sim/credential-sims.js'
 
 /** A logger that keeps raw lines (before any masking) and the values registered as secrets. */
 export function captureLogger(): { logger: Logger; lines: string[]; secrets: string[] } {
-  const lines: string[] = []
-  const secrets: string[] = []
-  const logger: Logger = {
-    info: m => void lines.push(m),
-    warning: m => void lines.push(`warning: ${m}`),
-    debug: m => void lines.push(`debug: ${m}`),
-    setSecret: v => void secrets.push(v),
-    group: async (name, fn) => {
-      lines.push(`== ${name}`)
-      return fn()
-    }
-  }
-  return { logger, lines, secrets }
+  const logger = capturingLogger()
+  return { logger, lines: logger.lines, secrets: logger.secrets }
 }
 
 export function awsConfig(overrides: Partial<AwsConfig> = {}): AwsConfig {

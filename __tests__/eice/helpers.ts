@@ -12,23 +12,7 @@ import { parseTarget } from '../../src/config.js'
 import type { Logger } from '../../src/log.js'
 import { createEiceTunnel, type EiceTunnelOptions } from '../../src/tunnel/eice/tunnel.js'
 
-/** A Logger that keeps every line raw (unmasked, debug included) and every registered secret. */
-export function capturingLogger(): Logger & { lines: string[]; secrets: string[] } {
-  const lines: string[] = []
-  const secrets: string[] = []
-  return {
-    lines,
-    secrets,
-    info: m => void lines.push(m),
-    warning: m => void lines.push(`warning: ${m}`),
-    debug: m => void lines.push(`debug: ${m}`),
-    setSecret: v => void secrets.push(v),
-    group: async (name, fn) => {
-      lines.push(`== ${name}`)
-      return fn()
-    }
-  }
-}
+export { capturingLogger } from '../helpers/logger.js'
 
 export function simContext(
   sim: EiceSim,

@@ -11,23 +11,7 @@ import { Sshd } from '../../sim/sshd.js'
 import type { SessionRecord } from '../../sim/ssm/agent-session.js'
 import { SsmSim } from '../../sim/ssm/index.js'
 
-/** A Logger that keeps every line raw (unmasked, debug included) and every registered secret. */
-export function capturingLogger(): Logger & { lines: string[]; secrets: string[] } {
-  const lines: string[] = []
-  const secrets: string[] = []
-  return {
-    lines,
-    secrets,
-    info: m => void lines.push(m),
-    warning: m => void lines.push(`warning: ${m}`),
-    debug: m => void lines.push(`debug: ${m}`),
-    setSecret: v => void secrets.push(v),
-    group: async (name, fn) => {
-      lines.push(`== ${name}`)
-      return fn()
-    }
-  }
-}
+export { capturingLogger } from '../helpers/logger.js'
 
 /** Every token the simulator issued was registered as a secret and never printed. */
 export function expectTokensKeptSecret(

@@ -3,24 +3,14 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseList, parseRemotePath, parseTarget, normalisePrivateKey } from '../../src/config.js'
 import { planFiles, commonAncestor } from '../../src/files/plan.js'
-import type { Logger } from '../../src/log.js'
+import { capturingLogger } from '../helpers/logger.js'
 import { fingerprint, keysFromKnownHosts, targetNames } from '../../src/ssh/host-key.js'
 import { parseSha256sum, shellQuote, tempPathFor } from '../../src/transfer/remote-path.js'
 import { fingerprintOf } from '../../sim/ssh-keys.js'
 import { execFileSync } from 'node:child_process'
 import { createHmac, randomBytes } from 'node:crypto'
 
-function capture(): Logger & { lines: string[] } {
-  const lines: string[] = []
-  return {
-    lines,
-    info: m => lines.push(m),
-    warning: m => lines.push(`warning: ${m}`),
-    debug: () => {},
-    setSecret: () => {},
-    group: (_n, fn) => fn()
-  }
-}
+const capture = capturingLogger
 
 describe('config parsing', () => {
   test('targets: instance ids, tag filters, host[:port], [v6]:port', () => {
