@@ -58,7 +58,9 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], c
     }
     if (!spec) throw unknown(`--${name}`, specs, command)
     if (spec.kind === 'boolean') {
-      const v = inline ?? 'true'
+      // `--flag`, `--flag=false`, or `--flag false` (only the words true/false are taken as its value).
+      const next = argv[i + 1]
+      const v = inline ?? (next !== undefined && /^(true|false)$/i.test(next) ? argv[++i] : 'true')
       if (!/^(true|false)$/i.test(v)) {
         throw new UserError(`--${name} takes true or false, got '${v}' (see ec2-push ${command} --help)`)
       }

@@ -1,14 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { buildConfig, type InputSource } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
-import type { DeployOutputs } from '../report/results.js'
-import { runDeploy } from '../run-deploy.js'
+import { runDeploy, type DeployRun } from '../run-deploy.js'
 import { needsAws } from '../tunnel/index.js'
 import { last, parseArgs, isSet, type ParsedArgs } from './args.js'
 import { applyProfile, idTokenOptions, NO_REGION, resolveRegion } from './aws-env.js'
 import { deployHelp } from './help.js'
 import type { CliIo } from './io.js'
-import { DEPLOY_EXTRA_FLAGS, DEPLOY_INPUTS, DEPLOY_OUTPUTS } from './options.js'
+import { DEPLOY_EXTRA_FLAGS, DEPLOY_INPUTS } from './options.js'
 import { cliLogger } from './progress.js'
 
 /**
@@ -45,10 +44,10 @@ export async function deployCommand(argv: readonly string[], io: CliIo): Promise
   }
   const awsOptions = idTokenOptions(config.aws.roleToAssume, last(args, 'web-identity-token-file'))
 
-  const { outputs, error } = await runDeploy(config, logger, { aws: awsOptions })
-  printOutputs(io, outputs, isSet(args, 'json'), error)
-  if (error) {
-    io.err(`ec2-push: ${error}`)
+  const run = await runDeploy(config, logger, { aws: awsOptions })
+  printOutputs(io, run, isSet(args, 'json'))
+  if (run.error) {
+    io.err(`ec2-push: ${run.error}`)
     return 1
   }
   return 0
@@ -91,14 +90,21 @@ async function readText(file: string, what: string): Promise<string> {
   }
 }
 
-/** The action's outputs: `name=value` lines (results as one JSON line), or one JSON object. */
-export function printOutputs(io: CliIo, outputs: DeployOutputs, json: boolean, error?: string): void {
+/**
+ * The action's outputs, every one runDeploy returns, in its order: `name=value` lines (objects as one
+ * JSON line), or one JSON object. `release-path` and `plan` come beside the figures, as in the action.
+ */
+export function printOutputs(io: CliIo, run: DeployRun, json: boolean): void {
+  const extra = run as { releasePath?: string; plan?: string }
+  const all: Record<string, unknown> = { ...run.outputs }
+  if ('releasePath' in extra) all['release-path'] = extra.releasePath ?? ''
+  if (extra.plan !== undefined) all.plan = json ? JSON.parse(extra.plan) : extra.plan
   if (json) {
-    io.out(JSON.stringify({ ...outputs, ...(error ? { error } : {}) }))
+    io.out(JSON.stringify({ ...all, ...(run.error ? { error: run.error } : {}) }))
     return
   }
-  for (const name of DEPLOY_OUTPUTS) {
-    const v = outputs[name]
+  for (const [name, v] of Object.entries(all)) {
+    if (v === undefined) continue
     io.out(`${name}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
   }
 }

@@ -36,19 +36,21 @@ export const DEPLOY_INPUTS: ReadonlyArray<{ name: string; kind: InputKind }> = [
   { name: 'ssm-frame-size', kind: 'string' },
   { name: 'ssm-window-bytes', kind: 'string' },
   { name: 'eice-endpoint-id', kind: 'string' },
-  { name: 'eice-max-tunnels', kind: 'string' }
+  { name: 'eice-max-tunnels', kind: 'string' },
+  { name: 'release', kind: 'string' },
+  { name: 'keep-releases', kind: 'string' },
+  { name: 'release-id', kind: 'string' },
+  { name: 'rollback', kind: 'boolean' },
+  { name: 'pre-command', kind: 'string' },
+  { name: 'post-command', kind: 'string' },
+  { name: 'command-timeout-seconds', kind: 'string' },
+  { name: 'sync', kind: 'boolean' },
+  { name: 'delete', kind: 'boolean' },
+  { name: 'protect', kind: 'list' },
+  { name: 'max-parallel-targets', kind: 'string' },
+  { name: 'fail-fast', kind: 'boolean' },
+  { name: 'dry-run', kind: 'boolean' }
 ]
-
-/** The action's outputs, in action.yml's order: what `deploy` prints. */
-export const DEPLOY_OUTPUTS = [
-  'bytes-transferred',
-  'duration-ms',
-  'files-uploaded',
-  'files-skipped',
-  'files-total',
-  'mode',
-  'results'
-] as const
 
 /** Flags of `deploy` that are not action inputs. */
 export const DEPLOY_EXTRA_FLAGS: ReadonlyArray<{ name: string; kind: InputKind }> = [
