@@ -107,7 +107,7 @@ describe.each(['ssm', 'eice'])('through %s', mode => {
   })
 
   test('scp puts a file up and gets it back identical; sftp batch put/get too', async () => {
-    const data = randomBytes(1024 * 1024 + 123)
+    const data = randomBytes(512 * 1024 + 123)
     const local = path.join(dir, `up-${mode}.bin`)
     const remote = path.join(sshd.remoteRoot, `scp-${mode}.bin`)
     const back = path.join(dir, `back-${mode}.bin`)
