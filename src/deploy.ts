@@ -71,7 +71,7 @@ export interface TargetDeployOptions {
   /** Runs after the tunnel opens and right before each SSH login (pushes a one-time key). */
   beforeConnect?: (signal?: AbortSignal) => Promise<void>
   /** sha256 of each planned file by relative path (needed for sync). */
-  localDigests?: Map<string, string>
+  localDigests?: Promise<Map<string, string>>
   /** Seals the sync manifest (undefined: no manifest is written or trusted). */
   manifestKey?: Buffer
   /** Several targets at once: no log groups (they would interleave), lines prefixed instead. */
@@ -265,12 +265,12 @@ class TargetDeploy {
     const { config } = this.o
     return this.link.step(
       what,
-      conn =>
+      async conn =>
         compareWithRemote(
           conn,
           dir,
           this.o.plan.files,
-          config.sync ? this.o.localDigests : undefined,
+          config.sync ? await this.o.localDigests : undefined,
           this.o.manifestKey,
           snapshot
         ),
@@ -319,7 +319,7 @@ class TargetDeploy {
   /** Also releases the lock in the same exec. */
   private async saveManifest(dir: string, listing?: Map<string, RemoteEntry>): Promise<void> {
     const key = this.o.manifestKey
-    const digests = this.o.localDigests
+    const digests = await this.o.localDigests
     if (!key || !digests || !this.willWriteManifest()) return
     const unlock = this.lock ? releaseLockScript(this.lock) : ''
     await this.link

@@ -78,6 +78,9 @@ export async function runDeploy(
     if (plan.files.length === 0 && !config.rollback)
       return { outputs: summarise(results, Date.now() - started, 0, mode), releasePath }
 
+    // Local hashing (sync) overlaps target resolution and the first connection.
+    const localDigests = config.sync ? hashLocalFiles(plan.files) : undefined
+    localDigests?.catch(() => {})
     const targets = await resolveTargets(config, { logger, aws })
     mode = [...new Set(targets.map(t => t.mode))].join(',')
     const keys = createKeySource({
@@ -93,7 +96,6 @@ export async function runDeploy(
       )
     }
     const login: SshLogin = { user: config.user, privateKey: keys.privateKey, passphrase: keys.passphrase }
-    const localDigests = config.sync ? await hashLocalFiles(plan.files) : undefined
     const key = manifestKey(config.sshPrivateKey)
     const perTarget = (target: ResolvedTarget) => ({
       target,

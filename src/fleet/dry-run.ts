@@ -56,7 +56,7 @@ export interface PlanTargetOptions {
   hostKey: HostKeyPolicy
   logger: Logger
   beforeConnect?: (signal?: AbortSignal) => Promise<void>
-  localDigests?: Map<string, string>
+  localDigests?: Promise<Map<string, string>>
   manifestKey?: Buffer
 }
 
@@ -99,8 +99,14 @@ export async function planTarget(o: PlanTargetOptions): Promise<TargetPlan> {
       }
       if (compareDir) {
         const dir = compareDir
-        const cmp = await link.step('Comparing with the instance', conn =>
-          compareWithRemote(conn, dir, plan.files, config.sync ? o.localDigests : undefined, o.manifestKey)
+        const cmp = await link.step('Comparing with the instance', async conn =>
+          compareWithRemote(
+            conn,
+            dir,
+            plan.files,
+            config.sync ? await o.localDigests : undefined,
+            o.manifestKey
+          )
         )
         for (const f of cmp.same) actions.set(f.relativePath, atomic ? 'reuse' : 'skip')
         if (config.delete && !atomic) {
