@@ -1,0 +1,127 @@
+import { buildConfig, parseReleaseId } from '../../src/config.js'
+import { describeHeldLock } from '../../src/release/lock.js'
+import { parseReleaseState } from '../../src/release/layout.js'
+import { releasesToPrune } from '../../src/release/prune.js'
+import { deletable, isContained } from '../../src/sync/apply.js'
+import { parseListing } from '../../src/sync/listing.js'
+import { formatManifest, manifestKey, parseManifest } from '../../src/sync/manifest.js'
+import { protectMatcher } from '../../src/sync/protect.js'
+
+/** The pure parts of releases and sync: ids, patterns, the manifest seal, release state, pruning. */
+
+test('release-id: given ids are checked; the default is the run id and attempt, else a UTC timestamp', () => {
+  expect(parseReleaseId('v1.2.3_rc-1')).toBe('v1.2.3_rc-1')
+  for (const bad of ['../x', 'a/b', '.hidden', 'a b', '-x', 'x'.repeat(101)]) {
+    expect(() => parseReleaseId(bad)).toThrow(/may hold only letters, digits/)
+  }
+  expect(parseReleaseId('', { GITHUB_RUN_ID: '123456', GITHUB_RUN_ATTEMPT: '2' })).toBe('123456-2')
+  expect(parseReleaseId('', {})).toMatch(/^\d{8}T\d{6}Z$/)
+})
+
+test('rollback needs release: atomic and needs no files', () => {
+  const base: Record<string, string> = { targets: 'host:22', 'remote-path': '/srv/app', rollback: 'true' }
+  expect(() => buildConfig(n => base[n] ?? '')).toThrow(/needs 'release: atomic'/)
+  const cfg = buildConfig(n => ({ ...base, release: 'atomic' })[n] ?? '')
+  expect(cfg).toMatchObject({
+    rollback: true,
+    files: [],
+    maxParallelTargets: 1,
+    failFast: true,
+    keepReleases: 5
+  })
+})
+
+test('protect patterns: names at any depth, folders protect their contents, * stays in one folder', () => {
+  const p = protectMatcher(['uploads', '*.env', 'cache/*.tmp', '**/keep-me'])
+  expect(p('uploads/u1/avatar.png')).toBe(true)
+  expect(p('site/uploads/x')).toBe(true)
+  expect(p('config/app.env')).toBe(true)
+  expect(p('cache/a.tmp')).toBe(true)
+  expect(p('cache/sub/a.tmp')).toBe(false)
+  expect(p('deep/er/keep-me/file')).toBe(true)
+  expect(p('index.html')).toBe(false)
+  expect(protectMatcher([])('anything')).toBe(false)
+})
+
+test('delete never leaves remote-path and never touches a protected path', () => {
+  for (const bad of ['', '/etc/passwd', '../x', 'a/../../x', 'a//b', './a'])
+    expect(isContained(bad)).toBe(false)
+  expect(
+    deletable(['old.txt', 'uploads/x', '../escape', 'a/b.env'], protectMatcher(['uploads', '*.env']))
+  ).toEqual(['old.txt'])
+})
+
+test('the manifest is trusted only with its seal intact, for the folder it was written for', () => {
+  const key = manifestKey('-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n')!
+  const entries = new Map([
+    [
+      'a b/"q".txt',
+      { sha256: 'a'.repeat(64), mode: 0o644, stamp: '12 5 1700000000.1000000000 1700000000.2000000000' }
+    ]
+  ])
+  const text = formatManifest(key, '/srv/app', entries)
+  expect(parseManifest(text, key, '/srv/app').entries).toEqual(entries)
+  expect(parseManifest(text, key, '/srv/other').reason).toMatch(/seal does not match/)
+  expect(parseManifest(text.replace('a'.repeat(64), 'b'.repeat(64)), key, '/srv/app').reason).toMatch(
+    /seal does not match/
+  )
+  expect(parseManifest(text, manifestKey('another key'), '/srv/app').reason).toMatch(/seal does not match/)
+  expect(parseManifest(text, undefined, '/srv/app').reason).toMatch(/one-time keys/)
+  expect(parseManifest('', key, '/srv/app').reason).toBe('no manifest')
+})
+
+test('listing: our own files and temporaries are never part of the set', () => {
+  const rec = (y: string, rel: string) => `${y} 1 2 3.0 4.0 644 ${rel}\0`
+  const l = parseListing(
+    rec('f', 'index.html') +
+      rec('f', '.ec2-push-manifest') +
+      rec('f', '.ec2-push-release') +
+      rec('f', 'dir/.x.ec2-push-0a1b2c.tmp') +
+      rec('l', 'link') +
+      rec('f', 'name with\nnewline')
+  )
+  expect([...l.keys()]).toEqual(['index.html', 'link', 'name with\nnewline'])
+  expect(l.get('link')!.type).toBe('link')
+})
+
+test('release state: ordered by creation, foreign current links recognised', () => {
+  const s = parseReleaseState(
+    'link\treleases/b\nrelease\tb\tseq=2 created=x\nrelease\ta\tseq=1\nrelease\tc\tseq=3\nrelease\t../bad\tseq=9\n'
+  )
+  expect(s.releases.map(r => r.id)).toEqual(['a', 'b', 'c'])
+  expect(s.current).toEqual({ kind: 'release', id: 'b' })
+  expect(parseReleaseState('link\t/opt/elsewhere\n').current.kind).toBe('other')
+  expect(parseReleaseState('link\treleases/x\n').current).toMatchObject({ kind: 'other' })
+  expect(parseReleaseState('').current.kind).toBe('missing')
+})
+
+test('pruning keeps the newest N and never current, even when current is an older one', () => {
+  const rel = (id: string, seq: number) => ({ id, seq })
+  const all = [rel('a', 1), rel('b', 2), rel('c', 3), rel('d', 4)]
+  expect(releasesToPrune(all, 'd', 2)).toEqual(['a', 'b'])
+  expect(releasesToPrune(all, 'a', 2)).toEqual(['b'])
+  expect(releasesToPrune(all, 'd', 10)).toEqual([])
+})
+
+test('a held lock names its owner; an expired one is stale and says how to remove it', () => {
+  const now = 1_800_000_000
+  const live = describeHeldLock('/srv/app/.ec2-push.lock', 'web-1', {
+    now: String(now),
+    token: 't',
+    run: 'o/r#1.1',
+    host: 'runner-a',
+    pid: '1',
+    since: String(now - 10),
+    ttl: '1860'
+  })
+  expect(live).toMatch(/^Another deploy holds the lock .* \(run o\/r#1\.1 on runner-a \(pid 1\)/)
+  const stale = describeHeldLock('/srv/app/.ec2-push.lock', 'web-1', {
+    now: String(now),
+    token: 't',
+    since: String(now - 5000),
+    ttl: '1860'
+  })
+  expect(stale).toMatch(
+    /is stale .*held 5000 s, past its owner's limit of 1860 s.*rm -rf '\/srv\/app\/\.ec2-push\.lock'/
+  )
+})
