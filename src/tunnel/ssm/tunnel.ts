@@ -50,15 +50,22 @@ export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
   const live = new Map<string, SsmDataChannel | undefined>()
   let closed = false
 
-  const terminate = async (sessionId: string): Promise<void> => {
-    if (!live.has(sessionId)) return
+  /** TerminateSession calls under way: close() waits for them (a stream's own close may have started one). */
+  const terminating = new Set<Promise<void>>()
+  const terminate = (sessionId: string): Promise<void> => {
+    if (!live.has(sessionId)) return Promise.resolve()
     live.delete(sessionId)
-    try {
-      await client.send(new TerminateSessionCommand({ SessionId: sessionId }))
-      logger.debug(`ssm ${instanceId}: session ${sessionId} terminated`)
-    } catch (err) {
-      logger.warning(`ssm ${instanceId}: could not terminate session ${sessionId}: ${errorMessage(err)}`)
-    }
+    const call = (async () => {
+      try {
+        await client.send(new TerminateSessionCommand({ SessionId: sessionId }))
+        logger.debug(`ssm ${instanceId}: session ${sessionId} terminated`)
+      } catch (err) {
+        logger.warning(`ssm ${instanceId}: could not terminate session ${sessionId}: ${errorMessage(err)}`)
+      }
+    })()
+    terminating.add(call)
+    void call.finally(() => terminating.delete(call))
+    return call
   }
 
   const parameters: Record<string, string[]> = { portNumber: [String(opts.port)] }
@@ -144,7 +151,7 @@ export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
       closed = true
       const ids = [...live.keys()]
       for (const id of ids) live.get(id)?.stream.destroy()
-      await Promise.all(ids.map(terminate))
+      await Promise.all([...ids.map(terminate), ...terminating])
       client.destroy()
     }
   }
