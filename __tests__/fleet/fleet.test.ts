@@ -150,6 +150,25 @@ describe('one target down', () => {
     expect(run.outputs['files-uploaded']).toBe('20')
   })
 
+  test('fail-fast cancels a target already under way: its command is stopped, nothing published, the lock freed', async () => {
+    const started = path.join(shared, 'cancel.started')
+    const run = await runBundledAction(
+      inputs('cancel', [target(fleet[0]), down, target(fleet[1]), target(fleet[2])], {
+        'max-parallel-targets': '2',
+        release: 'atomic',
+        'release-id': 'c1',
+        // Waits (bounded) for a gate that never opens: only the cancellation ends it early.
+        'pre-command': `touch '${started}'; i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`
+      })
+    )
+    expect(run.code).toBe(1)
+    expect(results(run).map(r => r.status)).toEqual(['cancelled', 'failure', 'skipped', 'skipped'])
+    expect(results(run)[0].error).toMatch(/cancel/)
+    expect(existsSync(path.join(fleet[0].home, 'cancel', 'current'))).toBe(false)
+    expect(existsSync(path.join(fleet[0].home, 'cancel', '.ec2-push.lock'))).toBe(false)
+    expect(existsSync(path.join(fleet[1].home, 'cancel'))).toBe(false)
+  })
+
   test('fail-fast false deploys to every target it can and fails the step naming the one it could not', async () => {
     const run = await runBundledAction(
       inputs('nff', [down, ...fleet.slice(0, 3).map(target)], {
