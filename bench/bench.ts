@@ -7,7 +7,7 @@ import { buildConfig } from '../src/config.js'
 import { makeRandomFile, makeSmallTree, table } from './data.js'
 import { benchDirectCase, engineStartupCost, TOOLS, type CaseResult, type StartupCost } from './direct.js'
 import { benchEice, DEFAULT_CONFIGS as EICE_FULL, type EiceBenchFigures } from './eice.js'
-import { liveChildren, measureMethod } from './measure.js'
+import { measureMethod, stopMeasurements } from './measure.js'
 import { benchEngineSsm, type EngineSsmResult } from './engine-ssm.js'
 import { engineCipher, sftpCipher } from './openssh-sftp.js'
 import { parseBenchOptions, usage, type BenchOptions } from './options.js'
@@ -501,7 +501,7 @@ async function main(): Promise<number> {
   let cleaning: Promise<void> | undefined
   const cleanup = () =>
     (cleaning ??= (async () => {
-      for (const c of liveChildren) c.kill('SIGKILL')
+      await stopMeasurements()
       await sshd?.stop().catch(() => {})
       await rm(scratch, { recursive: true, force: true })
     })())

@@ -28,6 +28,25 @@ export type MeasureMethod = 'gnu-time' | 'proc-stat'
 
 /** Children running now, so an interrupted bench can kill them. */
 export const liveChildren = new Set<ChildProcess>()
+/** Temp folders of measurements in progress (an interrupted bench removes them). */
+const liveDirs = new Set<string>()
+let stopping = false
+
+/** Kill every measured child still running and remove its temp folder. */
+export async function stopMeasurements(): Promise<void> {
+  stopping = true
+  for (const c of liveChildren) killTree(c)
+  await Promise.all([...liveDirs].map(d => rm(d, { recursive: true, force: true })))
+}
+
+/** Each measured command leads its own process group: kill the wrapper, the command and its children. */
+function killTree(c: ChildProcess): void {
+  try {
+    if (c.pid) process.kill(-c.pid, 'SIGKILL')
+  } catch {
+    c.kill('SIGKILL')
+  }
+}
 
 let method: MeasureMethod | undefined
 let clockTicks = 100
@@ -59,9 +78,11 @@ export async function runMeasured(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}
 ): Promise<Measured> {
+  if (stopping) throw new Error('the bench is stopping')
   const how = measureMethod()
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-bench-rusage-'))
   const out = path.join(dir, 'rusage')
+  liveDirs.add(dir)
   try {
     const [file, argv] =
       how === 'gnu-time'
@@ -71,14 +92,15 @@ export async function runMeasured(
     const child = spawn(file, argv, {
       env: { ...(opts.env ?? process.env), BENCH_RUSAGE_OUT: out },
       cwd: opts.cwd,
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true
     })
     liveChildren.add(child)
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
     child.stdout!.on('data', d => stdout.push(d))
     child.stderr!.on('data', d => stderr.push(d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 15 * 60_000)
+    const timer = setTimeout(() => killTree(child), opts.timeoutMs ?? 15 * 60_000)
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.once('error', reject)
       child.once('close', (c, s) => resolve([c, s]))
@@ -116,5 +138,6 @@ export async function runMeasured(
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
+    liveDirs.delete(dir)
   }
 }
