@@ -117,6 +117,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       'MaxSessions 100',
       'MaxStartups 100:30:200',
       'LogLevel ' + (opts.verbose ? 'VERBOSE' : 'ERROR'),
+      // bash sources the login user's ~/.bashrc for every command sshd runs unless SHLVL says it is
+      // nested; a developer's bashrc (pyenv init here) then costs 250-400 ms per remote command.
+      'SetEnv SHLVL=1',
       ...sftpServerDirective(!!opts.sftpOnly),
       ...(opts.extraConfig ?? [])
     ]

@@ -13,9 +13,7 @@ let sshd: Sshd
 const trees: Record<string, string> = {}
 
 beforeAll(async () => {
-  // SHLVL=1 keeps bash from sourcing the login user's ~/.bashrc for every command (on a developer
-  // box that can cost a quarter second per exec; an instance's login shell is light).
-  sshd = await startSshd({ extraConfig: ['SetEnv SHLVL=1'] })
+  sshd = await startSshd()
   for (const v of ['v1', 'v2', 'v3', 'v4'])
     trees[v] = await makeTree(FILES, i => `${v}\n${'x'.repeat(i * 10)}\n`)
 })

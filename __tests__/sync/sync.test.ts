@@ -9,9 +9,7 @@ import { actionInputs, makeTree, results, visibleLog } from '../release/helpers.
 let sshd: Sshd
 let art: string
 beforeAll(async () => {
-  // SHLVL=1 keeps bash from sourcing the login user's ~/.bashrc for every command (on a developer
-  // box that can cost a quarter second per exec; an instance's login shell is light).
-  sshd = await startSshd({ extraConfig: ['SetEnv SHLVL=1'] })
+  sshd = await startSshd()
   art = await makeTree(2000, i => `file ${i} ${'.'.repeat(i % 50)}\n`)
 })
 afterAll(async () => {
