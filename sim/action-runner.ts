@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 /** The repository root, from sim/ in the source tree or build/sim/ once compiled. */
-export const REPO_ROOT = path.basename(path.dirname(here)) === 'build' ? path.resolve(here, '../..') : path.resolve(here, '..')
+export const REPO_ROOT =
+  path.basename(path.dirname(here)) === 'build' ? path.resolve(here, '../..') : path.resolve(here, '..')
 export const BUNDLED_ACTION = path.join(REPO_ROOT, 'dist', 'index.js')
 
 export interface ActionRun {
@@ -54,13 +55,29 @@ export async function runBundledAction(
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
     // A clean step environment: no inputs or runner files leaking in from the caller.
-    if (v !== undefined && !k.startsWith('INPUT_') && !k.startsWith('GITHUB_') && !k.startsWith('NODE_OPTIONS')) env[k] = v
+    if (
+      v !== undefined &&
+      !k.startsWith('INPUT_') &&
+      !k.startsWith('GITHUB_') &&
+      !k.startsWith('NODE_OPTIONS')
+    )
+      env[k] = v
   }
-  Object.assign(env, { GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_ACTIONS: 'true', RUNNER_TEMP: dir })
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  Object.assign(env, {
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_ACTIONS: 'true',
+    RUNNER_TEMP: dir
+  })
+  for (const [name, value] of Object.entries(inputs))
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   Object.assign(env, opts.env ?? {})
   try {
-    const child = spawn(process.execPath, [opts.entry ?? BUNDLED_ACTION], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [opts.entry ?? BUNDLED_ACTION], {
+      cwd: opts.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', d => {
@@ -78,7 +95,10 @@ export async function runBundledAction(
       stderr,
       outputs: parseOutputFile(await readFile(outputFile, 'utf8')),
       summary: await readFile(summaryFile, 'utf8'),
-      errors: stdout.split('\n').filter(l => l.startsWith('::error')).map(l => l.replace(/^::error[^:]*::/, ''))
+      errors: stdout
+        .split('\n')
+        .filter(l => l.startsWith('::error'))
+        .map(l => l.replace(/^::error[^:]*::/, ''))
     }
   } finally {
     await rm(dir, { recursive: true, force: true })

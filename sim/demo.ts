@@ -13,7 +13,10 @@ async function sampleArtifacts(): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-demo-art-'))
   await mkdir(path.join(root, 'site', 'assets'), { recursive: true })
   await writeFile(path.join(root, 'site', 'index.html'), '<h1>Deployed by ec2-push</h1>\n')
-  await writeFile(path.join(root, 'site', 'assets', 'app.js'), 'console.log("hello from ec2-push")\n'.repeat(2000))
+  await writeFile(
+    path.join(root, 'site', 'assets', 'app.js'),
+    'console.log("hello from ec2-push")\n'.repeat(2000)
+  )
   await writeFile(path.join(root, 'site', 'assets', 'blob.bin'), Buffer.alloc(4 * 1024 * 1024, 7))
   await writeFile(path.join(root, 'site', 'start.sh'), '#!/bin/sh\necho started\n')
   await chmod(path.join(root, 'site', 'start.sh'), 0o755)

@@ -52,11 +52,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const credentials = startCredentialSims(aws)
     // The EC2 inventory decides the ids: the instance without an endpoint is the Session Manager one.
     const user = os.userInfo().username
-    const eic = await startEicSim({ awsServer: aws, dir, keyLifetimeSeconds: opts.keyLifetimeSeconds, instances: [] })
+    const eic = await startEicSim({
+      awsServer: aws,
+      dir,
+      keyLifetimeSeconds: opts.keyLifetimeSeconds,
+      instances: []
+    })
     stops.push(() => eic.close())
     const sshd = await startSshd({ extraConfig: eic.sshdConfigLines, verbose: opts.verbose })
     stops.push(() => sshd.stop())
-    const eice = await startEiceSim({ sshHost: sshd.host, sshPort: sshd.port, awsServer: aws, secrets: credentials.store })
+    const eice = await startEiceSim({
+      sshHost: sshd.host,
+      sshPort: sshd.port,
+      awsServer: aws,
+      secrets: credentials.store
+    })
     stops.push(() => eice.stop())
     const instanceId = eice.instanceIds.noEndpoint
     const eiceInstanceId = eice.instanceId

@@ -14,7 +14,17 @@ export interface KeyPair {
 
 /** Generate an OpenSSH key pair with ssh-keygen (ed25519 unless told otherwise). */
 export async function generateKeyPair(file: string, opts: { type?: string; passphrase?: string } = {}) {
-  await run('ssh-keygen', ['-q', '-t', opts.type ?? 'ed25519', '-N', opts.passphrase ?? '', '-C', 'ec2-push-sandbox', '-f', file])
+  await run('ssh-keygen', [
+    '-q',
+    '-t',
+    opts.type ?? 'ed25519',
+    '-N',
+    opts.passphrase ?? '',
+    '-C',
+    'ec2-push-sandbox',
+    '-f',
+    file
+  ])
   return {
     privateKeyFile: file,
     publicKeyFile: `${file}.pub`,

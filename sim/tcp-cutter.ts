@@ -16,7 +16,11 @@ export interface TcpCutter {
  * like a dropped flow) once `cutAfterBytes[i]` bytes have gone from client to server. Connections
  * past the end of the list pass through untouched.
  */
-export async function startTcpCutter(targetHost: string, targetPort: number, cutAfterBytes: number[]): Promise<TcpCutter> {
+export async function startTcpCutter(
+  targetHost: string,
+  targetPort: number,
+  cutAfterBytes: number[]
+): Promise<TcpCutter> {
   const sockets = new Set<net.Socket>()
   const state = { connections: 0, cuts: 0 }
   const server = net.createServer(client => {

@@ -63,7 +63,12 @@ describe('ssm', () => {
   test('the whole tree through Session Manager with a provided key; the session is terminated', async () => {
     const remote = remoteDir('ssm')
     const before = sandbox.ssm.sessions.started.length
-    const run = await deploy({ mode: 'ssm', targets: sandbox.instanceId, 'remote-path': remote, 'ssh-private-key': key })
+    const run = await deploy({
+      mode: 'ssm',
+      targets: sandbox.instanceId,
+      'remote-path': remote,
+      'ssh-private-key': key
+    })
     await expectUploaded(run, remote, 'ssm')
     expect(sandbox.ssm.sessions.started.length).toBeGreaterThan(before)
     expect(sandbox.ssm.sessions.unterminated()).toEqual([])
@@ -150,10 +155,18 @@ describe('eice', () => {
 
 describe('auto', () => {
   test('picks eice where the VPC has an endpoint, ssm where the instance is managed, nlb for a host', async () => {
-    const eice = await deploy({ mode: 'auto', targets: sandbox.eiceInstanceId, 'remote-path': remoteDir('auto-eice') })
+    const eice = await deploy({
+      mode: 'auto',
+      targets: sandbox.eiceInstanceId,
+      'remote-path': remoteDir('auto-eice')
+    })
     expect(eice.errors).toEqual([])
     expect(eice.outputs.mode).toBe('eice')
-    const ssm = await deploy({ mode: 'auto', targets: sandbox.instanceId, 'remote-path': remoteDir('auto-ssm') })
+    const ssm = await deploy({
+      mode: 'auto',
+      targets: sandbox.instanceId,
+      'remote-path': remoteDir('auto-ssm')
+    })
     expect(ssm.errors).toEqual([])
     expect(ssm.outputs.mode).toBe('ssm')
     expect(ssm.summary).toContain('ssm')
@@ -171,7 +184,11 @@ describe('auto', () => {
   test('explains what it checked when no path fits', async () => {
     sandbox.ssm.setInstanceState(sandbox.instanceId, 'offline')
     try {
-      const run = await deploy({ mode: 'auto', targets: sandbox.instanceId, 'remote-path': remoteDir('auto-none') })
+      const run = await deploy({
+        mode: 'auto',
+        targets: sandbox.instanceId,
+        'remote-path': remoteDir('auto-none')
+      })
       expect(run.code).toBe(1)
       expect(run.errors).toHaveLength(1)
       expect(run.errors[0]).toMatch(/Instance Connect Endpoint/)
@@ -183,10 +200,20 @@ describe('auto', () => {
 })
 
 describe('credentials', () => {
-  const failsWith = async (pattern: RegExp, inputs: Record<string, string>, env: Record<string, string> = {}) => {
+  const failsWith = async (
+    pattern: RegExp,
+    inputs: Record<string, string>,
+    env: Record<string, string> = {}
+  ) => {
     const remote = remoteDir('creds-fail')
     const run = await deploy(
-      { mode: 'ssm', targets: sandbox.instanceId, 'remote-path': remote, 'role-to-assume': sandbox.credentials.roleArn, ...inputs },
+      {
+        mode: 'ssm',
+        targets: sandbox.instanceId,
+        'remote-path': remote,
+        'role-to-assume': sandbox.credentials.roleArn,
+        ...inputs
+      },
       env
     )
     expect(run.code).toBe(1)
@@ -222,7 +249,11 @@ describe('credentials', () => {
   })
 
   test('a job without id-token permission is told the lines to add', async () => {
-    await failsWith(/id-token: write/, {}, { ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' })
+    await failsWith(
+      /id-token: write/,
+      {},
+      { ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' }
+    )
   })
 
   test('an account outside allowed-account-ids is refused', async () => {

@@ -45,9 +45,21 @@ test.each<[string, Record<string, string>, RegExp]>([
   ['a malformed target', { targets: 'not a host!' }, /is not an instance id/],
   ['nothing matched (if-no-files-found: error)', { files: '/nonexistent/**' }, /No files matched/],
   ['a malformed key', { 'ssh-private-key': 'this is not a key' }, /'ssh-private-key' is not a private key/],
-  ['an encrypted key without its passphrase', { 'ssh-private-key': '<encrypted>' }, /give its passphrase in 'ssh-passphrase'/],
-  ['a wrong passphrase', { 'ssh-private-key': '<encrypted>', 'ssh-passphrase': 'wrong' }, /'ssh-passphrase' does not decrypt/],
-  ['a remote-path that climbs out with ..', { 'remote-path': '../../etc' }, /climbs above the login directory/],
+  [
+    'an encrypted key without its passphrase',
+    { 'ssh-private-key': '<encrypted>' },
+    /give its passphrase in 'ssh-passphrase'/
+  ],
+  [
+    'a wrong passphrase',
+    { 'ssh-private-key': '<encrypted>', 'ssh-passphrase': 'wrong' },
+    /'ssh-passphrase' does not decrypt/
+  ],
+  [
+    'a remote-path that climbs out with ..',
+    { 'remote-path': '../../etc' },
+    /climbs above the login directory/
+  ],
   ['nlb without a pinned host key', { 'host-key-fingerprint': '' }, /needs the instance's host key pinned/],
   ['a malformed fingerprint', { 'host-key-fingerprint': 'md5:abc' }, /must look like SHA256:/],
   ['a non-boolean', { 'strict-host-key': 'maybe' }, /'strict-host-key' must be true or false/],
@@ -70,11 +82,17 @@ test('an unreachable port fails after the retries with one line', async () => {
   const run = await runBundledAction({ ...good(), targets: `127.0.0.1:${port}`, retries: '1' })
   expect(run.code).toBe(1)
   expect(run.errors).toHaveLength(1)
-  expect(run.errors[0]).toMatch(new RegExp(`cannot connect to 127.0.0.1:${port}.*ECONNREFUSED.*gave up after 2 attempts`))
+  expect(run.errors[0]).toMatch(
+    new RegExp(`cannot connect to 127.0.0.1:${port}.*ECONNREFUSED.*gave up after 2 attempts`)
+  )
 })
 
 test('the right passphrase opens an encrypted key', async () => {
-  const run = await runBundledAction({ ...good(), 'ssh-private-key': encryptedKey, 'ssh-passphrase': 'right-passphrase' })
+  const run = await runBundledAction({
+    ...good(),
+    'ssh-private-key': encryptedKey,
+    'ssh-passphrase': 'right-passphrase'
+  })
   expect(run.errors).toEqual([])
   expect(run.code).toBe(0)
   await rm(path.join(sshd.remoteRoot, 'bad'), { recursive: true, force: true })

@@ -68,7 +68,12 @@ test('uploads the whole tree: same sha256 and modes, exact outputs, a summary ro
   expect(Number(run.outputs['duration-ms'])).toBeGreaterThan(0)
   const results = JSON.parse(run.outputs.results)
   expect(results).toHaveLength(1)
-  expect(results[0]).toMatchObject({ status: 'success', filesUploaded: local.size, bytesTransferred: totalBytes(), mode: 'nlb' })
+  expect(results[0]).toMatchObject({
+    status: 'success',
+    filesUploaded: local.size,
+    bytesTransferred: totalBytes(),
+    mode: 'nlb'
+  })
   expect(results[0].verification).toMatch(/sha256sum/)
   expect(run.summary).toContain('<table>')
   expect(run.summary).toContain(`${local.size} / ${local.size}`)
@@ -126,7 +131,9 @@ test('the SFTP read-back verification is used where the account cannot exec', as
 
 test('known-hosts lines pin the host key as well as a fingerprint does', async () => {
   const remote = path.join(sshd.remoteRoot, 'known-hosts')
-  const run = await runBundledAction(baseInputs(remote, { 'host-key-fingerprint': '', 'known-hosts': sshd.knownHostsLine }))
+  const run = await runBundledAction(
+    baseInputs(remote, { 'host-key-fingerprint': '', 'known-hosts': sshd.knownHostsLine })
+  )
   expect(run.errors).toEqual([])
   expect(run.code).toBe(0)
 })
@@ -143,9 +150,20 @@ test('a wrong host key is refused with both fingerprints named, and nothing is w
 })
 
 test('no secret reaches the log, the outputs or the summary', async () => {
-  const run = await runBundledAction(baseInputs(path.join(sshd.remoteRoot, 'secrets'), { 'ssh-passphrase': 'not-a-real-passphrase-123' }))
+  const run = await runBundledAction(
+    baseInputs(path.join(sshd.remoteRoot, 'secrets'), { 'ssh-passphrase': 'not-a-real-passphrase-123' })
+  )
   // The only place a secret may appear is the runner's own mask command, which hides it.
-  const visible = [run.stdout.split('\n').filter(l => !l.startsWith('::add-mask::')).join('\n'), run.stderr, JSON.stringify(run.outputs), run.summary].join('\n')
-  for (const line of sshd.clientKey.privateKey.split('\n').filter(l => l.length > 20)) expect(visible).not.toContain(line)
+  const visible = [
+    run.stdout
+      .split('\n')
+      .filter(l => !l.startsWith('::add-mask::'))
+      .join('\n'),
+    run.stderr,
+    JSON.stringify(run.outputs),
+    run.summary
+  ].join('\n')
+  for (const line of sshd.clientKey.privateKey.split('\n').filter(l => l.length > 20))
+    expect(visible).not.toContain(line)
   expect(visible).not.toContain('not-a-real-passphrase-123')
 })

@@ -17,7 +17,13 @@ export function seededBytes(size: number, seed: number): Buffer {
 }
 
 /** The awkward names the foundation issue lists: spaces, quotes, $, unicode, a leading dash. */
-export const AWKWARD_NAMES = ['with space.txt', `it's "quoted".txt`, 'cost $HOME.txt', 'ünïcødé-日本.txt', '-leading-dash.txt']
+export const AWKWARD_NAMES = [
+  'with space.txt',
+  `it's "quoted".txt`,
+  'cost $HOME.txt',
+  'ünïcødé-日本.txt',
+  '-leading-dash.txt'
+]
 
 /**
  * The artifact tree every path's end-to-end test uploads: nested folders, an empty file, a large
@@ -29,10 +35,14 @@ export async function makeArtifactTree(opts: { largeBytes?: number } = {}): Prom
   await writeFile(path.join(root, 'index.html'), '<h1>hello</h1>\n')
   await writeFile(path.join(root, 'empty.txt'), '')
   await writeFile(path.join(root, 'nested', 'deeper', 'deepest', 'data.bin'), seededBytes(100_000, 7))
-  await writeFile(path.join(root, 'nested', 'large.bin'), seededBytes(opts.largeBytes ?? 20 * 1024 * 1024, 42))
+  await writeFile(
+    path.join(root, 'nested', 'large.bin'),
+    seededBytes(opts.largeBytes ?? 20 * 1024 * 1024, 42)
+  )
   await writeFile(path.join(root, 'nested', 'run.sh'), '#!/bin/sh\necho deployed\n')
   await chmod(path.join(root, 'nested', 'run.sh'), 0o755)
-  for (const [i, name] of AWKWARD_NAMES.entries()) await writeFile(path.join(root, 'nested', name), `file ${i}: ${name}\n`)
+  for (const [i, name] of AWKWARD_NAMES.entries())
+    await writeFile(path.join(root, 'nested', name), `file ${i}: ${name}\n`)
   return root
 }
 
@@ -52,7 +62,9 @@ export async function describeTree(root: string): Promise<Map<string, FileFacts>
       else if (e.isFile()) {
         const st = await stat(p)
         out.set(path.relative(root, p).split(path.sep).join('/'), {
-          sha256: createHash('sha256').update(await readFile(p)).digest('hex'),
+          sha256: createHash('sha256')
+            .update(await readFile(p))
+            .digest('hex'),
           size: st.size,
           mode: st.mode & 0o777
         })

@@ -14,10 +14,17 @@ const capture = capturingLogger
 
 describe('config parsing', () => {
   test('targets: instance ids, tag filters, host[:port], [v6]:port', () => {
-    expect(parseTarget('i-0123456789abcdef0')).toMatchObject({ kind: 'instance', instanceId: 'i-0123456789abcdef0' })
+    expect(parseTarget('i-0123456789abcdef0')).toMatchObject({
+      kind: 'instance',
+      instanceId: 'i-0123456789abcdef0'
+    })
     expect(parseTarget('mi-0123456789abcdef0')).toMatchObject({ kind: 'instance' })
     expect(parseTarget('tag:Role=web')).toMatchObject({ kind: 'tag', key: 'Role', value: 'web' })
-    expect(parseTarget('nlb.example.com:2222')).toMatchObject({ kind: 'host', host: 'nlb.example.com', port: 2222 })
+    expect(parseTarget('nlb.example.com:2222')).toMatchObject({
+      kind: 'host',
+      host: 'nlb.example.com',
+      port: 2222
+    })
     expect(parseTarget('10.0.0.1')).toMatchObject({ kind: 'host', host: '10.0.0.1', port: 22 })
     expect(parseTarget('[::1]:2200')).toMatchObject({ kind: 'host', host: '::1', port: 2200 })
     expect(() => parseTarget('bad host')).toThrow(/not an instance id/)
@@ -34,8 +41,12 @@ describe('config parsing', () => {
     expect(() => parseRemotePath('')).toThrow(/required/)
   })
   test('private keys pasted with CRLF or literal \\n are normalised', () => {
-    expect(normalisePrivateKey('-----BEGIN X-----\r\nabc\r\n-----END X-----')).toBe('-----BEGIN X-----\nabc\n-----END X-----\n')
-    expect(normalisePrivateKey('-----BEGIN X-----\\nabc\\n-----END X-----')).toBe('-----BEGIN X-----\nabc\n-----END X-----\n')
+    expect(normalisePrivateKey('-----BEGIN X-----\r\nabc\r\n-----END X-----')).toBe(
+      '-----BEGIN X-----\nabc\n-----END X-----\n'
+    )
+    expect(normalisePrivateKey('-----BEGIN X-----\\nabc\\n-----END X-----')).toBe(
+      '-----BEGIN X-----\nabc\n-----END X-----\n'
+    )
   })
 })
 
@@ -45,13 +56,17 @@ describe('host keys', () => {
   beforeAll(async () => {
     await mkdir(dir, { recursive: true })
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'k')])
-    line = execFileSync('cat', [path.join(dir, 'k.pub')]).toString().trim()
+    line = execFileSync('cat', [path.join(dir, 'k.pub')])
+      .toString()
+      .trim()
   })
   afterAll(() => rm(dir, { recursive: true, force: true }))
 
   test('fingerprints agree with ssh-keygen -lf', () => {
     const blob = Buffer.from(line.split(' ')[1], 'base64')
-    const keygen = execFileSync('ssh-keygen', ['-lf', path.join(dir, 'k.pub')]).toString().split(' ')[1]
+    const keygen = execFileSync('ssh-keygen', ['-lf', path.join(dir, 'k.pub')])
+      .toString()
+      .split(' ')[1]
     expect(fingerprint(blob)).toBe(keygen)
     expect(fingerprintOf(line)).toBe(keygen)
   })
@@ -82,7 +97,10 @@ describe('remote paths and sha256sum output', () => {
     execFileSync('mkdir', ['-p', dir])
     const names = ['plain.txt', 'with space', 'back\\slash', 'new\nline']
     for (const n of names) execFileSync('sh', ['-c', `printf x > ${shellQuote(path.join(dir, n))}`])
-    const out = execFileSync('sh', ['-c', `sha256sum -- ${names.map(n => shellQuote(path.join(dir, n))).join(' ')}`]).toString()
+    const out = execFileSync('sh', [
+      '-c',
+      `sha256sum -- ${names.map(n => shellQuote(path.join(dir, n))).join(' ')}`
+    ]).toString()
     const parsed = parseSha256sum(out)
     for (const n of names) expect(parsed.get(path.join(dir, n))).toMatch(/^[0-9a-f]{64}$/)
     execFileSync('rm', ['-rf', dir])
@@ -112,7 +130,14 @@ describe('file selection (upload-artifact rules)', () => {
   afterAll(() => rm(root, { recursive: true, force: true }))
 
   const plan = (patterns: string[], extra: Partial<Parameters<typeof planFiles>[0]> = {}) =>
-    planFiles({ patterns, includeHiddenFiles: false, ifNoFilesFound: 'error', logger: capture(), cwd: root, ...extra })
+    planFiles({
+      patterns,
+      includeHiddenFiles: false,
+      ifNoFilesFound: 'error',
+      logger: capture(),
+      cwd: root,
+      ...extra
+    })
 
   test('one pattern: its search path is the root; hidden files left out; symlinks followed', async () => {
     const p = await plan(['c/**'])
@@ -121,7 +146,12 @@ describe('file selection (upload-artifact rules)', () => {
   })
   test('hidden files when asked', async () => {
     const p = await plan(['c/**'], { includeHiddenFiles: true })
-    expect(p.files.map(f => f.relativePath).sort()).toEqual(['.env', '.hidden/four.txt', 'link.txt', 'three.txt'])
+    expect(p.files.map(f => f.relativePath).sort()).toEqual([
+      '.env',
+      '.hidden/four.txt',
+      'link.txt',
+      'three.txt'
+    ])
   })
   test('several patterns: the least common ancestor; excludes with !', async () => {
     const p = await plan(['a/**', 'c/three.txt', '!**/*.spec.js'])

@@ -65,7 +65,11 @@ export function jsonError(status: number, type: string, message: string): SimRes
 }
 
 export function jsonOk(body: unknown): SimResponse {
-  return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(body) }
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify(body)
+  }
 }
 
 export async function startAwsSimServer(): Promise<AwsSimServer> {
@@ -96,7 +100,10 @@ export async function startAwsSimServer(): Promise<AwsSimServer> {
           simReq.operation = target.slice(dot + 1)
           handler = json.get(target.slice(0, dot))
           simReq.json = body.length ? JSON.parse(body.toString('utf8')) : {}
-        } else if (req.method === 'POST' && String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded')) {
+        } else if (
+          req.method === 'POST' &&
+          String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded')
+        ) {
           simReq.form = new URLSearchParams(body.toString('utf8'))
           simReq.operation = simReq.form.get('Action') ?? ''
           handler = query.get(simReq.operation)
@@ -121,7 +128,13 @@ export async function startAwsSimServer(): Promise<AwsSimServer> {
         }
         const out = handler
           ? await handler(simReq)
-          : { status: 400, body: JSON.stringify({ __type: 'UnknownOperationException', message: `no simulator for ${target ?? simReq.operation ?? url.pathname}` }) }
+          : {
+              status: 400,
+              body: JSON.stringify({
+                __type: 'UnknownOperationException',
+                message: `no simulator for ${target ?? simReq.operation ?? url.pathname}`
+              })
+            }
         res.writeHead(out.status, out.headers ?? {})
         res.end(out.body)
       } catch (err) {
