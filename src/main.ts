@@ -39,7 +39,7 @@ export async function run(): Promise<void> {
     core.setOutput('results', JSON.stringify(outputs.results))
     core.setOutput('release-path', releasePath ?? '')
     if (plan !== undefined) core.setOutput('plan', plan)
-    await writeJobSummary(outputs, config.remotePath, error).catch(err =>
+    await writeJobSummary(outputs, releasePath ?? config.remotePath, error).catch(err =>
       core.warning(`Could not write the job summary: ${errorMessage(err)}`)
     )
     if (error) core.setFailed(error)

@@ -1,5 +1,5 @@
 import * as glob from '@actions/glob'
-import { lstat, stat } from 'node:fs/promises'
+import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { IfNoFilesFound } from '../config.js'
 import { UserError } from '../errors.js'
@@ -63,9 +63,11 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
   })
   const matches: string[] = []
   for await (const p of globber.globGenerator()) matches.push(p)
-  await warnAboutBrokenLinks(patterns, opts.includeHiddenFiles, new Set(matches), logger)
-
   const searchPaths = globber.getSearchPaths()
+  if (await anyBrokenLink(searchPaths)) {
+    await warnAboutBrokenLinks(patterns, opts.includeHiddenFiles, new Set(matches), logger)
+  }
+
   let root: string
   if (opts.baseDir) root = path.resolve(cwd, opts.baseDir)
   else if (searchPaths.length > 1) root = commonAncestor(searchPaths)
@@ -74,8 +76,10 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
 
   const files: PlannedFile[] = []
   const seenLower = new Map<string, string>()
-  for (const localPath of matches.sort()) {
-    const st = await stat(localPath)
+  matches.sort()
+  const stats = await Promise.all(matches.map(p => stat(p)))
+  for (const [i, localPath] of matches.entries()) {
+    const st = stats[i]
     if (!st.isFile()) continue
     const rel = path.relative(root, localPath)
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
@@ -103,6 +107,36 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
     else logger.info(`${msg} Nothing to upload.`)
   }
   return { root, files, totalBytes: files.reduce((n, f) => n + f.size, 0) }
+}
+
+/**
+ * Is there a broken symbolic link anywhere under these folders? A readdir walk (no stat per file) is
+ * much cheaper than a second glob pass, which only runs when the answer is yes.
+ */
+async function anyBrokenLink(roots: string[]): Promise<boolean> {
+  const seen = new Set<string>()
+  const walk = async (dir: string): Promise<boolean> => {
+    const real = await realpath(dir).catch(() => dir)
+    if (seen.has(real)) return false
+    seen.add(real)
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+    for (const e of entries) {
+      const p = path.join(dir, e.name)
+      if (e.isDirectory() && (await walk(p))) return true
+      if (e.isSymbolicLink()) {
+        const target = await stat(p).catch(() => undefined)
+        if (!target) return true
+        if (target.isDirectory() && (await walk(p))) return true
+      }
+    }
+    return false
+  }
+  for (const root of roots) {
+    const st = await lstat(root).catch(() => undefined)
+    if (st?.isSymbolicLink() && !(await stat(root).catch(() => undefined))) return true
+    if (st && (await walk(root))) return true
+  }
+  return false
 }
 
 /** @actions/glob drops broken symlinks silently; find them with a non-following pass and say so. */
