@@ -11,7 +11,7 @@ export type IfNoFilesFound = 'error' | 'warn' | 'ignore'
 export type VerifyMode = 'sha256' | 'none'
 
 export type TargetSpec =
-  | { kind: 'host'; host: string; port: number; label: string }
+  | { kind: 'host'; host: string; port: number; label: string; instanceId?: string }
   | { kind: 'instance'; instanceId: string; label: string }
   | { kind: 'tag'; key: string; value: string; label: string }
 
@@ -121,6 +121,13 @@ const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/
 
 export function parseTarget(item: string): TargetSpec {
   if (INSTANCE_ID.test(item)) return { kind: 'instance', instanceId: item, label: item }
+  // `i-...@host[:port]`: an NLB address with the instance behind it named, so one-time keys can be pushed.
+  const behind = /^(i-[0-9a-f]{8,17})@(.+)$/.exec(item)
+  if (behind) {
+    const spec = parseTarget(behind[2])
+    if (spec.kind !== 'host') throw new UserError(`Target '${item}': after 'instance-id@' give host[:port].`)
+    return { ...spec, instanceId: behind[1], label: item }
+  }
   const tag = /^tag:([^=]+)=(.*)$/.exec(item)
   if (tag) return { kind: 'tag', key: tag[1], value: tag[2], label: item }
   // host, host:port, [v6]:port, or a bare IPv6 address

@@ -11,7 +11,7 @@ import { manifestKey } from './sync/manifest.js'
 import type { Logger } from './log.js'
 import { summarise, type DeployOutputs } from './report/results.js'
 import { keysFromKnownHosts, targetNames, type HostKeyPolicy } from './ssh/host-key.js'
-import { resolveTargets, needsAws, type ResolvedTarget } from './tunnel/index.js'
+import { resolveTargets, type ResolvedTarget } from './tunnel/index.js'
 import { resolveAwsContext, type AwsContext, type ResolveAwsOptions } from './aws/credentials.js'
 import { createKeySource } from './aws/instance-key.js'
 
@@ -49,10 +49,13 @@ export async function runDeploy(
     if (config.sshPrivateKey) logger.setSecret(config.sshPrivateKey.trim())
     if (config.sshPassphrase) logger.setSecret(config.sshPassphrase)
     if (config.sshPrivateKey) checkPrivateKey(config.sshPrivateKey, config.sshPassphrase)
-    else if (!needsAws(config)) {
-      throw new UserError(
-        "mode 'nlb' to a host name needs 'ssh-private-key': one-time keys are pushed with EC2 Instance Connect, which needs an instance id target."
-      )
+    else {
+      const hostOnly = config.targets.find(t => t.kind === 'host' && !t.instanceId)
+      if (hostOnly) {
+        throw new UserError(
+          `Target '${hostOnly.label}' needs 'ssh-private-key', or the instance behind it named as 'i-...@${hostOnly.label}' so a one-time key can be pushed with EC2 Instance Connect.`
+        )
+      }
     }
     let awsContext: Promise<AwsContext> | undefined
     const aws = () =>

@@ -153,6 +153,34 @@ describe('eice', () => {
   })
 })
 
+describe('nlb with a one-time key', () => {
+  test('instance-id@host:port names the instance behind the load balancer, so a key is pushed for it', async () => {
+    const remote = remoteDir('nlb-one-time')
+    const pushes = sandbox.eic.pushes.length
+    const run = await deploy({
+      mode: 'nlb',
+      targets: `${sandbox.eiceInstanceId}@${sandbox.sshd.host}:${sandbox.sshd.port}`,
+      'remote-path': remote,
+      'host-key-fingerprint': sandbox.sshd.hostKeyFingerprint
+    })
+    await expectUploaded(run, remote, 'nlb')
+    expect(sandbox.eic.pushes.length).toBeGreaterThan(pushes)
+    expect(sandbox.eic.pushes.at(-1)!.instanceId).toBe(sandbox.eiceInstanceId)
+  })
+
+  test('a bare host without a key says how to name the instance or give a key', async () => {
+    const run = await deploy({
+      mode: 'nlb',
+      targets: `${sandbox.sshd.host}:${sandbox.sshd.port}`,
+      'remote-path': remoteDir('nlb-no-key'),
+      'host-key-fingerprint': sandbox.sshd.hostKeyFingerprint
+    })
+    expect(run.code).toBe(1)
+    expect(run.errors).toHaveLength(1)
+    expect(run.errors[0]).toMatch(/needs 'ssh-private-key', or the instance behind it named as 'i-\.\.\.@/)
+  })
+})
+
 describe('auto', () => {
   test('picks eice where the VPC has an endpoint, ssm where the instance is managed, nlb for a host', async () => {
     const eice = await deploy({

@@ -27,6 +27,13 @@ describe('config parsing', () => {
     })
     expect(parseTarget('10.0.0.1')).toMatchObject({ kind: 'host', host: '10.0.0.1', port: 22 })
     expect(parseTarget('[::1]:2200')).toMatchObject({ kind: 'host', host: '::1', port: 2200 })
+    expect(parseTarget('i-0123456789abcdef0@nlb.example.com:2222')).toMatchObject({
+      kind: 'host',
+      host: 'nlb.example.com',
+      port: 2222,
+      instanceId: 'i-0123456789abcdef0'
+    })
+    expect(() => parseTarget('i-0123456789abcdef0@tag:Role=web')).toThrow(/give host\[:port\]/)
     expect(() => parseTarget('bad host')).toThrow(/not an instance id/)
     expect(() => parseTarget('h:70000')).toThrow(/1-65535/)
   })

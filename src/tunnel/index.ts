@@ -37,7 +37,7 @@ export interface ResolveContext {
 
 /** Does this configuration need AWS at all? (nlb to host names does not.) */
 export function needsAws(config: DeployConfig): boolean {
-  return config.targets.some(t => t.kind !== 'host')
+  return config.targets.some(t => t.kind !== 'host' || (t.instanceId !== undefined && !config.sshPrivateKey))
 }
 
 /** Turn the configured targets into tunnels, choosing the path for `auto`. */
@@ -86,8 +86,10 @@ function hostTarget(config: DeployConfig, spec: Extract<TargetSpec, { kind: 'hos
     label: spec.label,
     mode: 'nlb',
     tunnel: createNlbTunnel(spec.host, spec.port),
+    instanceId: spec.instanceId,
     host: spec.host,
     port: spec.port,
+    aliases: spec.instanceId ? [spec.instanceId] : [],
     reason: config.mode === 'auto' ? 'the target is a host name' : undefined
   }
 }
