@@ -251,6 +251,32 @@ describe('credentials', () => {
     return run
   }
 
+  test.each([
+    ['eice', () => sandbox.eiceInstanceId, 'eice'],
+    [
+      'nlb (one-time key for the instance behind it)',
+      () => `${sandbox.eiceInstanceId}@${sandbox.sshd.host}:${sandbox.sshd.port}`,
+      'nlb'
+    ]
+  ])(
+    'role-to-assume works over %s, and the assumed keys sign every AWS call',
+    async (_what, target, mode) => {
+      const remote = remoteDir(`creds-${mode}`)
+      const run = await deploy({
+        mode,
+        targets: target(),
+        'remote-path': remote,
+        'role-to-assume': sandbox.credentials.roleArn,
+        'host-key-fingerprint': sandbox.sshd.hostKeyFingerprint
+      })
+      await expectUploaded(run, remote, mode)
+      expect(sandbox.credentials.signersOf('SendSSHPublicKey').at(-1)).toMatch(/^ASIA/)
+      if (mode === 'eice') expect(sandbox.credentials.signersOf('DescribeInstances').at(-1)).toMatch(/^ASIA/)
+      const text = visible(run)
+      for (const t of sandbox.credentials.oidc.issued) expect(text).not.toContain(t.token)
+    }
+  )
+
   test('a token for the wrong audience is refused', async () => {
     await failsWith(/audience/i, { audience: 'not-sts' })
   })
