@@ -70,6 +70,9 @@ function shippedDefaults() {
   return { concurrency: c.concurrency, ssmFrameSize: c.ssmFrameSize, ssmWindowBytes: c.ssmWindowBytes }
 }
 
+/** Set by SIGINT/SIGTERM: no new section starts. */
+let interrupted = false
+
 async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Sshd) => void) {
   const wants = (s: string) => !o.skip.has(s)
   const doLarge = wants('direct') && wants('large')
@@ -102,10 +105,12 @@ async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Ss
     log
   }
   const section = async (name: string, fn: () => Promise<void>) => {
+    if (interrupted) throw new Error('interrupted')
     log(`${name}: starting (load ${os.loadavg()[0].toFixed(2)})`)
     try {
       await fn()
     } catch (err) {
+      if (interrupted) throw err
       f.errors.push(`${name} section: ${(err as Error).stack ?? err}`)
       log(`${name} section FAILED: ${err}`)
     }
@@ -505,14 +510,22 @@ async function main(): Promise<number> {
       await sshd?.stop().catch(() => {})
       await rm(scratch, { recursive: true, force: true })
     })())
+  let running: Promise<void> = Promise.resolve()
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig}: stopping and cleaning up`)
-    void cleanup().finally(() => process.exit(130))
+    interrupted = true
+    void stopMeasurements()
+    // Let the current section notice (its child was killed) before removing its folders; at most 5 s.
+    const settled = running.catch(() => {})
+    void Promise.race([settled, new Promise(r => setTimeout(r, 5000))])
+      .then(cleanup)
+      .finally(() => process.exit(130))
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    await run(o, f, scratch, s => (sshd = s))
+    running = run(o, f, scratch, s => (sshd = s))
+    await running
   } catch (err) {
     f.errors.push((err as Error).stack ?? String(err))
     log(`FAILED: ${(err as Error).stack ?? err}`)
@@ -535,6 +548,7 @@ async function main(): Promise<number> {
     ...[f.large, f.small].flatMap(c => (c ? TOOLS.map(t => c.summary[t].failed) : [])),
     ...(f.ssmEngine ?? []).map(r => r.failed)
   ].reduce((a, b) => a + b, 0)
+  if (interrupted) return 130
   if (f.errors.length || failedRuns) {
     process.stdout.write(`\n${failedRuns} failed runs; errors:\n${f.errors.join('\n')}\n`)
     return 1
