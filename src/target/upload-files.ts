@@ -83,10 +83,7 @@ export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
       if (progress.verification === 'pending')
         progress.verification =
           method === 'sha256sum' ? 'sha256 (sha256sum on the instance)' : 'sha256 (read back over SFTP)'
-      if (leftoverTemps.size) {
-        await session.removeTemps(leftoverTemps)
-        leftoverTemps.clear()
-      }
+      if (leftoverTemps.size) await session.removeTemps(leftoverTemps)
       const failed = await session.uploadAll(pending)
       if (conn.isClosed) throw new Error('the connection closed during the upload')
       consecutiveFailures = 0

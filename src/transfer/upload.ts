@@ -64,9 +64,19 @@ export class UploadSession {
     return this.verifyMethod
   }
 
-  /** Remove temporary files an earlier, dropped connection left behind. */
-  async removeTemps(temps: Iterable<string>): Promise<void> {
-    await Promise.all([...temps].map(t => this.sftp.unlink(t).catch(() => {})))
+  /**
+   * Remove temporary files an earlier, dropped connection left behind. Each one removed (or already
+   * gone) leaves the set; the rest stay for the next connection.
+   */
+  async removeTemps(temps: Set<string>): Promise<void> {
+    await Promise.all(
+      [...temps].map(t =>
+        this.sftp.unlink(t).then(
+          () => temps.delete(t),
+          (err: SftpStatusError) => void (err.code === SFTP_STATUS.NO_SUCH_FILE && temps.delete(t))
+        )
+      )
+    )
   }
 
   /**
@@ -113,16 +123,27 @@ export class UploadSession {
     return new FileError(file, `${file.relativePath}: ${e.message}`, permanent)
   }
 
+  /** Remove a temporary file; it stays on the list for the next connection unless the removal is confirmed. */
+  private async dropTemp(temp: string): Promise<void> {
+    await this.sftp.unlink(temp).then(
+      () => this.openTemps.delete(temp),
+      () => {}
+    )
+  }
+
   /** Write one file to its temporary name, hashing it as it is read (one pass over the local file). */
   private async stage(file: PlannedFile): Promise<Staged> {
     const final = remoteFilePath(this.opts.remoteRoot, file.relativePath)
     const temp = tempPathFor(final)
     await this.sftp.mkdirp(path.posix.dirname(final))
-    const handle = await this.sftp.open(temp, 'w', file.mode & 0o777)
-    this.openTemps.add(temp)
-    const hash = createHash('sha256')
     const local = await openLocal(file.localPath, 'r')
+    const hash = createHash('sha256')
+    let handle: Buffer | undefined
     try {
+      // Recorded before the open: when the connection drops, the server may have created the file even
+      // though its answer never arrived, and the next connection must remove it.
+      this.openTemps.add(temp)
+      handle = await this.sftp.open(temp, 'w', file.mode & 0o777)
       let pos = 0
       const inflight = new Set<Promise<void>>()
       while (pos < file.size) {
@@ -132,8 +153,7 @@ export class UploadSession {
         if (bytesRead !== len)
           throw new UserError(`Local file '${file.localPath}' changed size during the upload.`)
         hash.update(buf)
-        const at = pos
-        const w: Promise<void> = this.sftp.write(handle, buf, len, at).then(() => {
+        const w: Promise<void> = this.sftp.write(handle, buf, len, pos).then(() => {
           inflight.delete(w)
           this.opts.onBytes?.(len)
         })
@@ -145,9 +165,13 @@ export class UploadSession {
       await Promise.all(inflight)
       // The server's umask applies at open: set the exact mode (setuid/setgid/sticky are dropped on purpose).
       await this.sftp.fchmod(handle, file.mode & 0o777)
+    } catch (err) {
+      // On a live connection, remove the partial temporary now; after a drop, the next connection does.
+      if (!this.conn.isClosed) await this.dropTemp(temp)
+      throw err
     } finally {
       await local.close()
-      await this.sftp.closeHandle(handle).catch(() => {})
+      if (handle) await this.sftp.closeHandle(handle).catch(() => {})
     }
     return { file, temp, final, sha256: hash.digest('hex') }
   }
@@ -167,8 +191,7 @@ export class UploadSession {
           if (this.verifyMethod !== 'none') {
             const digest = remote ? remote.get(s.temp) : await readBackSha256(this.sftp, s.temp, s.file.size)
             if (digest !== s.sha256) {
-              await this.sftp.unlink(s.temp).catch(() => {})
-              this.openTemps.delete(s.temp)
+              await this.dropTemp(s.temp)
               throw new FileError(
                 s.file,
                 `${s.file.relativePath}: sha256 on the instance does not match (got ${digest ?? 'nothing'})`,
