@@ -12,8 +12,8 @@ import type { Logger } from './log.js'
 import { summarise, type DeployOutputs } from './report/results.js'
 import { keysFromKnownHosts, targetNames, type HostKeyPolicy } from './ssh/host-key.js'
 import { resolveTargets, type ResolvedTarget } from './tunnel/index.js'
-import { resolveAwsContext, type AwsContext, type ResolveAwsOptions } from './aws/credentials.js'
-import { createKeySource } from './aws/instance-key.js'
+import type { AwsContext, ResolveAwsOptions } from './aws/credentials.js'
+import type { KeySource } from './aws/instance-key.js'
 
 export interface DeployRun {
   outputs: DeployOutputs
@@ -59,7 +59,11 @@ export async function runDeploy(
     }
     let awsContext: Promise<AwsContext> | undefined
     const aws = () =>
-      (awsContext ??= logger.group('AWS credentials', () => resolveAwsContext(config.aws, logger, opts.aws)))
+      (awsContext ??= logger.group('AWS credentials', async () => {
+        // Loaded on demand: nlb with a provided key never pays for the AWS SDK.
+        const { resolveAwsContext } = await import('./aws/credentials.js')
+        return resolveAwsContext(config.aws, logger, opts.aws)
+      }))
 
     const plan: FilePlan = config.rollback
       ? { root: '', files: [], totalBytes: 0 }
@@ -86,13 +90,18 @@ export async function runDeploy(
     localDigests?.catch(() => {})
     const targets = await resolveTargets(config, { logger, aws })
     mode = [...new Set(targets.map(t => t.mode))].join(',')
-    const keys = createKeySource({
-      providedKey: config.sshPrivateKey,
-      passphrase: config.sshPassphrase,
-      user: config.user,
-      aws: config.sshPrivateKey ? { region: '' } : await aws(),
-      logger
-    })
+    const keys: KeySource = config.sshPrivateKey
+      ? {
+          privateKey: config.sshPrivateKey,
+          passphrase: config.sshPassphrase,
+          oneTime: false,
+          beforeConnect: async () => {}
+        }
+      : (await import('./aws/instance-key.js')).createKeySource({
+          user: config.user,
+          aws: await aws(),
+          logger
+        })
     if (keys.oneTime) {
       logger.info(
         `Using a one-time ed25519 key (${keys.fingerprint}), pushed with EC2 Instance Connect before each connection.`

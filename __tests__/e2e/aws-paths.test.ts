@@ -315,8 +315,7 @@ describe('credentials', () => {
   })
 
   test('a deploy that outlives its credentials refreshes them and completes', async () => {
-    sandbox.credentials.sts.sessionLifetimeSeconds = 4
-    sandbox.ssm.setFaults({ rttMs: 20 })
+    sandbox.credentials.sts.sessionLifetimeSeconds = 2
     const assumes = sandbox.credentials.sts.assumeCalls.length
     try {
       const remote = remoteDir('creds-refresh')
@@ -324,14 +323,15 @@ describe('credentials', () => {
         mode: 'ssm',
         targets: sandbox.instanceId,
         'remote-path': remote,
-        'role-to-assume': sandbox.credentials.roleArn
+        'role-to-assume': sandbox.credentials.roleArn,
+        // Outlives the 2 s credentials by construction; the session's end then needs fresh ones.
+        'pre-command': 'sleep 3'
       })
       await expectUploaded(run, remote, 'ssm')
       expect(sandbox.credentials.sts.assumeCalls.length - assumes).toBeGreaterThanOrEqual(2)
       expect(sandbox.ssm.sessions.unterminated()).toEqual([])
     } finally {
       sandbox.credentials.sts.sessionLifetimeSeconds = undefined
-      sandbox.ssm.setFaults({})
     }
   })
 })

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import { open as openLocal } from 'node:fs/promises'
 import path from 'node:path'
 import { UserError } from '../errors.js'
+import { sha256File } from '../files/hash.js'
 import type { PlannedFile } from '../files/plan.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { remoteFilePath, tempPathFor } from './remote-path.js'
@@ -131,13 +131,15 @@ export class UploadSession {
     )
   }
 
-  /** Write one file to its temporary name, hashing it as it is read (one pass over the local file). */
+  /** Write one file to its temporary name (pipelined writes). */
   private async stage(file: PlannedFile): Promise<Staged> {
     const final = remoteFilePath(this.opts.remoteRoot, file.relativePath)
     const temp = tempPathFor(final)
     await this.sftp.mkdirp(path.posix.dirname(final))
     const local = await openLocal(file.localPath, 'r')
-    const hash = createHash('sha256')
+    // Hashed on the worker thread while this thread uploads; not at all when nothing is verified.
+    const digest = this.opts.verify === 'none' ? Promise.resolve('') : sha256File(file.localPath)
+    digest.catch(() => {})
     let handle: Buffer | undefined
     try {
       // Recorded before the open: when the connection drops, the server may have created the file even
@@ -152,7 +154,6 @@ export class UploadSession {
         const { bytesRead } = await local.read(buf, 0, len, pos)
         if (bytesRead !== len)
           throw new UserError(`Local file '${file.localPath}' changed size during the upload.`)
-        hash.update(buf)
         const w: Promise<void> = this.sftp.write(handle, buf, len, pos).then(() => {
           inflight.delete(w)
           this.opts.onBytes?.(len)
@@ -173,7 +174,7 @@ export class UploadSession {
       await local.close()
       if (handle) await this.sftp.closeHandle(handle).catch(() => {})
     }
-    return { file, temp, final, sha256: hash.digest('hex') }
+    return { file, temp, final, sha256: await digest }
   }
 
   /** Verify a batch of staged files, rename the good ones into place, drop and report the rest. */
