@@ -61,7 +61,7 @@ export async function benchSync(opts: SyncBenchOptions = {}): Promise<SyncBenchF
   // The sessions skip the login user's ~/.bashrc (bash sources it for commands run through sshd):
   // on a developer box that file can cost a quarter second per exec (pyenv, nvm), which an EC2
   // login shell does not, and the figure would measure that instead of the deploy.
-  const sshd = opts.sshd ?? (await startSshd({ extraConfig: ['SetEnv SHLVL=1'] }))
+  const sshd = opts.sshd ?? (await startSshd())
   const local = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-bench-sync-'))
   try {
     for (let i = 0; i < count; i++) {

@@ -258,7 +258,7 @@ export function buildConfig(input: InputSource): DeployConfig {
     ssmWindowBytes: parseInteger(
       'ssm-window-bytes',
       input('ssm-window-bytes'),
-      256 * 1024,
+      1024 * 1024,
       1024,
       64 * 1024 * 1024
     ),

@@ -38,29 +38,46 @@ const CIPHERS = [
 export class SshConnection {
   private closed = false
   /**
-   * Rejects when the connection goes away. ssh2 leaves some requests pending forever when the
-   * transport dies under them, so every operation races against this.
+   * Operations under way. ssh2 leaves some requests pending forever when the transport dies under
+   * them, so losing the connection rejects every one of them. (A Set rather than Promise.race against
+   * one long-lived promise, which would keep a reaction per operation for the connection's lifetime.)
    */
-  readonly lost: Promise<never>
+  private readonly pending = new Set<(err: Error) => void>()
 
   constructor(
     readonly client: InstanceType<typeof Client>,
     readonly label: string
   ) {
-    this.lost = new Promise<never>((_resolve, reject) => {
-      const gone = () => {
-        this.closed = true
-        reject(new TransientError(`the connection to ${label} was lost`))
-      }
-      client.once('close', gone)
-      client.once('end', gone)
-    })
-    this.lost.catch(() => {})
+    const gone = () => {
+      if (this.closed) return
+      this.closed = true
+      const err = new TransientError(`the connection to ${label} was lost`)
+      for (const reject of this.pending) reject(err)
+      this.pending.clear()
+    }
+    client.once('close', gone)
+    client.once('end', gone)
   }
 
   /** Settle with the operation, or reject as soon as the connection is lost. */
   guard<T>(op: Promise<T>): Promise<T> {
-    return Promise.race([op, this.lost])
+    if (this.closed) {
+      op.catch(() => {})
+      return Promise.reject(new TransientError(`the connection to ${this.label} was lost`))
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.pending.add(reject)
+      op.then(
+        v => {
+          this.pending.delete(reject)
+          resolve(v)
+        },
+        err => {
+          this.pending.delete(reject)
+          reject(err)
+        }
+      )
+    })
   }
 
   get isClosed(): boolean {

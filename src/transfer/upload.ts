@@ -8,9 +8,13 @@ import { remoteFilePath, tempPathFor } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
 import { probeVerifyMethod, readBackSha256, remoteSha256, VerifyMethod } from './verify.js'
 
-/** Bytes per SFTP write request and requests in flight per file (pipelined writes). */
+/**
+ * Bytes per SFTP write request and requests in flight per file: 32 x 64 KiB = 2 MiB, OpenSSH's own
+ * channel window. Measured (128 MiB, nlb, loopback): 16 in flight 29 MiB/s, 32 in flight 43 MiB/s,
+ * 64 x 32 KiB 39 MiB/s, 8 x 256 KiB 34 MiB/s, on a loaded 2-core machine.
+ */
 const WRITE_CHUNK = 64 * 1024
-const WRITES_IN_FLIGHT = 16
+const WRITES_IN_FLIGHT = 32
 /** Files verified together by one `sha256sum` exec; large files flush the batch sooner. */
 const VERIFY_BATCH_FILES = 256
 const VERIFY_BATCH_BYTES = 64 * 1024 * 1024
