@@ -1,4 +1,5 @@
-// Runs before `npm test`, `npm run demo` and `npm run bench` (pre-scripts): on a fresh clone it
+// Runs first in `npm test`, `npm run demo`, `npm run sandbox` and `npm run bench` (not as pre-scripts:
+// .npmrc sets ignore-scripts, which also skips pre/post scripts). On a fresh clone it
 // installs the locked dependencies, so the README's two commands are the whole set-up. The sshd the
 // tests and the sandbox need is found (or installed with apt when running as root) by sim/sshd.ts.
 import { execSync } from 'node:child_process'
