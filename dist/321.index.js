@@ -187,6 +187,7 @@ async function describe(aws, input, what) {
     }
     return instances;
 }
+/** What the tunnels need from one DescribeInstances item (`target`: the spec label that selected it). */
 function toInfo(i, target) {
     const name = i.Tags?.find(t => t.Key === 'Name')?.Value;
     return {

@@ -142,6 +142,48 @@ function checkScope(
   return { akid, scope: `${date}/${region}/${service}/aws4_request` }
 }
 
+/** Session credentials: not expired, and the request carries exactly their token. */
+function checkSessionKey(secret: SimSecret, token: unknown, now: number): VerifyResult | undefined {
+  if (secret.expiration && secret.expiration.getTime() < now)
+    return {
+      ok: false,
+      failure: 'expired-token',
+      message: 'The security token included in the request is expired.'
+    }
+  if (secret.sessionToken !== undefined && token !== secret.sessionToken)
+    return {
+      ok: false,
+      failure: 'bad-token',
+      message: 'The security token included in the request is invalid.'
+    }
+  return undefined
+}
+
+/** The signature the key's holder would have made over this canonical request, compared with `sig`. */
+function checkSignature(
+  secret: SimSecret,
+  c: Common,
+  amzDate: string,
+  scope: string,
+  canonical: string,
+  sig: string
+): VerifyResult | undefined {
+  const expected = signatureOf(
+    secret.secretAccessKey,
+    amzDate.slice(0, 8),
+    c.region,
+    c.service,
+    ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonical)].join('\n')
+  )
+  if (sameHex(expected, sig)) return undefined
+  return {
+    ok: false,
+    failure: 'mismatch',
+    message:
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.'
+  }
+}
+
 /** Verify a presigned (query-auth) GET: `pathAndQuery` is the request target as received. */
 export function verifyPresignedUrl(
   args: Common & { pathAndQuery: string; host: string; method?: string; defaultWindowSeconds?: number }
@@ -176,19 +218,8 @@ export function verifyPresignedUrl(
       message: 'Only the host header can be signed on this endpoint.'
     }
   const secret = args.secrets.get(scoped.akid)!
-  if (secret.expiration && secret.expiration.getTime() < args.now)
-    return {
-      ok: false,
-      failure: 'expired-token',
-      message: 'The security token included in the request is expired.'
-    }
-  const token = get('X-Amz-Security-Token')
-  if (secret.sessionToken !== undefined && token !== secret.sessionToken)
-    return {
-      ok: false,
-      failure: 'bad-token',
-      message: 'The security token included in the request is invalid.'
-    }
+  const keyProblem = checkSessionKey(secret, get('X-Amz-Security-Token'), args.now)
+  if (keyProblem) return keyProblem
   const canonical = [
     args.method ?? 'GET',
     path,
@@ -197,21 +228,8 @@ export function verifyPresignedUrl(
     'host',
     EMPTY_SHA256
   ].join('\n')
-  const expected = signatureOf(
-    secret.secretAccessKey,
-    amzDate.slice(0, 8),
-    args.region,
-    args.service,
-    ['AWS4-HMAC-SHA256', amzDate, scoped.scope, sha256Hex(canonical)].join('\n')
-  )
-  if (!sameHex(expected, sig)) {
-    return {
-      ok: false,
-      failure: 'mismatch',
-      message:
-        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.'
-    }
-  }
+  const mismatch = checkSignature(secret, args, amzDate, scoped.scope, canonical, sig)
+  if (mismatch) return mismatch
   const signedAt = parseAmzDate(amzDate)
   if (signedAt === undefined)
     return { ok: false, failure: 'malformed', message: `X-Amz-Date '${amzDate}' is not yyyyMMddTHHmmssZ.` }
@@ -262,19 +280,8 @@ export function verifyAuthorizationHeader(
   const scoped = checkScope(credential, args, amzDate)
   if ('ok' in scoped) return scoped
   const secret = args.secrets.get(scoped.akid)!
-  if (secret.expiration && secret.expiration.getTime() < args.now)
-    return {
-      ok: false,
-      failure: 'expired-token',
-      message: 'The security token included in the request is expired.'
-    }
-  const token = args.headers['x-amz-security-token']
-  if (secret.sessionToken !== undefined && token !== secret.sessionToken)
-    return {
-      ok: false,
-      failure: 'bad-token',
-      message: 'The security token included in the request is invalid.'
-    }
+  const keyProblem = checkSessionKey(secret, args.headers['x-amz-security-token'], args.now)
+  if (keyProblem) return keyProblem
   const names = signedHeaders.split(';')
   if (!names.includes('host'))
     return { ok: false, failure: 'malformed', message: 'The host header must be signed.' }
@@ -294,21 +301,8 @@ export function verifyAuthorizationHeader(
     signedHeaders,
     payloadHash
   ].join('\n')
-  const expected = signatureOf(
-    secret.secretAccessKey,
-    amzDate.slice(0, 8),
-    args.region,
-    args.service,
-    ['AWS4-HMAC-SHA256', amzDate, scoped.scope, sha256Hex(canonical)].join('\n')
-  )
-  if (!sameHex(expected, sig)) {
-    return {
-      ok: false,
-      failure: 'mismatch',
-      message:
-        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.'
-    }
-  }
+  const mismatch = checkSignature(secret, args, amzDate, scoped.scope, canonical, sig)
+  if (mismatch) return mismatch
   const signedAt = parseAmzDate(amzDate)
   if (signedAt === undefined || Math.abs(args.now - signedAt) > SKEW_MS) {
     return {

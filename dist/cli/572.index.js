@@ -1812,12 +1812,12 @@ async function resolveInstanceTargets(config, instanceSpecs, ctx) {
         for (const spec of ids)
             out.push(ssmTarget(config, spec.instanceId, spec.label, aws, ctx.logger));
         if (tags.length) {
-            for (const i of await (0,aws_instances/* describeTargets */.E)(tags, aws))
+            for (const i of await (0,aws_instances/* describeTargets */.Eg)(tags, aws))
                 out.push(ssmTarget(config, i.instanceId, label(i), aws, ctx.logger, i));
         }
         return out;
     }
-    const instances = await (0,aws_instances/* describeTargets */.E)(instanceSpecs, aws);
+    const instances = await (0,aws_instances/* describeTargets */.Eg)(instanceSpecs, aws);
     for (const instance of instances) {
         if (config.mode === 'eice') {
             out.push(eiceTarget(config, instance, aws, ctx.logger));

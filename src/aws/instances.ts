@@ -113,7 +113,8 @@ async function describe(
   return instances
 }
 
-function toInfo(i: Instance, target: string): InstanceInfo {
+/** What the tunnels need from one DescribeInstances item (`target`: the spec label that selected it). */
+export function toInfo(i: Instance, target: string): InstanceInfo {
   const name = i.Tags?.find(t => t.Key === 'Name')?.Value
   return {
     instanceId: i.InstanceId ?? '',

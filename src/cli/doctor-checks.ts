@@ -9,7 +9,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { chooseMode, type AutoModeFacts } from '../aws/auto-mode.js'
 import type { AwsContext } from '../aws/credentials.js'
 import { awsErrorCode, awsErrorMessage, ec2ClientFor } from '../aws/ec2.js'
-import { mapDescribeError, type InstanceInfo } from '../aws/instances.js'
+import { mapDescribeError, toInfo, type InstanceInfo } from '../aws/instances.js'
 import { ssmManagedStatus, type SsmManagedStatus } from '../aws/ssm-info.js'
 import { parseTarget } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
@@ -285,18 +285,7 @@ async function lookUp(
     return undefined
   }
   const i = found[0]
-  const info: InstanceInfo = {
-    instanceId: i.InstanceId ?? '',
-    state: i.State?.Name ?? 'unknown',
-    privateIpAddress: i.PrivateIpAddress || undefined,
-    ipv6Address: i.Ipv6Address || undefined,
-    vpcId: i.VpcId ?? '',
-    subnetId: i.SubnetId ?? '',
-    securityGroupIds: (i.SecurityGroups ?? []).map(g => g.GroupId ?? '').filter(Boolean),
-    name: i.Tags?.find(t => t.Key === 'Name')?.Value || undefined,
-    availabilityZone: i.Placement?.AvailabilityZone,
-    target: spec.label
-  }
+  const info = toInfo(i, spec.label)
   const where = [info.vpcId, info.subnetId, info.privateIpAddress ?? info.ipv6Address, info.availabilityZone]
     .filter(Boolean)
     .join(', ')

@@ -1,15 +1,11 @@
 import path from 'node:path'
-import type { DeployConfig } from '../config.js'
-import type { FilePlan } from '../files/plan.js'
+import type { TargetDeployOptions } from '../deploy.js'
 import type { Logger } from '../log.js'
 import { readReleaseState, releaseDir } from '../release/layout.js'
-import type { SshLogin } from '../ssh/connection.js'
-import type { HostKeyPolicy } from '../ssh/host-key.js'
 import { deletable } from '../sync/apply.js'
 import { compareWithRemote } from '../sync/compare.js'
 import { protectMatcher } from '../sync/protect.js'
 import { TargetConnection } from '../target/connection.js'
-import type { ResolvedTarget } from '../tunnel/index.js'
 
 /**
  * dry-run: what a deploy would do on each target, without any write on the instance. Without
@@ -48,17 +44,19 @@ export interface DeployPlan {
   targets: TargetPlan[]
 }
 
-export interface PlanTargetOptions {
-  target: ResolvedTarget
-  plan: FilePlan
-  config: DeployConfig
-  login: SshLogin
-  hostKey: HostKeyPolicy
-  logger: Logger
-  beforeConnect?: (signal?: AbortSignal) => Promise<void>
-  localDigests?: Promise<Map<string, string>>
-  manifestKey?: Buffer
-}
+/** A dry run takes what a deploy takes, less what only writing needs. */
+export type PlanTargetOptions = Pick<
+  TargetDeployOptions,
+  | 'target'
+  | 'plan'
+  | 'config'
+  | 'login'
+  | 'hostKey'
+  | 'logger'
+  | 'beforeConnect'
+  | 'localDigests'
+  | 'manifestKey'
+>
 
 export async function planTarget(o: PlanTargetOptions): Promise<TargetPlan> {
   const { config, plan, target } = o

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream'
 import ssh2 from 'ssh2'
-import type { ClientChannel, SFTPWrapper } from 'ssh2'
+import type { SFTPWrapper } from 'ssh2'
 import { TransientError, UserError } from '../errors.js'
 import { fingerprint, HostKeyPolicy, normaliseFingerprint } from './host-key.js'
 
@@ -94,49 +94,9 @@ export class SshConnection {
     )
   }
 
-  /** Run a command; resolves with its exit code and output (stdin is closed at once). */
-  exec(command: string, opts: { onStdout?: (chunk: Buffer) => void } = {}): Promise<ExecResult> {
-    return this.guard(
-      new Promise((resolve, reject) => {
-        this.client.exec(command, (err, channel: ClientChannel) => {
-          if (err) return reject(err)
-          const out: Buffer[] = []
-          const errOut: Buffer[] = []
-          let code: number | null = null
-          let signal: string | undefined
-          channel.on('data', (d: Buffer) => {
-            out.push(d)
-            opts.onStdout?.(d)
-          })
-          channel.stderr.on('data', (d: Buffer) => errOut.push(d))
-          channel.on('exit', (c: number | null, sig?: string) => {
-            code = c
-            signal = sig
-          })
-          channel.on('close', () =>
-            resolve({
-              code,
-              signal,
-              stdout: Buffer.concat(out).toString('utf8'),
-              stderr: Buffer.concat(errOut).toString('utf8')
-            })
-          )
-          channel.end()
-        })
-      })
-    )
-  }
-
   close(): void {
     this.client.end()
   }
-}
-
-export interface ExecResult {
-  code: number | null
-  signal?: string
-  stdout: string
-  stderr: string
 }
 
 /** Check a private key (and passphrase) before any connection, so a bad secret is one clear line. */

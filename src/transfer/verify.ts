@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { SshConnection } from '../ssh/connection.js'
+import { execChannel } from '../ssh/exec.js'
 import { parseSha256sum, shellQuote } from './remote-path.js'
 import type { Sftp } from './sftp.js'
 
@@ -14,7 +15,7 @@ export type VerifyMethod = 'sha256sum' | 'read-back'
 /** Can we run `sha256sum` on the instance? (An SFTP-only account cannot exec; then we read files back.) */
 export async function probeVerifyMethod(conn: SshConnection): Promise<VerifyMethod> {
   try {
-    const r = await conn.exec('echo ec2-push-probe | sha256sum')
+    const r = await execChannel(conn, 'echo ec2-push-probe | sha256sum')
     return r.code === 0 && r.stdout.includes(PROBE_DIGEST) ? 'sha256sum' : 'read-back'
   } catch {
     return 'read-back'
@@ -28,7 +29,7 @@ export async function remoteSha256(conn: SshConnection, paths: string[]): Promis
   let bytes = 0
   const flush = async () => {
     if (batch.length === 0) return
-    const r = await conn.exec(`sha256sum -- ${batch.map(shellQuote).join(' ')}`)
+    const r = await execChannel(conn, `sha256sum -- ${batch.map(shellQuote).join(' ')}`)
     for (const [p, digest] of parseSha256sum(r.stdout)) result.set(p, digest)
     batch = []
     bytes = 0
