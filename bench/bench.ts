@@ -59,7 +59,8 @@ function commandFor(o: BenchOptions): string {
     `--eice-mib ${o.eiceMib}`,
     `--eice-runs ${o.eiceRuns}`,
     `--eice-configs ${o.eiceConfigs}`,
-    ...(o.skip.size ? [`--skip ${[...o.skip].join(',')}`] : [])
+    ...(o.skip.size ? [`--skip ${[...o.skip].join(',')}`] : []),
+    `--tmpdir '${o.tmpdir}'`
   ]
   return `npm run bench -- ${parts.join(' ')}`
 }
@@ -489,6 +490,8 @@ async function main(): Promise<number> {
   }
   // The simulators' AWS SDK clients would print a Node 20 deprecation notice into the bench's output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+  // os.tmpdir() reads TMPDIR: the scratch files, the sshd's folder and every child follow it.
+  if (o.tmpdir) process.env.TMPDIR = o.tmpdir
   const started = Date.now()
   const f: Figures = {
     command: commandFor(o),
@@ -499,7 +502,7 @@ async function main(): Promise<number> {
   }
   log(`${f.command}`)
   log(
-    `${f.machine.cpus} CPUs (${f.machine.cpuModel}), load ${f.machine.loadBefore.map(x => x.toFixed(2)).join(' ')}; CPU/RSS via ${f.measureMethod}`
+    `${f.machine.cpus} CPUs (${f.machine.cpuModel}), load ${f.machine.loadBefore.map(x => x.toFixed(2)).join(' ')}; CPU/RSS via ${f.measureMethod}; files under ${os.tmpdir()}`
   )
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-bench-'))
   let sshd: Sshd | undefined

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 
 /**
@@ -23,6 +24,8 @@ export interface BenchOptions {
   eiceRuns: number
   eiceConfigs: 'default' | 'full'
   json?: string
+  /** Folder for every scratch file and the sshd's instance folder ('' = the system's temp folder). */
+  tmpdir: string
 }
 
 const SPEC = {
@@ -47,7 +50,11 @@ const SPEC = {
     default: 'default',
     help: "'default' (shipped 65,000-byte frames, zero masks) or 'full'"
   },
-  json: { default: '', help: 'also write every figure as JSON to this file' }
+  json: { default: '', help: 'also write every figure as JSON to this file' },
+  tmpdir: {
+    default: existsSync('/dev/shm') ? '/dev/shm' : '',
+    help: "scratch and the instance's folder; tmpfs keeps disk writeback (noise for both tools) out ('' = system temp)"
+  }
 } as const
 
 type Name = keyof typeof SPEC
@@ -109,6 +116,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     eiceMib: raw('eice-mib') === '' ? largeMib : num('eice-mib', 1),
     eiceRuns: raw('eice-runs') === '' ? runs : Math.round(num('eice-runs', 1)),
     eiceConfigs: choice('eice-configs', ['default', 'full']),
-    json: raw('json') || undefined
+    json: raw('json') || undefined,
+    tmpdir: raw('tmpdir')
   }
 }

@@ -10,6 +10,8 @@ import { fingerprintOf, generateKeyPair, KeyPair } from './ssh-keys.js'
 export interface SshdOptions {
   /** Only SFTP: no shell, no exec (tests the verification fallback). */
   sftpOnly?: boolean
+  /** The SFTP server's umask (`internal-sftp -u`), e.g. '077'; default: sshd's own. */
+  sftpUmask?: string
   /** Extra sshd_config lines (e.g. an AuthorizedKeysCommand for pushed one-time keys). */
   extraConfig?: string[]
   /** Print sshd's own log lines to stderr. */
@@ -54,9 +56,10 @@ export function ensureSshd(log: (line: string) => void = line => process.stderr.
   return installed
 }
 
-function sftpServerDirective(sftpOnly: boolean): string[] {
-  if (sftpOnly) return ['Subsystem sftp internal-sftp', 'ForceCommand internal-sftp']
-  return ['Subsystem sftp internal-sftp']
+function sftpServerDirective(opts: SshdOptions): string[] {
+  const server = `internal-sftp${opts.sftpUmask ? ` -u ${opts.sftpUmask}` : ''}`
+  if (opts.sftpOnly) return [`Subsystem sftp ${server}`, `ForceCommand ${server}`]
+  return [`Subsystem sftp ${server}`]
 }
 
 /** Wait until something on host:port speaks SSH (sends its identification line). */
@@ -120,7 +123,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       // bash sources the login user's ~/.bashrc for every command sshd runs unless SHLVL says it is
       // nested; a developer's bashrc (pyenv init here) then costs 250-400 ms per remote command.
       'SetEnv SHLVL=1',
-      ...sftpServerDirective(!!opts.sftpOnly),
+      ...sftpServerDirective(opts),
       ...(opts.extraConfig ?? [])
     ]
     const configFile = path.join(dir, 'sshd_config')

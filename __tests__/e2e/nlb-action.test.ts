@@ -129,6 +129,24 @@ test('the SFTP read-back verification is used where the account cannot exec', as
   }
 })
 
+test("modes stay exact where the SFTP server's umask would strip them", async () => {
+  const strict = await startSshd({ sftpUmask: '077' })
+  try {
+    const remote = path.join(strict.remoteRoot, 'site')
+    const run = await runBundledAction({
+      ...baseInputs(remote),
+      targets: `${strict.host}:${strict.port}`,
+      'ssh-private-key': strict.clientKey.privateKey,
+      'host-key-fingerprint': strict.hostKeyFingerprint
+    })
+    expect(run.errors).toEqual([])
+    expectSameTree((await remoteState(remote)).files)
+    expect(local.get('index.html')!.mode).toBe(0o644)
+  } finally {
+    await strict.stop()
+  }
+})
+
 test('known-hosts lines pin the host key as well as a fingerprint does', async () => {
   const remote = path.join(sshd.remoteRoot, 'known-hosts')
   const run = await runBundledAction(

@@ -33,6 +33,7 @@ export async function makeArtifactTree(opts: { largeBytes?: number } = {}): Prom
   const root = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-art-'))
   await mkdir(path.join(root, 'nested', 'deeper', 'deepest'), { recursive: true })
   await writeFile(path.join(root, 'index.html'), '<h1>hello</h1>\n')
+  await chmod(path.join(root, 'index.html'), 0o644) // whatever this process's umask
   await writeFile(path.join(root, 'empty.txt'), '')
   await writeFile(path.join(root, 'nested', 'deeper', 'deepest', 'data.bin'), seededBytes(100_000, 7))
   await writeFile(

@@ -118,6 +118,28 @@ export function checkPrivateKey(key: string | Buffer, passphrase?: string): void
   }
 }
 
+/**
+ * ssh2 writes every SSH packet to the stream on its own: one system call per packet, the largest
+ * single CPU cost of many small SFTP requests. Corking the stream for the rest of the tick turns the
+ * packets one tick produces into one vectored write; the bytes and their order are unchanged.
+ */
+function coalesceWrites(stream: Duplex): void {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean
+  let corked = false
+  const uncork = () => {
+    corked = false
+    stream.uncork()
+  }
+  stream.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true
+      stream.cork()
+      process.nextTick(uncork)
+    }
+    return write(...args)
+  }) as Duplex['write']
+}
+
 /** Open an SSH session over any byte stream, verifying the host key as the policy says. */
 export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
   const { stream, login, hostKey, label } = opts
@@ -160,6 +182,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       fail(new TransientError(`SSH to ${label} failed: ${err.message}`, { cause: err }))
     }
     client.on('error', onError)
+    coalesceWrites(stream)
     stream.once('close', () =>
       fail(new TransientError(`the connection to ${label} closed during the SSH handshake`))
     )

@@ -10,6 +10,10 @@ export function remoteFilePath(remoteRoot: string, relativePath: string): string
   return path.posix.join(remoteRoot, relativePath)
 }
 
+/** Random per process, so two runs never pick the same name; a counter keeps names unique within one. */
+const TEMP_PREFIX = randomBytes(6).toString('hex')
+let tempCounter = 0
+
 /**
  * A temporary name beside the final one, so the rename that publishes it stays on one file system.
  * Starts with a dot (hidden), says who made it, and is short enough for any NAME_MAX.
@@ -17,7 +21,7 @@ export function remoteFilePath(remoteRoot: string, relativePath: string): string
 export function tempPathFor(finalPath: string): string {
   const dir = path.posix.dirname(finalPath)
   const base = path.posix.basename(finalPath).slice(0, 60)
-  return path.posix.join(dir, `.${base}.ec2-push-${randomBytes(6).toString('hex')}.tmp`)
+  return path.posix.join(dir, `.${base}.ec2-push-${TEMP_PREFIX}${(tempCounter++).toString(16)}.tmp`)
 }
 
 /** Undo sha256sum's escaping of a file name (a line starting with `\` has `\\`, `\n`, `\r` escaped). */

@@ -42,6 +42,9 @@ export class Sftp {
   read(handle: Buffer, buf: Buffer, len: number, position: number): Promise<number> {
     return this.call<number>(cb => this.raw.read(handle, buf, 0, len, position, (err, n) => cb(err, n)))
   }
+  fstat(handle: Buffer) {
+    return this.call<{ mode: number }>(cb => this.raw.fstat(handle, cb))
+  }
   fchmod(handle: Buffer, mode: number): Promise<void> {
     return this.call(cb => this.raw.fchmod(handle, mode, cb))
   }
