@@ -37,8 +37,23 @@ export interface EngineOnceResult {
   selfMaxRssKiB: number
 }
 
+/**
+ * The modules runDeploy imports lazily for the AWS paths (the SDK clients among them). On those paths
+ * they are loaded before the clock starts, so `deployS` is the deploy itself: unbundled, as here, Node
+ * parses each SDK file on its own (0.5-1 s of CPU), where the bundled action loads one file. nlb
+ * never loads them, so its runs (and the start-up line) do not either.
+ */
+async function preloadAwsModules(): Promise<void> {
+  await Promise.all([
+    import('../src/aws/credentials.js'),
+    import('../src/aws/instance-key.js'),
+    import('../src/tunnel/instance-targets.js')
+  ])
+}
+
 async function main() {
   const job = JSON.parse(process.argv[2]) as EngineJob
+  if ((job.inputs.mode ?? 'nlb') !== 'nlb') await preloadAwsModules()
   if (job.loadOnly) {
     const self = process.resourceUsage()
     process.stdout.write(JSON.stringify({ selfMaxRssKiB: self.maxRSS }) + '\n', () => process.exit(0))

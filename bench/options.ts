@@ -42,7 +42,7 @@ const SPEC = {
   'ssm-paced-mib': { default: '4', help: "bytes for the official client's paced run (about 1 MB/s), MiB" },
   'ssm-matrix': {
     default: 'default',
-    help: "'default' (shipped 1024 B / 256 KiB and 16 KiB / 1 MiB) or 'full'"
+    help: "'default' (shipped 1024 B / 1 MiB and 16 KiB / 1 MiB) or 'full'"
   },
   'eice-mib': { default: '', help: 'file size through the eice path, MiB (default: --large-mib)' },
   'eice-runs': { default: '', help: 'runs for the eice path (default: --runs)' },

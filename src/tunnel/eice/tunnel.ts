@@ -5,6 +5,7 @@ import type { InstanceInfo } from '../../aws/instances.js'
 import { TransientError, UserError } from '../../errors.js'
 import type { Logger } from '../../log.js'
 import type { Tunnel } from '../types.js'
+import { maskOptions, type FrameMask } from '../ws-mask.js'
 import { findEndpoint, targetAddress, type EndpointInfo } from './endpoint.js'
 import { connectFailed, readBody, tunnelClosed, upgradeRejected, type TunnelFacts } from './errors.js'
 import { acquireTunnelSlot } from './limiter.js'
@@ -29,14 +30,8 @@ export interface EiceTunnelOptions {
   firstByteTimeoutMs?: number
   /** Largest frame sent (default and maximum 65,000 bytes, the AWS CLI's). */
   maxFrameBytes?: number
-  /**
-   * WebSocket frame masking. 'zero' (default) sends the all-zero masking key, which `ws` and any
-   * compliant server treat as "no XOR": without the optional native `bufferutil` package, masking in
-   * JavaScript costs more CPU than TLS itself and capped uploads near 130 MB/s. Masking only guards
-   * browsers' cleartext connections through caching proxies; inside TLS, carrying SSH ciphertext, it
-   * adds nothing. 'random' restores per-frame random keys (what the AWS CLI sends).
-   */
-  frameMask?: 'zero' | 'random'
+  /** WebSocket frame masking: see ../ws-mask.ts (default 'zero'). */
+  frameMask?: FrameMask
   /**
    * TEST ONLY: trust this CA (PEM) for the endpoint's TLS certificate instead of Node's default store.
    * In-process tests need it because Node reads NODE_EXTRA_CA_CERTS only at process start; the action
@@ -161,7 +156,7 @@ async function openOnce(
     handshakeTimeout: opts.handshakeTimeoutMs ?? 20_000,
     headers: { 'User-Agent': 'ec2-push' },
     followRedirects: false,
-    ...((opts.frameMask ?? 'zero') === 'zero' ? { generateMask: zeroMask } : {}),
+    ...maskOptions(opts.frameMask),
     ...(opts.tlsCaForTests ? { ca: opts.tlsCaForTests } : {})
   })
   const stream = new WsByteStream(ws, {
@@ -253,11 +248,6 @@ async function openOnce(
   expiry.unref()
   stream.once('close', () => clearTimeout(expiry))
   return stream
-}
-
-/** See EiceTunnelOptions.frameMask. */
-function zeroMask(mask: Buffer): void {
-  mask.fill(0)
 }
 
 /** `ws` errors do not include the URL today; make sure a presigned one can never leak through them. */

@@ -2,6 +2,7 @@ import { Duplex } from 'node:stream'
 import WebSocket from 'ws'
 import { errorMessage, TransientError, UserError } from '../../errors.js'
 import type { Logger } from '../../log.js'
+import { maskOptions, type FrameMask } from '../ws-mask.js'
 import {
   ActionStatus,
   decodeMessage,
@@ -89,6 +90,8 @@ export interface DataChannelOptions {
   frameSize: number
   /** Bound on unacknowledged payload bytes in flight. */
   windowBytes: number
+  /** WebSocket frame masking: see ../ws-mask.ts (default 'zero'). */
+  frameMask?: FrameMask
   logger: Logger
   /** Calls ResumeSession and returns the new TokenValue ('' / undefined: the session is over). */
   resumeSession: () => Promise<string | undefined>
@@ -243,7 +246,8 @@ export class SsmDataChannel {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.opts.streamUrl, {
         perMessageDeflate: false,
-        handshakeTimeout: this.t.dialMs
+        handshakeTimeout: this.t.dialMs,
+        ...maskOptions(this.opts.frameMask)
       })
       this.ws = ws
       this.wsReady = false

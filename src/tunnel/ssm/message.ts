@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto'
 import { createHash, randomUUID } from 'node:crypto'
 
 /**
@@ -73,20 +74,42 @@ export function isValidUuid(id: string): boolean {
 
 /** Write the UUID as its second 8 bytes then its first 8 bytes (§3.2). */
 export function uuidToWire(id: string): Buffer {
+  const out = Buffer.allocUnsafe(16)
+  writeUuid(id, out, 0)
+  return out
+}
+
+/** uuidToWire into `out` at `at`, without intermediate buffers (the per-frame path). */
+function writeUuid(id: string, out: Buffer, at: number): void {
   const lower = id.toLowerCase()
   if (!UUID_RE.test(lower)) throw new MessageFormatError(`not a UUID: ${id}`)
-  const raw = Buffer.from(lower.replace(/-/g, ''), 'hex')
-  return Buffer.concat([raw.subarray(8, 16), raw.subarray(0, 8)])
+  out.write(lower.slice(19, 23), at, 'hex')
+  out.write(lower.slice(24, 36), at + 2, 'hex')
+  out.write(lower.slice(0, 8), at + 8, 'hex')
+  out.write(lower.slice(9, 13), at + 12, 'hex')
+  out.write(lower.slice(14, 18), at + 14, 'hex')
 }
 
 export function uuidFromWire(wire: Buffer): string {
   if (wire.length !== 16) throw new MessageFormatError(`MessageId must be 16 bytes, got ${wire.length}`)
-  const hex = Buffer.concat([wire.subarray(8, 16), wire.subarray(0, 8)]).toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  const hi = wire.toString('hex', 8, 16)
+  const lo = wire.toString('hex', 0, 8)
+  return `${hi.slice(0, 8)}-${hi.slice(8, 12)}-${hi.slice(12, 16)}-${lo.slice(0, 4)}-${lo.slice(4)}`
 }
 
+/** One-shot hashing (Node >= 20.12) costs a fraction of createHash's object per message. */
+const hashOnce = (crypto as { hash?: typeof crypto.hash }).hash
+
 export function sha256(data: Buffer): Buffer {
-  return createHash('sha256').update(data).digest()
+  return hashOnce ? hashOnce('sha256', data, 'buffer') : createHash('sha256').update(data).digest()
+}
+
+const TWO_32 = 2 ** 32
+
+/** Non-negative integers below 2^53 as big-endian 64-bit, without BigInt (the per-frame path). */
+function writeU64(out: Buffer, n: number, at: number): void {
+  out.writeUInt32BE(Math.floor(n / TWO_32), at)
+  out.writeUInt32BE(n >>> 0, at + 4)
 }
 
 export interface NewMessage {
@@ -103,19 +126,22 @@ export interface NewMessage {
 /** Encode one message; missing fields get the values the reference clients use. */
 export function encodeMessage(m: NewMessage): Buffer {
   const payload = m.payload ?? Buffer.alloc(0)
-  const type = Buffer.from(m.messageType, 'ascii')
-  if (type.length === 0 || type.length > MESSAGE_TYPE_BYTES) {
+  const typeLength = Buffer.byteLength(m.messageType, 'ascii')
+  if (typeLength === 0 || typeLength > MESSAGE_TYPE_BYTES) {
     throw new MessageFormatError(`MessageType must be 1..32 bytes: '${m.messageType}'`)
   }
-  const out = Buffer.alloc(PAYLOAD_OFFSET + payload.length)
+  // Every header byte is written below, so the buffer needs no zero-fill.
+  const out = Buffer.allocUnsafe(PAYLOAD_OFFSET + payload.length)
   out.writeUInt32BE(HEADER_LENGTH, 0)
-  out.fill(0x20, 4, 4 + MESSAGE_TYPE_BYTES)
-  type.copy(out, 4)
+  out.write(m.messageType, 4, 'ascii')
+  out.fill(0x20, 4 + typeLength, 4 + MESSAGE_TYPE_BYTES)
   out.writeUInt32BE(m.schemaVersion ?? 1, 36)
-  out.writeBigUInt64BE(BigInt(m.createdDate ?? Date.now()), 40)
-  out.writeBigInt64BE(BigInt(m.sequenceNumber ?? 0), 48)
-  out.writeBigUInt64BE(BigInt(m.flags ?? 0), 56)
-  uuidToWire(m.messageId ?? randomUUID()).copy(out, 64)
+  writeU64(out, m.createdDate ?? Date.now(), 40)
+  const seq = m.sequenceNumber ?? 0
+  if (seq >= 0 && Number.isSafeInteger(seq)) writeU64(out, seq, 48)
+  else out.writeBigInt64BE(BigInt(seq), 48)
+  writeU64(out, m.flags ?? 0, 56)
+  writeUuid(m.messageId ?? randomUUID(), out, 64)
   sha256(payload).copy(out, 80)
   out.writeUInt32BE(m.payloadType ?? 0, 112)
   out.writeUInt32BE(payload.length, 116)
@@ -131,6 +157,23 @@ export interface DecodeOptions {
    * and no checks at all for start/pause_publication.
    */
   strict?: boolean
+}
+
+/** A MessageType as the strict reader expects it on the wire: left-aligned, space-padded (cached). */
+const paddedTypes = new Map<string, Buffer>()
+function paddedType(messageType: string): Buffer {
+  let padded = paddedTypes.get(messageType)
+  if (!padded) {
+    padded = Buffer.alloc(MESSAGE_TYPE_BYTES, 0x20)
+    padded.write(messageType, 0, 'ascii')
+    if (paddedTypes.size < 64) paddedTypes.set(messageType, padded)
+  }
+  return padded
+}
+
+/** An unsigned 64-bit big-endian field as a Number (exact below 2^53, rounded above). */
+function readU64(buf: Buffer, at: number): number {
+  return buf.readUInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4)
 }
 
 /** Decode one WebSocket binary message; throws MessageFormatError when it fails validation. */
@@ -171,15 +214,13 @@ export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage
   }
   if (!lenient && !messageType) throw new MessageFormatError('MessageType is empty')
   if (opts.strict) {
-    const expected = Buffer.alloc(MESSAGE_TYPE_BYTES, 0x20)
-    Buffer.from(messageType, 'ascii').copy(expected)
-    if (!rawType.equals(expected))
+    if (!rawType.equals(paddedType(messageType)))
       throw new MessageFormatError(`MessageType '${messageType}' is not left-aligned and space-padded`)
   }
   const schemaVersion = buf.readUInt32BE(36)
   if (opts.strict && schemaVersion !== 1)
     throw new MessageFormatError(`SchemaVersion must be 1, got ${schemaVersion}`)
-  const createdDate = Number(buf.readBigUInt64BE(40))
+  const createdDate = readU64(buf, 40)
   if (!lenient && createdDate === 0) throw new MessageFormatError('CreatedDate is 0')
   const messageId = uuidFromWire(buf.subarray(64, 80))
   if (opts.strict && !isValidUuid(messageId))
@@ -198,8 +239,8 @@ export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage
     messageType,
     schemaVersion,
     createdDate,
-    sequenceNumber: Number(buf.readBigInt64BE(48)),
-    flags: Number(buf.readBigUInt64BE(56)),
+    sequenceNumber: buf.readUInt32BE(48) < 0x200000 ? readU64(buf, 48) : Number(buf.readBigInt64BE(48)),
+    flags: readU64(buf, 56),
     messageId,
     payloadType: buf.readUInt32BE(112),
     payload
