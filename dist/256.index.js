@@ -982,6 +982,8 @@ function scrub(err, url) {
     return err;
 }
 
+// EXTERNAL MODULE: ./build/action/util/sha256.js
+var sha256 = __webpack_require__(1129);
 ;// CONCATENATED MODULE: ./build/action/tunnel/ssm/message.js
 
 
@@ -1059,11 +1061,6 @@ function uuidFromWire(wire) {
     const lo = wire.toString('hex', 0, 8);
     return `${hi.slice(0, 8)}-${hi.slice(8, 12)}-${hi.slice(12, 16)}-${lo.slice(0, 4)}-${lo.slice(4)}`;
 }
-/** One-shot hashing (Node >= 20.12) costs a fraction of createHash's object per message. */
-const hashOnce = external_node_crypto_.hash;
-function sha256(data) {
-    return hashOnce ? hashOnce('sha256', data, 'buffer') : (0,external_node_crypto_.createHash)('sha256').update(data).digest();
-}
 const TWO_32 = 2 ** 32;
 /** Non-negative integers below 2^53 as big-endian 64-bit, without BigInt (the per-frame path). */
 function writeU64(out, n, at) {
@@ -1091,7 +1088,7 @@ function encodeMessage(m) {
         out.writeBigInt64BE(BigInt(seq), 48);
     writeU64(out, m.flags ?? 0, 56);
     writeUuid(m.messageId ?? (0,external_node_crypto_.randomUUID)(), out, 64);
-    sha256(payload).copy(out, 80);
+    (0,sha256/* sha256 */.s)(payload).copy(out, 80);
     out.writeUInt32BE(m.payloadType ?? 0, 112);
     out.writeUInt32BE(payload.length, 116);
     payload.copy(out, PAYLOAD_OFFSET);
@@ -1170,7 +1167,7 @@ function decodeMessage(buf, opts = {}) {
     if (!lenient && payloadLength !== payload.length) {
         throw new MessageFormatError(`PayloadLength ${payloadLength} does not match the ${payload.length} payload bytes`);
     }
-    if (!lenient && (payloadLength !== 0 || opts.strict) && !sha256(payload).equals(buf.subarray(80, 112))) {
+    if (!lenient && (payloadLength !== 0 || opts.strict) && !(0,sha256/* sha256 */.s)(payload).equals(buf.subarray(80, 112))) {
         throw new MessageFormatError('PayloadDigest does not match SHA-256 of the payload');
     }
     return {

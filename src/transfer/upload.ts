@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { open as openLocal } from 'node:fs/promises'
 import path from 'node:path'
 import { UserError } from '../errors.js'
 import { sha256File } from '../files/hash.js'
+import { sha256Hex } from '../util/sha256.js'
 import type { PlannedFile } from '../files/plan.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { remoteFilePath, tempPathFor } from './remote-path.js'
@@ -36,8 +36,6 @@ function readSmallFile(file: PlannedFile): Buffer {
   if (data.length !== file.size) throw changedSize(file)
   return data
 }
-
-const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
 export interface UploadOptions {
   remoteRoot: string
@@ -169,7 +167,7 @@ export class UploadSession {
       if (file.size <= SMALL_FILE_BYTES) {
         // Small files: one read, hashed from the same bytes, and every request after the open sent at once.
         const data = readSmallFile(file)
-        if (verify) digest = Promise.resolve(sha256Of(data))
+        if (verify) digest = Promise.resolve(sha256Hex(data))
         // Recorded before the open: when the connection drops, the server may have created the file even
         // though its answer never arrived, and the next connection must remove it.
         this.openTemps.add(temp)

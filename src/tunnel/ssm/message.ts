@@ -1,5 +1,5 @@
-import * as crypto from 'node:crypto'
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
+import { sha256 } from '../../util/sha256.js'
 
 /**
  * The Session Manager data-channel binary message (ssm-protocol.md §3): a fixed 120-byte header
@@ -95,13 +95,6 @@ export function uuidFromWire(wire: Buffer): string {
   const hi = wire.toString('hex', 8, 16)
   const lo = wire.toString('hex', 0, 8)
   return `${hi.slice(0, 8)}-${hi.slice(8, 12)}-${hi.slice(12, 16)}-${lo.slice(0, 4)}-${lo.slice(4)}`
-}
-
-/** One-shot hashing (Node >= 20.12) costs a fraction of createHash's object per message. */
-const hashOnce = (crypto as { hash?: typeof crypto.hash }).hash
-
-export function sha256(data: Buffer): Buffer {
-  return hashOnce ? hashOnce('sha256', data, 'buffer') : createHash('sha256').update(data).digest()
 }
 
 const TWO_32 = 2 ** 32
