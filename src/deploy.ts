@@ -24,6 +24,7 @@ import { compareWithRemote, type SyncComparison } from './sync/compare.js'
 import {
   listingScript,
   listRemote,
+  relist,
   parseListing,
   parseSnapshot,
   snapshotScript,
@@ -33,6 +34,7 @@ import {
 import { writeManifest } from './sync/manifest.js'
 import { protectMatcher, type ProtectMatcher } from './sync/protect.js'
 import { TargetConnection } from './target/connection.js'
+import { probeVerifyMethod } from './transfer/verify.js'
 import { uploadFiles } from './target/upload-files.js'
 import type { ResolvedTarget } from './tunnel/index.js'
 
@@ -133,7 +135,16 @@ class TargetDeploy {
       logger: o.logger,
       retries: config.retries,
       backoffBaseMs: o.backoffBaseMs ?? 1000,
-      beforeConnect: o.beforeConnect
+      beforeConnect: o.beforeConnect,
+      // The upload's SFTP channel and verification probe open alongside the first steps (lock,
+      // listing): each costs round trips, which over ssm or eice are tens of milliseconds apiece.
+      onConnect:
+        config.rollback || o.plan.files.length === 0
+          ? undefined
+          : conn => {
+              conn.sftp().catch(() => {})
+              if (config.verify !== 'none') void probeVerifyMethod(conn)
+            }
     })
     this.isProtected = protectMatcher(config.protect)
     this.root = config.remotePath
@@ -307,7 +318,8 @@ class TargetDeploy {
         `${this.label}: deleted ${doomed.length} files no longer in the set${kept ? `, kept ${kept} protected` : ''}`
       )
     }
-    if (config.sync) await this.saveManifest(this.root)
+    // Files not uploaded kept the stamps the comparison listed; only the uploaded ones are listed again.
+    if (config.sync) await this.saveManifest(this.root, cmp && { base: cmp.listing, changed: files })
     await this.command('post-command', this.commandEnv(this.root), this.o.signal)
   }
 
@@ -317,14 +329,23 @@ class TargetDeploy {
   }
 
   /** Also releases the lock in the same exec. */
-  private async saveManifest(dir: string, listing?: Map<string, RemoteEntry>): Promise<void> {
+  private async saveManifest(
+    dir: string,
+    listing?: Map<string, RemoteEntry> | { base: Map<string, RemoteEntry>; changed: PlannedFile[] }
+  ): Promise<void> {
     const key = this.o.manifestKey
     const digests = await this.o.localDigests
     if (!key || !digests || !this.willWriteManifest()) return
     const unlock = this.lock ? releaseLockScript(this.lock) : ''
     await this.link
       .step('Writing the sync manifest', async conn => {
-        await writeManifest(conn, key, dir, digests, listing ?? (await listRemote(conn, dir)), unlock)
+        const now =
+          listing instanceof Map
+            ? listing
+            : listing
+              ? await relist(conn, dir, listing.base, listing.changed)
+              : await listRemote(conn, dir)
+        await writeManifest(conn, key, dir, digests, now, unlock)
         this.lockReleased = !!unlock
       })
       .catch(err =>

@@ -2,6 +2,7 @@ import { mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/
 import path from 'node:path'
 import { runBundledAction } from '../../sim/action-runner.js'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
+import { AWKWARD_NAMES, describeTree, makeArtifactTree } from '../helpers/artifacts.js'
 import { actionInputs, makeTree, results, visibleLog } from '../release/helpers.js'
 
 /** sync, delete and protect through the bundled action against a real sshd. */
@@ -49,6 +50,26 @@ test('a redeploy of 2,000 files with one changed uploads that one file; a hand e
   expect(third.outputs['files-uploaded']).toBe('1')
   expect(await readFile(edited, 'utf8')).toBe(await readFile(path.join(art, f(7)), 'utf8'))
   expect(visibleLog(third)).toContain('manifest trusted for 1999 files')
+})
+
+test('files a sync uploaded are listed again by name, however awkward: the next sync trusts every one', async () => {
+  const tree = await makeArtifactTree({ largeBytes: 1000 })
+  try {
+    const remote = path.join(sshd.remoteRoot, 'relist')
+    const deploy = () => runBundledAction(actionInputs(sshd, tree, remote, { sync: 'true' }))
+    const total = (await describeTree(tree)).size
+    expect((await deploy()).code).toBe(0)
+    for (const name of AWKWARD_NAMES) await writeFile(path.join(tree, 'nested', name), `changed: ${name}\n`)
+    const second = await deploy()
+    expect(second.errors).toEqual([])
+    expect(second.outputs['files-uploaded']).toBe(String(AWKWARD_NAMES.length))
+    const third = await deploy()
+    expect(third.errors).toEqual([])
+    expect(third.outputs['files-uploaded']).toBe('0')
+    expect(visibleLog(third)).toContain(`manifest trusted for ${total} files`)
+  } finally {
+    await rm(tree, { recursive: true, force: true })
+  }
 })
 
 test('a tampered remote manifest is not trusted: every file is hashed on the instance instead', async () => {

@@ -1,9 +1,13 @@
+import { execFileSync } from 'node:child_process'
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { buildConfig, parseReleaseId } from '../../src/config.js'
 import { describeHeldLock } from '../../src/release/lock.js'
 import { parseReleaseState } from '../../src/release/layout.js'
 import { releasesToPrune } from '../../src/release/prune.js'
 import { deletable, isContained } from '../../src/sync/apply.js'
-import { parseListing } from '../../src/sync/listing.js'
+import { parseListing, parseSnapshot, snapshotScript } from '../../src/sync/listing.js'
 import { formatManifest, manifestKey, parseManifest } from '../../src/sync/manifest.js'
 import { protectMatcher } from '../../src/sync/protect.js'
 
@@ -124,4 +128,36 @@ test('a held lock names its owner; an expired one is stale and says how to remov
   expect(stale).toMatch(
     /is stale .*held 5000 s, past its owner's limit of 1860 s.*rm -rf '\/srv\/app\/\.ec2-push\.lock'/
   )
+})
+
+test('snapshots come back gzipped where the instance has gzip and base64, as they are where it has not', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-snapshot-'))
+  const bin = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-nogzip-'))
+  try {
+    await mkdir(path.join(dir, 'sub dir'))
+    await writeFile(path.join(dir, 'a.txt'), 'a')
+    await writeFile(path.join(dir, 'sub dir', "-it's.bin"), 'bb')
+    await writeFile(path.join(dir, '.ec2-push-manifest'), 'ec2-push-manifest 1\nhmac 00\n')
+    // A PATH with only the tools the script needs besides gzip and base64.
+    for (const tool of ['find', 'cat', 'printf'])
+      await symlink(
+        execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(),
+        path.join(bin, tool)
+      )
+    const run = (env: NodeJS.ProcessEnv) =>
+      execFileSync('/bin/sh', ['-s'], { input: snapshotScript(dir), encoding: 'utf8', env })
+    const gz = run(process.env)
+    const plain = run({ PATH: bin })
+    expect(gz).toContain('--ec2-push-gzip-base64--')
+    expect(plain).not.toContain('--ec2-push-gzip-base64--')
+    for (const out of [gz, plain]) {
+      const snap = parseSnapshot(out)
+      expect([...snap.listing.keys()].sort()).toEqual(['a.txt', "sub dir/-it's.bin"])
+      expect(snap.listing.get('a.txt')).toMatchObject({ type: 'file', size: 1 })
+      expect(snap.manifestText).toBe('ec2-push-manifest 1\nhmac 00\n')
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+    await rm(bin, { recursive: true, force: true })
+  }
 })

@@ -84,14 +84,28 @@ export class SshConnection {
     return this.closed
   }
 
+  private sftpChannel?: Promise<SFTPWrapper>
+
+  /**
+   * The connection's SFTP channel, opened on first use and shared until it closes, so a deploy can
+   * open it early (its round trips overlapping other work) and the upload finds it ready.
+   */
   sftp(): Promise<SFTPWrapper> {
-    return this.guard(
-      new Promise((resolve, reject) =>
-        this.client.sftp((err, sftp) =>
-          err ? reject(new TransientError(`SFTP on ${this.label}: ${err.message}`)) : resolve(sftp)
+    if (!this.sftpChannel) {
+      const opening: Promise<SFTPWrapper> = this.guard(
+        new Promise((resolve, reject) =>
+          this.client.sftp((err, sftp) =>
+            err ? reject(new TransientError(`SFTP on ${this.label}: ${err.message}`)) : resolve(sftp)
+          )
         )
       )
-    )
+      const forget = () => {
+        if (this.sftpChannel === opening) this.sftpChannel = undefined
+      }
+      opening.then(sftp => sftp.once('close', forget), forget)
+      this.sftpChannel = opening
+    }
+    return this.sftpChannel
   }
 
   close(): void {

@@ -1,6 +1,7 @@
+import { gunzipSync } from 'node:zlib'
 import type { SshConnection } from '../ssh/connection.js'
 import { LOCK_NAME, MANIFEST_NAME, RELEASE_MARKER } from '../release/layout.js'
-import { runScriptOk, shellQuote } from '../release/shell.js'
+import { nulList, runScriptOk, shellQuote } from '../release/shell.js'
 
 /** One file (or symlink) found under a remote folder, with what identifies its content cheaply. */
 export interface RemoteEntry {
@@ -25,10 +26,78 @@ export async function listRemote(conn: SshConnection, dir: string): Promise<Map<
   return parseListing(await runScriptOk(conn, listingScript(dir), `Listing ${dir}`))
 }
 
-export function listingScript(dir: string): string {
+const FIND_TYPES = '\\( -type f -o -type l \\)'
+/** type, inode, size, mtime, ctime, mode, path relative to the folder listed. */
+const FIND_FORMAT = '%y %i %s %T@ %C@ %m %P\\0'
+
+function rawListingScript(dir: string): string {
   return `( cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
-find . -mindepth 1 -path ./${LOCK_NAME} -prune -o \\( -type f -o -type l \\) -printf '%y %i %s %T@ %C@ %m %P\\0' || true )
+find . -mindepth 1 -path ./${LOCK_NAME} -prune -o ${FIND_TYPES} -printf '${FIND_FORMAT}' || true )
 `
+}
+
+/** The listing as a script fragment (its output compressed; parseListing reads it). */
+export function listingScript(dir: string): string {
+  return compressedOutput(rawListingScript(dir))
+}
+
+const GZ_BEGIN = '--ec2-push-gzip-base64--'
+const GZ_END = '--ec2-push-gzip-end--'
+
+/**
+ * Run a script fragment with its output gzipped and base64-encoded when the instance has both tools
+ * (every mainstream AMI does). Listings and manifests come back from the instance, and over ssm
+ * that direction runs at the agent's pace (about 1 MB/s): 2,000 files' listing and manifest, 440 KB,
+ * come back as 210 KB. Without gzip the output comes back as it is; readers accept both.
+ */
+export function compressedOutput(fragment: string): string {
+  return `if command -v gzip >/dev/null 2>&1 && command -v base64 >/dev/null 2>&1; then
+echo ${GZ_BEGIN}
+{
+${fragment}
+} | gzip -1 | base64
+echo ${GZ_END}
+else
+${fragment}
+fi
+`
+}
+
+/** Undo compressedOutput wherever its blocks appear in an exec's output. */
+export function expandCompressed(out: string): string {
+  let at = out.indexOf(GZ_BEGIN)
+  while (at >= 0) {
+    const end = out.indexOf(GZ_END, at)
+    if (end < 0) throw new Error('the instance sent a truncated compressed listing')
+    const encoded = out.slice(at + GZ_BEGIN.length, end)
+    const text = gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8')
+    const after = out.slice(end + GZ_END.length).replace(/^\n/, '')
+    out = out.slice(0, at) + text + after
+    at = out.indexOf(GZ_BEGIN, at + text.length)
+  }
+  return out
+}
+
+/**
+ * `base` (an earlier listing of `dir`) brought up to date for `changed` files only: those are listed
+ * again, in one exec, and the rest are taken as they were (nothing touched them since).
+ */
+export async function relist(
+  conn: SshConnection,
+  dir: string,
+  base: Map<string, RemoteEntry>,
+  changed: { relativePath: string }[]
+): Promise<Map<string, RemoteEntry>> {
+  const out = new Map(base)
+  if (changed.length === 0) return out
+  for (const f of changed) out.delete(f.relativePath)
+  // `./` keeps names that start with '-' or '(' from reading as find expressions.
+  const script = `cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
+${nulList(changed.map(f => `./${f.relativePath}`))} | xargs -0 sh -c 'exec find "$@" -maxdepth 0 ${FIND_TYPES} -printf "${FIND_FORMAT.replace('%P', '%p')}"' find 2>/dev/null
+exit 0
+`
+  for (const [rel, e] of parseListing(await runScriptOk(conn, script, `Listing ${dir}`))) out.set(rel, e)
+  return out
 }
 
 const MANIFEST_SEPARATOR = '\0--ec2-push-manifest--\0'
@@ -40,12 +109,12 @@ export interface RemoteSnapshot {
 }
 
 export function snapshotScript(dir: string): string {
-  return `${listingScript(dir)}printf '\\0--ec2-push-manifest--\\0'
-cat -- ${shellQuote(`${dir}/${MANIFEST_NAME}`)} 2>/dev/null || true
-`
+  return compressedOutput(`${rawListingScript(dir)}printf '\\0--ec2-push-manifest--\\0'
+cat -- ${shellQuote(`${dir}/${MANIFEST_NAME}`)} 2>/dev/null || true`)
 }
 
-export function parseSnapshot(out: string): RemoteSnapshot {
+export function parseSnapshot(compressed: string): RemoteSnapshot {
+  const out = expandCompressed(compressed)
   const at = out.indexOf(MANIFEST_SEPARATOR)
   if (at < 0) return { listing: parseListing(out), manifestText: '' }
   return { listing: parseListing(out.slice(0, at)), manifestText: out.slice(at + MANIFEST_SEPARATOR.length) }
@@ -57,10 +126,11 @@ export async function readSnapshot(conn: SshConnection, dir: string): Promise<Re
 
 export function parseListing(out: string): Map<string, RemoteEntry> {
   const map = new Map<string, RemoteEntry>()
-  for (const rec of out.split('\0')) {
+  for (const rec of expandCompressed(out).split('\0')) {
     const m = /^([fl]) (\d+) (\d+) ([\d.]+) ([\d.]+) ([0-7]+) (.+)$/s.exec(rec)
     if (!m) continue
-    const [, y, inode, size, mtime, ctime, mode, rel] = m
+    const [, y, inode, size, mtime, ctime, mode, found] = m
+    const rel = found.startsWith('./') ? found.slice(2) : found // relist's `%p` names
     if (isOwnFile(rel)) continue
     map.set(rel, {
       path: rel,

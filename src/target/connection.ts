@@ -13,6 +13,8 @@ export interface TargetConnectionOptions {
   retries: number
   backoffBaseMs: number
   beforeConnect?: (signal?: AbortSignal) => Promise<void>
+  /** Called with each new connection (to start work that later steps will need). */
+  onConnect?: (conn: SshConnection) => void
 }
 
 /**
@@ -39,6 +41,7 @@ export class TargetConnection {
     const stream = await this.o.target.tunnel.open(signal)
     await this.o.beforeConnect?.(signal)
     this.conn = await connectSsh({ label: this.label, stream, login: this.o.login, hostKey: this.o.hostKey })
+    this.o.onConnect?.(this.conn)
     return this.conn
   }
 

@@ -83,8 +83,15 @@ export class UploadSession {
   ) {}
 
   async start(): Promise<VerifyMethod | 'none'> {
-    this.sftp = new Sftp(await this.conn.sftp(), op => this.conn.guard(op))
-    this.verifyMethod = this.opts.verify === 'none' ? 'none' : await probeVerifyMethod(this.conn)
+    // The probe runs on its own channel while the SFTP one opens: two round trips saved.
+    const probe =
+      this.opts.verify === 'none' ? Promise.resolve('none' as const) : probeVerifyMethod(this.conn)
+    const raw = await this.conn.sftp().catch(async err => {
+      await probe.catch(() => {})
+      throw err
+    })
+    this.sftp = new Sftp(raw, op => this.conn.guard(op))
+    this.verifyMethod = await probe
     return this.verifyMethod
   }
 

@@ -12,8 +12,22 @@ const MAX_COMMAND_BYTES = 64 * 1024
 
 export type VerifyMethod = 'sha256sum' | 'read-back'
 
-/** Can we run `sha256sum` on the instance? (An SFTP-only account cannot exec; then we read files back.) */
-export async function probeVerifyMethod(conn: SshConnection): Promise<VerifyMethod> {
+const probes = new WeakMap<SshConnection, Promise<VerifyMethod>>()
+
+/**
+ * Can we run `sha256sum` on the instance? (An SFTP-only account cannot exec; then we read files
+ * back.) Asked once per connection; a deploy may ask early so the answer is ready for the upload.
+ */
+export function probeVerifyMethod(conn: SshConnection): Promise<VerifyMethod> {
+  let probe = probes.get(conn)
+  if (!probe) {
+    probe = probeOnce(conn)
+    probes.set(conn, probe)
+  }
+  return probe
+}
+
+async function probeOnce(conn: SshConnection): Promise<VerifyMethod> {
   try {
     const r = await execChannel(conn, 'echo ec2-push-probe | sha256sum')
     return r.code === 0 && r.stdout.includes(PROBE_DIGEST) ? 'sha256sum' : 'read-back'
