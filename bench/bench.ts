@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { startSshd, type Sshd } from '../sim/sshd.js'
+import { benchSync, type SyncBenchFigures } from './sync.js'
 import { buildConfig } from '../src/config.js'
 import { makeRandomFile, makeSmallTree, table } from './data.js'
 import { benchDirectCase, engineStartupCost, TOOLS, type CaseResult, type StartupCost } from './direct.js'
@@ -17,7 +18,7 @@ import { benchSsm, DEFAULT_MATRIX as SSM_FULL, type SsmBenchFigures } from './ss
  * `npm run bench`: in one run against one local OpenSSH sshd, (a) one large file and (b) many small
  * files with ec2-push's engine (nlb mode, verify sha256 and none) against OpenSSH's `sftp -b`; then
  * the ssm path (bench/ssm.ts) beside the official client's pacing and the eice path (bench/eice.ts)
- * beside direct TCP. Prints one table with every ratio and the command that reproduces the run.
+ * beside direct TCP, and a sync redeploy against a full upload (bench/sync.ts). Prints one table with every ratio and the command that reproduces the run.
  * Missed targets are reported, not failed: the exit code is 1 only when something broke.
  */
 
@@ -38,6 +39,7 @@ interface Figures {
   ssm?: SsmBenchFigures & { smallFilesCount: number }
   ssmEngine?: EngineSsmResult[]
   eice?: EiceBenchFigures
+  sync?: SyncBenchFigures
   errors: string[]
   durationS?: number
 }
@@ -183,6 +185,22 @@ async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Ss
             ? [{ name: 'small', dir: ssmSmall, files: o.ssmSmallFiles, bytes: o.ssmSmallFiles * smallBytes }]
             : [])
         ]
+      })
+    })
+  }
+
+  if (wants('sync')) {
+    await section('sync', async () => {
+      f.sync = await benchSync({
+        sshd,
+        scratch,
+        files: o.smallFiles,
+        fileBytes: smallBytes,
+        runs: o.runs,
+        rttMs: o.ssmRttMs,
+        paths: ['nlb', 'ssm'],
+        concurrency: o.concurrency,
+        log
       })
     })
   }
@@ -466,6 +484,36 @@ function report(o: BenchOptions, f: Figures): { text: string; targets: Target[] 
     target('eice (65,000-byte frames, zero masks) / direct TCP', e.ratio, '>= 0.7x', x => x >= 0.7)
   }
 
+  if (f.sync) {
+    const y = f.sync
+    out.push(
+      `sync redeploy (issue #6): ${y.files} files of ${fx(y.fileBytes / 1024, 0)} KiB, one changed (sync: true, verify sha256), against the full upload of the same set; runDeploy in a child, medians of ${y.runs} runs`,
+      table(
+        ['path', 'full upload s', 'redeploy s', 'redeploy / full', 'runs full', 'runs redeploy', 'errors'],
+        y.paths.map(p => [
+          p.path === 'ssm' ? `ssm, ${p.rttMs} ms RTT` : 'nlb, loopback',
+          fx(p.fullMedianS),
+          fx(p.syncMedianS),
+          `${fx(p.ratio * 100, 1)}%`,
+          p.fullS.map(x => fx(x)).join(' '),
+          p.syncS.map(x => fx(x)).join(' '),
+          String(p.errors.length)
+        ])
+      ),
+      '  loopback: the full upload of small files takes about a second, so the redeploy is mostly fixed costs (matching the files locally, connecting, one listing); over ssm the full upload pays the path.',
+      ''
+    )
+    for (const p of y.paths)
+      target(
+        `sync redeploy / full upload (${p.path === 'ssm' ? `ssm, ${p.rttMs} ms RTT` : 'nlb, loopback'})`,
+        p.ratio * 100,
+        '<= 10%',
+        x => x <= 10,
+        '%',
+        1
+      )
+  }
+
   out.push(
     'Targets',
     table(
@@ -549,7 +597,8 @@ async function main(): Promise<number> {
   if (o.json) await writeFile(o.json, JSON.stringify({ ...f, targets }, null, 2) + '\n')
   const failedRuns = [
     ...[f.large, f.small].flatMap(c => (c ? TOOLS.map(t => c.summary[t].failed) : [])),
-    ...(f.ssmEngine ?? []).map(r => r.failed)
+    ...(f.ssmEngine ?? []).map(r => r.failed),
+    ...(f.sync?.paths ?? []).map(p => p.errors.length)
   ].reduce((a, b) => a + b, 0)
   if (interrupted) return 130
   if (f.errors.length || failedRuns) {

@@ -34,7 +34,7 @@ const SPEC = {
   'small-files': { default: '2000', help: 'number of small files' },
   'small-kib': { default: '4', help: 'size of each small file, KiB' },
   concurrency: { default: '', help: "engine 'concurrency' input (files in flight); empty = its default" },
-  skip: { default: '', help: 'comma list of sections to skip: direct, large, small, ssm, eice' },
+  skip: { default: '', help: 'comma list of sections to skip: direct, large, small, ssm, eice, sync' },
   'ssm-mib': { default: '32', help: 'file size through the ssm path, MiB (about 8-10 MB/s there)' },
   'ssm-runs': { default: '3', help: 'runs per ssm configuration' },
   'ssm-small-files': { default: '2000', help: 'small files through the ssm path (0 = skip)' },
