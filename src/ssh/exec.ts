@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import type { ClientChannel } from 'ssh2'
 import { TransientError } from '../errors.js'
 import type { SshConnection } from './connection.js'
@@ -11,8 +12,8 @@ export interface ShellResult {
 }
 
 export interface ShellOptions {
-  /** Bytes fed to the command's stdin (then closed). */
-  stdin?: string | Buffer
+  /** Fed to the command's stdin, then closed: bytes, or a stream written over time. */
+  stdin?: string | Buffer | Readable
   timeoutMs?: number
   signal?: AbortSignal
   onStdout?: (chunk: Buffer) => void
@@ -88,7 +89,8 @@ export function execChannel(
           sig = s
         })
         channel.on('close', () => settle(() => resolve(result())))
-        if (opts.stdin !== undefined) channel.end(opts.stdin)
+        if (opts.stdin instanceof Readable) opts.stdin.pipe(channel)
+        else if (opts.stdin !== undefined) channel.end(opts.stdin)
         else channel.end()
       })
     })

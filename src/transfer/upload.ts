@@ -8,7 +8,14 @@ import type { PlannedFile } from '../files/plan.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { remoteFilePath, tempPathFor } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
-import { probeVerifyMethod, readBackSha256, remoteSha256, VerifyMethod } from './verify.js'
+import {
+  probeVerifyMethod,
+  readBackSha256,
+  remoteSha256,
+  streamRemoteSha256,
+  type StreamingSha256,
+  type VerifyMethod
+} from './verify.js'
 
 /**
  * Bytes per SFTP write request and requests in flight per file: 32 x 64 KiB = 2 MiB, OpenSSH's own
@@ -18,6 +25,14 @@ import { probeVerifyMethod, readBackSha256, remoteSha256, VerifyMethod } from '.
 const WRITE_CHUNK = 64 * 1024
 const WRITES_IN_FLIGHT = 32
 const READ_BLOCK = 16 * WRITE_CHUNK
+/** Files from this size on are hashed on the instance while they are written (see streamRemoteSha256). */
+const STREAM_VERIFY_BYTES = 8 * 1024 * 1024
+/**
+ * Each streamed verification holds an exec session open; sshd allows 10 per connection by default
+ * (MaxSessions), shared with SFTP, the batch sha256sum and commands. Larger files beyond this many
+ * at once are verified in the batch instead.
+ */
+const MAX_STREAMED_VERIFICATIONS = 4
 /** Files verified together by one `sha256sum` exec; large files flush the batch sooner. */
 const VERIFY_BATCH_FILES = 256
 const VERIFY_BATCH_BYTES = 64 * 1024 * 1024
@@ -62,6 +77,8 @@ interface Staged {
   temp: string
   final: string
   sha256: string
+  /** Hashed on the instance while it was written (large files), so no batch needs it again. */
+  remoteSha256?: string
 }
 
 /**
@@ -74,6 +91,7 @@ export class UploadSession {
   private verifyMethod: VerifyMethod | 'none' = 'none'
   /** Temporary files this session created and has not yet renamed or removed. */
   readonly openTemps = new Set<string>()
+  private streamsOpen = 0
   /** Per file mode: does the server keep it exactly when the file is created with it (its umask)? */
   private readonly modeKeptAtOpen = new Map<number, boolean>()
 
@@ -170,6 +188,8 @@ export class UploadSession {
     const verify = this.opts.verify !== 'none'
     let handle: Buffer | undefined
     let digest: Promise<string> = Promise.resolve('')
+    let streaming: StreamingSha256 | undefined
+    let remoteSha256: string | undefined
     try {
       if (file.size <= SMALL_FILE_BYTES) {
         // Small files: one read, hashed from the same bytes, and every request after the open sent at once.
@@ -190,28 +210,55 @@ export class UploadSession {
         digest.catch(() => {})
         this.openTemps.add(temp)
         handle = await this.sftp.open(temp, 'w', file.mode & 0o777)
-        await this.writeLarge(file, handle)
+        if (
+          this.verifyMethod === 'sha256sum' &&
+          file.size >= STREAM_VERIFY_BYTES &&
+          this.streamsOpen < MAX_STREAMED_VERIFICATIONS
+        ) {
+          streaming = streamRemoteSha256(this.conn, temp)
+          this.streamsOpen++
+        }
+        await this.writeLarge(file, handle, bytes => streaming?.advance(bytes))
         await this.setMode(handle, file.mode & 0o777)
+        remoteSha256 = await streaming?.finish(file.size)
       }
       const closing = this.sftp.closeHandle(handle)
       handle = undefined
       await closing
     } catch (err) {
+      streaming?.cancel()
       if (handle) await this.sftp.closeHandle(handle).catch(() => {})
       // On a live connection, remove the partial temporary now; after a drop, the next connection does.
       if (!this.conn.isClosed) await this.dropTemp(temp)
       throw err
+    } finally {
+      if (streaming) this.streamsOpen--
     }
-    return { file, temp, final, sha256: await digest }
+    const sha256 = await digest
+    // A streamed digest only ever confirms; anything else is left to the batch's own sha256sum.
+    return { file, temp, final, sha256, remoteSha256: remoteSha256 === sha256 ? remoteSha256 : undefined }
   }
 
   /**
    * Stream a large file: WRITES_IN_FLIGHT requests of WRITE_CHUNK bytes outstanding at any time,
    * read from disk READ_BLOCK bytes at a time (fewer reads and allocations; the writes take slices).
    */
-  private async writeLarge(file: PlannedFile, handle: Buffer): Promise<void> {
+  private async writeLarge(
+    file: PlannedFile,
+    handle: Buffer,
+    onWritten: (prefix: number) => void
+  ): Promise<void> {
     const local = await openLocal(file.localPath, 'r')
     const inflight = new Set<Promise<void>>()
+    // Acknowledged writes, to report the length of the prefix written without a gap.
+    const done = new Set<number>()
+    let prefix = 0
+    const acked = (pos: number) => {
+      done.add(pos)
+      if (pos !== prefix) return
+      while (done.delete(prefix)) prefix += Math.min(WRITE_CHUNK, file.size - prefix)
+      onWritten(prefix)
+    }
     try {
       let pos = 0
       while (pos < file.size) {
@@ -221,10 +268,12 @@ export class UploadSession {
         if (bytesRead !== blockLen) throw changedSize(file)
         for (let off = 0; off < blockLen; off += WRITE_CHUNK) {
           const len = Math.min(WRITE_CHUNK, blockLen - off)
+          const at = pos + off
           const w: Promise<void> = this.sftp
-            .write(handle, block.subarray(off, off + len), len, pos + off)
+            .write(handle, block.subarray(off, off + len), len, at)
             .then(() => {
               inflight.delete(w)
+              acked(at)
               this.opts.onBytes?.(len)
             })
           w.catch(() => {})
@@ -258,16 +307,19 @@ export class UploadSession {
   private async publish(staged: Staged[], failed: FileError[]): Promise<void> {
     if (staged.length === 0) return
     let remote: Map<string, string> | undefined
-    if (this.verifyMethod === 'sha256sum')
+    const unhashed = staged.filter(s => s.remoteSha256 === undefined)
+    if (this.verifyMethod === 'sha256sum' && unhashed.length)
       remote = await remoteSha256(
         this.conn,
-        staged.map(s => s.temp)
+        unhashed.map(s => s.temp)
       )
     await Promise.all(
       staged.map(async s => {
         try {
           if (this.verifyMethod !== 'none') {
-            const digest = remote ? remote.get(s.temp) : await readBackSha256(this.sftp, s.temp, s.file.size)
+            const digest =
+              s.remoteSha256 ??
+              (remote ? remote.get(s.temp) : await readBackSha256(this.sftp, s.temp, s.file.size))
             if (digest !== s.sha256) {
               await this.dropTemp(s.temp)
               throw new FileError(

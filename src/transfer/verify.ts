@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { PassThrough } from 'node:stream'
 import type { SshConnection } from '../ssh/connection.js'
 import { execChannel } from '../ssh/exec.js'
 import { parseSha256sum, shellQuote } from './remote-path.js'
@@ -56,6 +57,58 @@ export async function remoteSha256(conn: SshConnection, paths: string[]): Promis
   }
   await flush()
   return result
+}
+
+/** The remote side of streamRemoteSha256: reads the file as announced blocks arrive, into one sha256sum. */
+const STREAM_BLOCK = 64 * 1024
+const STREAM_STEP_BLOCKS = 64
+
+export interface StreamingSha256 {
+  /** The first `bytes` bytes of the file are written (acknowledged by the server). */
+  advance(bytes: number): void
+  /** Every byte (`size` in all) is written: the remote digest, or undefined if streaming failed. */
+  finish(size: number): Promise<string | undefined>
+  /** The upload failed: let the remote reader end. */
+  cancel(): void
+}
+
+/**
+ * sha256 of a remote file computed while it is being written: one exec reads the file in order, a
+ * block range at a time as the client announces that range complete, into a single sha256sum. The
+ * instance hashes during the upload instead of after it, so a large file's verification costs
+ * about nothing at the end. Announcements are whole blocks; the last one reads to the end.
+ */
+export function streamRemoteSha256(conn: SshConnection, remotePath: string): StreamingSha256 {
+  const feed = new PassThrough()
+  const script = `exec 3< ${shellQuote(remotePath)} || exit 1
+{ while read n; do dd bs=${STREAM_BLOCK} count="$n" <&3 2>/dev/null || exit 1; done; } | sha256sum`
+  const result = execChannel(conn, `sh -c ${shellQuote(script)}`, { stdin: feed })
+  result.catch(() => {})
+  let announced = 0
+  return {
+    advance(bytes) {
+      if (feed.writableEnded) return
+      const blocks = Math.floor(bytes / STREAM_BLOCK)
+      // Every announcement costs a dd process on the instance: a few MiB at a time, not every write.
+      if (blocks - announced >= STREAM_STEP_BLOCKS) {
+        feed.write(`${blocks - announced}\n`)
+        announced = blocks
+      }
+    },
+    async finish(size) {
+      if (feed.writableEnded) return undefined // cancelled
+      const total = Math.ceil(size / STREAM_BLOCK)
+      if (total > announced) feed.write(`${total - announced}\n`)
+      announced = total
+      feed.end()
+      const r = await result.catch(() => undefined)
+      const m = r?.code === 0 ? /^([0-9a-f]{64}) /.exec(r.stdout) : null
+      return m?.[1]
+    },
+    cancel() {
+      if (!feed.writableEnded) feed.end()
+    }
+  }
 }
 
 /** Fallback: read a remote file back over SFTP and hash it here (pipelined reads). */
