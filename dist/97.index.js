@@ -888,7 +888,8 @@ function createKeySource(opts) {
         oneTime: true,
         publicKey: pair.publicKey,
         fingerprint: pair.fingerprint,
-        beforeConnect: push
+        beforeConnect: push,
+        loginRefused: instanceId => oneTimeKeyRefusedHint(instanceId ?? 'target', opts.user)
     };
 }
 /**

@@ -72,6 +72,8 @@ export interface TargetDeployOptions {
   signal?: AbortSignal
   /** Runs after the tunnel opens and right before each SSH login (pushes a one-time key). */
   beforeConnect?: (signal?: AbortSignal) => Promise<void>
+  /** Why sshd may refuse the key (one-time keys): see SshConnectOptions.loginRefused. */
+  loginRefused?: string
   /** sha256 of each planned file by relative path (needed for sync). */
   localDigests?: Promise<Map<string, string>>
   /** Seals the sync manifest (undefined: no manifest is written or trusted). */
@@ -136,6 +138,7 @@ class TargetDeploy {
       retries: config.retries,
       backoffBaseMs: o.backoffBaseMs ?? 1000,
       beforeConnect: o.beforeConnect,
+      loginRefused: o.loginRefused,
       // The upload's SFTP channel and verification probe open alongside the first steps (lock,
       // listing): each costs round trips, which over ssm or eice are tens of milliseconds apiece.
       onConnect:

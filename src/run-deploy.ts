@@ -119,6 +119,7 @@ export async function runDeploy(
       beforeConnect: keys.oneTime
         ? (signal?: AbortSignal) => keys.beforeConnect(target.instanceId, target.availabilityZone, signal)
         : undefined,
+      loginRefused: keys.loginRefused?.(target.instanceId),
       localDigests,
       manifestKey: key
     })

@@ -2,6 +2,7 @@ import { readdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { runBundledAction, type ActionRun } from '../../sim/action-runner.js'
 import { startSandbox, type Sandbox } from '../../sim/sandbox-env.js'
+import { startSshd } from '../../sim/sshd.js'
 import { describeTree, makeArtifactTree } from '../helpers/artifacts.js'
 
 /**
@@ -166,6 +167,30 @@ describe('nlb with a one-time key', () => {
     await expectUploaded(run, remote, 'nlb')
     expect(sandbox.eic.pushes.length).toBeGreaterThan(pushes)
     expect(sandbox.eic.pushes.at(-1)!.instanceId).toBe(sandbox.eiceInstanceId)
+  })
+
+  test('an instance that does not honour the pushed key gets a line naming what it needs', async () => {
+    // A plain sshd: no AuthorizedKeysCommand asks EC2 Instance Connect for pushed keys.
+    const plain = await startSshd()
+    try {
+      const run = await deploy({
+        mode: 'nlb',
+        targets: `${sandbox.eiceInstanceId}@${plain.host}:${plain.port}`,
+        'remote-path': path.join(plain.remoteRoot, 'refused'),
+        'host-key-fingerprint': plain.hostKeyFingerprint,
+        retries: '0'
+      })
+      expect(run.code).toBe(1)
+      expect(run.errors).toHaveLength(1)
+      expect(run.errors[0]).toMatch(
+        new RegExp(
+          `refused the one-time key pushed for user "${sandbox.sshd.user}": it needs the ec2-instance-connect package`
+        )
+      )
+      expect(run.errors[0]).toContain(sandbox.eiceInstanceId)
+    } finally {
+      await plain.stop()
+    }
   })
 
   test('a bare host without a key says how to name the instance or give a key', async () => {

@@ -27,6 +27,8 @@ export interface KeySource {
    * one-line UserError (or TransientError when AWS kept throttling/failing).
    */
   beforeConnect(instanceId?: string, availabilityZone?: string, signal?: AbortSignal): Promise<void>
+  /** What to tell the user when sshd refuses the key anyway (one-time keys; undefined: the default). */
+  loginRefused?(instanceId?: string): string
 }
 
 export interface KeySourceOptions {
@@ -224,7 +226,8 @@ export function createKeySource(opts: KeySourceOptions): KeySource {
     oneTime: true,
     publicKey: pair.publicKey,
     fingerprint: pair.fingerprint,
-    beforeConnect: push
+    beforeConnect: push,
+    loginRefused: instanceId => oneTimeKeyRefusedHint(instanceId ?? 'target', opts.user)
   }
 }
 

@@ -54,6 +54,7 @@ export type PlanTargetOptions = Pick<
   | 'hostKey'
   | 'logger'
   | 'beforeConnect'
+  | 'loginRefused'
   | 'localDigests'
   | 'manifestKey'
 >
@@ -78,7 +79,8 @@ export async function planTarget(o: PlanTargetOptions): Promise<TargetPlan> {
       logger: o.logger,
       retries: config.retries,
       backoffBaseMs: 1000,
-      beforeConnect: o.beforeConnect
+      beforeConnect: o.beforeConnect,
+      loginRefused: o.loginRefused
     })
     try {
       let compareDir: string | undefined = root

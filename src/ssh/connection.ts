@@ -19,6 +19,8 @@ export interface SshConnectOptions {
   login: SshLogin
   hostKey: HostKeyPolicy
   readyTimeoutMs?: number
+  /** Why the login may have been refused, in place of the authorized_keys hint (one-time keys). */
+  loginRefused?: string
   /** An NLB drops flows idle for 350 s; a keepalive every 30 s keeps every path open. */
   keepaliveIntervalMs?: number
 }
@@ -189,7 +191,9 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       if (err.level === 'client-authentication') {
         return fail(
           new UserError(
-            `SSH login as '${login.user}' was refused by ${label}: the key is not authorized for that user; check 'user' and the instance's authorized_keys.`
+            opts.loginRefused
+              ? `SSH login to ${label} failed: ${opts.loginRefused}.`
+              : `SSH login as '${login.user}' was refused by ${label}: the key is not authorized for that user; check 'user' and the instance's authorized_keys.`
           )
         )
       }

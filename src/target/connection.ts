@@ -13,6 +13,8 @@ export interface TargetConnectionOptions {
   retries: number
   backoffBaseMs: number
   beforeConnect?: (signal?: AbortSignal) => Promise<void>
+  /** See SshConnectOptions.loginRefused. */
+  loginRefused?: string
   /** Called with each new connection (to start work that later steps will need). */
   onConnect?: (conn: SshConnection) => void
 }
@@ -40,7 +42,13 @@ export class TargetConnection {
     if (this.opened++ > 0) this.reconnects++
     const stream = await this.o.target.tunnel.open(signal)
     await this.o.beforeConnect?.(signal)
-    this.conn = await connectSsh({ label: this.label, stream, login: this.o.login, hostKey: this.o.hostKey })
+    this.conn = await connectSsh({
+      label: this.label,
+      stream,
+      login: this.o.login,
+      hostKey: this.o.hostKey,
+      loginRefused: this.o.loginRefused
+    })
     this.o.onConnect?.(this.conn)
     return this.conn
   }
