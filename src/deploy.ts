@@ -82,6 +82,27 @@ export interface TargetDeployOptions {
   parallel?: boolean
   /** Test hook: scale backoff delays (1 = real). */
   backoffBaseMs?: number
+  /** A connection already made (or on its way) for this target; by default the deploy makes its own. */
+  link?: TargetConnection
+}
+
+/** The connection a deploy to one target uses; runDeploy makes it early so connecting overlaps planning. */
+export function targetConnection(
+  o: Pick<
+    TargetDeployOptions,
+    'target' | 'config' | 'login' | 'hostKey' | 'logger' | 'beforeConnect' | 'loginRefused' | 'backoffBaseMs'
+  >
+): TargetConnection {
+  return new TargetConnection({
+    target: o.target,
+    login: o.login,
+    hostKey: o.hostKey,
+    logger: o.logger,
+    retries: o.config.retries,
+    backoffBaseMs: o.backoffBaseMs ?? 1000,
+    beforeConnect: o.beforeConnect,
+    loginRefused: o.loginRefused
+  })
 }
 
 /** Does this configuration need a shell on the instance (beyond SFTP)? */
@@ -130,25 +151,15 @@ class TargetDeploy {
       verification: config.verify === 'none' ? 'none' : 'pending',
       reconnects: 0
     }
-    this.link = new TargetConnection({
-      target,
-      login: o.login,
-      hostKey: o.hostKey,
-      logger: o.logger,
-      retries: config.retries,
-      backoffBaseMs: o.backoffBaseMs ?? 1000,
-      beforeConnect: o.beforeConnect,
-      loginRefused: o.loginRefused,
-      // The upload's SFTP channel and verification probe open alongside the first steps (lock,
-      // listing): each costs round trips, which over ssm or eice are tens of milliseconds apiece.
-      onConnect:
-        config.rollback || o.plan.files.length === 0
-          ? undefined
-          : conn => {
-              conn.sftp().catch(() => {})
-              if (config.verify !== 'none') void probeVerifyMethod(conn)
-            }
-    })
+    this.link = o.link ?? targetConnection(o)
+    // The upload's SFTP channel and verification probe open alongside the first steps (lock,
+    // listing): each costs round trips, which over ssm or eice are tens of milliseconds apiece.
+    if (!config.rollback && plan.files.length > 0) {
+      this.link.setOnConnect(conn => {
+        conn.sftp().catch(() => {})
+        if (config.verify !== 'none') void probeVerifyMethod(conn)
+      })
+    }
     this.isProtected = protectMatcher(config.protect)
     this.root = config.remotePath
   }

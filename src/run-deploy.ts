@@ -1,6 +1,6 @@
 import { checkPrivateKey, SshLogin } from './ssh/connection.js'
 import type { DeployConfig } from './config.js'
-import { deployToTarget, TargetResult } from './deploy.js'
+import { deployToTarget, targetConnection, TargetResult } from './deploy.js'
 import { errorMessage, UserError } from './errors.js'
 import { planFiles, type FilePlan } from './files/plan.js'
 import { logTargetPlan, planOutput, planTarget, type DeployPlan, type TargetPlan } from './fleet/dry-run.js'
@@ -10,6 +10,7 @@ import { hashLocalFiles } from './sync/local-hash.js'
 import { manifestKey } from './sync/manifest.js'
 import type { Logger } from './log.js'
 import { summarise, type DeployOutputs } from './report/results.js'
+import type { TargetConnection } from './target/connection.js'
 import { keysFromKnownHosts, targetNames, type HostKeyPolicy } from './ssh/host-key.js'
 import { resolveTargets, type ResolvedTarget } from './tunnel/index.js'
 import type { AwsContext, ResolveAwsOptions } from './aws/credentials.js'
@@ -45,6 +46,10 @@ export async function runDeploy(
       : config.remotePath
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), config.timeoutSeconds * 1000)
+  let targets: ResolvedTarget[] = []
+  /** Connections opened before the files are matched (the first targets to deploy). */
+  const early = new Map<ResolvedTarget, TargetConnection>()
+  const stopEarly = new AbortController()
   try {
     if (config.sshPrivateKey) logger.setSecret(config.sshPrivateKey.trim())
     if (config.sshPassphrase) logger.setSecret(config.sshPassphrase)
@@ -64,6 +69,67 @@ export async function runDeploy(
         const { resolveAwsContext } = await import('./aws/credentials.js')
         return resolveAwsContext(config.aws, logger, opts.aws)
       }))
+
+    // Targets first: their connections open while the files are matched (connecting costs round
+    // trips, a quarter of a second or more over ssm or eice).
+    targets = await resolveTargets(config, { logger, aws })
+    mode = [...new Set(targets.map(t => t.mode))].join(',')
+    const keys: KeySource = config.sshPrivateKey
+      ? {
+          privateKey: config.sshPrivateKey,
+          passphrase: config.sshPassphrase,
+          oneTime: false,
+          beforeConnect: async () => {}
+        }
+      : (await import('./aws/instance-key.js')).createKeySource({
+          user: config.user,
+          aws: await aws(),
+          logger
+        })
+    if (keys.oneTime) {
+      logger.info(
+        `Using a one-time ed25519 key (${keys.fingerprint}), pushed with EC2 Instance Connect before each connection.`
+      )
+    }
+    const login: SshLogin = { user: config.user, privateKey: keys.privateKey, passphrase: keys.passphrase }
+    const key = manifestKey(config.sshPrivateKey)
+    // Worked out once per target: the policy may warn (unpinned host key) or refuse (known-hosts).
+    const hostKeys = new Map<ResolvedTarget, HostKeyPolicy | Error>()
+    const hostKeyOf = (target: ResolvedTarget): HostKeyPolicy => {
+      if (!hostKeys.has(target)) {
+        try {
+          hostKeys.set(target, hostKeyPolicy(config, target, logger))
+        } catch (err) {
+          hostKeys.set(target, err as Error)
+        }
+      }
+      const policy = hostKeys.get(target)!
+      if (policy instanceof Error) throw policy
+      return policy
+    }
+    const connectionOptions = (target: ResolvedTarget) => ({
+      target,
+      config,
+      login,
+      hostKey: hostKeyOf(target),
+      logger,
+      beforeConnect: keys.oneTime
+        ? (signal?: AbortSignal) => keys.beforeConnect(target.instanceId, target.availabilityZone, signal)
+        : undefined,
+      loginRefused: keys.loginRefused?.(target.instanceId),
+      backoffBaseMs: opts.backoffBaseMs
+    })
+    if (!config.dryRun) {
+      for (const target of targets.slice(0, config.maxParallelTargets)) {
+        try {
+          const link = targetConnection(connectionOptions(target))
+          link.prewarm(stopEarly.signal)
+          early.set(target, link)
+        } catch {
+          // A target whose host key cannot be checked: its deploy reports it.
+        }
+      }
+    }
 
     const plan: FilePlan = config.rollback
       ? { root: '', files: [], totalBytes: 0 }
@@ -85,41 +151,12 @@ export async function runDeploy(
     if (plan.files.length === 0 && !config.rollback)
       return { outputs: summarise(results, Date.now() - started, 0, mode), releasePath }
 
-    // Local hashing (sync) overlaps target resolution and the first connection.
+    // Local hashing (sync) overlaps the first steps on the instance (lock, listing).
     const localDigests = config.sync ? hashLocalFiles(plan.files) : undefined
     localDigests?.catch(() => {})
-    const targets = await resolveTargets(config, { logger, aws })
-    mode = [...new Set(targets.map(t => t.mode))].join(',')
-    const keys: KeySource = config.sshPrivateKey
-      ? {
-          privateKey: config.sshPrivateKey,
-          passphrase: config.sshPassphrase,
-          oneTime: false,
-          beforeConnect: async () => {}
-        }
-      : (await import('./aws/instance-key.js')).createKeySource({
-          user: config.user,
-          aws: await aws(),
-          logger
-        })
-    if (keys.oneTime) {
-      logger.info(
-        `Using a one-time ed25519 key (${keys.fingerprint}), pushed with EC2 Instance Connect before each connection.`
-      )
-    }
-    const login: SshLogin = { user: config.user, privateKey: keys.privateKey, passphrase: keys.passphrase }
-    const key = manifestKey(config.sshPrivateKey)
     const perTarget = (target: ResolvedTarget) => ({
-      target,
+      ...connectionOptions(target),
       plan,
-      config,
-      login,
-      hostKey: hostKeyPolicy(config, target, logger),
-      logger,
-      beforeConnect: keys.oneTime
-        ? (signal?: AbortSignal) => keys.beforeConnect(target.instanceId, target.availabilityZone, signal)
-        : undefined,
-      loginRefused: keys.loginRefused?.(target.instanceId),
       localDigests,
       manifestKey: key
     })
@@ -158,6 +195,7 @@ export async function runDeploy(
         try {
           const res = await deployToTarget({
             ...perTarget(target),
+            link: early.get(target),
             signal,
             parallel,
             backoffBaseMs: opts.backoffBaseMs
@@ -219,6 +257,12 @@ export async function runDeploy(
     }
   } finally {
     clearTimeout(timer)
+    // Early connections nobody used (no files, a failure first, fail-fast): end them, and end the
+    // tunnels (an ssm session is terminated) whether or not a deploy ran on them.
+    stopEarly.abort()
+    await Promise.all([...early.values()].map(link => link.settle()))
+    for (const link of early.values()) link.drop()
+    await Promise.all(targets.map(t => t.tunnel.close().catch(() => {})))
   }
 }
 

@@ -4,6 +4,7 @@ import { runBundledAction, type ActionRun } from '../../sim/action-runner.js'
 import { startSandbox, type Sandbox } from '../../sim/sandbox-env.js'
 import { startSshd } from '../../sim/sshd.js'
 import { describeTree, makeArtifactTree } from '../helpers/artifacts.js'
+import { makeTree } from '../release/helpers.js'
 
 /**
  * The bundled action over the AWS paths (ssm, eice, auto), with one-time keys and OIDC role
@@ -74,6 +75,32 @@ describe('ssm', () => {
     expect(sandbox.ssm.sessions.started.length).toBeGreaterThan(before)
     expect(sandbox.ssm.sessions.unterminated()).toEqual([])
     expect(sandbox.ssm.violations()).toEqual([])
+  })
+
+  test('the connection opens while the files are matched; when none matches, its session is still terminated', async () => {
+    // Matching walks 3,000 files and keeps none: long enough for the session to start meanwhile.
+    const many = await makeTree(3000, i => `${i}\n`)
+    try {
+      const before = sandbox.ssm.sessions.started.length
+      const run = await runBundledAction(
+        {
+          files: `${many}/**\n!${many}/**/*.txt`,
+          user: sandbox.sshd.user,
+          'aws-region': sandbox.region,
+          mode: 'ssm',
+          targets: sandbox.instanceId,
+          'remote-path': remoteDir('ssm-no-files'),
+          'ssh-private-key': key
+        },
+        { env: sandbox.env }
+      )
+      expect(run.code).toBe(1)
+      expect(run.errors[0]).toMatch(/^No files matched 'files'/)
+      expect(sandbox.ssm.sessions.started.length).toBeGreaterThan(before)
+      expect(sandbox.ssm.sessions.unterminated()).toEqual([])
+    } finally {
+      await rm(many, { recursive: true, force: true })
+    }
   })
 
   test('a one-time key and an OIDC role: the assumed credentials are the ones that start the session', async () => {

@@ -26,7 +26,7 @@ export interface TargetConnectionOptions {
 export class TargetConnection {
   private conn?: SshConnection
   private opened = 0
-  /** Connections opened after the first one. */
+  /** Connection attempts after the first one. */
   reconnects = 0
 
   constructor(private readonly o: TargetConnectionOptions) {}
@@ -35,10 +35,44 @@ export class TargetConnection {
     return this.o.target.label
   }
 
+  /** A connection being opened, shared by every caller until it settles. */
+  private connecting?: Promise<SshConnection>
+
   /** The live connection, or a new one (a single attempt; callers decide about retries). */
-  async get(signal?: AbortSignal): Promise<SshConnection> {
-    if (this.conn && !this.conn.isClosed) return this.conn
+  get(signal?: AbortSignal): Promise<SshConnection> {
+    if (this.conn && !this.conn.isClosed) return Promise.resolve(this.conn)
     this.conn = undefined
+    if (!this.connecting) {
+      const opening = this.open(signal)
+      this.connecting = opening
+      const settled = () => {
+        if (this.connecting === opening) this.connecting = undefined
+      }
+      opening.then(settled, settled)
+    }
+    return this.connecting
+  }
+
+  /**
+   * Start connecting now, so the connection is ready (or on its way) when the first step wants it;
+   * a failure here is forgotten and that step connects again. `signal` stops an unfinished attempt.
+   */
+  prewarm(signal: AbortSignal): void {
+    this.get(signal).catch(() => {})
+  }
+
+  /** Wait until no connection attempt is under way (for a clean close). */
+  async settle(): Promise<void> {
+    await this.connecting?.catch(() => {})
+  }
+
+  /** Set the onConnect hook, and call it now if a connection is already open. */
+  setOnConnect(fn: (conn: SshConnection) => void): void {
+    this.o.onConnect = fn
+    if (this.conn && !this.conn.isClosed) fn(this.conn)
+  }
+
+  private async open(signal?: AbortSignal): Promise<SshConnection> {
     if (this.opened++ > 0) this.reconnects++
     const stream = await this.o.target.tunnel.open(signal)
     await this.o.beforeConnect?.(signal)
