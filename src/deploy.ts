@@ -23,8 +23,7 @@ import { deletable, deleteRemoteFiles, isContained, linkFromPrevious } from './s
 import { compareWithRemote, type SyncComparison } from './sync/compare.js'
 import {
   listingScript,
-  listRemote,
-  relist,
+  refreshListing,
   parseListing,
   parseSnapshot,
   snapshotScript,
@@ -353,12 +352,7 @@ class TargetDeploy {
     const unlock = this.lock ? releaseLockScript(this.lock) : ''
     await this.link
       .step('Writing the sync manifest', async conn => {
-        const now =
-          listing instanceof Map
-            ? listing
-            : listing
-              ? await relist(conn, dir, listing.base, listing.changed)
-              : await listRemote(conn, dir)
+        const now = listing instanceof Map ? listing : refreshListing(dir, listing?.base, listing?.changed)
         await writeManifest(conn, key, dir, digests, now, unlock)
         this.lockReleased = !!unlock
       })

@@ -21,11 +21,6 @@ export function isOwnFile(rel: string): boolean {
   return /^\..*\.ec2-push-[0-9a-f]+\.tmp$/.test(base)
 }
 
-/** Every file and symlink under `dir` (not following links), in one exec with GNU find. */
-export async function listRemote(conn: SshConnection, dir: string): Promise<Map<string, RemoteEntry>> {
-  return parseListing(await runScriptOk(conn, listingScript(dir), `Listing ${dir}`))
-}
-
 const FIND_TYPES = '\\( -type f -o -type l \\)'
 /** type, inode, size, mtime, ctime, mode, path relative to the folder listed. */
 const FIND_FORMAT = '%y %i %s %T@ %C@ %m %P\\0'
@@ -78,26 +73,40 @@ export function expandCompressed(out: string): string {
   return out
 }
 
+/** A listing to be taken on the instance: the script, and how its output becomes the listing. */
+export interface ListingRefresh {
+  script: string
+  parse(out: string): Map<string, RemoteEntry>
+}
+
+/** Above this many changed files, listing the whole folder is shorter than naming each one. */
+const RELIST_MAX = 200
+
 /**
- * `base` (an earlier listing of `dir`) brought up to date for `changed` files only: those are listed
- * again, in one exec, and the rest are taken as they were (nothing touched them since).
+ * `base` (an earlier listing of `dir`) brought up to date for `changed` files: those are listed
+ * again and the rest are taken as they were (nothing touched them since). Without a base, or with
+ * many changes, the whole folder is listed.
  */
-export async function relist(
-  conn: SshConnection,
+export function refreshListing(
   dir: string,
-  base: Map<string, RemoteEntry>,
-  changed: { relativePath: string }[]
-): Promise<Map<string, RemoteEntry>> {
-  const out = new Map(base)
-  if (changed.length === 0) return out
-  for (const f of changed) out.delete(f.relativePath)
+  base?: Map<string, RemoteEntry>,
+  changed: { relativePath: string }[] = []
+): ListingRefresh {
+  if (!base || changed.length > RELIST_MAX) return { script: listingScript(dir), parse: parseListing }
   // `./` keeps names that start with '-' or '(' from reading as find expressions.
-  const script = `cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
-${nulList(changed.map(f => `./${f.relativePath}`))} | xargs -0 sh -c 'exec find "$@" -maxdepth 0 ${FIND_TYPES} -printf "${FIND_FORMAT.replace('%P', '%p')}"' find 2>/dev/null
-exit 0
+  const script = `( cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
+${changed.length ? `${nulList(changed.map(f => `./${f.relativePath}`))} | xargs -0 sh -c 'exec find "$@" -maxdepth 0 ${FIND_TYPES} -printf "${FIND_FORMAT.replace('%P', '%p')}"' find 2>/dev/null` : ':'}
+exit 0 )
 `
-  for (const [rel, e] of parseListing(await runScriptOk(conn, script, `Listing ${dir}`))) out.set(rel, e)
-  return out
+  return {
+    script,
+    parse(out) {
+      const now = new Map(base)
+      for (const f of changed) now.delete(f.relativePath)
+      for (const [rel, e] of parseListing(out)) now.set(rel, e)
+      return now
+    }
+  }
 }
 
 const MANIFEST_SEPARATOR = '\0--ec2-push-manifest--\0'

@@ -3,7 +3,8 @@ import path from 'node:path'
 import { MANIFEST_NAME } from '../release/layout.js'
 import { execChannel, shellQuote } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
-import type { RemoteEntry } from './listing.js'
+import { PassThrough } from 'node:stream'
+import type { ListingRefresh, RemoteEntry } from './listing.js'
 
 /**
  * The manifest the action leaves beside the files it deployed: each file's sha256 with the stamp
@@ -73,20 +74,52 @@ export async function writeManifest(
   key: Buffer,
   dir: string,
   digests: Map<string, string>,
-  listing: Map<string, RemoteEntry>,
+  /** The files' stamps now, or how to list them (then in the same exec as the write). */
+  listing: Map<string, RemoteEntry> | ListingRefresh,
   /** A script to run in the same exec once the manifest is in place. */
   after = ''
 ): Promise<void> {
-  const entries = new Map<string, ManifestEntry>()
-  for (const [rel, sha256] of digests) {
-    const e = listing.get(rel)
-    if (e?.type === 'file') entries.set(rel, { sha256, mode: e.mode, stamp: e.stamp })
-  }
   const final = path.posix.join(dir, MANIFEST_NAME)
   const tmp = path.posix.join(dir, `.${MANIFEST_NAME}.ec2-push-${randomBytes(6).toString('hex')}.tmp`)
   const write = `cat > ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(final)} || exit 1\n${after}`
-  const r = await execChannel(conn, `sh -c ${shellQuote(write)}`, {
-    stdin: formatManifest(key, dir, entries)
-  })
+  const manifestFor = (now: Map<string, RemoteEntry>) => {
+    const entries = new Map<string, ManifestEntry>()
+    for (const [rel, sha256] of digests) {
+      const e = now.get(rel)
+      if (e?.type === 'file') entries.set(rel, { sha256, mode: e.mode, stamp: e.stamp })
+    }
+    return formatManifest(key, dir, entries)
+  }
+  let r
+  if (listing instanceof Map) {
+    r = await execChannel(conn, `sh -c ${shellQuote(write)}`, { stdin: manifestFor(listing) })
+  } else {
+    // One exec, one conversation: the instance lists, the listing comes back, the manifest sealed
+    // from it goes in on stdin (a round trip fewer than listing and writing separately).
+    const stdin = new PassThrough()
+    const out: Buffer[] = []
+    let answered = false
+    const onStdout = (d: Buffer) => {
+      if (answered) return
+      out.push(d)
+      const all = Buffer.concat(out)
+      const at = all.indexOf(LISTED)
+      if (at < 0) return
+      answered = true
+      try {
+        stdin.end(manifestFor(listing.parse(all.subarray(0, at).toString('utf8'))))
+      } catch (err) {
+        stdin.destroy(err as Error)
+      }
+    }
+    r = await execChannel(conn, `sh -c ${shellQuote(`${listing.script}echo ${LISTED}\n${write}`)}`, {
+      stdin,
+      onStdout
+    }).finally(() => stdin.end())
+    if (!answered) throw new Error(`listing ${dir} failed: ${r.stderr.trim() || 'no listing came back'}`)
+  }
   if (r.code !== 0) throw new Error(`writing ${final} failed: ${r.stderr.trim()}`)
 }
+
+/** Ends the listing part of writeManifest's exec. */
+const LISTED = '--ec2-push-listed--'
