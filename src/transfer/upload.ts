@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs'
-import { open as openLocal } from 'node:fs/promises'
 import path from 'node:path'
 import { UserError } from '../errors.js'
 import { sha256File } from '../files/hash.js'
 import { sha256Hex } from '../util/sha256.js'
 import type { PlannedFile } from '../files/plan.js'
 import type { SshConnection } from '../ssh/connection.js'
+import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-writes.js'
 import { remoteFilePath, tempPathFor } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
 import {
@@ -17,14 +16,6 @@ import {
   type VerifyMethod
 } from './verify.js'
 
-/**
- * Bytes per SFTP write request and requests in flight per file: 32 x 64 KiB = 2 MiB, OpenSSH's own
- * channel window. Measured (128 MiB, nlb, loopback): 16 in flight 29 MiB/s, 32 in flight 43 MiB/s,
- * 64 x 32 KiB 39 MiB/s, 8 x 256 KiB 34 MiB/s, on a loaded 2-core machine.
- */
-const WRITE_CHUNK = 64 * 1024
-const WRITES_IN_FLIGHT = 32
-const READ_BLOCK = 16 * WRITE_CHUNK
 /** Files from this size on are hashed on the instance while they are written (see streamRemoteSha256). */
 const STREAM_VERIFY_BYTES = 8 * 1024 * 1024
 /**
@@ -36,21 +27,6 @@ const MAX_STREAMED_VERIFICATIONS = 4
 /** Files verified together by one `sha256sum` exec; large files flush the batch sooner. */
 const VERIFY_BATCH_FILES = 256
 const VERIFY_BATCH_BYTES = 64 * 1024 * 1024
-/**
- * Files up to this size are read whole with one synchronous read (a few microseconds from the page
- * cache, against four thread-pool round trips for open/read/close) and hashed from the same bytes.
- */
-const SMALL_FILE_BYTES = WRITE_CHUNK
-
-function changedSize(file: PlannedFile): UserError {
-  return new UserError(`Local file '${file.localPath}' changed size during the upload.`)
-}
-
-function readSmallFile(file: PlannedFile): Buffer {
-  const data = readFileSync(file.localPath)
-  if (data.length !== file.size) throw changedSize(file)
-  return data
-}
 
 export interface UploadOptions {
   remoteRoot: string
@@ -92,8 +68,7 @@ export class UploadSession {
   /** Temporary files this session created and has not yet renamed or removed. */
   readonly openTemps = new Set<string>()
   private streamsOpen = 0
-  /** Per file mode: does the server keep it exactly when the file is created with it (its umask)? */
-  private readonly modeKeptAtOpen = new Map<number, boolean>()
+  private modes!: ExactModes
 
   constructor(
     private readonly conn: SshConnection,
@@ -109,6 +84,7 @@ export class UploadSession {
       throw err
     })
     this.sftp = new Sftp(raw, op => this.conn.guard(op))
+    this.modes = new ExactModes(this.sftp)
     this.verifyMethod = await probe
     return this.verifyMethod
   }
@@ -201,7 +177,7 @@ export class UploadSession {
         handle = await this.sftp.open(temp, 'w', file.mode & 0o777)
         const sent = data.length > 0 ? this.sftp.write(handle, data, data.length, 0) : Promise.resolve()
         sent.catch(() => {})
-        await this.setMode(handle, file.mode & 0o777)
+        await this.modes.apply(handle, file.mode & 0o777)
         await sent
         this.opts.onBytes?.(data.length)
       } else {
@@ -218,8 +194,11 @@ export class UploadSession {
           streaming = streamRemoteSha256(this.conn, temp)
           this.streamsOpen++
         }
-        await this.writeLarge(file, handle, bytes => streaming?.advance(bytes))
-        await this.setMode(handle, file.mode & 0o777)
+        await writeLarge(this.sftp, handle, file, {
+          onBytes: n => this.opts.onBytes?.(n),
+          onWritten: bytes => streaming?.advance(bytes)
+        })
+        await this.modes.apply(handle, file.mode & 0o777)
         remoteSha256 = await streaming?.finish(file.size)
       }
       const closing = this.sftp.closeHandle(handle)
@@ -237,70 +216,6 @@ export class UploadSession {
     const sha256 = await digest
     // A streamed digest only ever confirms; anything else is left to the batch's own sha256sum.
     return { file, temp, final, sha256, remoteSha256: remoteSha256 === sha256 ? remoteSha256 : undefined }
-  }
-
-  /**
-   * Stream a large file: WRITES_IN_FLIGHT requests of WRITE_CHUNK bytes outstanding at any time,
-   * read from disk READ_BLOCK bytes at a time (fewer reads and allocations; the writes take slices).
-   */
-  private async writeLarge(
-    file: PlannedFile,
-    handle: Buffer,
-    onWritten: (prefix: number) => void
-  ): Promise<void> {
-    const local = await openLocal(file.localPath, 'r')
-    const inflight = new Set<Promise<void>>()
-    // Acknowledged writes, to report the length of the prefix written without a gap.
-    const done = new Set<number>()
-    let prefix = 0
-    const acked = (pos: number) => {
-      done.add(pos)
-      if (pos !== prefix) return
-      while (done.delete(prefix)) prefix += Math.min(WRITE_CHUNK, file.size - prefix)
-      onWritten(prefix)
-    }
-    try {
-      let pos = 0
-      while (pos < file.size) {
-        const blockLen = Math.min(READ_BLOCK, file.size - pos)
-        const block = Buffer.allocUnsafe(blockLen)
-        const { bytesRead } = await local.read(block, 0, blockLen, pos)
-        if (bytesRead !== blockLen) throw changedSize(file)
-        for (let off = 0; off < blockLen; off += WRITE_CHUNK) {
-          const len = Math.min(WRITE_CHUNK, blockLen - off)
-          const at = pos + off
-          const w: Promise<void> = this.sftp
-            .write(handle, block.subarray(off, off + len), len, at)
-            .then(() => {
-              inflight.delete(w)
-              acked(at)
-              this.opts.onBytes?.(len)
-            })
-          w.catch(() => {})
-          inflight.add(w)
-          if (inflight.size >= WRITES_IN_FLIGHT) await Promise.race(inflight)
-        }
-        pos += blockLen
-      }
-      await Promise.all(inflight)
-    } finally {
-      await local.close()
-    }
-  }
-
-  /**
-   * Give the temporary file its exact mode. The mode is asked for at the open already, but the
-   * server's umask applies there; the first file of each mode on a connection checks what the
-   * server made of it (fstat) and later ones skip the extra request when the umask left it alone.
-   * (setuid/setgid/sticky are dropped on purpose.)
-   */
-  private async setMode(handle: Buffer, mode: number): Promise<void> {
-    let exact = this.modeKeptAtOpen.get(mode)
-    if (exact === undefined) {
-      exact = ((await this.sftp.fstat(handle)).mode & 0o777) === mode
-      this.modeKeptAtOpen.set(mode, exact)
-    }
-    if (!exact) await this.sftp.fchmod(handle, mode)
   }
 
   /** Verify a batch of staged files, rename the good ones into place, drop and report the rest. */

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs'
+import { open as openLocal } from 'node:fs/promises'
+import { UserError } from '../errors.js'
+import type { PlannedFile } from '../files/plan.js'
+import type { Sftp } from './sftp.js'
+
+/**
+ * Putting one file's bytes and mode into an open remote file: small files in one write, large ones
+ * streamed with pipelined writes. Bytes per SFTP write request and requests in flight per file:
+ * 32 x 64 KiB = 2 MiB, OpenSSH's own channel window. Measured (128 MiB, nlb, loopback): 16 in flight
+ * 29 MiB/s, 32 in flight 43 MiB/s, 64 x 32 KiB 39 MiB/s, 8 x 256 KiB 34 MiB/s, on a loaded 2-core
+ * machine; reading 1 MiB from disk at a time for those writes then took 256 MiB from 2.2-3.0 s to 1.6 s.
+ */
+const WRITE_CHUNK = 64 * 1024
+const WRITES_IN_FLIGHT = 32
+const READ_BLOCK = 16 * WRITE_CHUNK
+
+/**
+ * Files up to this size are read whole with one synchronous read (a few microseconds from the page
+ * cache, against four thread-pool round trips for open/read/close) and hashed from the same bytes.
+ */
+export const SMALL_FILE_BYTES = WRITE_CHUNK
+
+function changedSize(file: PlannedFile): UserError {
+  return new UserError(`Local file '${file.localPath}' changed size during the upload.`)
+}
+
+export function readSmallFile(file: PlannedFile): Buffer {
+  const data = readFileSync(file.localPath)
+  if (data.length !== file.size) throw changedSize(file)
+  return data
+}
+
+/**
+ * Stream a large file: WRITES_IN_FLIGHT requests of WRITE_CHUNK bytes outstanding at any time,
+ * read from disk READ_BLOCK bytes at a time (fewer reads and allocations; the writes take slices).
+ * `onWritten` hears the length of the prefix written without a gap as acknowledgements arrive.
+ */
+export async function writeLarge(
+  sftp: Sftp,
+  handle: Buffer,
+  file: PlannedFile,
+  on: { onBytes: (n: number) => void; onWritten: (prefix: number) => void }
+): Promise<void> {
+  const local = await openLocal(file.localPath, 'r')
+  const inflight = new Set<Promise<void>>()
+  const done = new Set<number>()
+  let prefix = 0
+  const acked = (at: number) => {
+    done.add(at)
+    if (at !== prefix) return
+    while (done.delete(prefix)) prefix += Math.min(WRITE_CHUNK, file.size - prefix)
+    on.onWritten(prefix)
+  }
+  try {
+    let pos = 0
+    while (pos < file.size) {
+      const blockLen = Math.min(READ_BLOCK, file.size - pos)
+      const block = Buffer.allocUnsafe(blockLen)
+      const { bytesRead } = await local.read(block, 0, blockLen, pos)
+      if (bytesRead !== blockLen) throw changedSize(file)
+      for (let off = 0; off < blockLen; off += WRITE_CHUNK) {
+        const len = Math.min(WRITE_CHUNK, blockLen - off)
+        const at = pos + off
+        const w: Promise<void> = sftp.write(handle, block.subarray(off, off + len), len, at).then(() => {
+          inflight.delete(w)
+          acked(at)
+          on.onBytes(len)
+        })
+        w.catch(() => {})
+        inflight.add(w)
+        if (inflight.size >= WRITES_IN_FLIGHT) await Promise.race(inflight)
+      }
+      pos += blockLen
+    }
+    await Promise.all(inflight)
+  } finally {
+    await local.close()
+  }
+}
+
+/**
+ * Gives files their exact mode. The mode is asked for at the open already, but the server's umask
+ * applies there; the first file of each mode on a connection checks what the server made of it
+ * (fstat) and later ones skip the extra request when the umask left it alone. (setuid, setgid and
+ * sticky are dropped on purpose.)
+ */
+export class ExactModes {
+  /** Per mode: does the server keep it exactly when a file is created with it? */
+  private readonly keptAtOpen = new Map<number, boolean>()
+
+  constructor(private readonly sftp: Sftp) {}
+
+  async apply(handle: Buffer, mode: number): Promise<void> {
+    let exact = this.keptAtOpen.get(mode)
+    if (exact === undefined) {
+      exact = ((await this.sftp.fstat(handle)).mode & 0o777) === mode
+      this.keptAtOpen.set(mode, exact)
+    }
+    if (!exact) await this.sftp.fchmod(handle, mode)
+  }
+}
