@@ -31,6 +31,7 @@ export class Sftp {
     // ssh2 records the extensions the server announced in its VERSION packet.
     const exts = (raw as unknown as { _extensions?: Record<string, string> })._extensions ?? {}
     this.hasPosixRename = 'posix-rename@openssh.com' in exts
+    coalesceRequests(raw)
   }
 
   open(p: string, flags: OpenMode, mode: number): Promise<Buffer> {
@@ -112,4 +113,64 @@ export class Sftp {
   end(): void {
     this.raw.end()
   }
+}
+
+type Protocol = Record<string | symbol, unknown> & { channelData(id: number, data: Buffer): void }
+interface SftpInternals {
+  _protocol?: Protocol
+  outgoing?: { id: number; packetSize: number }
+}
+
+/**
+ * ssh2 sends every SFTP request in an SSH packet of its own, and each packet is encrypted and
+ * authenticated on its own: with many small files in flight, that per-packet work is most of the
+ * client's CPU. SFTP is a byte stream inside its channel, so the requests of one tick can share
+ * packets: this channel's data is gathered until the end of the tick (or a full packet) and sent
+ * together. Any other call ssh2 makes for the channel sends what is gathered first, so nothing
+ * overtakes it. ssh2 has already split the data to the packet size and counted it against the window.
+ */
+function coalesceRequests(raw: SFTPWrapper): void {
+  const sftp = raw as unknown as SftpInternals
+  const protocol = sftp._protocol
+  const outgoing = sftp.outgoing
+  // A different ssh2 inside: leave it as it is.
+  if (!protocol || typeof protocol.channelData !== 'function' || !outgoing?.packetSize) return
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  let scheduled = false
+  const flush = () => {
+    if (pendingBytes === 0) return
+    const data = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes)
+    pending = []
+    pendingBytes = 0
+    protocol.channelData(outgoing.id, data)
+  }
+  const gather = (id: number, data: Buffer | string) => {
+    // Large pieces (file data) fill packets by themselves: they go straight out, after what is gathered.
+    if (id !== outgoing.id || !Buffer.isBuffer(data) || data.length > outgoing.packetSize / 4) {
+      flush()
+      return protocol.channelData(id, data as Buffer)
+    }
+    if (pendingBytes + data.length > outgoing.packetSize) flush()
+    pending.push(data)
+    pendingBytes += data.length
+    if (!scheduled) {
+      scheduled = true
+      process.nextTick(() => {
+        scheduled = false
+        flush()
+      })
+    }
+  }
+  sftp._protocol = new Proxy(protocol, {
+    get(target, prop) {
+      if (prop === 'channelData') return gather
+      const value = Reflect.get(target, prop)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        flush()
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    }
+  })
 }

@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto'
-import { appendFile, writeFile } from 'node:fs/promises'
+import { appendFile, readFile, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { connectSsh, type SshConnection } from '../../src/ssh/connection.js'
+import { Sftp } from '../../src/transfer/sftp.js'
 import { streamRemoteSha256 } from '../../src/transfer/verify.js'
 import { seededBytes } from '../helpers/artifacts.js'
 
-/** The instance hashes a large file while it is written: the digest must be the whole file's. */
+/**
+ * Engine parts against a real sshd: the instance hashing a large file while it is written (the digest
+ * must be the whole file's), and SFTP requests of one tick sharing SSH packets.
+ */
 
 let sshd: Sshd
 let conn: SshConnection
@@ -54,4 +58,37 @@ test('the digest covers what was announced; a cancelled stream gives none', asyn
   cancelled.advance(5 * 1024 * 1024)
   cancelled.cancel()
   expect(await cancelled.finish(data.length)).toBeUndefined()
+})
+
+test('requests made in one tick share SSH packets, and every answer still reaches its request', async () => {
+  const raw = await conn.sftp()
+  // Count the packets that really leave: the protocol under the one Sftp gathers into.
+  const protocol = (raw as unknown as { _protocol: { channelData: (id: number, d: Buffer) => void } })
+    ._protocol
+  const sent: number[] = []
+  const channelData = protocol.channelData.bind(protocol)
+  protocol.channelData = (id, d) => {
+    sent.push(d.length)
+    channelData(id, d)
+  }
+  const sftp = new Sftp(raw)
+  const dir = path.join(sshd.remoteRoot, 'coalesce')
+  await sftp.mkdirp(dir)
+  const names = Array.from({ length: 40 }, (_, i) => path.join(dir, `f${i}`))
+  await Promise.all(names.map((n, i) => writeFile(n, 'x'.repeat(i))))
+  sent.length = 0
+  const sizes = await Promise.all(names.map(n => sftp.stat(n).then(st => st.size)))
+  expect(sizes).toEqual(names.map((_, i) => i))
+  expect(sent.length).toBeGreaterThan(0)
+  expect(sent.length).toBeLessThanOrEqual(2) // 40 requests, one tick
+
+  // A large write goes out in full packets, and what was gathered before it goes first.
+  const big = seededBytes(200_000, 9)
+  const handle = await sftp.open(path.join(dir, 'big'), 'w', 0o644)
+  const stat = sftp.stat(names[3])
+  await Promise.all([sftp.write(handle, big, big.length, 0), stat])
+  await sftp.closeHandle(handle)
+  expect((await stat).size).toBe(3)
+  expect(sha256(await readFile(path.join(dir, 'big')))).toBe(sha256(big))
+  sftp.end()
 })
