@@ -123,7 +123,7 @@ export async function runDeploy(
       for (const target of targets.slice(0, config.maxParallelTargets)) {
         try {
           const link = targetConnection(connectionOptions(target))
-          link.prewarm(stopEarly.signal)
+          link.prewarm(AbortSignal.any([stopEarly.signal, controller.signal]))
           early.set(target, link)
         } catch {
           // A target whose host key cannot be checked: its deploy reports it.
