@@ -6,11 +6,11 @@ import path from 'node:path'
 import type { Duplex } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { Client, type SFTPWrapper } from 'ssh2'
 import { DUMMY_LONG_TERM_KEY } from '../sim/aws/credential-store.js'
 import { startAwsSimServer } from '../sim/aws/server.js'
 import { startEiceSim } from '../sim/eice/eice-sim.js'
-import { fingerprintOf } from '../sim/ssh-keys.js'
+import { sftpOf, sshOver } from '../sim/ssh-client.js'
+import { median } from './stats.js'
 import { startSshd, type Sshd } from '../sim/sshd.js'
 import type { AwsContext } from '../src/aws/credentials.js'
 import { describeTargets } from '../src/aws/instances.js'
@@ -73,27 +73,6 @@ interface SimHandle {
   region: string
   stop(): Promise<void>
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-
-function sshOver(sock: Duplex, sshd: Sshd): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const c = new Client()
-    c.once('ready', () => resolve(c))
-    c.once('error', reject)
-    c.connect({
-      sock,
-      username: sshd.user,
-      privateKey: sshd.clientKey.privateKey,
-      readyTimeout: 60_000,
-      hostVerifier: (key: Buffer) =>
-        fingerprintOf(`ssh-ed25519 ${key.toString('base64')}`) === sshd.hostKeyFingerprint
-    })
-  })
-}
-
-const sftpOf = (c: Client) =>
-  new Promise<SFTPWrapper>((resolve, reject) => c.sftp((err, s) => (err ? reject(err) : resolve(s))))
 
 /** One upload over a fresh SSH connection on `sock`; MB/s (10^6 bytes per second). */
 async function uploadOnce(sock: Duplex, sshd: Sshd, file: string, bytes: number): Promise<number> {

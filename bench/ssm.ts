@@ -1,14 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { pathToFileURL } from 'node:url'
-import { Client, SFTPWrapper } from 'ssh2'
+import type { SFTPWrapper } from 'ssh2'
 import { silentLogger } from '../src/log.js'
 import { createSsmTunnel, ssmStreamStats } from '../src/tunnel/ssm/tunnel.js'
-import { fingerprintOf } from '../sim/ssh-keys.js'
+import { sftpOf, sshOver } from '../sim/ssh-client.js'
+import { median } from './stats.js'
 import { startSshd, Sshd } from '../sim/sshd.js'
 import { startSsmSim, SsmSim } from '../sim/ssm/index.js'
 
@@ -74,28 +75,6 @@ const label = (c: SsmBenchConfig) =>
   c.paced
     ? `official pacing (1024 B, 1 frame/ms)`
     : `frame ${c.frameSize} B, window ${c.windowBytes / 1024} KiB`
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-
-function sshOver(sock: NodeJS.ReadWriteStream, sshd: Sshd): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const client = new Client()
-    client.once('ready', () => resolve(client))
-    client.on('error', reject)
-    client.connect({
-      sock: sock as never,
-      username: sshd.user,
-      privateKey: sshd.clientKey.privateKey,
-      hostVerifier: (key: Buffer) =>
-        'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '') ===
-        fingerprintOf(sshd.hostKey.publicKey),
-      readyTimeout: 60000
-    })
-  })
-}
-
-const sftpOf = (c: Client) =>
-  new Promise<SFTPWrapper>((resolve, reject) => c.sftp((err, s) => (err ? reject(err) : resolve(s))))
-
 /** Upload with SFTP fastPut (64 pipelined 32 KiB writes, as a deploy would). */
 function upload(sftp: SFTPWrapper, file: string, remote: string): Promise<void> {
   return new Promise((resolve, reject) => sftp.fastPut(file, remote, err => (err ? reject(err) : resolve())))

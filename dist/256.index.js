@@ -99,13 +99,13 @@ function awsErrorMessage(err) {
     const m = err instanceof Error ? err.message : String(err);
     return m.replace(/\s+/g, ' ').trim();
 }
+/** Bound on the pages one EC2 Describe* lookup reads (1000 instances, or many endpoints, a page). */
+const MAX_PAGES = 20;
 
 ;// CONCATENATED MODULE: ./build/action/aws/instances.js
 
 
 
-/** Bound on DescribeInstances pages for one tag filter (1000 instances a page). */
-const MAX_PAGES = 20;
 /**
  * Look up the instance targets: each id must exist and be running; each `tag:Key=Value` expands to
  * every running instance carrying that tag (at least one). Host specs need no lookup and are skipped.
@@ -168,22 +168,18 @@ async function describeTag(spec, aws) {
     throw new errors/* UserError */.yo(`No running instance has the tag ${spec.key}=${spec.value}${where} (${states}${all.length > 5 ? ', ...' : ''}): start one, or fix the target '${spec.label}'.`);
 }
 async function describe(aws, input, what) {
-    const client = ec2ClientFor(aws);
     const instances = [];
-    let token;
-    for (let pageNo = 0; pageNo < MAX_PAGES; pageNo++) {
-        let res;
-        try {
-            res = await client.send(new dist_cjs/* DescribeInstancesCommand */.bNs({ ...input, NextToken: token }));
+    let pages = 0;
+    try {
+        for await (const page of (0,dist_cjs/* paginateDescribeInstances */.H0T)({ client: ec2ClientFor(aws) }, input)) {
+            for (const r of page.Reservations ?? [])
+                instances.push(...(r.Instances ?? []));
+            if (++pages >= MAX_PAGES)
+                break;
         }
-        catch (err) {
-            throw mapDescribeError(err, input.InstanceIds ?? [], aws.region, what);
-        }
-        for (const r of res.Reservations ?? [])
-            instances.push(...(r.Instances ?? []));
-        token = res.NextToken;
-        if (!token)
-            break;
+    }
+    catch (err) {
+        throw mapDescribeError(err, input.InstanceIds ?? [], aws.region, what);
     }
     return instances;
 }
@@ -296,7 +292,6 @@ const USABLE_ENDPOINT_STATES = [
     'update-failed',
     'update-complete'
 ];
-const endpoint_MAX_PAGES = 20;
 /**
  * Find the endpoint for an instance, as the AWS CLI does: the given id (in a usable state), else the
  * instance VPC's usable endpoints, preferring one in the instance's own subnet, else the first.
@@ -320,22 +315,18 @@ async function findEndpoint(instance, aws, endpointId) {
 }
 /** Page through DescribeInstanceConnectEndpoints, stopping early once `stop` matches an item. */
 async function listEndpoints(aws, input, what, stop) {
-    const client = ec2ClientFor(aws);
     const out = [];
-    let token;
-    for (let pageNo = 0; pageNo < endpoint_MAX_PAGES; pageNo++) {
-        let res;
-        try {
-            res = await client.send(new dist_cjs/* DescribeInstanceConnectEndpointsCommand */.Ck7({ ...input, NextToken: token }));
+    let pages = 0;
+    try {
+        for await (const page of (0,dist_cjs/* paginateDescribeInstanceConnectEndpoints */.sas)({ client: ec2ClientFor(aws) }, input)) {
+            const items = page.InstanceConnectEndpoints ?? [];
+            out.push(...items);
+            if (items.some(stop) || ++pages >= MAX_PAGES)
+                break;
         }
-        catch (err) {
-            throw mapEndpointError(err, what);
-        }
-        const items = res.InstanceConnectEndpoints ?? [];
-        out.push(...items);
-        token = res.NextToken;
-        if (!token || items.some(stop))
-            break;
+    }
+    catch (err) {
+        throw mapEndpointError(err, what);
     }
     return out;
 }

@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises'
 import { runBundledAction } from '../../sim/action-runner.js'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { describeTree, makeArtifactTree } from '../helpers/artifacts.js'
+import { actionInputs } from '../release/helpers.js'
 import { childEnv, ensureBundles, runCli } from './helpers.js'
 
 /** `ec2-push deploy` and the bundled action, same inputs, same sshd: the same outputs and the same errors. */
@@ -23,16 +24,9 @@ afterAll(async () => {
   if (art) await rm(art, { recursive: true, force: true })
 })
 
-const inputs = (remote: string, over: Record<string, string> = {}): Record<string, string> => ({
-  mode: 'nlb',
-  targets: `${sshd.host}:${sshd.port}`,
-  files: `${art}/**`,
-  'remote-path': remote,
-  user: sshd.user,
-  'ssh-private-key': sshd.clientKey.privateKey,
-  'host-key-fingerprint': sshd.hostKeyFingerprint,
-  ...over
-})
+// retries 3 is the default, spelled out.
+const inputs = (remote: string, over: Record<string, string> = {}): Record<string, string> =>
+  actionInputs(sshd, art, remote, { retries: '3', ...over })
 
 /** The same inputs as flags: `--name value` each. */
 const flags = (i: Record<string, string>) => Object.entries(i).flatMap(([k, v]) => [`--${k}`, v])

@@ -5,6 +5,7 @@ import { runBundledAction } from '../../sim/action-runner.js'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { startTcpCutter } from '../../sim/tcp-cutter.js'
 import { describeTree, makeArtifactTree } from '../helpers/artifacts.js'
+import { actionInputs } from '../release/helpers.js'
 
 /** The foundation's end-to-end tests: the bundled action, as the runner runs it, against a real sshd. */
 
@@ -22,17 +23,8 @@ afterAll(async () => {
   if (art) await rm(art, { recursive: true, force: true })
 })
 
-const baseInputs = (remote: string, over: Record<string, string> = {}) => ({
-  mode: 'nlb',
-  targets: `${sshd.host}:${sshd.port}`,
-  files: `${art}/**`,
-  'remote-path': remote,
-  user: sshd.user,
-  'ssh-private-key': sshd.clientKey.privateKey,
-  'host-key-fingerprint': sshd.hostKeyFingerprint,
-  retries: '3',
-  ...over
-})
+const baseInputs = (remote: string, over: Record<string, string> = {}) =>
+  actionInputs(sshd, art, remote, { retries: '3', ...over })
 
 /** Remote files that are not temporaries, and the temporaries left behind, under a folder. */
 async function remoteState(dir: string) {

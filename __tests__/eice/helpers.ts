@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto'
-import type { Duplex } from 'node:stream'
-import { Client, type SFTPWrapper } from 'ssh2'
+import type { SFTPWrapper } from 'ssh2'
 import { DUMMY_LONG_TERM_KEY } from '../../sim/aws/credential-store.js'
 import { DEFAULT_KNOBS } from '../../sim/eice/endpoint-server.js'
 import type { EiceSim } from '../../sim/eice/eice-sim.js'
-import { fingerprintOf } from '../../sim/ssh-keys.js'
-import type { Sshd } from '../../sim/sshd.js'
+export { exec, sftpOf, sshOver } from '../../sim/ssh-client.js'
 import type { AwsContext } from '../../src/aws/credentials.js'
 import { describeTargets } from '../../src/aws/instances.js'
 import { parseTarget } from '../../src/config.js'
@@ -50,39 +48,6 @@ export async function eiceTunnel(
     tlsCaForTests: sim.ca,
     ...over
   })
-}
-
-/** An ssh2 client over the tunnel's Duplex, verifying sshd's host key. */
-export function sshOver(sock: Duplex, sshd: Sshd): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const c = new Client()
-    c.once('ready', () => resolve(c))
-    c.once('error', reject)
-    c.connect({
-      sock,
-      username: sshd.user,
-      privateKey: sshd.clientKey.privateKey,
-      readyTimeout: 20_000,
-      hostVerifier: (key: Buffer) =>
-        fingerprintOf(`ssh-ed25519 ${key.toString('base64')}`) === sshd.hostKeyFingerprint
-    })
-  })
-}
-
-export function sftpOf(c: Client): Promise<SFTPWrapper> {
-  return new Promise((resolve, reject) => c.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))))
-}
-
-export function exec(c: Client, command: string): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve, reject) =>
-    c.exec(command, (err, ch) => {
-      if (err) return reject(err)
-      let stdout = ''
-      ch.on('data', (d: Buffer) => (stdout += d.toString()))
-      ch.stderr.resume()
-      ch.once('close', (code: number) => resolve({ code, stdout }))
-    })
-  )
 }
 
 export function fastPut(sftp: SFTPWrapper, local: string, remote: string): Promise<void> {

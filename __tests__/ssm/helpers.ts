@@ -3,10 +3,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Duplex } from 'node:stream'
-import { Client, SFTPWrapper } from 'ssh2'
+import { Client } from 'ssh2'
 import type { Logger } from '../../src/log.js'
 import { createSsmTunnel, SsmTunnelOptions } from '../../src/tunnel/ssm/tunnel.js'
-import { fingerprintOf } from '../../sim/ssh-keys.js'
+import { exec, sftpOf } from '../../sim/ssh-client.js'
+export { exec, sshOver } from '../../sim/ssh-client.js'
 import { Sshd } from '../../sim/sshd.js'
 import type { SessionRecord } from '../../sim/ssm/agent-session.js'
 import { SsmSim } from '../../sim/ssm/index.js'
@@ -42,41 +43,6 @@ export function tunnelFor(sim: SsmSim, logger: Logger, over: Partial<SsmTunnelOp
     logger,
     ...over
   })
-}
-
-/** An ssh2 client over the tunnel's Duplex, verifying sshd's host key. */
-export function sshOver(sock: Duplex, sshd: Sshd): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const client = new Client()
-    client.once('ready', () => resolve(client))
-    // `on`, not `once`: a failing socket can make ssh2 report more than one error.
-    client.on('error', reject)
-    client.connect({
-      sock,
-      username: sshd.user,
-      privateKey: sshd.clientKey.privateKey,
-      hostVerifier: (key: Buffer) =>
-        'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '') ===
-        fingerprintOf(sshd.hostKey.publicKey),
-      readyTimeout: 60000
-    })
-  })
-}
-
-export function exec(client: Client, command: string): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    client.exec(command, (err, stream) => {
-      if (err) return reject(err)
-      let stdout = ''
-      stream.on('data', (d: Buffer) => (stdout += d.toString()))
-      stream.stderr.resume()
-      stream.on('close', (code: number) => resolve({ code, stdout }))
-    })
-  })
-}
-
-function sftpOf(client: Client): Promise<SFTPWrapper> {
-  return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))))
 }
 
 /** Local files with random content; returns their paths and sha256. */

@@ -139,44 +139,39 @@ function tagFilter(f: Filter, tags: Record<string, string>): boolean | undefined
   return undefined
 }
 
-function instanceFilter(f: Filter, i: SimInstance): boolean {
-  const byTag = tagFilter(f, i.tags)
-  if (byTag !== undefined) return byTag
-  switch (f.name) {
-    case 'instance-id':
-      return matches(i.instanceId, f.values)
-    case 'instance-state-name':
-      return matches(i.state, f.values)
-    case 'instance-state-code':
-      return matches(String(INSTANCE_STATE_CODES[i.state]), f.values)
-    case 'vpc-id':
-      return matches(i.vpcId, f.values)
-    case 'subnet-id':
-      return matches(i.subnetId, f.values)
-    case 'private-ip-address':
-      return matches(i.privateIpAddress, f.values)
-    case 'availability-zone':
-      return matches(i.availabilityZone, f.values)
-    default:
-      throw new Ec2Error('InvalidParameterValue', `The filter '${f.name}' is invalid`)
-  }
+/** The fields each Describe* call filters on (anything else is refused, as EC2 refuses it). */
+type FilterFields<T> = Record<string, (item: T) => string | undefined>
+
+const INSTANCE_FILTERS: FilterFields<SimInstance> = {
+  'instance-id': i => i.instanceId,
+  'instance-state-name': i => i.state,
+  'instance-state-code': i => String(INSTANCE_STATE_CODES[i.state]),
+  'vpc-id': i => i.vpcId,
+  'subnet-id': i => i.subnetId,
+  'private-ip-address': i => i.privateIpAddress,
+  'availability-zone': i => i.availabilityZone
 }
 
-function endpointFilter(f: Filter, e: SimEndpoint): boolean {
-  const byTag = tagFilter(f, e.tags)
+const ENDPOINT_FILTERS: FilterFields<SimEndpoint> = {
+  'instance-connect-endpoint-id': e => e.endpointId,
+  state: e => e.state,
+  'vpc-id': e => e.vpcId,
+  'subnet-id': e => e.subnetId
+}
+
+const SECURITY_GROUP_FILTERS: FilterFields<SimSecurityGroup> = {
+  'group-id': g => g.groupId,
+  'group-name': g => g.groupName,
+  'vpc-id': g => g.vpcId
+}
+
+/** Does `item` pass filter `f`? Tag filters apply where the item has tags. */
+function passes<T>(f: Filter, item: T, fields: FilterFields<T>, tags?: Record<string, string>): boolean {
+  const byTag = tags ? tagFilter(f, tags) : undefined
   if (byTag !== undefined) return byTag
-  switch (f.name) {
-    case 'instance-connect-endpoint-id':
-      return matches(e.endpointId, f.values)
-    case 'state':
-      return matches(e.state, f.values)
-    case 'vpc-id':
-      return matches(e.vpcId, f.values)
-    case 'subnet-id':
-      return matches(e.subnetId, f.values)
-    default:
-      throw new Ec2Error('InvalidParameterValue', `The filter '${f.name}' is invalid`)
-  }
+  const field = Object.hasOwn(fields, f.name) ? fields[f.name] : undefined
+  if (!field) throw new Ec2Error('InvalidParameterValue', `The filter '${f.name}' is invalid`)
+  return matches(field(item), f.values)
 }
 
 function page<T>(
@@ -226,7 +221,7 @@ function describeInstances(form: URLSearchParams, opts: Ec2ApiOptions): SimRespo
     throw new Ec2Error('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`)
   const fs = filters(form)
   const selected = all.filter(
-    i => (!ids.length || ids.includes(i.instanceId)) && fs.every(f => instanceFilter(f, i))
+    i => (!ids.length || ids.includes(i.instanceId)) && fs.every(f => passes(f, i, INSTANCE_FILTERS, i.tags))
   )
   const { items, next } = ids.length
     ? { items: selected, next: undefined }
@@ -288,7 +283,7 @@ function describeEndpoints(form: URLSearchParams, opts: Ec2ApiOptions): SimRespo
     )
   const fs = filters(form)
   const selected = all.filter(
-    e => (!ids.length || ids.includes(e.endpointId)) && fs.every(f => endpointFilter(f, e))
+    e => (!ids.length || ids.includes(e.endpointId)) && fs.every(f => passes(f, e, ENDPOINT_FILTERS, e.tags))
   )
   const { items, next } = page(selected, form, opts.endpointPageSize ?? 50, 1, 50)
   const a = opts.inventory
@@ -329,7 +324,7 @@ function describeSecurityGroups(form: URLSearchParams, opts: Ec2ApiOptions): Sim
   if (missing) throw new Ec2Error('InvalidGroup.NotFound', `The security group '${missing}' does not exist`)
   const fs = filters(form)
   const selected = all.filter(
-    g => (!ids.length || ids.includes(g.groupId)) && fs.every(f => securityGroupFilter(f, g))
+    g => (!ids.length || ids.includes(g.groupId)) && fs.every(f => passes(f, g, SECURITY_GROUP_FILTERS))
   )
   const a = opts.inventory
   const xml = selected.map(
@@ -350,19 +345,6 @@ function describeSecurityGroups(form: URLSearchParams, opts: Ec2ApiOptions): Sim
       tagSet({})
   )
   return xmlOk('DescribeSecurityGroups', list('securityGroupInfo', xml))
-}
-
-function securityGroupFilter(f: Filter, g: SimSecurityGroup): boolean {
-  switch (f.name) {
-    case 'group-id':
-      return matches(g.groupId, f.values)
-    case 'group-name':
-      return matches(g.groupName, f.values)
-    case 'vpc-id':
-      return matches(g.vpcId, f.values)
-    default:
-      throw new Ec2Error('InvalidParameterValue', `The filter '${f.name}' is invalid`)
-  }
 }
 
 function ruleXml(r: SimSgRule, accountId: string): string {

@@ -30,3 +30,6 @@ export function awsErrorMessage(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err)
   return m.replace(/\s+/g, ' ').trim()
 }
+
+/** Bound on the pages one EC2 Describe* lookup reads (1000 instances, or many endpoints, a page). */
+export const MAX_PAGES = 20

@@ -1,8 +1,8 @@
-import { DescribeInstancesCommand, type Filter, type Instance } from '@aws-sdk/client-ec2'
+import { paginateDescribeInstances, type Filter, type Instance } from '@aws-sdk/client-ec2'
 import type { TargetSpec } from '../config.js'
 import { TransientError, UserError } from '../errors.js'
 import type { AwsContext } from './credentials.js'
-import { awsErrorCode, awsErrorMessage, ec2ClientFor } from './ec2.js'
+import { awsErrorCode, awsErrorMessage, ec2ClientFor, MAX_PAGES } from './ec2.js'
 
 /** What the tunnels need to know about one target instance. */
 export interface InstanceInfo {
@@ -20,9 +20,6 @@ export interface InstanceInfo {
   /** The target spec (its label: an id or `tag:Key=Value`) that selected this instance. */
   target: string
 }
-
-/** Bound on DescribeInstances pages for one tag filter (1000 instances a page). */
-const MAX_PAGES = 20
 
 /**
  * Look up the instance targets: each id must exist and be running; each `tag:Key=Value` expands to
@@ -96,19 +93,15 @@ async function describe(
   input: { InstanceIds?: string[]; Filters?: Filter[] },
   what: string
 ): Promise<Instance[]> {
-  const client = ec2ClientFor(aws)
   const instances: Instance[] = []
-  let token: string | undefined
-  for (let pageNo = 0; pageNo < MAX_PAGES; pageNo++) {
-    let res
-    try {
-      res = await client.send(new DescribeInstancesCommand({ ...input, NextToken: token }))
-    } catch (err) {
-      throw mapDescribeError(err, input.InstanceIds ?? [], aws.region, what)
+  let pages = 0
+  try {
+    for await (const page of paginateDescribeInstances({ client: ec2ClientFor(aws) }, input)) {
+      for (const r of page.Reservations ?? []) instances.push(...(r.Instances ?? []))
+      if (++pages >= MAX_PAGES) break
     }
-    for (const r of res.Reservations ?? []) instances.push(...(r.Instances ?? []))
-    token = res.NextToken
-    if (!token) break
+  } catch (err) {
+    throw mapDescribeError(err, input.InstanceIds ?? [], aws.region, what)
   }
   return instances
 }

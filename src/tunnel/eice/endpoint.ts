@@ -1,10 +1,10 @@
 import {
-  DescribeInstanceConnectEndpointsCommand,
+  paginateDescribeInstanceConnectEndpoints,
   type Filter,
   type Ec2InstanceConnectEndpoint as InstanceConnectEndpoint
 } from '@aws-sdk/client-ec2'
 import type { AwsContext } from '../../aws/credentials.js'
-import { awsErrorCode, awsErrorMessage, ec2ClientFor } from '../../aws/ec2.js'
+import { awsErrorCode, awsErrorMessage, ec2ClientFor, MAX_PAGES } from '../../aws/ec2.js'
 import type { InstanceInfo } from '../../aws/instances.js'
 import { TransientError, UserError } from '../../errors.js'
 
@@ -29,8 +29,6 @@ export interface EndpointInfo {
   securityGroupIds: string[]
   ipAddressType: 'ipv4' | 'dualstack' | 'ipv6'
 }
-
-const MAX_PAGES = 20
 
 /**
  * Find the endpoint for an instance, as the AWS CLI does: the given id (in a usable state), else the
@@ -79,20 +77,16 @@ async function listEndpoints(
   what: string,
   stop: (e: InstanceConnectEndpoint) => boolean
 ): Promise<InstanceConnectEndpoint[]> {
-  const client = ec2ClientFor(aws)
   const out: InstanceConnectEndpoint[] = []
-  let token: string | undefined
-  for (let pageNo = 0; pageNo < MAX_PAGES; pageNo++) {
-    let res
-    try {
-      res = await client.send(new DescribeInstanceConnectEndpointsCommand({ ...input, NextToken: token }))
-    } catch (err) {
-      throw mapEndpointError(err, what)
+  let pages = 0
+  try {
+    for await (const page of paginateDescribeInstanceConnectEndpoints({ client: ec2ClientFor(aws) }, input)) {
+      const items = page.InstanceConnectEndpoints ?? []
+      out.push(...items)
+      if (items.some(stop) || ++pages >= MAX_PAGES) break
     }
-    const items = res.InstanceConnectEndpoints ?? []
-    out.push(...items)
-    token = res.NextToken
-    if (!token || items.some(stop)) break
+  } catch (err) {
+    throw mapEndpointError(err, what)
   }
   return out
 }
