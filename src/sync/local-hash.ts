@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs'
 import type { PlannedFile } from '../files/plan.js'
 import { sha256File } from '../files/hash.js'
+import { SMALL_FILE_BYTES } from '../transfer/file-writes.js'
 import { sha256Hex } from '../util/sha256.js'
 
 /**
- * Files up to this size are hashed on this thread, from one synchronous read: for a small file a
- * round trip to the hashing worker costs several times the hash itself (2,000 files of 2 KiB: about
- * 350 ms through the worker, 40 ms here).
+ * Small files (the upload's own threshold) are hashed on this thread, from one synchronous read: for
+ * a small file a round trip to the hashing worker costs several times the hash itself (2,000 files
+ * of 2 KiB: about 350 ms through the worker, 40 ms here).
  */
-const INLINE_BYTES = 64 * 1024
+const INLINE_BYTES = SMALL_FILE_BYTES
 /** Yield to the event loop this often while hashing inline, so a connection being opened meanwhile progresses. */
 const SLICE_MS = 10
 
