@@ -82,19 +82,26 @@ async function filesIn(dir: string): Promise<string[]> {
 }
 
 /**
- * The pre-command meets its partner: it waits (bounded) until an even number of targets have
- * arrived, so it passes only if two targets really run at once; it also records how many are
- * inside at the same time, which must never exceed max-parallel-targets.
+ * The pre-command meets its partner: each arriving target takes the next arrival number (mkdir is
+ * atomic, so no two take the same one), and an odd number waits (bounded) for the next one to
+ * arrive, so it passes only if two targets really run at once. Pairs are fixed at arrival, so a
+ * fast target that finishes and lets the next one in cannot leave its partner waiting for a count
+ * that no longer adds up. It also records how many are inside at the same time, which must never
+ * exceed max-parallel-targets.
  */
 const BARRIER = `
 s='${'$'}{SHARED}'
 mkdir "$s/active.$$" ; ls -d "$s"/active.* | wc -l >> "$s/concurrency"
-touch "$s/arrived.$EC2_PUSH_TARGET"
-i=0
-while [ $(( $(ls "$s"/arrived.* | wc -l) % 2 )) -ne 0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
-n=$(ls "$s"/arrived.* | wc -l)
+k=1
+until mkdir "$s/arrival.$k" 2>/dev/null; do k=$((k+1)); done
+if [ $((k % 2)) -eq 1 ]; then
+  i=0
+  while [ ! -d "$s/arrival.$((k+1))" ]; do
+    [ $i -lt 300 ] || { rmdir "$s/active.$$"; echo "no partner arrived for arrival $k"; exit 1; }
+    sleep 0.1; i=$((i+1))
+  done
+fi
 rmdir "$s/active.$$"
-[ $((n % 2)) -eq 0 ] || { echo "no partner arrived"; exit 1; }
 `
 
 test('four targets, two at a time: every one deployed, outputs add up, a result and a summary row each', async () => {
