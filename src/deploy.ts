@@ -21,15 +21,8 @@ import type { SshLogin } from './ssh/connection.js'
 import type { HostKeyPolicy } from './ssh/host-key.js'
 import { deletable, deleteRemoteFiles, isContained, linkFromPrevious } from './sync/apply.js'
 import { compareWithRemote, type SyncComparison } from './sync/compare.js'
-import {
-  listingScript,
-  refreshListing,
-  parseListing,
-  parseSnapshot,
-  snapshotScript,
-  type RemoteEntry,
-  type RemoteSnapshot
-} from './sync/listing.js'
+import { listingScript, refreshListing, parseListing, type RemoteEntry } from './sync/listing.js'
+import { parseSnapshot, snapshotScript, type RemoteSnapshot, type SnapshotRequest } from './sync/snapshot.js'
 import { writeManifest } from './sync/manifest.js'
 import { protectMatcher, type ProtectMatcher } from './sync/protect.js'
 import { TargetConnection } from './target/connection.js'
@@ -187,7 +180,7 @@ class TargetDeploy {
           config.release === 'atomic' || config.rollback
             ? releaseStateScript(this.root)
             : config.sync || config.delete
-              ? snapshotScript(this.root)
+              ? snapshotScript(this.root, await this.snapshotRequest())
               : undefined
         const token = randomBytes(12).toString('hex')
         const held = await this.link.step(
@@ -285,6 +278,12 @@ class TargetDeploy {
     })
   }
 
+  /** With sync, what the instance compares the folder with (the local digests: this waits for them). */
+  private async snapshotRequest(): Promise<SnapshotRequest | undefined> {
+    const digests = this.o.config.sync ? await this.o.localDigests : undefined
+    return digests && { files: this.o.plan.files, digests }
+  }
+
   private compare(dir: string, what: string, snapshot?: RemoteSnapshot): Promise<SyncComparison> {
     const { config } = this.o
     return this.link.step(
@@ -310,7 +309,8 @@ class TargetDeploy {
     let files = plan.files
     let cmp: SyncComparison | undefined
     if (config.sync || config.delete) {
-      cmp = await this.compare(this.root, 'Comparing with the instance', parseSnapshot(this.firstRead))
+      const snapshot = parseSnapshot(this.firstRead, await this.snapshotRequest())
+      cmp = await this.compare(this.root, 'Comparing with the instance', snapshot)
       if (config.sync) {
         files = cmp.changed
         this.result.filesSkipped = cmp.same.length
@@ -332,7 +332,8 @@ class TargetDeploy {
       )
     }
     // Files not uploaded kept the stamps the comparison listed; only the uploaded ones are listed again.
-    if (config.sync) await this.saveManifest(this.root, cmp && { base: cmp.listing, changed: files })
+    if (config.sync)
+      await this.saveManifest(this.root, cmp && { base: cmp.listing, changed: files, carried: cmp.carried })
     await this.command('post-command', this.commandEnv(this.root), this.o.signal)
   }
 
@@ -344,7 +345,9 @@ class TargetDeploy {
   /** Also releases the lock in the same exec. */
   private async saveManifest(
     dir: string,
-    listing?: Map<string, RemoteEntry> | { base: Map<string, RemoteEntry>; changed: PlannedFile[] }
+    listing?:
+      | Map<string, RemoteEntry>
+      | { base: Map<string, RemoteEntry>; changed: PlannedFile[]; carried: Set<string> }
   ): Promise<void> {
     const key = this.o.manifestKey
     const digests = await this.o.localDigests
@@ -353,7 +356,8 @@ class TargetDeploy {
     await this.link
       .step('Writing the sync manifest', async conn => {
         const now = listing instanceof Map ? listing : refreshListing(dir, listing?.base, listing?.changed)
-        await writeManifest(conn, key, dir, digests, now, unlock)
+        const carried = listing instanceof Map ? undefined : listing?.carried
+        await writeManifest(conn, key, dir, digests, now, unlock, carried)
         this.lockReleased = !!unlock
       })
       .catch(err =>
@@ -389,16 +393,25 @@ class TargetDeploy {
       const compareWithPrevious = !!previous && (config.sync || config.protect.length > 0)
       const prevDir = releaseDir(root, previous ?? '')
       // The previous release is read in the same exec that creates the new one.
+      const request = compareWithPrevious ? await this.snapshotRequest() : undefined
       const created = await this.link.step(
         'Creating the release',
         conn =>
-          createRelease(conn, root, id, seq, runLabel(), compareWithPrevious ? snapshotScript(prevDir) : ''),
+          createRelease(
+            conn,
+            root,
+            id,
+            seq,
+            runLabel(),
+            compareWithPrevious ? snapshotScript(prevDir, request) : ''
+          ),
         this.o.signal
       )
       let files = plan.files
       const expected = { files: plan.files.length, bytes: plan.totalBytes }
       if (previous && compareWithPrevious) {
-        const cmp = await this.compare(prevDir, 'Comparing with the current release', parseSnapshot(created))
+        const snapshot = parseSnapshot(created, request)
+        const cmp = await this.compare(prevDir, 'Comparing with the current release', snapshot)
         const reuse: string[] = []
         if (config.sync) {
           files = cmp.changed

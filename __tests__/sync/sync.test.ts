@@ -1,4 +1,5 @@
-import { mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { runBundledAction } from '../../sim/action-runner.js'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
@@ -78,8 +79,8 @@ test('a tampered remote manifest is not trusted: every file is hashed on the ins
   try {
     const deploy = () => runBundledAction(actionInputs(sshd, small, remote, { sync: 'true' }))
     expect((await deploy()).code).toBe(0)
-    // The forger edits a file and rewrites its manifest line with the new stamp (inode size mtime
-    // ctime), keeping the old digest, so a trusting reader would skip the edited file.
+    // The forger edits a file and rewrites its manifest line with the new stamp (inode size ctime),
+    // keeping the old digest, so a trusting reader would skip the edited file.
     const victim = path.join(remote, 'files/f0003.txt')
     await writeFile(victim, sameSize('small 3\n').replace('small', 'SMALL'))
     const st = await stat(victim, { bigint: true })
@@ -87,8 +88,8 @@ test('a tampered remote manifest is not trusted: every file is hashed on the ins
     const manifest = await readFile(manifestPath, 'utf8')
     const ns = (t: bigint) => `${t / 1_000_000_000n}.${String(t % 1_000_000_000n).padStart(9, '0')}0`
     const forged = manifest.replace(
-      /^([0-9a-f]{64} [0-7]+) \d+ \d+ [\d.]+ [\d.]+ ("files\/f0003\.txt")$/m,
-      `$1 ${st.ino} ${st.size} ${ns(st.mtimeNs)} ${ns(st.ctimeNs)} $2`
+      /^([0-9a-f]{64} [0-7]+) \d+ \d+ [\d.]+ (files\/f0003\.txt)$/m,
+      `$1 ${st.ino} ${st.size} ${ns(st.ctimeNs)} $2`
     )
     expect(forged).not.toBe(manifest)
     await writeFile(manifestPath, forged)
@@ -176,5 +177,52 @@ test('with release: atomic, unchanged files are hard-linked from the current rel
     expect(await readFile(path.join(remote, 'current', 'shared', 'state.db'), 'utf8')).toBe('state')
   } finally {
     await rm(small, { recursive: true, force: true })
+  }
+})
+
+test('where the instance has no awk, the listing and manifest come back whole and sync still trusts the manifest', async () => {
+  // An sshd whose sessions see every tool of /usr/bin but awk.
+  const base = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-noawk-'))
+  const bin = path.join(base, 'bin')
+  await mkdir(bin)
+  for (const tool of await readdir('/usr/bin'))
+    if (!/awk$/.test(tool)) await symlink(path.join('/usr/bin', tool), path.join(bin, tool))
+  const wrapper = path.join(base, 'session.sh')
+  await writeFile(
+    wrapper,
+    `#!/bin/sh
+PATH=${bin}; export PATH
+case "$SSH_ORIGINAL_COMMAND" in
+  internal-sftp|*sftp-server*) exec /usr/lib/openssh/sftp-server ;;
+  '') exec /bin/sh ;;
+  *) exec /bin/sh -c "$SSH_ORIGINAL_COMMAND" ;;
+esac
+`
+  )
+  await chmod(wrapper, 0o755)
+  const plain = await startSshd({ extraConfig: [`ForceCommand ${wrapper}`] })
+  const small = await makeTree(40, i => `no awk ${i}\n`)
+  try {
+    const remote = path.join(plain.remoteRoot, 'noawk')
+    const deploy = () =>
+      runBundledAction(
+        actionInputs(plain, small, remote, {
+          sync: 'true',
+          'pre-command': 'command -v awk || echo no awk here'
+        })
+      )
+    const first = await deploy()
+    expect(first.errors).toEqual([])
+    expect(visibleLog(first)).toContain('no awk here')
+    await writeFile(path.join(small, 'files', 'f0005.txt'), 'five, again\n')
+    const second = await deploy()
+    expect(second.errors).toEqual([])
+    expect(second.outputs['files-uploaded']).toBe('1')
+    expect(visibleLog(second)).toContain('manifest trusted for 39 files')
+    expect(await readFile(path.join(remote, 'files', 'f0005.txt'), 'utf8')).toBe('five, again\n')
+  } finally {
+    await plain.stop()
+    await rm(small, { recursive: true, force: true })
+    await rm(base, { recursive: true, force: true })
   }
 })

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -7,8 +8,9 @@ import { describeHeldLock } from '../../src/release/lock.js'
 import { parseReleaseState } from '../../src/release/layout.js'
 import { releasesToPrune } from '../../src/release/prune.js'
 import { deletable, isContained } from '../../src/sync/apply.js'
-import { parseListing, parseSnapshot, snapshotScript } from '../../src/sync/listing.js'
-import { formatManifest, manifestKey, parseManifest } from '../../src/sync/manifest.js'
+import { parseListing } from '../../src/sync/listing.js'
+import { checkSeal, formatManifest, manifestKey, parseManifest } from '../../src/sync/manifest.js'
+import { parseSnapshot, snapshotScript } from '../../src/sync/snapshot.js'
 import { protectMatcher } from '../../src/sync/protect.js'
 
 /** The pure parts of releases and sync: ids, patterns, the manifest seal, release state, pruning. */
@@ -58,13 +60,31 @@ test('delete never leaves remote-path and never touches a protected path', () =>
 test('the manifest is trusted only with its seal intact, for the folder it was written for', () => {
   const key = manifestKey('-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n')!
   const entries = new Map([
-    [
-      'a b/"q".txt',
-      { sha256: 'a'.repeat(64), mode: 0o644, stamp: '12 5 1700000000.1000000000 1700000000.2000000000' }
-    ]
+    ['a b/"q".txt', { sha256: 'a'.repeat(64), mode: 0o644, stamp: '12 5 1700000000.2000000000' }],
+    ['-x\\y', { sha256: 'c'.repeat(64), mode: 0o755, stamp: '13 0 1700000000.3000000000' }]
   ])
   const text = formatManifest(key, '/srv/app', entries)
   expect(parseManifest(text, key, '/srv/app').entries).toEqual(entries)
+  // A path with a control character has no line (it is hashed on the instance each time).
+  const withNewline = new Map([...entries, ['a\nb', entries.get('-x\\y')!]])
+  expect(parseManifest(formatManifest(key, '/srv/app', withNewline), key, '/srv/app').entries).toEqual(
+    entries
+  )
+  // What the instance reports when it compares: checked the same way.
+  const body = text.slice(0, text.lastIndexOf('hmac '))
+  const claim = {
+    header: 'ec2-push-manifest 2',
+    bodyDigest: createHash('sha256').update(body).digest('hex'),
+    sealLine: text.slice(body.length).trim()
+  }
+  expect(checkSeal(claim, key, '/srv/app')).toEqual({})
+  expect(checkSeal({ ...claim, bodyDigest: 'f'.repeat(64) }, key, '/srv/app').reason).toMatch(
+    /seal does not match/
+  )
+  expect(checkSeal({ ...claim, header: 'ec2-push-manifest 1' }, key, '/srv/app').reason).toMatch(
+    /older ec2-push/
+  )
+  expect(checkSeal(undefined, key, '/srv/app').reason).toBe('no manifest')
   expect(parseManifest(text, key, '/srv/other').reason).toMatch(/seal does not match/)
   expect(parseManifest(text.replace('a'.repeat(64), 'b'.repeat(64)), key, '/srv/app').reason).toMatch(
     /seal does not match/
@@ -75,7 +95,7 @@ test('the manifest is trusted only with its seal intact, for the folder it was w
 })
 
 test('listing: our own files and temporaries are never part of the set', () => {
-  const rec = (y: string, rel: string) => `${y} 1 2 3.0 4.0 644 ${rel}\0`
+  const rec = (y: string, rel: string) => `${y} 1 2 4.0 644 ${rel}\0`
   const l = parseListing(
     rec('f', 'index.html') +
       rec('f', '.ec2-push-manifest') +
@@ -130,34 +150,111 @@ test('a held lock names its owner; an expired one is stale and says how to remov
   )
 })
 
-test('snapshots come back gzipped where the instance has gzip and base64, as they are where it has not', async () => {
+/** A PATH holding only these tools (symlinks to the machine's own). */
+async function pathWith(tools: string[]): Promise<string> {
+  const bin = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-bin-'))
+  for (const tool of tools)
+    await symlink(
+      execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(),
+      path.join(bin, tool)
+    )
+  return bin
+}
+
+const runSh = (script: string, env: NodeJS.ProcessEnv) =>
+  execFileSync('/bin/sh', ['-s'], { input: script, encoding: 'utf8', env })
+
+test('listings come back gzipped where the instance has gzip and base64, as they are where it has not', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-snapshot-'))
-  const bin = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-nogzip-'))
+  const bin = await pathWith(['find', 'cat', 'printf'])
   try {
     await mkdir(path.join(dir, 'sub dir'))
     await writeFile(path.join(dir, 'a.txt'), 'a')
     await writeFile(path.join(dir, 'sub dir', "-it's.bin"), 'bb')
-    await writeFile(path.join(dir, '.ec2-push-manifest'), 'ec2-push-manifest 1\nhmac 00\n')
-    // A PATH with only the tools the script needs besides gzip and base64.
-    for (const tool of ['find', 'cat', 'printf'])
-      await symlink(
-        execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(),
-        path.join(bin, tool)
-      )
-    const run = (env: NodeJS.ProcessEnv) =>
-      execFileSync('/bin/sh', ['-s'], { input: snapshotScript(dir), encoding: 'utf8', env })
-    const gz = run(process.env)
-    const plain = run({ PATH: bin })
+    await writeFile(path.join(dir, '.ec2-push-manifest'), 'ec2-push-manifest 2\nhmac 00\n')
+    const gz = runSh(snapshotScript(dir), process.env)
+    const plain = runSh(snapshotScript(dir), { PATH: bin })
     expect(gz).toContain('--ec2-push-gzip-base64--')
     expect(plain).not.toContain('--ec2-push-gzip-base64--')
     for (const out of [gz, plain]) {
       const snap = parseSnapshot(out)
       expect([...snap.listing.keys()].sort()).toEqual(['a.txt', "sub dir/-it's.bin"])
       expect(snap.listing.get('a.txt')).toMatchObject({ type: 'file', size: 1 })
-      expect(snap.manifestText).toBe('ec2-push-manifest 1\nhmac 00\n')
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
     await rm(bin, { recursive: true, force: true })
+  }
+})
+
+test('sync snapshots: the instance compares where it has awk, else the listing and manifest come back whole', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-snapshot-'))
+  const noAwk = await pathWith([
+    'find',
+    'cat',
+    'printf',
+    'gzip',
+    'base64',
+    'sha256sum',
+    'sed',
+    'head',
+    'tail',
+    'cut'
+  ])
+  try {
+    const names = [
+      'same.txt',
+      'sub dir/same "2".txt',
+      'edited.txt',
+      'changed.txt',
+      'gone.txt',
+      'new\nline.txt'
+    ]
+    const content = (n: string) => `content of ${n}\n`
+    await mkdir(path.join(dir, 'sub dir'))
+    for (const n of names) if (n !== 'gone.txt') await writeFile(path.join(dir, n), content(n))
+    await writeFile(path.join(dir, 'extra.txt'), 'not in the set')
+    const files = names.map(n => ({ relativePath: n, localPath: '', size: content(n).length, mode: 0o644 }))
+    const digests = new Map(names.map(n => [n, createHash('sha256').update(content(n)).digest('hex')]))
+    // The manifest as a deploy leaves it, then a hand edit on the instance and a new local version.
+    const key = manifestKey('the deploy key')!
+    const listed = parseListing(runSh(snapshotScript(dir), process.env))
+    const entries = new Map(
+      [...listed].map(([rel, e]) => [
+        rel,
+        { sha256: digests.get(rel) ?? '0'.repeat(64), mode: e.mode, stamp: e.stamp }
+      ])
+    )
+    await writeFile(path.join(dir, '.ec2-push-manifest'), formatManifest(key, dir, entries))
+    await new Promise(r => setTimeout(r, 20))
+    await writeFile(path.join(dir, 'edited.txt'), content('edited.txt').toUpperCase())
+    const changedContent = content('changed.txt').replace('content', 'CONTENT')
+    digests.set('changed.txt', createHash('sha256').update(changedContent).digest('hex'))
+    const request = { files, digests }
+
+    const joined = parseSnapshot(runSh(snapshotScript(dir, request), process.env), request)
+    expect(joined.joined).toMatchObject({ sameCount: 2, missing: new Set(['gone.txt']) })
+    expect(checkSeal(joined.joined!.seal, key, dir)).toEqual({})
+    // Only what differs comes back: the edit (stamp changed, no trusted digest), the new local
+    // version (the manifest's digest, which differs), the extra file, and the name no line holds.
+    expect([...joined.listing.keys()].sort()).toEqual([
+      'changed.txt',
+      'edited.txt',
+      'extra.txt',
+      'new\nline.txt'
+    ])
+    expect(joined.joined!.manifestSha).toEqual(new Map([['changed.txt', entries.get('changed.txt')!.sha256]]))
+
+    const whole = parseSnapshot(runSh(snapshotScript(dir, request), { PATH: noAwk }), request)
+    expect(whole.joined).toBeUndefined()
+    expect([...whole.listing.keys()].sort()).toEqual(
+      [...names.filter(n => n !== 'gone.txt'), 'extra.txt'].sort()
+    )
+    const m = parseManifest(whole.manifestText, key, dir)
+    expect(m.reason).toBeUndefined()
+    expect(m.entries!.get('same.txt')).toEqual(entries.get('same.txt'))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+    await rm(noAwk, { recursive: true, force: true })
   }
 })

@@ -2,8 +2,9 @@ import type { PlannedFile } from '../files/plan.js'
 import { nulList, runScript, shellQuote } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { parseSha256sum } from '../transfer/remote-path.js'
-import { readSnapshot, type RemoteEntry, type RemoteSnapshot } from './listing.js'
-import { parseManifest } from './manifest.js'
+import type { RemoteEntry } from './listing.js'
+import { checkSeal, parseManifest } from './manifest.js'
+import { readSnapshot, type RemoteSnapshot } from './snapshot.js'
 
 export interface SyncComparison {
   /** Files that differ from (or are missing in) the compared folder. */
@@ -16,7 +17,10 @@ export interface SyncComparison {
   hashedRemotely: number
   /** Whether the manifest was used, or why not. */
   manifest: string
+  /** The remote entries the comparison saw (with the instance comparing: only what differed). */
   listing: Map<string, RemoteEntry>
+  /** Unchanged files whose manifest line still holds, so it can be carried into the next manifest. */
+  carried: Set<string>
 }
 
 /**
@@ -32,27 +36,62 @@ export async function compareWithRemote(
   key: Buffer | undefined,
   snapshot?: RemoteSnapshot
 ): Promise<SyncComparison> {
-  const { listing, manifestText } = snapshot ?? (await readSnapshot(conn, dir))
+  const request = localDigests && { files, digests: localDigests }
+  const snap = snapshot ?? (await readSnapshot(conn, dir, request))
+  const { listing, joined } = snap
   const planned = new Set(files.map(f => f.relativePath))
   const extras = [...listing.keys()].filter(rel => !planned.has(rel)).sort()
+  const carried = new Set<string>()
   if (!localDigests) {
     // Only the listing is wanted (delete, protect): everything counts as changed.
-    return { changed: files, same: [], extras, hashedRemotely: 0, manifest: 'not compared', listing }
+    return { changed: files, same: [], extras, hashedRemotely: 0, manifest: 'not compared', listing, carried }
   }
-  const { entries: manifest, reason } = parseManifest(manifestText, key, dir)
+  // The manifest's sha256 for a file as listed, when the manifest is trusted and records this stamp.
+  let manifestSha: (rel: string, e: RemoteEntry) => string | undefined
+  let reason: string | undefined
+  if (joined) {
+    reason = checkSeal(joined.seal, key, dir).reason
+    manifestSha = rel => (reason ? undefined : joined.manifestSha.get(rel))
+  } else {
+    const parsed = parseManifest(snap.manifestText, key, dir)
+    reason = parsed.reason
+    manifestSha = (rel, e) => {
+      const m = parsed.entries?.get(rel)
+      return m && m.stamp === e.stamp ? m.sha256 : undefined
+    }
+  }
   const known = new Map<string, string>()
   const toHash: string[] = []
   const candidates: PlannedFile[] = []
   const changed: PlannedFile[] = []
+  // Files the instance found as the manifest records them (nothing about them came back).
+  const foundSame = files.filter(
+    f =>
+      joined?.compared.has(f.relativePath) &&
+      !joined.missing.has(f.relativePath) &&
+      !listing.has(f.relativePath)
+  )
+  const sameTrusted = !!joined && !reason && foundSame.length === joined.sameCount
+  for (const f of foundSame) {
+    candidates.push(f)
+    if (sameTrusted) {
+      known.set(f.relativePath, localDigests.get(f.relativePath)!)
+      carried.add(f.relativePath)
+    } else toHash.push(f.relativePath)
+  }
   for (const f of files) {
+    if (joined?.compared.has(f.relativePath) && !listing.has(f.relativePath)) {
+      if (joined.missing.has(f.relativePath)) changed.push(f)
+      continue
+    }
     const e = listing.get(f.relativePath)
     if (!e || e.type !== 'file' || e.size !== f.size || (e.mode & 0o777) !== (f.mode & 0o777)) {
       changed.push(f)
       continue
     }
     candidates.push(f)
-    const m = manifest?.get(f.relativePath)
-    if (m && m.stamp === e.stamp) known.set(f.relativePath, m.sha256)
+    const sha = manifestSha(f.relativePath, e)
+    if (sha) known.set(f.relativePath, sha)
     else toHash.push(f.relativePath)
   }
   const trusted = known.size
@@ -73,7 +112,8 @@ export async function compareWithRemote(
     same,
     extras,
     hashedRemotely: toHash.length,
-    manifest: manifest ? `manifest trusted for ${trusted} files` : `manifest not used: ${reason}`,
-    listing
+    manifest: reason ? `manifest not used: ${reason}` : `manifest trusted for ${trusted} files`,
+    listing,
+    carried
   }
 }

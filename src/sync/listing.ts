@@ -1,7 +1,6 @@
 import { gunzipSync } from 'node:zlib'
-import type { SshConnection } from '../ssh/connection.js'
 import { LOCK_NAME, MANIFEST_NAME, RELEASE_MARKER } from '../release/layout.js'
-import { nulList, runScriptOk, shellQuote } from '../release/shell.js'
+import { nulList, shellQuote } from '../release/shell.js'
 
 /** One file (or symlink) found under a remote folder, with what identifies its content cheaply. */
 export interface RemoteEntry {
@@ -9,7 +8,10 @@ export interface RemoteEntry {
   type: 'file' | 'link'
   size: number
   mode: number
-  /** `inode size mtime ctime`: changes whenever the content could have changed (ctime cannot be set back). */
+  /**
+   * `inode size ctime`: changes whenever the content could have changed. ctime cannot be set back
+   * (every write, chmod or utime moves it to now), so mtime would add nothing.
+   */
   stamp: string
 }
 
@@ -21,11 +23,11 @@ export function isOwnFile(rel: string): boolean {
   return /^\..*\.ec2-push-[0-9a-f]+\.tmp$/.test(base)
 }
 
-const FIND_TYPES = '\\( -type f -o -type l \\)'
-/** type, inode, size, mtime, ctime, mode, path relative to the folder listed. */
-const FIND_FORMAT = '%y %i %s %T@ %C@ %m %P\\0'
+export const FIND_TYPES = '\\( -type f -o -type l \\)'
+/** type, inode, size, ctime, mode, path relative to the folder listed. */
+export const FIND_FORMAT = '%y %i %s %C@ %m %P\\0'
 
-function rawListingScript(dir: string): string {
+export function rawListingScript(dir: string): string {
   return `( cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
 find . -mindepth 1 -path ./${LOCK_NAME} -prune -o ${FIND_TYPES} -printf '${FIND_FORMAT}' || true )
 `
@@ -109,45 +111,27 @@ exit 0 )
   }
 }
 
-const MANIFEST_SEPARATOR = '\0--ec2-push-manifest--\0'
-
-/** What sync compares against: the listing of `dir` and the manifest there, in one exec. */
-export interface RemoteSnapshot {
-  listing: Map<string, RemoteEntry>
-  manifestText: string
-}
-
-export function snapshotScript(dir: string): string {
-  return compressedOutput(`${rawListingScript(dir)}printf '\\0--ec2-push-manifest--\\0'
-cat -- ${shellQuote(`${dir}/${MANIFEST_NAME}`)} 2>/dev/null || true`)
-}
-
-export function parseSnapshot(compressed: string): RemoteSnapshot {
-  const out = expandCompressed(compressed)
-  const at = out.indexOf(MANIFEST_SEPARATOR)
-  if (at < 0) return { listing: parseListing(out), manifestText: '' }
-  return { listing: parseListing(out.slice(0, at)), manifestText: out.slice(at + MANIFEST_SEPARATOR.length) }
-}
-
-export async function readSnapshot(conn: SshConnection, dir: string): Promise<RemoteSnapshot> {
-  return parseSnapshot(await runScriptOk(conn, snapshotScript(dir), `Reading ${dir}`))
-}
-
 export function parseListing(out: string): Map<string, RemoteEntry> {
   const map = new Map<string, RemoteEntry>()
   for (const rec of expandCompressed(out).split('\0')) {
-    const m = /^([fl]) (\d+) (\d+) ([\d.]+) ([\d.]+) ([0-7]+) (.+)$/s.exec(rec)
-    if (!m) continue
-    const [, y, inode, size, mtime, ctime, mode, found] = m
-    const rel = found.startsWith('./') ? found.slice(2) : found // relist's `%p` names
-    if (isOwnFile(rel)) continue
-    map.set(rel, {
-      path: rel,
-      type: y === 'f' ? 'file' : 'link',
-      size: Number(size),
-      mode: parseInt(mode, 8),
-      stamp: `${inode} ${size} ${mtime} ${ctime}`
-    })
+    const e = parseEntry(rec)
+    if (e) map.set(e.path, e)
   }
   return map
+}
+
+/** One `FIND_FORMAT` record (without its terminator); undefined for our own files and for noise. */
+export function parseEntry(rec: string): RemoteEntry | undefined {
+  const m = /^([fl]) (\d+) (\d+) ([\d.]+) ([0-7]+) (.+)$/s.exec(rec)
+  if (!m) return undefined
+  const [, y, inode, size, ctime, mode, found] = m
+  const rel = found.startsWith('./') ? found.slice(2) : found // relist's `%p` names
+  if (isOwnFile(rel)) return undefined
+  return {
+    path: rel,
+    type: y === 'f' ? 'file' : 'link',
+    size: Number(size),
+    mode: parseInt(mode, 8),
+    stamp: `${inode} ${size} ${ctime}`
+  }
 }

@@ -1,20 +1,26 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import path from 'node:path'
+import { PassThrough } from 'node:stream'
 import { MANIFEST_NAME } from '../release/layout.js'
 import { execChannel, shellQuote } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
-import { PassThrough } from 'node:stream'
+import { sha256Hex } from '../util/sha256.js'
 import type { ListingRefresh, RemoteEntry } from './listing.js'
 
 /**
- * The manifest the action leaves beside the files it deployed: each file's sha256 with the stamp
- * (inode, size, mtime, ctime) it had right after it was verified, sealed with an HMAC. On the next
- * sync an entry is trusted only when the seal is intact (a key derived from the deploy key, which
- * the instance never sees) and the file's stamp is unchanged; anything else is hashed on the
- * instance. With one-time keys there is no lasting secret, so no manifest is written or trusted.
+ * The manifest the action leaves beside the files it deployed: one line per file, its sha256, mode
+ * and the stamp (inode, size, ctime) it had right after it was verified, then a seal: an HMAC, with
+ * a key derived from the deploy key (which the instance never sees), of the folder and the sha256
+ * of every line above it. On the next sync an entry counts only when the seal is intact and the
+ * file's stamp is unchanged; anything else is hashed on the instance. With one-time keys there is
+ * no lasting secret, so no manifest is written or trusted.
+ *
+ * The seal covers the lines' digest rather than the lines so the instance can do the comparing
+ * (sync/snapshot.ts): it reports the digest, and the lines themselves never cross the network. The
+ * digest then comes from the instance's sha256sum, which the upload's verification trusts already.
  */
 
-const HEADER = 'ec2-push-manifest 1'
+export const MANIFEST_HEADER = 'ec2-push-manifest 2'
 
 export interface ManifestEntry {
   sha256: string
@@ -28,98 +34,212 @@ export function manifestKey(privateKey: string | undefined): Buffer | undefined 
   return createHmac('sha256', 'ec2-push manifest key v1').update(privateKey.trim()).digest()
 }
 
-function seal(key: Buffer, dir: string, body: string): string {
-  return createHmac('sha256', key).update(`${dir}\n${body}`).digest('hex')
+function seal(key: Buffer, dir: string, bodyDigest: string): string {
+  return createHmac('sha256', key).update(`${dir}\n${bodyDigest}`).digest('hex')
 }
 
+/** A path the line format can hold: the path ends the line, so no control characters in it. */
+export function isLinePath(rel: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return !/[\x00-\x1f]/.test(rel)
+}
+
+export function manifestLine(rel: string, e: ManifestEntry): string {
+  return `${e.sha256} ${e.mode.toString(8)} ${e.stamp} ${rel}`
+}
+
+/** A manifest's lines and seal, in the order given (paths the format cannot hold are left out). */
 export function formatManifest(key: Buffer, dir: string, entries: Map<string, ManifestEntry>): string {
-  const lines = [HEADER]
-  for (const [rel, e] of [...entries].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    lines.push(`${e.sha256} ${e.mode.toString(8)} ${e.stamp} ${JSON.stringify(rel)}`)
-  }
+  const lines = [MANIFEST_HEADER]
+  for (const [rel, e] of entries) if (isLinePath(rel)) lines.push(manifestLine(rel, e))
   const body = lines.join('\n') + '\n'
-  return `${body}hmac ${seal(key, dir, body)}\n`
+  return `${body}${sealLine(key, dir, sha256Hex(Buffer.from(body, 'utf8')))}\n`
 }
 
-/** Parse and check a manifest; `reason` says why it is not trusted when it is not. */
+export function sealLine(key: Buffer, dir: string, bodyDigest: string): string {
+  return `hmac ${seal(key, dir, bodyDigest)}`
+}
+
+/** What the instance reports of its manifest: the first line, the digest of all but the last, the last. */
+export interface SealClaim {
+  header: string
+  bodyDigest: string
+  sealLine: string
+}
+
+/** Whether a manifest with these parts may be trusted; `reason` says why not. */
+export function checkSeal(
+  claim: SealClaim | undefined,
+  key: Buffer | undefined,
+  dir: string
+): { reason?: string } {
+  if (!claim) return { reason: 'no manifest' }
+  if (!key) return { reason: 'no lasting key to check a manifest with (one-time keys)' }
+  if (claim.header !== MANIFEST_HEADER) {
+    return {
+      reason: /^ec2-push-manifest \d+$/.test(claim.header)
+        ? 'the manifest was written by an older ec2-push (rewritten by this deploy)'
+        : 'the manifest is malformed'
+    }
+  }
+  const given = Buffer.from(claim.sealLine.replace(/^hmac /, ''), 'hex')
+  const want = Buffer.from(seal(key, dir, claim.bodyDigest), 'hex')
+  if (!claim.sealLine.startsWith('hmac ') || given.length !== want.length || !timingSafeEqual(given, want)) {
+    return {
+      reason: 'the manifest seal does not match (edited, copied from elsewhere, or written with another key)'
+    }
+  }
+  return {}
+}
+
+/** One manifest line; undefined for anything else (the header, the seal). */
+export function parseManifestLine(line: string): [string, ManifestEntry] | undefined {
+  const m = /^([0-9a-f]{64}) ([0-7]+) (\d+ \d+ [\d.]+) (.+)$/.exec(line)
+  return m ? [m[4], { sha256: m[1], mode: parseInt(m[2], 8), stamp: m[3] }] : undefined
+}
+
+/** Parse and check a whole manifest (where the instance could not compare); `reason` says why it is not trusted. */
 export function parseManifest(
   text: string,
   key: Buffer | undefined,
   dir: string
 ): { entries?: Map<string, ManifestEntry>; reason?: string } {
   if (!text) return { reason: 'no manifest' }
-  if (!key) return { reason: 'no lasting key to check a manifest with (one-time keys)' }
-  const at = text.lastIndexOf('hmac ')
-  if (!text.startsWith(HEADER + '\n') || at < 0) return { reason: 'the manifest is malformed' }
-  const body = text.slice(0, at)
-  const given = Buffer.from(text.slice(at + 5).trim(), 'hex')
-  const want = Buffer.from(seal(key, dir, body), 'hex')
-  if (given.length !== want.length || !timingSafeEqual(given, want)) {
-    return {
-      reason: 'the manifest seal does not match (edited, copied from elsewhere, or written with another key)'
-    }
+  const trimmed = text.endsWith('\n') ? text.slice(0, -1) : text
+  const at = trimmed.lastIndexOf('\n')
+  const body = text.slice(0, at + 1)
+  const claim = {
+    header: text.slice(0, text.indexOf('\n') >>> 0),
+    bodyDigest: sha256Hex(Buffer.from(body, 'utf8')),
+    sealLine: trimmed.slice(at + 1)
   }
+  const { reason } = checkSeal(at < 0 ? undefined : claim, key, dir)
+  if (reason) return { reason: at < 0 ? 'the manifest is malformed' : reason }
   const entries = new Map<string, ManifestEntry>()
   for (const line of body.split('\n').slice(1)) {
-    const m = /^([0-9a-f]{64}) ([0-7]+) (\d+ \d+ [\d.]+ [\d.]+) (".*")$/.exec(line)
-    if (!m) continue
-    entries.set(JSON.parse(m[4]) as string, { sha256: m[1], mode: parseInt(m[2], 8), stamp: m[3] })
+    const e = parseManifestLine(line)
+    if (e) entries.set(e[0], e[1])
   }
   return { entries }
 }
 
-/** Write the manifest for the files now in `dir` (their digests are the verified local ones). */
+/** Ends the listing part of writeManifest's exec. */
+const LISTED = '--ec2-push-listed--'
+/** Precedes the digest of the lines the instance put together. */
+const DIGEST = '--ec2-push-digest--'
+
+/**
+ * Write the manifest for the files now in `dir` (their digests are the verified local ones).
+ * `carried`: files whose line in the manifest there is still true (the instance found them
+ * unchanged under an intact seal); their lines are copied over on the instance, so their stamps
+ * never have to come down.
+ */
 export async function writeManifest(
   conn: SshConnection,
   key: Buffer,
   dir: string,
   digests: Map<string, string>,
-  /** The files' stamps now, or how to list them (then in the same exec as the write). */
+  /** The other files' stamps now, or how to list them (then in the same exec as the write). */
   listing: Map<string, RemoteEntry> | ListingRefresh,
   /** A script to run in the same exec once the manifest is in place. */
-  after = ''
+  after = '',
+  carried: ReadonlySet<string> = new Set()
 ): Promise<void> {
   const final = path.posix.join(dir, MANIFEST_NAME)
-  const tmp = path.posix.join(dir, `.${MANIFEST_NAME}.ec2-push-${randomBytes(6).toString('hex')}.tmp`)
-  const write = `cat > ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(final)} || exit 1\n${after}`
-  const manifestFor = (now: Map<string, RemoteEntry>) => {
+  const temp = () => path.posix.join(dir, `.${MANIFEST_NAME}.ec2-push-${randomBytes(6).toString('hex')}.tmp`)
+  const tmp = temp()
+  const entriesFor = (now: Map<string, RemoteEntry>) => {
     const entries = new Map<string, ManifestEntry>()
     for (const [rel, sha256] of digests) {
       const e = now.get(rel)
-      if (e?.type === 'file') entries.set(rel, { sha256, mode: e.mode, stamp: e.stamp })
+      if (!carried.has(rel) && e?.type === 'file') entries.set(rel, { sha256, mode: e.mode, stamp: e.stamp })
     }
-    return formatManifest(key, dir, entries)
+    return entries
   }
-  let r
-  if (listing instanceof Map) {
-    r = await execChannel(conn, `sh -c ${shellQuote(write)}`, { stdin: manifestFor(listing) })
-  } else {
-    // One exec, one conversation: the instance lists, the listing comes back, the manifest sealed
-    // from it goes in on stdin (a round trip fewer than listing and writing separately).
-    const stdin = new PassThrough()
-    const out: Buffer[] = []
-    let answered = false
-    const onStdout = (d: Buffer) => {
-      if (answered) return
-      out.push(d)
-      const all = Buffer.concat(out)
-      const at = all.indexOf(LISTED)
-      if (at < 0) return
-      answered = true
-      try {
-        stdin.end(manifestFor(listing.parse(all.subarray(0, at).toString('utf8'))))
-      } catch (err) {
-        stdin.destroy(err as Error)
+  const fail = (r: { code: number | null; stderr: string }) => {
+    if (r.code !== 0) throw new Error(`writing ${final} failed: ${r.stderr.trim()}`)
+  }
+  const direct = `cat > ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(final)} || exit 1\n${after}`
+  if (listing instanceof Map && carried.size === 0) {
+    return fail(
+      await execChannel(conn, `sh -c ${shellQuote(direct)}`, {
+        stdin: formatManifest(key, dir, entriesFor(listing))
+      })
+    )
+  }
+  const relist = listing instanceof Map ? undefined : listing
+  // One exec, one conversation: the instance lists what was uploaded and the lines go in on stdin.
+  // Without carried lines the client has the whole text and sends it sealed; with them, they are
+  // put together on the instance, their digest comes back and the seal goes in.
+  const body = temp()
+  // The lines come counted, so they are read without waiting for an end of stdin: the seal comes
+  // on it later. (awk is not given stdin: mawk would wait to fill its buffer.)
+  const assemble = `IFS= read -r n || exit 1
+head -n "$n" | awk -v M=${shellQuote(final)} '${CARRY_AWK}' > ${shellQuote(body)} || { rm -f -- ${shellQuote(body)}; exit 1; }
+printf '%s %s\\n' ${DIGEST} "$(sha256sum < ${shellQuote(body)} | cut -c1-64)"
+IFS= read -r seal || { rm -f -- ${shellQuote(body)}; exit 1; }
+{ cat -- ${shellQuote(body)} && printf '%s\\n' "$seal"; } > ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(final)}; s=$?
+rm -f -- ${shellQuote(body)}
+[ $s -eq 0 ] || exit 1
+${after}`
+  const script = `${relist?.script ?? ''}echo ${LISTED}\n${carried.size ? assemble : direct}`
+  const stdin = new PassThrough()
+  let stage = 'listing' as 'listing' | 'digest' | 'done'
+  let out = ''
+  const onStdout = (d: Buffer) => {
+    if (stage === 'done') return
+    out += d.toString('latin1')
+    try {
+      if (stage === 'listing') {
+        const at = out.indexOf(LISTED)
+        if (at < 0) return
+        const now = relist
+          ? relist.parse(Buffer.from(out.slice(0, at), 'latin1').toString('utf8'))
+          : (listing as Map<string, RemoteEntry>)
+        out = out.slice(at + LISTED.length)
+        if (!carried.size) {
+          stage = 'done'
+          stdin.end(formatManifest(key, dir, entriesFor(now)))
+          return
+        }
+        stage = 'digest'
+        const lines = [...entriesFor(now)]
+          .filter(([rel]) => isLinePath(rel))
+          .map(([rel, e]) => `N ${manifestLine(rel, e)}`)
+        const keep = [...carried].filter(isLinePath).map(rel => `K ${rel}`)
+        stdin.write([String(keep.length + lines.length), ...keep, ...lines, ''].join('\n'))
       }
+      const m = new RegExp(`${DIGEST} ([0-9a-f]{64})\\n`).exec(out)
+      if (!m) return
+      stage = 'done'
+      stdin.end(`${sealLine(key, dir, m[1])}\n`)
+    } catch (err) {
+      stage = 'done'
+      stdin.destroy(err as Error)
     }
-    r = await execChannel(conn, `sh -c ${shellQuote(`${listing.script}echo ${LISTED}\n${write}`)}`, {
-      stdin,
-      onStdout
-    }).finally(() => stdin.end())
-    if (!answered) throw new Error(`listing ${dir} failed: ${r.stderr.trim() || 'no listing came back'}`)
   }
-  if (r.code !== 0) throw new Error(`writing ${final} failed: ${r.stderr.trim()}`)
+  const r = await execChannel(conn, `sh -c ${shellQuote(script)}`, { stdin, onStdout }).finally(() =>
+    stdin.end()
+  )
+  if (stage !== 'done')
+    throw new Error(`writing ${final} failed: ${r.stderr.trim() || 'the instance did not answer'}`)
+  fail(r)
 }
 
-/** Ends the listing part of writeManifest's exec. */
-const LISTED = '--ec2-push-listed--'
+/**
+ * On the instance (POSIX awk): reads `K <path>` (carry this file's line) and `N <line>` (a new
+ * line), then prints the header, the manifest's lines for the carried paths and the new lines.
+ */
+const CARRY_AWK = `{
+  t = substr($0, 1, 2); v = substr($0, 3)
+  if (t == "K ") keep[v] = 1; else if (t == "N ") add[++n] = v
+}
+END {
+  print "${MANIFEST_HEADER}"
+  while ((getline l < M) > 0) {
+    if (length(l) < 66 || substr(l, 65, 1) != " ") continue
+    p = l; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", p)
+    if (p in keep) { print l; delete keep[p] }
+  }
+  for (i = 1; i <= n; i++) print add[i]
+}`
