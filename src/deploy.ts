@@ -26,6 +26,7 @@ import { parseSnapshot, snapshotScript, type RemoteSnapshot, type SnapshotReques
 import { writeManifest } from './sync/manifest.js'
 import { protectMatcher, type ProtectMatcher } from './sync/protect.js'
 import { TargetConnection } from './target/connection.js'
+import { keepShellReady } from './ssh/exec.js'
 import { probeVerifyMethod } from './transfer/verify.js'
 import { uploadFiles } from './target/upload-files.js'
 import type { ResolvedTarget } from './tunnel/index.js'
@@ -144,12 +145,16 @@ class TargetDeploy {
       reconnects: 0
     }
     this.link = o.link ?? targetConnection(o)
-    // The upload's SFTP channel and verification probe open alongside the first steps (lock,
-    // listing): each costs round trips, which over ssm or eice are tens of milliseconds apiece.
-    if (!config.rollback && plan.files.length > 0) {
+    // The upload's SFTP channel, the verification probe and a shell for the next script open
+    // alongside the first steps (lock, listing): each costs round trips, which over ssm or eice are
+    // tens of milliseconds apiece.
+    const upload = !config.rollback && plan.files.length > 0
+    const verify = upload && config.verify !== 'none'
+    if (upload || needsShell(config)) {
       this.link.setOnConnect(conn => {
-        conn.sftp().catch(() => {})
-        if (config.verify !== 'none') void probeVerifyMethod(conn)
+        if (upload) conn.sftp().catch(() => {})
+        if (verify) void probeVerifyMethod(conn)
+        if (verify || needsShell(config)) keepShellReady(conn)
       })
     }
     this.isProtected = protectMatcher(config.protect)

@@ -5,12 +5,14 @@ import path from 'node:path'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { connectSsh, type SshConnection } from '../../src/ssh/connection.js'
 import { Sftp } from '../../src/transfer/sftp.js'
+import { execChannel, execScript, keepShellReady } from '../../src/ssh/exec.js'
 import { streamRemoteSha256 } from '../../src/transfer/verify.js'
 import { seededBytes } from '../helpers/artifacts.js'
 
 /**
- * Engine parts against a real sshd: the instance hashing a large file while it is written (the digest
- * must be the whole file's), and SFTP requests of one tick sharing SSH packets.
+ * Engine parts against a real sshd: commands and scripts (exit status, stdin after the script, the
+ * shell kept ready), the instance hashing a large file while it is written (the digest must be the
+ * whole file's), and SFTP requests of one tick sharing SSH packets.
  */
 
 let sshd: Sshd
@@ -30,6 +32,36 @@ afterAll(async () => {
 })
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+
+test('a quick command reports its exit status, even when it arrives with the channel open', async () => {
+  // On loopback the whole answer often comes in one read with the open's confirmation.
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => execChannel(conn, `echo run ${i}; exit 3`))
+  )
+  runs.forEach((r, i) => expect(r).toMatchObject({ code: 3, stdout: `run ${i}\n` }))
+})
+
+test('scripts run on a shell kept ready, get the stdin that follows them, and report their exit', async () => {
+  const own = await connectSsh({
+    label: 'ready',
+    stream: net.connect(sshd.port, sshd.host),
+    login: { user: sshd.user, privateKey: sshd.clientKey.privateKey },
+    hostKey: { kind: 'fingerprint', fingerprint: sshd.hostKeyFingerprint }
+  })
+  try {
+    keepShellReady(own)
+    // A script longer than a command line may be, with a here-document and quotes.
+    const long = `cat <<'EOF' | wc -l\n${'a line with "quotes" and \\ and $HOME\n'.repeat(5000)}EOF\n`
+    expect((await execScript(own, long)).stdout.trim()).toBe('5000')
+    expect(
+      await execScript(own, 'IFS= read -r a; read -r b; echo "$b/$a"; exit 4', { stdin: 'one\ntwo\n' })
+    ).toMatchObject({ code: 4, stdout: 'two/one\n' })
+    const many = await Promise.all(Array.from({ length: 5 }, (_, i) => execScript(own, `echo ${i}`)))
+    expect(many.map(r => r.stdout)).toEqual(['0\n', '1\n', '2\n', '3\n', '4\n'])
+  } finally {
+    own.close()
+  }
+})
 
 test.each([
   ['a size that is not a whole number of blocks', 9 * 1024 * 1024 + 12345],

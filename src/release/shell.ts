@@ -1,13 +1,13 @@
 import type { SshConnection } from '../ssh/connection.js'
-import { execChannel, type ShellOptions } from '../ssh/exec.js'
+import { execChannel, execScript, type ShellOptions } from '../ssh/exec.js'
 import { shellQuote } from '../transfer/remote-path.js'
 
 /**
- * Run a POSIX sh script on the instance: the script goes through stdin (`sh -s`), so its length
+ * Run a POSIX sh script on the instance: the script goes through stdin (execScript), so its length
  * is not bounded by the command line, and the login shell (bash, zsh, fish...) does not matter.
  */
 export function runScript(conn: SshConnection, script: string, opts: Omit<ShellOptions, 'stdin'> = {}) {
-  return execChannel(conn, 'sh -s', { ...opts, stdin: script })
+  return execScript(conn, script, opts)
 }
 
 /** Run a script and require exit 0; anything else is an error naming `what`. */
@@ -40,5 +40,5 @@ export function nulList(paths: string[]): string {
   return `{ ${lines.join('; ')}; }`
 }
 
-export { execChannel, shellQuote }
+export { execChannel, execScript, shellQuote }
 export type { ShellOptions, ShellResult } from '../ssh/exec.js'

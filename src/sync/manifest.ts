@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { MANIFEST_NAME } from '../release/layout.js'
-import { execChannel, shellQuote } from '../release/shell.js'
+import { execScript, shellQuote } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { sha256Hex } from '../util/sha256.js'
 import type { ListingRefresh, RemoteEntry } from './listing.js'
@@ -162,7 +162,7 @@ export async function writeManifest(
   const direct = `cat > ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(final)} || exit 1\n${after}`
   if (listing instanceof Map && carried.size === 0) {
     return fail(
-      await execChannel(conn, `sh -c ${shellQuote(direct)}`, {
+      await execScript(conn, direct, {
         stdin: formatManifest(key, dir, entriesFor(listing))
       })
     )
@@ -218,9 +218,7 @@ ${after}`
       stdin.destroy(err as Error)
     }
   }
-  const r = await execChannel(conn, `sh -c ${shellQuote(script)}`, { stdin, onStdout }).finally(() =>
-    stdin.end()
-  )
+  const r = await execScript(conn, script, { stdin, onStdout }).finally(() => stdin.end())
   if (stage !== 'done')
     throw new Error(`writing ${final} failed: ${r.stderr.trim() || 'the instance did not answer'}`)
   fail(r)

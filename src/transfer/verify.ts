@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import type { SshConnection } from '../ssh/connection.js'
-import { execChannel } from '../ssh/exec.js'
+import { execChannel, execScript } from '../ssh/exec.js'
 import { parseSha256sum, shellQuote } from './remote-path.js'
 import type { Sftp } from './sftp.js'
 
@@ -44,7 +44,7 @@ export async function remoteSha256(conn: SshConnection, paths: string[]): Promis
   let bytes = 0
   const flush = async () => {
     if (batch.length === 0) return
-    const r = await execChannel(conn, `sha256sum -- ${batch.map(shellQuote).join(' ')}`)
+    const r = await execScript(conn, `sha256sum -- ${batch.map(shellQuote).join(' ')}`)
     for (const [p, digest] of parseSha256sum(r.stdout)) result.set(p, digest)
     batch = []
     bytes = 0
