@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { DeployConfig } from './config.js'
 import { errorMessage, UserError } from './errors.js'
 import type { FilePlan, PlannedFile } from './files/plan.js'
@@ -23,7 +24,7 @@ import { deletable, deleteRemoteFiles, isContained, linkFromPrevious } from './s
 import { compareWithRemote, type SyncComparison } from './sync/compare.js'
 import { listingScript, refreshListing, parseListing, type RemoteEntry } from './sync/listing.js'
 import { parseSnapshot, snapshotScript, type RemoteSnapshot, type SnapshotRequest } from './sync/snapshot.js'
-import { writeManifest } from './sync/manifest.js'
+import { writeCarriedManifest, writeManifest } from './sync/manifest.js'
 import { protectMatcher, type ProtectMatcher } from './sync/protect.js'
 import { TargetConnection } from './target/connection.js'
 import { keepShellReady } from './ssh/exec.js'
@@ -99,6 +100,18 @@ export function targetConnection(
 }
 
 /** Does this configuration need a shell on the instance (beyond SFTP)? */
+/** The folders (relative, with every ancestor, and the root itself as '.') that hold these files. */
+export function foldersOf(rels: string[]): Set<string> {
+  const dirs = new Set<string>()
+  for (const rel of rels) {
+    for (let d = path.posix.dirname(rel); !dirs.has(d); d = path.posix.dirname(d)) {
+      dirs.add(d)
+      if (d === '.') break
+    }
+  }
+  return dirs
+}
+
 export function needsShell(config: DeployConfig): boolean {
   return (
     config.release === 'atomic' ||
@@ -256,7 +269,8 @@ class TargetDeploy {
     })
   }
 
-  private async upload(files: PlannedFile[], remoteRoot: string): Promise<void> {
+  /** `present`: files already in place under remoteRoot (their folders need no mkdir). */
+  private async upload(files: PlannedFile[], remoteRoot: string, present: string[] = []): Promise<void> {
     const { config, target } = this.o
     if (files.length === 0 && this.o.plan.files.length > 0) {
       if (this.result.verification === 'pending')
@@ -269,6 +283,7 @@ class TargetDeploy {
         link: this.link,
         files,
         remoteRoot,
+        existingDirs: foldersOf(present),
         concurrency: config.concurrency,
         verify: config.verify,
         retries: config.retries,
@@ -324,7 +339,11 @@ class TargetDeploy {
         )
       }
     }
-    await this.upload(files, this.root)
+    await this.upload(
+      files,
+      this.root,
+      cmp?.same.map(f => f.relativePath)
+    )
     if (config.delete && cmp) {
       const doomed = deletable(cmp.extras, this.isProtected)
       const kept = cmp.extras.length - doomed.length
@@ -360,9 +379,14 @@ class TargetDeploy {
     const unlock = this.lock ? releaseLockScript(this.lock) : ''
     await this.link
       .step('Writing the sync manifest', async conn => {
-        const now = listing instanceof Map ? listing : refreshListing(dir, listing?.base, listing?.changed)
-        const carried = listing instanceof Map ? undefined : listing?.carried
-        await writeManifest(conn, key, dir, digests, now, unlock, carried)
+        if (listing && !(listing instanceof Map) && listing.carried.size) {
+          const uploaded = listing.changed.map(f => f.relativePath)
+          const parts = { carried: listing.carried, uploaded, known: listing.base }
+          await writeCarriedManifest(conn, key, dir, digests, parts, unlock)
+        } else {
+          const now = listing instanceof Map ? listing : refreshListing(dir, listing?.base, listing?.changed)
+          await writeManifest(conn, key, dir, digests, now, unlock)
+        }
         this.lockReleased = !!unlock
       })
       .catch(err =>
@@ -413,6 +437,7 @@ class TargetDeploy {
         this.o.signal
       )
       let files = plan.files
+      const reused: string[] = []
       const expected = { files: plan.files.length, bytes: plan.totalBytes }
       if (previous && compareWithPrevious) {
         const snapshot = parseSnapshot(created, request)
@@ -441,8 +466,9 @@ class TargetDeploy {
           conn => linkFromPrevious(conn, prevDir, dir, reuse),
           this.o.signal
         )
+        reused.push(...reuse)
       }
-      await this.upload(files, dir)
+      await this.upload(files, dir, reused)
       this.o.signal?.throwIfAborted()
       // Every planned file must be in place before `current` may point here (checked in the same exec).
       await this.link.step('Switching current', conn => switchCurrent(conn, root, id, expected))

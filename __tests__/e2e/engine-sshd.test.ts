@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto'
-import { appendFile, readFile, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import os from 'node:os'
 import net from 'node:net'
 import path from 'node:path'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { connectSsh, type SshConnection } from '../../src/ssh/connection.js'
 import { Sftp } from '../../src/transfer/sftp.js'
 import { execChannel, execScript, keepShellReady } from '../../src/ssh/exec.js'
+import { UploadSession } from '../../src/transfer/upload.js'
 import { streamRemoteSha256 } from '../../src/transfer/verify.js'
 import { seededBytes } from '../helpers/artifacts.js'
 
@@ -123,4 +125,33 @@ test('requests made in one tick share SSH packets, and every answer still reache
   expect((await stat).size).toBe(3)
   expect(sha256(await readFile(path.join(dir, 'big')))).toBe(sha256(big))
   sftp.end()
+})
+
+test('a folder assumed to exist that does not is made, and the file still lands with its mode', async () => {
+  const local = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-assumed-'))
+  try {
+    await writeFile(path.join(local, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 })
+    const remoteRoot = path.join(sshd.remoteRoot, 'assumed')
+    const done: string[] = []
+    const session = new UploadSession(conn, {
+      remoteRoot,
+      existingDirs: ['.', 'gone', 'gone/deeper'],
+      concurrency: 4,
+      verify: 'sha256',
+      onFileDone: f => done.push(f.relativePath)
+    })
+    await session.start()
+    const file = {
+      localPath: path.join(local, 'run.sh'),
+      relativePath: 'gone/deeper/run.sh',
+      size: 10,
+      mode: 0o755
+    }
+    expect(await session.uploadAll([file])).toEqual([])
+    expect(done).toEqual(['gone/deeper/run.sh'])
+    const st = await stat(path.join(remoteRoot, 'gone/deeper/run.sh'))
+    expect(st.mode & 0o777).toBe(0o755)
+  } finally {
+    await rm(local, { recursive: true, force: true })
+  }
 })

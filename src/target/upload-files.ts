@@ -16,6 +16,8 @@ export interface UploadFilesOptions {
   link: TargetConnection
   files: PlannedFile[]
   remoteRoot: string
+  /** Folders under remoteRoot (relative) known to exist. */
+  existingDirs?: Iterable<string>
   concurrency: number
   verify: VerifyMode
   retries: number
@@ -64,6 +66,7 @@ export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
       const conn = await link.get(opts.signal)
       session = new UploadSession(conn, {
         remoteRoot: opts.remoteRoot,
+        existingDirs: opts.existingDirs,
         concurrency: opts.concurrency,
         verify: opts.verify,
         onFileDone: f => {

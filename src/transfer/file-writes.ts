@@ -82,8 +82,9 @@ export async function writeLarge(
 /**
  * Gives files their exact mode. The mode is asked for at the open already, but the server's umask
  * applies there; the first file of each mode on a connection checks what the server made of it
- * (fstat) and later ones skip the extra request when the umask left it alone. (setuid, setgid and
- * sticky are dropped on purpose.)
+ * (fstat) and later ones skip the extra request when the umask left it alone. Everything is sent
+ * with the file's other requests, never waited for before the close: a mode the fstat finds wrong
+ * is set by path after the close. (setuid, setgid and sticky are dropped on purpose.)
  */
 export class ExactModes {
   /** Per mode: does the server keep it exactly when a file is created with it? */
@@ -91,12 +92,15 @@ export class ExactModes {
 
   constructor(private readonly sftp: Sftp) {}
 
-  async apply(handle: Buffer, mode: number): Promise<void> {
-    let exact = this.keptAtOpen.get(mode)
-    if (exact === undefined) {
-      exact = ((await this.sftp.fstat(handle)).mode & 0o777) === mode
-      this.keptAtOpen.set(mode, exact)
-    }
-    if (!exact) await this.sftp.fchmod(handle, mode)
+  /** Send what `handle` needs now (before its close); resolves true when a chmod by path must follow. */
+  send(handle: Buffer, mode: number): Promise<boolean> {
+    const exact = this.keptAtOpen.get(mode)
+    if (exact === true) return Promise.resolve(false)
+    if (exact === false) return this.sftp.fchmod(handle, mode).then(() => false)
+    return this.sftp.fstat(handle).then(st => {
+      const kept = (st.mode & 0o777) === mode
+      this.keptAtOpen.set(mode, kept)
+      return !kept
+    })
   }
 }

@@ -21,6 +21,7 @@ type Callback<T> = (err: Error | null | undefined, v?: T) => void
 export class Sftp {
   /** Folders known to exist on this connection, so `mkdir -p` costs one round trip per new folder. */
   private dirs = new Map<string, Promise<void>>()
+  private readonly assumed = new Set<string>()
   readonly hasPosixRename: boolean
 
   /** `guard` makes every call reject as soon as the connection underneath is lost. */
@@ -48,6 +49,9 @@ export class Sftp {
   }
   fchmod(handle: Buffer, mode: number): Promise<void> {
     return this.call(cb => this.raw.fchmod(handle, mode, cb))
+  }
+  chmod(p: string, mode: number): Promise<void> {
+    return this.call(cb => this.raw.chmod(p, mode, cb))
   }
   closeHandle(handle: Buffer): Promise<void> {
     return this.call(cb => this.raw.close(handle, cb))
@@ -82,6 +86,21 @@ export class Sftp {
    * exists, and that is one round trip instead of one or two per level of the path (which add up
    * over ssm, where a round trip is tens of milliseconds).
    */
+  /** Folders known to exist already (a sync saw files in them): mkdirp asks nothing about them. */
+  assumeDirs(dirs: Iterable<string>): void {
+    for (const d of dirs) {
+      if (this.dirs.has(d)) continue
+      this.dirs.set(d, Promise.resolve())
+      this.assumed.add(d)
+    }
+  }
+
+  /** A folder assumed to exist was missing after all: assume none, and mkdirp asks again. */
+  forgetAssumedDirs(): void {
+    for (const d of this.assumed) this.dirs.delete(d)
+    this.assumed.clear()
+  }
+
   mkdirp(dir: string): Promise<void> {
     if (dir === '/' || dir === '.' || dir === '') return Promise.resolve()
     let p = this.dirs.get(dir)

@@ -30,6 +30,8 @@ const VERIFY_BATCH_BYTES = 64 * 1024 * 1024
 
 export interface UploadOptions {
   remoteRoot: string
+  /** Folders under remoteRoot (relative) known to exist: no round trip is spent asking. */
+  existingDirs?: Iterable<string>
   concurrency: number
   verify: 'sha256' | 'none'
   /** Called after a file is published at its final path (verified when verify is on). */
@@ -84,6 +86,9 @@ export class UploadSession {
       throw err
     })
     this.sftp = new Sftp(raw, op => this.conn.guard(op))
+    this.sftp.assumeDirs(
+      [...(this.opts.existingDirs ?? [])].map(d => remoteFilePath(this.opts.remoteRoot, d))
+    )
     this.modes = new ExactModes(this.sftp)
     this.verifyMethod = await probe
     return this.verifyMethod
@@ -156,16 +161,30 @@ export class UploadSession {
     )
   }
 
+  /** Open a temporary file; when a folder assumed to exist does not, it is made and the open tried again. */
+  private async openTemp(temp: string, dir: string, mode: number): Promise<Buffer> {
+    try {
+      return await this.sftp.open(temp, 'w', mode)
+    } catch (err) {
+      if ((err as SftpStatusError).code !== SFTP_STATUS.NO_SUCH_FILE) throw err
+      this.sftp.forgetAssumedDirs()
+      await this.sftp.mkdirp(dir)
+      return this.sftp.open(temp, 'w', mode)
+    }
+  }
+
   /** Write one file to its temporary name (pipelined writes). */
   private async stage(file: PlannedFile): Promise<Staged> {
     const final = remoteFilePath(this.opts.remoteRoot, file.relativePath)
     const temp = tempPathFor(final)
-    await this.sftp.mkdirp(path.posix.dirname(final))
+    const dir = path.posix.dirname(final)
+    await this.sftp.mkdirp(dir)
     const verify = this.opts.verify !== 'none'
     let handle: Buffer | undefined
     let digest: Promise<string> = Promise.resolve('')
     let streaming: StreamingSha256 | undefined
     let remoteSha256: string | undefined
+    let chmod: Promise<boolean> = Promise.resolve(false)
     try {
       if (file.size <= SMALL_FILE_BYTES) {
         // Small files: one read, hashed from the same bytes, and every request after the open sent at once.
@@ -174,10 +193,11 @@ export class UploadSession {
         // Recorded before the open: when the connection drops, the server may have created the file even
         // though its answer never arrived, and the next connection must remove it.
         this.openTemps.add(temp)
-        handle = await this.sftp.open(temp, 'w', file.mode & 0o777)
+        handle = await this.openTemp(temp, dir, file.mode & 0o777)
         const sent = data.length > 0 ? this.sftp.write(handle, data, data.length, 0) : Promise.resolve()
         sent.catch(() => {})
-        await this.modes.apply(handle, file.mode & 0o777)
+        chmod = this.modes.send(handle, file.mode & 0o777)
+        chmod.catch(() => {})
         await sent
         this.opts.onBytes?.(data.length)
       } else {
@@ -185,7 +205,7 @@ export class UploadSession {
         if (verify) digest = sha256File(file.localPath)
         digest.catch(() => {})
         this.openTemps.add(temp)
-        handle = await this.sftp.open(temp, 'w', file.mode & 0o777)
+        handle = await this.openTemp(temp, dir, file.mode & 0o777)
         if (
           this.verifyMethod === 'sha256sum' &&
           file.size >= STREAM_VERIFY_BYTES &&
@@ -198,12 +218,14 @@ export class UploadSession {
           onBytes: n => this.opts.onBytes?.(n),
           onWritten: bytes => streaming?.advance(bytes)
         })
-        await this.modes.apply(handle, file.mode & 0o777)
+        chmod = this.modes.send(handle, file.mode & 0o777)
+        chmod.catch(() => {})
         remoteSha256 = await streaming?.finish(file.size)
       }
       const closing = this.sftp.closeHandle(handle)
       handle = undefined
       await closing
+      if (await chmod) await this.sftp.chmod(temp, file.mode & 0o777)
     } catch (err) {
       streaming?.cancel()
       if (handle) await this.sftp.closeHandle(handle).catch(() => {})
