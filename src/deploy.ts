@@ -24,7 +24,7 @@ import { deletable, deleteRemoteFiles, isContained, linkFromPrevious } from './s
 import { compareWithRemote, type SyncComparison } from './sync/compare.js'
 import { listingScript, refreshListing, parseListing, type RemoteEntry } from './sync/listing.js'
 import { parseSnapshot, snapshotScript, type RemoteSnapshot, type SnapshotRequest } from './sync/snapshot.js'
-import { writeCarriedManifest, writeManifest } from './sync/manifest.js'
+import { writeCarriedManifest, writeManifest } from './sync/manifest-write.js'
 import { protectMatcher, type ProtectMatcher } from './sync/protect.js'
 import { TargetConnection } from './target/connection.js'
 import { keepShellReady } from './ssh/exec.js'
