@@ -1,35 +1,25 @@
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import type { DeployConfig } from './config.js'
-import { errorMessage, UserError } from './errors.js'
+import { errorMessage } from './errors.js'
 import type { FilePlan, PlannedFile } from './files/plan.js'
 import type { Logger } from './log.js'
 import { runUserCommand } from './release/commands.js'
-import { randomBytes } from 'node:crypto'
-import {
-  createRelease,
-  currentPath,
-  parseReleaseState,
-  releaseDir,
-  releaseStateScript,
-  removeRelease,
-  removeReleasesScript
-} from './release/layout.js'
-import { acquireLock, releaseLock, releaseLockScript, runLabel, type HeldLock } from './release/lock.js'
-import { releasesToPrune } from './release/prune.js'
-import { runScriptOk } from './release/shell.js'
-import { switchCurrent } from './release/switch.js'
+import { atomicRelease, rollbackOnPurpose } from './release/flows.js'
+import { releaseDir, releaseStateScript } from './release/layout.js'
+import { acquireLock, releaseLock, releaseLockScript, type HeldLock } from './release/lock.js'
 import type { SshLogin } from './ssh/connection.js'
+import { keepShellReady } from './ssh/exec.js'
 import type { HostKeyPolicy } from './ssh/host-key.js'
-import { deletable, deleteRemoteFiles, isContained, linkFromPrevious } from './sync/apply.js'
+import { deletable, deleteRemoteFiles } from './sync/apply.js'
 import { compareWithRemote, type SyncComparison } from './sync/compare.js'
-import { listingScript, refreshListing, parseListing, type RemoteEntry } from './sync/listing.js'
-import { parseSnapshot, snapshotScript, type RemoteSnapshot, type SnapshotRequest } from './sync/snapshot.js'
+import { refreshListing, type RemoteEntry } from './sync/listing.js'
 import { writeCarriedManifest, writeManifest } from './sync/manifest-write.js'
 import { protectMatcher, type ProtectMatcher } from './sync/protect.js'
+import { parseSnapshot, snapshotScript, type RemoteSnapshot, type SnapshotRequest } from './sync/snapshot.js'
 import { TargetConnection } from './target/connection.js'
-import { keepShellReady } from './ssh/exec.js'
-import { probeVerifyMethod } from './transfer/verify.js'
 import { uploadFiles } from './target/upload-files.js'
+import { probeVerifyMethod } from './transfer/verify.js'
 import type { ResolvedTarget } from './tunnel/index.js'
 
 export type TargetStatus = 'success' | 'failure' | 'cancelled' | 'skipped'
@@ -99,7 +89,6 @@ export function targetConnection(
   })
 }
 
-/** Does this configuration need a shell on the instance (beyond SFTP)? */
 /** The folders (relative, with every ancestor, and the root itself as '.') that hold these files. */
 export function foldersOf(rels: string[]): Set<string> {
   const dirs = new Set<string>()
@@ -112,6 +101,7 @@ export function foldersOf(rels: string[]): Set<string> {
   return dirs
 }
 
+/** Does this configuration need a shell on the instance (beyond SFTP)? */
 export function needsShell(config: DeployConfig): boolean {
   return (
     config.release === 'atomic' ||
@@ -132,18 +122,19 @@ export async function deployToTarget(opts: TargetDeployOptions): Promise<TargetR
   return new TargetDeploy(opts).run()
 }
 
-class TargetDeploy {
+/** One target's deploy; the release flows (release/flows.ts) use its steps. */
+export class TargetDeploy {
   readonly result: TargetResult
-  private readonly link: TargetConnection
-  private readonly isProtected: ProtectMatcher
-  private readonly root: string
+  readonly link: TargetConnection
+  readonly isProtected: ProtectMatcher
+  readonly root: string
   /** Output of the script run together with taking the lock (release state or a snapshot). */
-  private firstRead = ''
-  private lock?: HeldLock
+  firstRead = ''
+  lock?: HeldLock
   /** The lock went with the last exec of a successful deploy (one round trip fewer). */
-  private lockReleased = false
+  lockReleased = false
 
-  constructor(private readonly o: TargetDeployOptions) {
+  constructor(readonly o: TargetDeployOptions) {
     const { config, target, plan } = o
     this.result = {
       target: target.label,
@@ -174,16 +165,16 @@ class TargetDeploy {
     this.root = config.remotePath
   }
 
-  private get label(): string {
+  get label(): string {
     return this.o.target.label
   }
 
-  private info(line: string): void {
+  info(line: string): void {
     this.o.logger.info(this.o.parallel ? `[${this.label}] ${line}` : line)
   }
 
   /** A log group when targets run one at a time; plain prefixed lines when they run together. */
-  private phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return this.o.parallel ? fn() : this.o.logger.group(`${name}`, fn)
   }
 
@@ -210,8 +201,8 @@ class TargetDeploy {
         this.lock = held
         this.firstRead = held.thenOutput
       }
-      if (config.rollback) await this.rollbackOnPurpose()
-      else if (config.release === 'atomic') await this.atomicRelease()
+      if (config.rollback) await rollbackOnPurpose(this)
+      else if (config.release === 'atomic') await atomicRelease(this)
       else await this.inPlace()
       this.result.status = 'success'
       if (this.result.verification === 'pending') this.result.verification = 'nothing to verify'
@@ -235,7 +226,7 @@ class TargetDeploy {
     return this.result
   }
 
-  private commandEnv(releasePath: string, previous?: string): Record<string, string> {
+  commandEnv(releasePath: string, previous?: string): Record<string, string> {
     const env: Record<string, string> = {
       EC2_PUSH_RELEASE_PATH: releasePath,
       EC2_PUSH_RELEASE_ID: this.o.config.releaseId,
@@ -248,11 +239,7 @@ class TargetDeploy {
   }
 
   /** pre-command / post-command over the same connection (never retried: it may not be idempotent). */
-  private async command(
-    name: 'pre-command' | 'post-command',
-    env: Record<string, string>,
-    signal?: AbortSignal
-  ) {
+  async command(name: 'pre-command' | 'post-command', env: Record<string, string>, signal?: AbortSignal) {
     const command = name === 'pre-command' ? this.o.config.preCommand : this.o.config.postCommand
     if (!command) return
     await this.phase(`${name} on ${this.label}`, async () => {
@@ -270,7 +257,7 @@ class TargetDeploy {
   }
 
   /** `present`: files already in place under remoteRoot (their folders need no mkdir). */
-  private async upload(files: PlannedFile[], remoteRoot: string, present: string[] = []): Promise<void> {
+  async upload(files: PlannedFile[], remoteRoot: string, present: string[] = []): Promise<void> {
     const { config, target } = this.o
     if (files.length === 0 && this.o.plan.files.length > 0) {
       if (this.result.verification === 'pending')
@@ -299,12 +286,12 @@ class TargetDeploy {
   }
 
   /** With sync, what the instance compares the folder with (the local digests: this waits for them). */
-  private async snapshotRequest(): Promise<SnapshotRequest | undefined> {
+  async snapshotRequest(): Promise<SnapshotRequest | undefined> {
     const digests = this.o.config.sync ? await this.o.localDigests : undefined
     return digests && { files: this.o.plan.files, digests }
   }
 
-  private compare(dir: string, what: string, snapshot?: RemoteSnapshot): Promise<SyncComparison> {
+  compare(dir: string, what: string, snapshot?: RemoteSnapshot): Promise<SyncComparison> {
     const { config } = this.o
     return this.link.step(
       what,
@@ -362,12 +349,12 @@ class TargetDeploy {
   }
 
   /** The sealed manifest for the next sync (best effort: without it the next sync hashes on the instance). */
-  private willWriteManifest(): boolean {
+  willWriteManifest(): boolean {
     return !!this.o.manifestKey && !!this.o.localDigests && this.o.config.verify !== 'none'
   }
 
   /** Also releases the lock in the same exec. */
-  private async saveManifest(
+  async saveManifest(
     dir: string,
     listing?:
       | Map<string, RemoteEntry>
@@ -392,181 +379,5 @@ class TargetDeploy {
       .catch(err =>
         this.o.logger.warning(`${this.label}: could not write the sync manifest: ${errorMessage(err)}`)
       )
-  }
-
-  /** release: atomic — a new releases/<id>, then `current` switched to it in one rename. */
-  private async atomicRelease(): Promise<void> {
-    const { config, plan } = this.o
-    const root = this.root
-    const state = parseReleaseState(this.firstRead)
-    if (state.current.kind === 'other') {
-      throw new UserError(
-        `${currentPath(root)} on ${this.label} is ${state.current.detail}; ec2-push keeps 'current' as a symlink to releases/<id>: move it away (or use another remote-path) and re-run.`
-      )
-    }
-    const previous = state.current.kind === 'release' ? state.current.id : undefined
-    const id = config.releaseId
-    if (id === previous) {
-      throw new UserError(
-        `Release ${id} is already current on ${this.label}; each deploy needs its own 'release-id' (the default is the run id and attempt).`
-      )
-    }
-    const dir = releaseDir(root, id)
-    Object.assign(this.result, { releaseId: id, releasePath: dir, previousRelease: previous })
-    const seq = Math.max(0, ...state.releases.map(r => r.seq)) + 1
-    const env = this.commandEnv(dir, previous)
-    await this.command('pre-command', env, this.o.signal)
-
-    let switched = false
-    try {
-      const compareWithPrevious = !!previous && (config.sync || config.protect.length > 0)
-      const prevDir = releaseDir(root, previous ?? '')
-      // The previous release is read in the same exec that creates the new one.
-      const request = compareWithPrevious ? await this.snapshotRequest() : undefined
-      const created = await this.link.step(
-        'Creating the release',
-        conn =>
-          createRelease(
-            conn,
-            root,
-            id,
-            seq,
-            runLabel(),
-            compareWithPrevious ? snapshotScript(prevDir, request) : ''
-          ),
-        this.o.signal
-      )
-      let files = plan.files
-      const reused: string[] = []
-      const expected = { files: plan.files.length, bytes: plan.totalBytes }
-      if (previous && compareWithPrevious) {
-        const snapshot = parseSnapshot(created, request)
-        const cmp = await this.compare(prevDir, 'Comparing with the current release', snapshot)
-        const reuse: string[] = []
-        if (config.sync) {
-          files = cmp.changed
-          reuse.push(...cmp.same.map(f => f.relativePath))
-          this.result.filesSkipped = cmp.same.length
-        }
-        // Protected paths of the previous release that the new file set lacks carry over.
-        const carried = cmp.extras.filter(rel => isContained(rel) && this.isProtected(rel))
-        reuse.push(...carried)
-        for (const rel of carried) {
-          const e = cmp.listing.get(rel)
-          if (e?.type === 'file') {
-            expected.files++
-            expected.bytes += e.size
-          }
-        }
-        this.info(
-          `${this.label}: ${files.length} files to upload, ${cmp.same.length} reused from release ${previous}${carried.length ? `, ${carried.length} protected files carried over` : ''}${config.sync ? ` (${cmp.manifest})` : ''}`
-        )
-        await this.link.step(
-          'Reusing unchanged files',
-          conn => linkFromPrevious(conn, prevDir, dir, reuse),
-          this.o.signal
-        )
-        reused.push(...reuse)
-      }
-      await this.upload(files, dir, reused)
-      this.o.signal?.throwIfAborted()
-      // Every planned file must be in place before `current` may point here (checked in the same exec).
-      await this.link.step('Switching current', conn => switchCurrent(conn, root, id, expected))
-      switched = true
-      this.info(`${this.label}: current -> releases/${id}`)
-      await this.command('post-command', env, this.o.signal)
-    } catch (err) {
-      throw await this.recover(err, switched, previous, id)
-    }
-
-    // Old releases go first: unlinking them changes the ctime of files shared by hard links, and
-    // the manifest must record the stamps the next deploy will see. One exec for both.
-    const doomed = releasesToPrune(
-      [...state.releases.filter(r => r.id !== id), { id, seq }],
-      id,
-      config.keepReleases
-    )
-    const manifest = this.willWriteManifest()
-    const unlock = !manifest && this.lock ? releaseLockScript(this.lock) : ''
-    const listing = await this.link
-      .step('Removing old releases', async conn => {
-        const script = removeReleasesScript(root, doomed) + (manifest ? listingScript(dir) : unlock)
-        const out = await runScriptOk(conn, script, 'Removing old releases')
-        this.lockReleased = !!unlock
-        return parseListing(out)
-      })
-      .then(l => {
-        if (doomed.length) this.info(`${this.label}: removed old releases ${doomed.join(', ')}`)
-        return l
-      })
-      .catch(err => {
-        this.o.logger.warning(`${this.label}: could not remove old releases: ${errorMessage(err)}`)
-        return undefined
-      })
-    await this.saveManifest(dir, listing)
-  }
-
-  /** After a failure: put `current` back (or leave it untouched) and say which. Never throws itself. */
-  private async recover(
-    err: unknown,
-    switched: boolean,
-    previous: string | undefined,
-    id: string
-  ): Promise<Error> {
-    const root = this.root
-    let msg = errorMessage(err).replace(/\.$/, '')
-    if (this.o.signal?.aborted && !/cancel/i.test(msg)) msg = `${msg} (cancelled)`
-    if (!switched) {
-      const removed = await this.link
-        .step('Removing the unfinished release', conn => removeRelease(conn, root, id))
-        .then(() => true)
-        .catch(() => false)
-      const where = previous ? `still points to releases/${previous}` : 'was not created'
-      return new UserError(
-        `${msg}; current ${where}, nothing was switched${removed ? ` (the unfinished release ${id} was removed)` : ''}.`
-      )
-    }
-    if (!previous) {
-      return new UserError(
-        `${msg}; there is no earlier release to roll back to, so current still points to releases/${id}.`
-      )
-    }
-    try {
-      await this.link.step('Rolling back', conn => switchCurrent(conn, root, previous))
-      this.result.rolledBack = true
-      this.result.releasePath = releaseDir(root, previous)
-      this.info(`${this.label}: rolled back: current -> releases/${previous}`)
-      return new UserError(`${msg}; rolled back: current points to releases/${previous} again.`)
-    } catch (rbErr) {
-      return new UserError(
-        `${msg}; the rollback to releases/${previous} also failed (${errorMessage(rbErr)}), so current still points to releases/${id}.`
-      )
-    }
-  }
-
-  /** rollback: true — switch `current` to the release before it, uploading nothing. */
-  private async rollbackOnPurpose(): Promise<void> {
-    const root = this.root
-    const state = parseReleaseState(this.firstRead)
-    if (state.current.kind !== 'release') {
-      throw new UserError(
-        `Nothing to roll back on ${this.label}: ${currentPath(root)} is ${state.current.kind === 'missing' ? 'missing' : state.current.detail}.`
-      )
-    }
-    const cur = state.current.id
-    const at = state.releases.findIndex(r => r.id === cur)
-    const target = at > 0 ? state.releases[at - 1] : undefined
-    if (!target) throw new UserError(`No release before ${cur} on ${this.label} to roll back to.`)
-    Object.assign(this.result, {
-      releaseId: target.id,
-      releasePath: releaseDir(root, target.id),
-      previousRelease: cur
-    })
-    const env = this.commandEnv(releaseDir(root, target.id), cur)
-    await this.command('pre-command', env, this.o.signal)
-    await this.link.step('Rolling back', conn => switchCurrent(conn, root, target.id), this.o.signal)
-    this.result.rolledBack = true
-    this.info(`${this.label}: rolled back on purpose: current -> releases/${target.id} (was ${cur})`)
-    await this.command('post-command', env, this.o.signal)
   }
 }
