@@ -24,6 +24,15 @@ export interface AwsConfig {
   allowedAccountIds: string[]
 }
 
+/**
+ * Files in flight per target. Each costs little (a small file is at most 64 KiB in memory, large
+ * ones are capped apart in the upload), and over ssm or eice every file waits out round trips: 2,000
+ * small files through the ssm simulator at 20 ms RTT took 7.2 s with 32 in flight, 3.75 s with
+ * 128 (and on loopback 1.20x -> 1.36x OpenSSH's files/s). 128 stays well inside sftp-server's
+ * open-file limits.
+ */
+export const DEFAULT_CONCURRENCY = 128
+
 export interface DeployConfig {
   mode: Mode
   targets: TargetSpec[]
@@ -232,7 +241,7 @@ export function buildConfig(input: InputSource): DeployConfig {
     hostKeyFingerprint,
     knownHosts: input('known-hosts').trim() || undefined,
     strictHostKey: parseBoolean('strict-host-key', input('strict-host-key'), true),
-    concurrency: parseInteger('concurrency', input('concurrency'), 32, 1, 256),
+    concurrency: parseInteger('concurrency', input('concurrency'), DEFAULT_CONCURRENCY, 1, 256),
     retries: parseInteger('retries', input('retries'), 3, 0, 20),
     verify: parseChoice<VerifyMode>('verify', input('verify'), 'sha256', ['sha256', 'none']),
     timeoutSeconds: parseInteger('timeout-seconds', input('timeout-seconds'), 1800, 1, 6 * 3600),

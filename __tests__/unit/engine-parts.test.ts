@@ -1,3 +1,4 @@
+import { Limit } from '../../src/util/limit.js'
 import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -190,4 +191,26 @@ describe('file selection (upload-artifact rules)', () => {
     expect(commonAncestor(['/a/b/c', '/a/b/d/e', '/a/b'])).toBe('/a/b')
     expect(commonAncestor(['/x', '/y'])).toBe('/')
   })
+})
+
+test('Limit: never more than max at once, the waiting ones run in order, a failure frees its place', async () => {
+  const limit = new Limit(3)
+  let running = 0
+  let peak = 0
+  const started: number[] = []
+  const task = (i: number) =>
+    limit.run(async () => {
+      started.push(i)
+      running++
+      peak = Math.max(peak, running)
+      await new Promise(r => setTimeout(r, 5 + (i % 3)))
+      running--
+      if (i === 4) throw new Error('task 4 failed')
+      return i
+    })
+  const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => task(i)))
+  expect(peak).toBe(3)
+  expect(started).toEqual(Array.from({ length: 12 }, (_, i) => i))
+  expect(results.filter(r => r.status === 'fulfilled')).toHaveLength(11)
+  expect(results[4]).toMatchObject({ status: 'rejected' })
 })

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { UserError } from '../errors.js'
 import { sha256File } from '../files/hash.js'
+import { Limit } from '../util/limit.js'
 import { sha256Hex } from '../util/sha256.js'
 import type { PlannedFile } from '../files/plan.js'
 import type { SshConnection } from '../ssh/connection.js'
@@ -24,6 +25,11 @@ const STREAM_VERIFY_BYTES = 8 * 1024 * 1024
  * at once are verified in the batch instead.
  */
 const MAX_STREAMED_VERIFICATIONS = 4
+/**
+ * Large files in flight at once, whatever `concurrency` says: each holds up to 2 MiB of writes in
+ * flight, and a few already fill the path; the other workers go on with small files meanwhile.
+ */
+const MAX_LARGE_IN_FLIGHT = 8
 /** Files verified together by one `sha256sum` exec; large files flush the batch sooner. */
 const VERIFY_BATCH_FILES = 256
 const VERIFY_BATCH_BYTES = 64 * 1024 * 1024
@@ -70,6 +76,7 @@ export class UploadSession {
   /** Temporary files this session created and has not yet renamed or removed. */
   readonly openTemps = new Set<string>()
   private streamsOpen = 0
+  private readonly large = new Limit(MAX_LARGE_IN_FLIGHT)
   private modes!: ExactModes
 
   constructor(
@@ -173,8 +180,13 @@ export class UploadSession {
     }
   }
 
-  /** Write one file to its temporary name (pipelined writes). */
+  /** Write one file to its temporary name; large files wait for one of the MAX_LARGE_IN_FLIGHT places. */
   private async stage(file: PlannedFile): Promise<Staged> {
+    return file.size <= SMALL_FILE_BYTES ? this.stageOne(file) : this.large.run(() => this.stageOne(file))
+  }
+
+  /** Write one file to its temporary name (pipelined writes). */
+  private async stageOne(file: PlannedFile): Promise<Staged> {
     const final = remoteFilePath(this.opts.remoteRoot, file.relativePath)
     const temp = tempPathFor(final)
     const dir = path.posix.dirname(final)
