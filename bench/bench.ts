@@ -500,7 +500,7 @@ function report(o: BenchOptions, f: Figures): { text: string; targets: Target[] 
           String(p.errors.length)
         ])
       ),
-      '  loopback: the full upload of small files takes about a second, so the redeploy is mostly fixed costs (matching the files locally, connecting, one listing); over ssm the full upload pays the path.',
+      '  loopback: the full upload of small files takes well under a second, so the redeploy is mostly fixed costs (matching and hashing the files locally, connecting). Over ssm the redeploy is a chain of round trips (session, SSH login, one comparing script, the file, the manifest), the full upload 128 files in flight.',
       ''
     )
     for (const p of y.paths)
