@@ -15,6 +15,7 @@ import {
   PayloadType,
   SsmMessage
 } from '../../src/tunnel/ssm/message.js'
+import { agentRead } from '../../sim/ssm/agent-session.js'
 import { capturingLogger } from './helpers.js'
 
 /**
@@ -320,4 +321,18 @@ describe('ssm data channel (client) against a scripted agent', () => {
     peer2.ack(flag)
     await new Promise(resolve => ch.stream.once('close', resolve))
   })
+})
+
+test('the simulated agent reads like the real one: what arrived since its last read, up to 1024 bytes', () => {
+  const piece = (n: number, fill: number) => Buffer.alloc(n, fill)
+  const queue = [piece(100, 1), piece(200, 2), piece(900, 3), piece(10, 4)]
+  const first = agentRead(queue, 1024)!
+  expect(first.length).toBe(1024)
+  expect([first[0], first[100], first[300], first[1023]]).toEqual([1, 2, 3, 3])
+  const second = agentRead(queue, 1024)!
+  expect(second.length).toBe(900 - 724 + 10)
+  expect([second[0], second.at(-1)]).toEqual([3, 4])
+  expect(agentRead(queue, 1024)).toBeUndefined()
+  // A full piece leaves alone, as it was read.
+  expect(agentRead([piece(1024, 5), piece(3, 6)], 1024)!.length).toBe(1024)
 })

@@ -49,6 +49,27 @@ export interface SessionSpec {
   target?: SessionTarget
 }
 
+/**
+ * What one agent read of the target socket returns, taken from the bytes queued since: everything
+ * that arrived, up to `max` bytes. The agent reads into a 1024-byte buffer after each 1 ms sleep, so
+ * small pieces that arrived meanwhile leave in one message.
+ */
+export function agentRead(queue: Buffer[], max: number): Buffer | undefined {
+  const first = queue.shift()
+  if (!first || first.length >= max || queue.length === 0) return first
+  const parts = [first]
+  let size = first.length
+  while (queue.length && size < max) {
+    const head = queue[0]
+    const take = Math.min(head.length, max - size)
+    parts.push(head.subarray(0, take))
+    size += take
+    if (take === head.length) queue.shift()
+    else queue[0] = head.subarray(take)
+  }
+  return Buffer.concat(parts, size)
+}
+
 export interface SessionRecord {
   sessionId: string
   connects: number
@@ -593,7 +614,7 @@ export class AgentSession {
     const step = () => {
       this.pumping = false
       if (this.ended || !this.ws) return
-      const next = this.outQueue.shift()
+      const next = agentRead(this.outQueue, AGENT_CHUNK)
       if (!next) {
         this.socket?.resume()
         return
