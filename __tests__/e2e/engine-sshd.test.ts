@@ -127,6 +127,14 @@ test('requests made in one tick share SSH packets, and every answer still reache
   sftp.end()
 })
 
+test('an SFTP channel one upload session ended is never handed to the next', async () => {
+  const first = await conn.sftp()
+  first.end() // as UploadSession.end() does; its close has not come back yet
+  const second = await conn.sftp()
+  expect(second).not.toBe(first)
+  expect((await new Sftp(second).stat(sshd.remoteRoot)).isDirectory()).toBe(true)
+})
+
 test('a folder assumed to exist that does not is made, and the file still lands with its mode', async () => {
   const local = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-assumed-'))
   try {

@@ -6,6 +6,12 @@ import { fingerprint, HostKeyPolicy, normaliseFingerprint } from './host-key.js'
 
 const { Client } = ssh2
 
+/** Whether ssh2 still sends on this SFTP channel (it drops requests once the channel is closing). */
+function isOpen(sftp: SFTPWrapper): boolean {
+  const state = (sftp as unknown as { outgoing?: { state?: string } }).outgoing?.state
+  return state === undefined || state === 'open'
+}
+
 export interface SshLogin {
   user: string
   privateKey: string | Buffer
@@ -87,12 +93,17 @@ export class SshConnection {
   }
 
   private sftpChannel?: Promise<SFTPWrapper>
+  /** The channel sftpChannel resolved to, once it has. */
+  private sftpOpen?: SFTPWrapper
 
   /**
    * The connection's SFTP channel, opened on first use and shared until it closes, so a deploy can
    * open it early (its round trips overlapping other work) and the upload finds it ready.
    */
   sftp(): Promise<SFTPWrapper> {
+    // A channel someone ended (an upload session does when it is done) is closing: ssh2 would drop
+    // requests on it without a word, so the next user gets a new one.
+    if (this.sftpOpen && !isOpen(this.sftpOpen)) this.forgetSftp(this.sftpChannel)
     if (!this.sftpChannel) {
       const opening: Promise<SFTPWrapper> = this.guard(
         new Promise((resolve, reject) =>
@@ -101,13 +112,21 @@ export class SshConnection {
           )
         )
       )
-      const forget = () => {
-        if (this.sftpChannel === opening) this.sftpChannel = undefined
-      }
-      opening.then(sftp => sftp.once('close', forget), forget)
+      const forget = () => this.forgetSftp(opening)
+      opening.then(sftp => {
+        if (this.sftpChannel === opening) this.sftpOpen = sftp
+        sftp.once('end', forget)
+        sftp.once('close', forget)
+      }, forget)
       this.sftpChannel = opening
     }
     return this.sftpChannel
+  }
+
+  private forgetSftp(channel: Promise<SFTPWrapper> | undefined): void {
+    if (!channel || this.sftpChannel !== channel) return
+    this.sftpChannel = undefined
+    this.sftpOpen = undefined
   }
 
   close(): void {

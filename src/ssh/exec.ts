@@ -89,10 +89,10 @@ function openExec(conn: SshConnection, command: string): Promise<ExecHandle> {
 /**
  * A shell that reads a script of a given length from stdin and runs it, leaving the rest of stdin
  * to the script: `<bytes>\n<script><the script's own stdin>`. (head -c reads no further than it is
- * asked to, where the shell reading a script from stdin would read ahead.)
+ * asked to, where the shell reading a script from stdin would read ahead.) One line, no backslash:
+ * csh and fish login shells take it as it is.
  */
-const BOOT = `IFS= read -r n || exit 1; s=$(head -c "$n") || exit 1; eval "$s
-"`
+const BOOT = `IFS= read -r n || exit 1; s=$(head -c "$n") || exit 1; eval "$s"`
 const bootCommand = `sh -c ${shellQuote(BOOT)}`
 
 /** Per connection: one shell opened ahead of need, and whether to open the next one when it is taken. */
@@ -127,7 +127,9 @@ export async function execScript(
   if (keepReady.has(conn)) keepShellReady(conn)
   let h = spare && (await spare)
   if (!h || h.isClosed) h = await conn.guard(openExec(conn, bootCommand))
-  const text = Buffer.from(script, 'utf8')
+  // A last line that is a comment: $(...) strips trailing newlines, which a here-document's end
+  // marker needs, and a comment leaves the script's exit status as it was.
+  const text = Buffer.from(`${script}\n#`, 'utf8')
   h.channel.write(`${text.length}\n`)
   h.channel.write(text)
   return conn.guard(drive(h, opts))

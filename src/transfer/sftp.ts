@@ -148,7 +148,12 @@ interface SftpInternals {
  * together. Any other call ssh2 makes for the channel sends what is gathered first, so nothing
  * overtakes it. ssh2 has already split the data to the packet size and counted it against the window.
  */
+/** Channels already gathering: a connection's channel outlives one upload session, and is wrapped once. */
+const gathering = new WeakSet<SFTPWrapper>()
+
 function coalesceRequests(raw: SFTPWrapper): void {
+  if (gathering.has(raw)) return
+  gathering.add(raw)
   const sftp = raw as unknown as SftpInternals
   const protocol = sftp._protocol
   const outgoing = sftp.outgoing
