@@ -21,8 +21,8 @@ import {
 const STREAM_VERIFY_BYTES = 8 * 1024 * 1024
 /**
  * Each streamed verification holds an exec session open; sshd allows 10 per connection by default
- * (MaxSessions), shared with SFTP, the batch sha256sum and commands. Larger files beyond this many
- * at once are verified in the batch instead.
+ * (MaxSessions), shared with SFTP, the batch sha256sum, the shell kept ready (ssh/exec.ts) and
+ * commands: at most 8 at once. Larger files beyond this many at once are verified in the batch instead.
  */
 const MAX_STREAMED_VERIFICATIONS = 4
 /**
