@@ -65,23 +65,11 @@ export async function compareWithRemote(
   const candidates: PlannedFile[] = []
   const changed: PlannedFile[] = []
   // Files the instance found as the manifest records them (nothing about them came back).
-  const foundSame = files.filter(
-    f =>
-      joined?.compared.has(f.relativePath) &&
-      !joined.missing.has(f.relativePath) &&
-      !listing.has(f.relativePath)
-  )
-  const sameTrusted = !!joined && !reason && foundSame.length === joined.sameCount
-  for (const f of foundSame) {
-    candidates.push(f)
-    if (sameTrusted) {
-      known.set(f.relativePath, localDigests.get(f.relativePath)!)
-      carried.add(f.relativePath)
-    } else toHash.push(f.relativePath)
-  }
+  const foundSame: PlannedFile[] = []
   for (const f of files) {
     if (joined?.compared.has(f.relativePath) && !listing.has(f.relativePath)) {
       if (joined.missing.has(f.relativePath)) changed.push(f)
+      else foundSame.push(f)
       continue
     }
     const e = listing.get(f.relativePath)
@@ -93,6 +81,15 @@ export async function compareWithRemote(
     const sha = manifestSha(f.relativePath, e)
     if (sha) known.set(f.relativePath, sha)
     else toHash.push(f.relativePath)
+  }
+  // Their word counts only under an intact seal, and when their number is the instance's own count.
+  const sameTrusted = !!joined && !reason && foundSame.length === joined.sameCount
+  for (const f of foundSame) {
+    candidates.push(f)
+    if (sameTrusted) {
+      known.set(f.relativePath, localDigests.get(f.relativePath)!)
+      carried.add(f.relativePath)
+    } else toHash.push(f.relativePath)
   }
   const trusted = known.size
   if (toHash.length) {

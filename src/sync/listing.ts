@@ -27,9 +27,30 @@ export const FIND_TYPES = '\\( -type f -o -type l \\)'
 /** type, inode, size, ctime, mode, path relative to the folder listed. */
 export const FIND_FORMAT = '%y %i %s %C@ %m %P\\0'
 
+/**
+ * `find` over the current folder (our lock skipped), one FIND_FORMAT record per file or symlink
+ * ending in `end`; `select` narrows it further.
+ */
+export function findEntries(select = '', end = '\\0'): string {
+  return `find . -mindepth 1 -path ./${LOCK_NAME} -prune -o ${FIND_TYPES} ${select} -printf '${FIND_FORMAT.replace('\\0', end)}'`
+}
+
+/**
+ * FIND_FORMAT records for these paths under `dir` (with `./`, so names that start with '-' or
+ * '(' do not read as find expressions; parseEntry takes the `./` off), each ending in `end`.
+ */
+export function relistScript(dir: string, rels: string[], end = '\\0'): string {
+  if (rels.length === 0) return ':\n'
+  const format = FIND_FORMAT.replace('%P', '%p').replace('\\0', end)
+  return `( cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
+${nulList(rels.map(rel => `./${rel}`))} | xargs -0 sh -c 'exec find "$@" -maxdepth 0 ${FIND_TYPES} -printf "${format}"' find 2>/dev/null
+exit 0 )
+`
+}
+
 export function rawListingScript(dir: string): string {
   return `( cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
-find . -mindepth 1 -path ./${LOCK_NAME} -prune -o ${FIND_TYPES} -printf '${FIND_FORMAT}' || true )
+${findEntries()} || true )
 `
 }
 
@@ -95,11 +116,10 @@ export function refreshListing(
   changed: { relativePath: string }[] = []
 ): ListingRefresh {
   if (!base || changed.length > RELIST_MAX) return { script: listingScript(dir), parse: parseListing }
-  // `./` keeps names that start with '-' or '(' from reading as find expressions.
-  const script = `( cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
-${changed.length ? `${nulList(changed.map(f => `./${f.relativePath}`))} | xargs -0 sh -c 'exec find "$@" -maxdepth 0 ${FIND_TYPES} -printf "${FIND_FORMAT.replace('%P', '%p')}"' find 2>/dev/null` : ':'}
-exit 0 )
-`
+  const script = relistScript(
+    dir,
+    changed.map(f => f.relativePath)
+  )
   return {
     script,
     parse(out) {

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { MANIFEST_NAME } from '../release/layout.js'
-import { execScript, nulList, shellQuote } from '../release/shell.js'
+import { execScript, shellQuote } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
-import type { ListingRefresh, RemoteEntry } from './listing.js'
+import { relistScript, type ListingRefresh, type RemoteEntry } from './listing.js'
 import {
   formatManifest,
   isLinePath,
@@ -63,14 +63,20 @@ export async function writeManifest(
   // from it goes in on stdin (a round trip fewer than listing and writing separately).
   const stdin = new PassThrough()
   const out: Buffer[] = []
+  // The last bytes seen, too few to hold the marker: only they and a new chunk can complete it.
+  let seen = Buffer.alloc(0)
   let answered = false
   const onStdout = (d: Buffer) => {
     if (answered) return
     out.push(d)
+    const recent = Buffer.concat([seen, d])
+    if (recent.indexOf(LISTED) < 0) {
+      seen = recent.subarray(-(LISTED.length - 1))
+      return
+    }
+    answered = true
     const all = Buffer.concat(out)
     const at = all.indexOf(LISTED)
-    if (at < 0) return
-    answered = true
     try {
       const now = listing.parse(all.subarray(0, at).toString('utf8'))
       stdin.end(formatManifest(key, dir, entriesFor(digests, now)))
@@ -114,11 +120,10 @@ export async function writeCarriedManifest(
   ]
   // The lines come counted, so they are read without waiting for the end of stdin (the seal comes
   // on it later); awk reads them from head, not from stdin (mawk would wait to fill its buffer).
-  const relist = uploaded.size
-    ? `( cd -- ${shellQuote(dir)} && ${nulList([...uploaded].map(rel => `./${rel}`))} | xargs -0 sh -c 'exec find "$@" -maxdepth 0 -type f -printf "%y %i %s %C@ %m %p\\n"' find 2>/dev/null; exit 0 )`
-    : ':'
+  const relist = relistScript(dir, [...uploaded], '\\n')
   const script = `IFS= read -r n || exit 1
-{ head -n "$n"; echo --; ${relist}; } | awk -v M=${shellQuote(final)} '${CARRY_AWK}' > ${shellQuote(body)} || { rm -f -- ${shellQuote(body)}; exit 1; }
+{ head -n "$n"; echo --
+${relist}} | awk -v M=${shellQuote(final)} '${CARRY_AWK}' > ${shellQuote(body)} || { rm -f -- ${shellQuote(body)}; exit 1; }
 printf '%s %s\\n' ${DIGEST} "$(sha256sum < ${shellQuote(body)} | cut -c1-64)"
 IFS= read -r seal || { rm -f -- ${shellQuote(body)}; exit 1; }
 { cat -- ${shellQuote(body)} && printf '%s\\n' "$seal"; } > ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(final)}; s=$?

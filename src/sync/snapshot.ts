@@ -1,18 +1,17 @@
 import type { PlannedFile } from '../files/plan.js'
-import { LOCK_NAME, MANIFEST_NAME } from '../release/layout.js'
+import { MANIFEST_NAME } from '../release/layout.js'
 import { runScriptOk, shellQuote } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
 import {
   compressedOutput,
   expandCompressed,
-  FIND_FORMAT,
-  FIND_TYPES,
+  findEntries,
   parseEntry,
   parseListing,
   rawListingScript,
   type RemoteEntry
 } from './listing.js'
-import { isLinePath, MANIFEST_HEADER, type SealClaim } from './manifest.js'
+import { isLinePath, type SealClaim } from './manifest.js'
 
 /**
  * What sync compares against, read in one exec. Over ssm everything the instance sends comes at
@@ -93,6 +92,11 @@ END {
   print "S " (same + 0)
 }`
 
+/** The planned files the instance compares (the rest, if any, are judged from the listing). */
+function comparedFiles(request: SnapshotRequest): PlannedFile[] {
+  return request.files.filter(f => request.digests.has(f.relativePath) && isLinePath(f.relativePath))
+}
+
 /** fnmatch pattern for a path with a control character (listed apart, NUL-terminated). */
 const CONTROL = `"*[$(printf '\\001-\\037')]*"`
 
@@ -100,14 +104,9 @@ const CONTROL = `"*[$(printf '\\001-\\037')]*"`
 export function snapshotScript(dir: string, request?: SnapshotRequest): string {
   if (!request) return compressedOutput(rawListingScript(dir))
   const manifest = shellQuote(MANIFEST_NAME)
-  const expected: string[] = []
-  for (const f of request.files) {
-    const sha = request.digests.get(f.relativePath)
-    if (sha && isLinePath(f.relativePath))
-      expected.push(`${sha} ${f.size} ${(f.mode & 0o777).toString(8)} ${f.relativePath}`)
-  }
-  const find = (select: string, end: string) =>
-    `find . -mindepth 1 -path ./${LOCK_NAME} -prune -o ${FIND_TYPES} ${select} -printf '${FIND_FORMAT.replace('\\0', end)}'`
+  const expected = comparedFiles(request).map(
+    f => `${request.digests.get(f.relativePath)} ${f.size} ${(f.mode & 0o777).toString(8)} ${f.relativePath}`
+  )
   // The here-document ends at a line no planned path can make (each line starts with a sha256).
   const joined = `echo ${JOINED}
 if [ -f ${manifest} ]; then
@@ -117,15 +116,15 @@ fi
 ${expected.join('\n')}
 EC2_PUSH_PLANNED
 echo --
-${find(`! -path ${CONTROL}`, '\\n')}
+${findEntries(`! -path ${CONTROL}`, '\\n')}
 } | awk -v M=${manifest} '${JOIN_AWK}' || exit 1
 echo ${RAW}
-${find(`-path ${CONTROL}`, '\\0')}`
+${findEntries(`-path ${CONTROL}`)}`
   return compressedOutput(`( cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
 if command -v awk >/dev/null 2>&1 && command -v sha256sum >/dev/null 2>&1 && command -v sed >/dev/null 2>&1; then
 ${joined}
 else
-${find('', '\\0')}
+${findEntries()}
 printf '\\0--ec2-push-manifest--\\0'
 cat -- ${manifest} 2>/dev/null
 fi
@@ -167,11 +166,7 @@ export function parseSnapshot(compressed: string, request?: SnapshotRequest): Re
     else if (kind === 'T ') claim.sealLine = rest
   }
   if (sameCount === undefined) throw new Error('the instance sent a truncated comparison')
-  const compared = new Set(
-    (request?.files ?? [])
-      .filter(f => request?.digests.has(f.relativePath) && isLinePath(f.relativePath))
-      .map(f => f.relativePath)
-  )
+  const compared = new Set(request ? comparedFiles(request).map(f => f.relativePath) : [])
   const seal =
     claim.header !== undefined && claim.bodyDigest && claim.sealLine !== undefined
       ? (claim as SealClaim)
@@ -186,5 +181,3 @@ export async function readSnapshot(
 ): Promise<RemoteSnapshot> {
   return parseSnapshot(await runScriptOk(conn, snapshotScript(dir, request), `Reading ${dir}`), request)
 }
-
-export { MANIFEST_HEADER }

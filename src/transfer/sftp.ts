@@ -81,11 +81,6 @@ export class Sftp {
     )
   }
 
-  /**
-   * `mkdir -p`, once per folder per connection. Asks about the folder itself first: on a redeploy it
-   * exists, and that is one round trip instead of one or two per level of the path (which add up
-   * over ssm, where a round trip is tens of milliseconds).
-   */
   /** Folders known to exist already (a sync saw files in them): mkdirp asks nothing about them. */
   assumeDirs(dirs: Iterable<string>): void {
     for (const d of dirs) {
@@ -101,6 +96,11 @@ export class Sftp {
     this.assumed.clear()
   }
 
+  /**
+   * `mkdir -p`, once per folder per connection. Asks about the folder itself first: on a redeploy it
+   * exists, and that is one round trip instead of one or two per level of the path (which add up
+   * over ssm, where a round trip is tens of milliseconds).
+   */
   mkdirp(dir: string): Promise<void> {
     if (dir === '/' || dir === '.' || dir === '') return Promise.resolve()
     let p = this.dirs.get(dir)
@@ -140,6 +140,9 @@ interface SftpInternals {
   outgoing?: { id: number; packetSize: number }
 }
 
+/** Channels already gathering: a connection's channel outlives one upload session, and is wrapped once. */
+const gathering = new WeakSet<SFTPWrapper>()
+
 /**
  * ssh2 sends every SFTP request in an SSH packet of its own, and each packet is encrypted and
  * authenticated on its own: with many small files in flight, that per-packet work is most of the
@@ -148,9 +151,6 @@ interface SftpInternals {
  * together. Any other call ssh2 makes for the channel sends what is gathered first, so nothing
  * overtakes it. ssh2 has already split the data to the packet size and counted it against the window.
  */
-/** Channels already gathering: a connection's channel outlives one upload session, and is wrapped once. */
-const gathering = new WeakSet<SFTPWrapper>()
-
 function coalesceRequests(raw: SFTPWrapper): void {
   if (gathering.has(raw)) return
   gathering.add(raw)
