@@ -163,3 +163,49 @@ test('a folder assumed to exist that does not is made, and the file still lands 
     await rm(local, { recursive: true, force: true })
   }
 })
+
+test("a small file's write, mode check and close go out together, one round trip after its open", async () => {
+  const local = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-oneway-'))
+  try {
+    await writeFile(path.join(local, 'a.txt'), 'hello\n', { mode: 0o640 })
+    // The real SFTP channel the session will use, with its calls and answers noted in order.
+    const raw = await conn.sftp()
+    const events: string[] = []
+    const note = (name: 'write' | 'close' | 'fstat') => {
+      const original = raw[name].bind(raw) as (...args: unknown[]) => void
+      Object.assign(raw, {
+        [name]: (...args: unknown[]) => {
+          events.push(`${name} sent`)
+          const cb = args.pop() as (...r: unknown[]) => void
+          original(...args, (...r: unknown[]) => {
+            events.push(`${name} answered`)
+            cb(...r)
+          })
+        }
+      })
+    }
+    note('write')
+    note('fstat')
+    note('close')
+    const remoteRoot = path.join(sshd.remoteRoot, 'one-trip')
+    const session = new UploadSession(conn, {
+      remoteRoot,
+      concurrency: 1,
+      verify: 'sha256',
+      onFileDone: () => {}
+    })
+    await session.start()
+    const file = { localPath: path.join(local, 'a.txt'), relativePath: 'a.txt', size: 6, mode: 0o640 }
+    try {
+      expect(await session.uploadAll([file])).toEqual([])
+    } finally {
+      for (const name of ['write', 'fstat', 'close'] as const)
+        delete (raw as unknown as Record<string, unknown>)[name]
+    }
+    expect(events.slice(0, 3)).toEqual(['write sent', 'fstat sent', 'close sent'])
+    expect(await readFile(path.join(remoteRoot, 'a.txt'), 'utf8')).toBe('hello\n')
+    expect((await stat(path.join(remoteRoot, 'a.txt'))).mode & 0o777).toBe(0o640)
+  } finally {
+    await rm(local, { recursive: true, force: true })
+  }
+})

@@ -187,6 +187,13 @@ test('listings come back gzipped where the instance has gzip and base64, as they
   }
 })
 
+test('a sync request goes up once, though the script has a branch with gzip and one without', () => {
+  const digest = 'ab'.repeat(32)
+  const files = [{ localPath: '/build/a.txt', relativePath: 'a.txt', size: 1, mode: 0o644 }]
+  const script = snapshotScript('/srv/app', { files, digests: new Map([['a.txt', digest]]) })
+  expect(script.split(digest).length - 1).toBe(1)
+})
+
 test('sync snapshots: the instance compares where it has awk, else the listing and manifest come back whole', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-snapshot-'))
   const noAwk = await pathWith([

@@ -67,16 +67,19 @@ const GZ_END = '--ec2-push-gzip-end--'
  * (every mainstream AMI does). Listings and manifests come back from the instance, and over ssm
  * that direction runs at the agent's pace (about 1 MB/s): 2,000 files' listing and manifest, 440 KB,
  * come back as 210 KB. Without gzip the output comes back as it is; readers accept both.
+ * The fragment is written once, as a function (run in a subshell, as a pipeline's part would be):
+ * it can hold a sync request's 170 KB here-document, which would otherwise go up twice.
  */
 export function compressedOutput(fragment: string): string {
-  return `if command -v gzip >/dev/null 2>&1 && command -v base64 >/dev/null 2>&1; then
-echo ${GZ_BEGIN}
-{
+  return `ec2_push_fragment() (
 ${fragment}
-} | gzip -1 | base64
+)
+if command -v gzip >/dev/null 2>&1 && command -v base64 >/dev/null 2>&1; then
+echo ${GZ_BEGIN}
+ec2_push_fragment | gzip -1 | base64
 echo ${GZ_END}
 else
-${fragment}
+ec2_push_fragment
 fi
 `
 }

@@ -206,12 +206,18 @@ export class UploadSession {
         // though its answer never arrived, and the next connection must remove it.
         this.openTemps.add(temp)
         handle = await this.openTemp(temp, dir, file.mode & 0o777)
+        // The write, the mode check and the close go out together: the server handles requests on
+        // one handle in order, so the file is one round trip after its open, not two.
         const sent = data.length > 0 ? this.sftp.write(handle, data, data.length, 0) : Promise.resolve()
         sent.catch(() => {})
         chmod = this.modes.send(handle, file.mode & 0o777)
         chmod.catch(() => {})
+        const closing = this.sftp.closeHandle(handle)
+        closing.catch(() => {})
+        handle = undefined
         await sent
         this.opts.onBytes?.(data.length)
+        await closing
       } else {
         // Hashed on the worker thread while this thread uploads; not at all when nothing is verified.
         if (verify) digest = sha256File(file.localPath)
@@ -233,10 +239,10 @@ export class UploadSession {
         chmod = this.modes.send(handle, file.mode & 0o777)
         chmod.catch(() => {})
         remoteSha256 = await streaming?.finish(file.size)
+        const closing = this.sftp.closeHandle(handle)
+        handle = undefined
+        await closing
       }
-      const closing = this.sftp.closeHandle(handle)
-      handle = undefined
-      await closing
       if (await chmod) await this.sftp.chmod(temp, file.mode & 0o777)
     } catch (err) {
       streaming?.cancel()
