@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -16,6 +16,11 @@ export interface SshdOptions {
   extraConfig?: string[]
   /** Print sshd's own log lines to stderr. */
   verbose?: boolean
+  /**
+   * Sessions see a PATH with every tool of /usr/bin except the names this matches: an instance
+   * without awk, say, to test a fallback.
+   */
+  hideTools?: RegExp
 }
 
 export interface Sshd {
@@ -62,6 +67,28 @@ function sftpServerDirective(opts: SshdOptions): string[] {
   return [`Subsystem sftp ${server}`]
 }
 
+/** The ForceCommand for hideTools: a PATH without those tools, SFTP still served. */
+async function pathHidingTools(dir: string, hide: RegExp): Promise<string[]> {
+  const bin = path.join(dir, 'bin')
+  await mkdir(bin)
+  for (const tool of await readdir('/usr/bin'))
+    if (!hide.test(tool)) await symlink(path.join('/usr/bin', tool), path.join(bin, tool))
+  const wrapper = path.join(dir, 'session.sh')
+  await writeFile(
+    wrapper,
+    `#!/bin/sh
+PATH=${bin}; export PATH
+case "$SSH_ORIGINAL_COMMAND" in
+  internal-sftp|*sftp-server*) exec /usr/lib/openssh/sftp-server ;;
+  '') exec /bin/sh ;;
+  *) exec /bin/sh -c "$SSH_ORIGINAL_COMMAND" ;;
+esac
+`,
+    { mode: 0o755 }
+  )
+  return [`ForceCommand ${wrapper}`]
+}
+
 /** Wait until something on host:port speaks SSH (sends its identification line). */
 async function waitForBanner(host: string, port: number, child: ChildProcess, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs
@@ -99,6 +126,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   await writeFile(path.join(dir, 'authorized_keys'), clientKey.publicKey + '\n', { mode: 0o600 })
   // Privilege separation needs this directory when sshd runs as root.
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 })
+  const hiding = opts.hideTools ? await pathHidingTools(dir, opts.hideTools) : []
   const user = os.userInfo().username
   const host = '127.0.0.1'
 
@@ -124,6 +152,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       // nested; a developer's bashrc (pyenv init here) then costs 250-400 ms per remote command.
       'SetEnv SHLVL=1',
       ...sftpServerDirective(opts),
+      ...hiding,
       ...(opts.extraConfig ?? [])
     ]
     const configFile = path.join(dir, 'sshd_config')

@@ -81,6 +81,30 @@ test.each([
   expect(await stream.finish(size)).toBe(sha256(data))
 })
 
+test.each([
+  ['sha256sum, where the instance has no openssl', /^openssl$/],
+  ['openssl, where the instance has no sha256sum', /^sha256sum$/]
+])('a streamed file is hashed by %s', async (_what, hideTools) => {
+  const other = await startSshd({ hideTools })
+  const own = await connectSsh({
+    label: 'tools',
+    stream: net.connect(other.port, other.host),
+    login: { user: other.user, privateKey: other.clientKey.privateKey },
+    hostKey: { kind: 'fingerprint', fingerprint: other.hostKeyFingerprint }
+  })
+  try {
+    const data = seededBytes(3 * 1024 * 1024 + 5, 11)
+    const file = path.join(other.remoteRoot, 'streamed')
+    await writeFile(file, data)
+    const stream = streamRemoteSha256(own, file)
+    stream.advance(data.length)
+    expect(await stream.finish(data.length)).toBe(sha256(data))
+  } finally {
+    own.close()
+    await other.stop()
+  }
+})
+
 test('the digest covers what was announced; a cancelled stream gives none', async () => {
   const data = seededBytes(6 * 1024 * 1024, 3)
   const file = path.join(sshd.remoteRoot, 'streamed-partial')

@@ -80,8 +80,11 @@ export interface StreamingSha256 {
  */
 export function streamRemoteSha256(conn: SshConnection, remotePath: string): StreamingSha256 {
   const feed = new PassThrough()
+  // OpenSSL's sha256 takes half the CPU of coreutils' (a quarter or less where the CPU has SHA
+  // instructions, as most EC2 types do); the instance hashes the whole file, so it is used when there.
   const script = `exec 3< ${shellQuote(remotePath)} || exit 1
-{ while read n; do dd bs=${STREAM_BLOCK} count="$n" <&3 2>/dev/null || exit 1; done; } | sha256sum`
+if command -v openssl >/dev/null 2>&1; then h='openssl dgst -sha256 -r'; else h=sha256sum; fi
+{ while read n; do dd bs=${STREAM_BLOCK} count="$n" <&3 2>/dev/null || exit 1; done; } | $h`
   const result = execChannel(conn, `sh -c ${shellQuote(script)}`, { stdin: feed })
   result.catch(() => {})
   let announced = 0
