@@ -19,14 +19,16 @@ import { seededBytes } from '../helpers/artifacts.js'
 
 let sshd: Sshd
 let conn: SshConnection
+const connectTo = (server: Sshd, label: string) =>
+  connectSsh({
+    label,
+    stream: net.connect(server.port, server.host),
+    login: { user: server.user, privateKey: server.clientKey.privateKey },
+    hostKey: { kind: 'fingerprint', fingerprint: server.hostKeyFingerprint }
+  })
 beforeAll(async () => {
   sshd = await startSshd()
-  conn = await connectSsh({
-    label: 'test',
-    stream: net.connect(sshd.port, sshd.host),
-    login: { user: sshd.user, privateKey: sshd.clientKey.privateKey },
-    hostKey: { kind: 'fingerprint', fingerprint: sshd.hostKeyFingerprint }
-  })
+  conn = await connectTo(sshd, 'test')
 })
 afterAll(async () => {
   conn?.close()
@@ -44,12 +46,7 @@ test('a quick command reports its exit status, even when it arrives with the cha
 })
 
 test('scripts run on a shell kept ready, get the stdin that follows them, and report their exit', async () => {
-  const own = await connectSsh({
-    label: 'ready',
-    stream: net.connect(sshd.port, sshd.host),
-    login: { user: sshd.user, privateKey: sshd.clientKey.privateKey },
-    hostKey: { kind: 'fingerprint', fingerprint: sshd.hostKeyFingerprint }
-  })
+  const own = await connectTo(sshd, 'ready')
   try {
     keepShellReady(own)
     // A script longer than a command line may be, with a here-document and quotes.
@@ -86,12 +83,7 @@ test.each([
   ['openssl, where the instance has no sha256sum', /^sha256sum$/]
 ])('a streamed file is hashed by %s', async (_what, hideTools) => {
   const other = await startSshd({ hideTools })
-  const own = await connectSsh({
-    label: 'tools',
-    stream: net.connect(other.port, other.host),
-    login: { user: other.user, privateKey: other.clientKey.privateKey },
-    hostKey: { kind: 'fingerprint', fingerprint: other.hostKeyFingerprint }
-  })
+  const own = await connectTo(other, 'tools')
   try {
     const data = seededBytes(3 * 1024 * 1024 + 5, 11)
     const file = path.join(other.remoteRoot, 'streamed')
