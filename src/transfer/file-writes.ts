@@ -9,7 +9,7 @@ import type { Sftp } from './sftp.js'
  * streamed with pipelined writes. Bytes per SFTP write request and requests in flight per file:
  * 32 x 64 KiB = 2 MiB, OpenSSH's own channel window. Measured (128 MiB, nlb, loopback): 16 in flight
  * 29 MiB/s, 32 in flight 43 MiB/s, 64 x 32 KiB 39 MiB/s, 8 x 256 KiB 34 MiB/s, on a loaded 2-core
- * machine; reading 1 MiB from disk at a time for those writes then took 256 MiB from 2.2-3.0 s to 1.6 s.
+ * machine; reading 1 MiB from disk at a time for those writes then took 256 MiB from 2.2-3.0 s to 1.6 s; one read buffer for the whole file instead of one per MiB then cut 256 MiB from 1.54 to 1.41 s (fewer collections).
  */
 const WRITE_CHUNK = 64 * 1024
 const WRITES_IN_FLIGHT = 32
@@ -52,11 +52,14 @@ export async function writeLarge(
     while (done.delete(prefix)) prefix += Math.min(WRITE_CHUNK, file.size - prefix)
     on.onWritten(prefix)
   }
+  // One block for the whole file: ssh2 copies each write's bytes into its request as the write is
+  // made, so a block is free again once its writes are issued (256 MiB -> 1 MiB allocated).
+  const buffer = Buffer.allocUnsafe(Math.min(READ_BLOCK, file.size))
   try {
     let pos = 0
     while (pos < file.size) {
       const blockLen = Math.min(READ_BLOCK, file.size - pos)
-      const block = Buffer.allocUnsafe(blockLen)
+      const block = buffer.subarray(0, blockLen)
       const { bytesRead } = await local.read(block, 0, blockLen, pos)
       if (bytesRead !== blockLen) throw changedSize(file)
       for (let off = 0; off < blockLen; off += WRITE_CHUNK) {
