@@ -1,17 +1,15 @@
-import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import type { Duplex } from 'node:stream'
-import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { DUMMY_LONG_TERM_KEY } from '../sim/aws/credential-store.js'
 import { startAwsSimServer } from '../sim/aws/server.js'
 import { startEiceSim } from '../sim/eice/eice-sim.js'
 import { sftpOf, sshOver } from '../sim/ssh-client.js'
 import { median } from './stats.js'
-import { startSshd, type Sshd } from '../sim/sshd.js'
+import { runStandalone } from './standalone.js'
+import type { Sshd } from '../sim/sshd.js'
 import type { AwsContext } from '../src/aws/credentials.js'
 import { describeTargets } from '../src/aws/instances.js'
 import { parseTarget } from '../src/config.js'
@@ -199,26 +197,15 @@ export async function benchEice(opts: EiceBenchOptions): Promise<EiceBenchFigure
 }
 
 /** `node build/bench/eice.js [MiB] [runs] [worker|process]`: a standalone run with a temp file and sshd. */
-async function main() {
-  const mib = Number(process.argv[2] ?? 256)
-  const runs = Number(process.argv[3] ?? 3)
-  const simIn = process.argv[4] === 'process' ? 'process' : 'worker'
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'eice-bench-'))
-  const file = path.join(dir, 'big.bin')
-  await writeFile(file, randomBytes(mib * 1024 * 1024))
-  const sshd = await startSshd()
-  try {
-    const figures = await benchEice({ sshd, file, runs, simIn })
-    process.stdout.write(JSON.stringify(figures, null, 2) + '\n')
-  } finally {
-    await sshd.stop()
-    await rm(dir, { recursive: true, force: true })
-  }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch(err => {
-    process.stderr.write(`${err.stack ?? err}\n`)
-    process.exit(1)
-  })
-}
+runStandalone(
+  import.meta.url,
+  'eice',
+  ({ sshd, file }) =>
+    benchEice({
+      sshd,
+      file,
+      runs: Number(process.argv[3] ?? 3),
+      simIn: process.argv[4] === 'process' ? 'process' : 'worker'
+    }),
+  Number(process.argv[2] ?? 256)
+)

@@ -1,16 +1,15 @@
-import { randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { pathToFileURL } from 'node:url'
 import type { SFTPWrapper } from 'ssh2'
 import { silentLogger } from '../src/log.js'
 import { createSsmTunnel, ssmStreamStats } from '../src/tunnel/ssm/tunnel.js'
 import { sftpOf, sshOver } from '../sim/ssh-client.js'
 import { median } from './stats.js'
-import { startSshd, Sshd } from '../sim/sshd.js'
+import { runStandalone } from './standalone.js'
+import type { Sshd } from '../sim/sshd.js'
 import { startSsmSim, SsmSim } from '../sim/ssm/index.js'
 
 /**
@@ -244,26 +243,10 @@ export async function benchSsm(opts: SsmBenchOptions): Promise<SsmBenchFigures> 
 }
 
 /** `node build/bench/ssm.js [MiB] [runs] [rttMs]`: a standalone run with a temp file and a temp sshd. */
-async function main() {
-  const mib = Number(process.argv[2] ?? 32)
-  const runs = Number(process.argv[3] ?? 3)
-  const rttMs = Number(process.argv[4] ?? 20)
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'ssm-bench-'))
-  const file = path.join(dir, 'big.bin')
-  await writeFile(file, randomBytes(mib * 1024 * 1024))
-  const sshd = await startSshd()
-  try {
-    const figures = await benchSsm({ sshd, file, rttMs, runs })
-    process.stdout.write(JSON.stringify(figures, null, 2) + '\n')
-  } finally {
-    await sshd.stop()
-    await rm(dir, { recursive: true, force: true })
-  }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch(err => {
-    process.stderr.write(`${err.stack ?? err}\n`)
-    process.exit(1)
-  })
-}
+runStandalone(
+  import.meta.url,
+  'ssm',
+  ({ sshd, file }) =>
+    benchSsm({ sshd, file, runs: Number(process.argv[3] ?? 3), rttMs: Number(process.argv[4] ?? 20) }),
+  Number(process.argv[2] ?? 32)
+)

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { startSshd, type Sshd } from '../sim/sshd.js'
+import type { Sshd } from '../sim/sshd.js'
 import { startSsmSim } from '../sim/ssm/index.js'
 import { engineInputs, runEngineJob, type Sample } from './direct.js'
 import { median } from './stats.js'
+import { runStandalone } from './standalone.js'
 
 /**
  * sync benchmark (issue #6): a redeploy of `files` small files with one changed (sync: true)
@@ -139,31 +138,17 @@ export async function benchSync(opts: SyncBenchOptions): Promise<SyncBenchFigure
 }
 
 // `node build/bench/sync.js [files] [runs] [rttMs]`: the sync section alone, with its own sshd.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+runStandalone(import.meta.url, 'sync', ({ sshd, scratch }) => {
   const [files = 2000, runs = 3, rttMs = 20] = process.argv.slice(2).map(Number)
-  const main = async () => {
-    const scratch = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-bench-sync-'))
-    const sshd = await startSshd()
-    try {
-      const f = await benchSync({
-        sshd,
-        scratch,
-        files,
-        fileBytes: 4096,
-        runs,
-        rttMs,
-        paths: ['nlb', 'ssm'],
-        concurrency: '',
-        log: l => process.stderr.write(`[sync] ${l}\n`)
-      })
-      process.stdout.write(JSON.stringify(f, null, 2) + '\n')
-    } finally {
-      await sshd.stop()
-      await rm(scratch, { recursive: true, force: true })
-    }
-  }
-  main().catch(err => {
-    process.stderr.write(`[sync] ${err instanceof Error ? err.message : String(err)}\n`)
-    process.exit(1)
+  return benchSync({
+    sshd,
+    scratch,
+    files,
+    fileBytes: 4096,
+    runs,
+    rttMs,
+    paths: ['nlb', 'ssm'],
+    concurrency: '',
+    log: l => process.stderr.write(`[sync] ${l}\n`)
   })
-}
+})
