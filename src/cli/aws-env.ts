@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { STSClient } from '@aws-sdk/client-sts'
 import type { ResolveAwsOptions } from '../aws/credentials.js'
 import { errorMessage, UserError } from '../errors.js'
 
@@ -20,7 +19,9 @@ export async function resolveRegion(flag: string | undefined): Promise<string> {
   if (flag?.trim()) return flag.trim()
   const fromEnv = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION
   if (fromEnv) return fromEnv
-  // A client's resolved config reads the profile's `region` the way the AWS CLI does.
+  // A client's resolved config reads the profile's `region` the way the AWS CLI does. (Loaded here:
+  // a deploy over nlb never needs the SDK.)
+  const { STSClient } = await import('@aws-sdk/client-sts')
   const client = new STSClient({})
   try {
     return (await client.config.region()) || ''
