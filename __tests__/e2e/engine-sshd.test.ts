@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import net from 'node:net'
 import path from 'node:path'
@@ -221,6 +221,60 @@ test("a small file's write, mode check and close go out together, one round trip
     expect(events.slice(0, 3)).toEqual(['write sent', 'fstat sent', 'close sent'])
     expect(await readFile(path.join(remoteRoot, 'a.txt'), 'utf8')).toBe('hello\n')
     expect((await stat(path.join(remoteRoot, 'a.txt'))).mode & 0o777).toBe(0o640)
+  } finally {
+    await rm(local, { recursive: true, force: true })
+  }
+})
+
+test.each([
+  // Compared there, only the verdict comes back; listed, the instance's digest is named.
+  ['compared on the instance', 'a.txt', /does not match$/],
+  [
+    'listed by the instance (a name sha256sum -c would need escaped)',
+    'back\\slash.txt',
+    /does not match \(got [0-9a-f]{64}\)$/
+  ]
+])('a file changed on the instance before its check is not published (%s)', async (_how, name, message) => {
+  const local = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-tamper-'))
+  const remoteRoot = path.join(sshd.remoteRoot, `tamper-${name.length}`)
+  try {
+    await writeFile(path.join(local, name), 'the real content\n')
+    await writeFile(path.join(local, 'good.txt'), 'untouched\n')
+    // When the server answers a close, whatever temporary of `name` exists is overwritten there.
+    const raw = await conn.sftp()
+    const close = raw.close.bind(raw)
+    Object.assign(raw, {
+      close: (handle: Buffer, cb: (err?: Error | null) => void) =>
+        close(handle, async err => {
+          for (const f of await readdir(remoteRoot).catch(() => [] as string[]))
+            if (f.startsWith(`.${name}`))
+              await writeFile(path.join(remoteRoot, f), 'changed on the instance\n')
+          cb(err)
+        })
+    })
+    const done: string[] = []
+    const session = new UploadSession(conn, {
+      remoteRoot,
+      concurrency: 1,
+      verify: 'sha256',
+      onFileDone: f => done.push(f.relativePath)
+    })
+    await session.start()
+    const file = async (n: string) => {
+      const localPath = path.join(local, n)
+      return { localPath, relativePath: n, size: (await stat(localPath)).size, mode: 0o644 }
+    }
+    let failed
+    try {
+      failed = await session.uploadAll([await file('good.txt'), await file(name)])
+    } finally {
+      delete (raw as unknown as Record<string, unknown>).close
+    }
+    expect(failed.map(f => [f.file.relativePath, f.permanent, message.test(f.message)])).toEqual([
+      [name, false, true]
+    ])
+    expect(done).toEqual(['good.txt'])
+    expect((await readdir(remoteRoot)).sort()).toEqual(['good.txt'])
   } finally {
     await rm(local, { recursive: true, force: true })
   }

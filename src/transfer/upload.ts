@@ -9,8 +9,10 @@ import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-
 import { remoteFilePath, tempPathFor } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
 import {
+  checkable,
   probeVerifyMethod,
   readBackSha256,
+  remoteCheck,
   remoteSha256,
   streamRemoteSha256,
   type StreamingSha256,
@@ -261,25 +263,35 @@ export class UploadSession {
   /** Verify a batch of staged files, rename the good ones into place, drop and report the rest. */
   private async publish(staged: Staged[], failed: FileError[]): Promise<void> {
     if (staged.length === 0) return
+    // The instance compares where it can (remoteCheck: only failures come back); the rest it lists.
     let remote: Map<string, string> | undefined
+    let failedThere: Set<string> | undefined
     const unhashed = staged.filter(s => s.remoteSha256 === undefined)
-    if (this.verifyMethod === 'sha256sum' && unhashed.length)
-      remote = await remoteSha256(
-        this.conn,
-        unhashed.map(s => s.temp)
-      )
+    if (this.verifyMethod === 'sha256sum' && unhashed.length) {
+      const compared = unhashed.filter(s => checkable(s.temp))
+      failedThere = await remoteCheck(this.conn, new Map(compared.map(s => [s.temp, s.sha256])))
+      const listed = failedThere ? unhashed.filter(s => !checkable(s.temp)) : unhashed
+      if (listed.length)
+        remote = await remoteSha256(
+          this.conn,
+          listed.map(s => s.temp)
+        )
+    }
     await Promise.all(
       staged.map(async s => {
         try {
-          if (this.verifyMethod !== 'none') {
-            const digest =
-              s.remoteSha256 ??
-              (remote ? remote.get(s.temp) : await readBackSha256(this.sftp, s.temp, s.file.size))
-            if (digest !== s.sha256) {
+          if (this.verifyMethod !== 'none' && s.remoteSha256 === undefined) {
+            const compared = failedThere && checkable(s.temp)
+            const digest = compared
+              ? undefined
+              : remote
+                ? remote.get(s.temp)
+                : await readBackSha256(this.sftp, s.temp, s.file.size)
+            if (compared ? failedThere!.has(s.temp) : digest !== s.sha256) {
               await this.dropTemp(s.temp)
               throw new FileError(
                 s.file,
-                `${s.file.relativePath}: sha256 on the instance does not match (got ${digest ?? 'nothing'})`,
+                `${s.file.relativePath}: sha256 on the instance does not match${compared ? '' : ` (got ${digest ?? 'nothing'})`}`,
                 false
               )
             }
