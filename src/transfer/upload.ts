@@ -208,8 +208,8 @@ export class UploadSession {
         // though its answer never arrived, and the next connection must remove it.
         this.openTemps.add(temp)
         handle = await this.openTemp(temp, dir, file.mode & 0o777)
-        // The write, the mode check and the close go out together: the server handles requests on
-        // one handle in order, so the file is one round trip after its open, not two.
+        // The write, the mode check and the close go out together (SFTP has the server answer as if
+        // each request had waited for the one before): the file is one round trip after its open.
         const sent = data.length > 0 ? this.sftp.write(handle, data, data.length, 0) : Promise.resolve()
         sent.catch(() => {})
         chmod = this.modes.send(handle, file.mode & 0o777)
