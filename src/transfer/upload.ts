@@ -58,6 +58,12 @@ export class FileError extends Error {
   }
 }
 
+/** What the instance said of a batch: the files it compared and found wrong, the digests it listed. */
+interface InstanceCheck {
+  failed?: Set<string>
+  digests?: Map<string, string>
+}
+
 interface Staged {
   file: PlannedFile
   temp: string
@@ -263,38 +269,18 @@ export class UploadSession {
   /** Verify a batch of staged files, rename the good ones into place, drop and report the rest. */
   private async publish(staged: Staged[], failed: FileError[]): Promise<void> {
     if (staged.length === 0) return
-    // The instance compares where it can (remoteCheck: only failures come back); the rest it lists.
-    let remote: Map<string, string> | undefined
-    let failedThere: Set<string> | undefined
-    const unhashed = staged.filter(s => s.remoteSha256 === undefined)
-    if (this.verifyMethod === 'sha256sum' && unhashed.length) {
-      const compared = unhashed.filter(s => checkable(s.temp))
-      failedThere = await remoteCheck(this.conn, new Map(compared.map(s => [s.temp, s.sha256])))
-      const listed = failedThere ? unhashed.filter(s => !checkable(s.temp)) : unhashed
-      if (listed.length)
-        remote = await remoteSha256(
-          this.conn,
-          listed.map(s => s.temp)
-        )
-    }
+    const there = await this.checkOnInstance(staged.filter(s => s.remoteSha256 === undefined))
     await Promise.all(
       staged.map(async s => {
         try {
-          if (this.verifyMethod !== 'none' && s.remoteSha256 === undefined) {
-            const compared = failedThere && checkable(s.temp)
-            const digest = compared
-              ? undefined
-              : remote
-                ? remote.get(s.temp)
-                : await readBackSha256(this.sftp, s.temp, s.file.size)
-            if (compared ? failedThere!.has(s.temp) : digest !== s.sha256) {
-              await this.dropTemp(s.temp)
-              throw new FileError(
-                s.file,
-                `${s.file.relativePath}: sha256 on the instance does not match${compared ? '' : ` (got ${digest ?? 'nothing'})`}`,
-                false
-              )
-            }
+          const wrong = await this.mismatch(s, there)
+          if (wrong !== undefined) {
+            await this.dropTemp(s.temp)
+            throw new FileError(
+              s.file,
+              `${s.file.relativePath}: sha256 on the instance does not match${wrong}`,
+              false
+            )
           }
           await this.sftp.renameOver(s.temp, s.final)
           this.openTemps.delete(s.temp)
@@ -304,6 +290,37 @@ export class UploadSession {
         }
       })
     )
+  }
+
+  /**
+   * One batch's check by sha256sum on the instance: compared there where it can be (remoteCheck:
+   * only the failures come back), the rest listed. Nothing when the account cannot exec.
+   */
+  private async checkOnInstance(unhashed: Staged[]): Promise<InstanceCheck> {
+    if (this.verifyMethod !== 'sha256sum' || unhashed.length === 0) return {}
+    const compared = unhashed.filter(s => checkable(s.temp))
+    const failed = await remoteCheck(this.conn, new Map(compared.map(s => [s.temp, s.sha256])))
+    const listed = failed ? unhashed.filter(s => !checkable(s.temp)) : unhashed
+    const digests = listed.length
+      ? await remoteSha256(
+          this.conn,
+          listed.map(s => s.temp)
+        )
+      : undefined
+    return { failed, digests }
+  }
+
+  /**
+   * Why the instance's copy of a staged file is not the local one (after "does not match"; '' when
+   * only the verdict came back), or undefined when it is, or nothing is verified.
+   */
+  private async mismatch(s: Staged, there: InstanceCheck): Promise<string | undefined> {
+    if (this.verifyMethod === 'none' || s.remoteSha256 !== undefined) return undefined
+    if (there.failed && checkable(s.temp)) return there.failed.has(s.temp) ? '' : undefined
+    const digest = there.digests
+      ? there.digests.get(s.temp)
+      : await readBackSha256(this.sftp, s.temp, s.file.size)
+    return digest === s.sha256 ? undefined : ` (got ${digest ?? 'nothing'})`
   }
 
   end(): void {

@@ -106,7 +106,8 @@ export async function remoteCheck(
   conn: SshConnection,
   expected: Map<string, string>
 ): Promise<Set<string> | undefined> {
-  if (noCheck.has(conn) || expected.size === 0) return expected.size ? undefined : new Set()
+  if (expected.size === 0) return new Set()
+  if (noCheck.has(conn)) return undefined
   const failed = parseCheck(await execScript(conn, checkScript(expected)), expected)
   if (!failed) noCheck.add(conn)
   return failed
