@@ -33,9 +33,12 @@ export async function deployCommand(argv: readonly string[], io: CliIo): Promise
   // Mask secrets before anything can echo them.
   for (const name of ['ssh-private-key', 'ssh-passphrase']) logger.setSecret(last(args, name) ?? '')
 
+  if (last(args, 'ssh-passphrase') !== undefined) logger.warning(PASSPHRASE_IN_ARGS)
+
   applyProfile(last(args, 'profile'))
   const inputs = await inputsOf(args)
   logger.setSecret(inputs.get('ssh-private-key')?.trim() ?? '')
+  logger.setSecret(inputs.get('ssh-passphrase') ?? '')
   const input: InputSource = name => inputs.get(name) ?? ''
   const config = buildConfig(input)
   if (needsAws(config) && !config.aws.region) {
@@ -74,12 +77,34 @@ async function inputsOf(args: ParsedArgs): Promise<Map<string, string>> {
     }
     inputs.set('ssh-private-key', await readText(keyFile, 'the private key file'))
   }
+  const passphrase = await passphraseOf(args)
+  if (passphrase !== undefined) inputs.set('ssh-passphrase', passphrase)
   const knownHostsFile = last(args, 'known-hosts-file')
   if (knownHostsFile !== undefined) {
     const lines = await readText(knownHostsFile, 'the known_hosts file')
     inputs.set('known-hosts', [inputs.get('known-hosts'), lines].filter(Boolean).join('\n'))
   }
   return inputs
+}
+
+const PASSPHRASE_IN_ARGS =
+  '--ssh-passphrase puts the passphrase on the command line, where other users of this machine can read it (ps, /proc); use --ssh-passphrase-file FILE or the EC2_PUSH_SSH_PASSPHRASE environment variable instead.'
+
+/**
+ * The key's passphrase from --ssh-passphrase-file (its first line) or EC2_PUSH_SSH_PASSPHRASE, which
+ * other users cannot read the way they read a command line; undefined to leave --ssh-passphrase as it is.
+ */
+async function passphraseOf(args: ParsedArgs): Promise<string | undefined> {
+  const file = last(args, 'ssh-passphrase-file')
+  if (file !== undefined) {
+    if (last(args, 'ssh-passphrase') !== undefined) {
+      throw new UserError('give --ssh-passphrase or --ssh-passphrase-file, not both')
+    }
+    return (await readText(file, 'the passphrase file')).replace(/\r?\n$/, '')
+  }
+  const env = process.env.EC2_PUSH_SSH_PASSPHRASE
+  if (last(args, 'ssh-passphrase') === undefined && env) return env
+  return undefined
 }
 
 async function readText(file: string, what: string): Promise<string> {

@@ -36,6 +36,8 @@ More:
   --profile NAME               AWS profile (sets AWS_PROFILE); credentials come from the SDK's default chain
   --region REGION              same as --aws-region; default AWS_REGION, else the profile's region
   --ssh-private-key-file PATH  read the private key from a file (keeps it out of the process list)
+  --ssh-passphrase-file PATH   read the key's passphrase from a file's first line (or set
+                               EC2_PUSH_SSH_PASSPHRASE); --ssh-passphrase shows it to every user in ps
   --known-hosts-file PATH      known_hosts lines to pin host keys (e.g. ~/.ssh/known_hosts)
   --web-identity-token-file F  OIDC token for --role-to-assume outside GitHub Actions
   --json                       print the outputs as one JSON object instead of name=value lines

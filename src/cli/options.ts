@@ -57,6 +57,7 @@ export const DEPLOY_EXTRA_FLAGS: ReadonlyArray<{ name: string; kind: InputKind }
   { name: 'profile', kind: 'string' },
   { name: 'region', kind: 'string' },
   { name: 'ssh-private-key-file', kind: 'string' },
+  { name: 'ssh-passphrase-file', kind: 'string' },
   { name: 'known-hosts-file', kind: 'string' },
   { name: 'web-identity-token-file', kind: 'string' },
   { name: 'json', kind: 'boolean' },

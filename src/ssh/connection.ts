@@ -3,6 +3,7 @@ import ssh2 from 'ssh2'
 import type { SFTPWrapper } from 'ssh2'
 import { TransientError, UserError } from '../errors.js'
 import { fingerprint, HostKeyPolicy, normaliseFingerprint } from './host-key.js'
+import { readOpenSshKeyHeader } from './private-key.js'
 
 const { Client } = ssh2
 
@@ -136,6 +137,11 @@ export class SshConnection {
 
 /** Check a private key (and passphrase) before any connection, so a bad secret is one clear line. */
 export function checkPrivateKey(key: string | Buffer, passphrase?: string): void {
+  // The structure and the key-derivation cost first: ssh2's parse would run any round count it is given.
+  const header = readOpenSshKeyHeader(key)
+  if (header?.kdf === 'bcrypt' && !passphrase) {
+    throw new UserError("Input 'ssh-private-key' is encrypted: give its passphrase in 'ssh-passphrase'.")
+  }
   const parsed = ssh2.utils.parseKey(key, passphrase)
   if (parsed instanceof Error) {
     const msg = parsed.message
