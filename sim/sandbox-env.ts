@@ -8,6 +8,7 @@ import { startEiceSim, type EiceSim } from './eice/eice-sim.js'
 import { startSshd, type Sshd } from './sshd.js'
 import { startSsmSim, type SsmSim } from './ssm/index.js'
 import type { SsmSimFaults } from './ssm/faults.js'
+import { startWanRelay, type WanLink, type WanRelay } from './wan-relay.js'
 
 /**
  * The whole local sandbox: a real sshd playing "the instance", and every AWS simulator on one
@@ -17,6 +18,9 @@ import type { SsmSimFaults } from './ssm/faults.js'
  * - SANDBOX_EICE_INSTANCE_ID: in the VPC with an endpoint (so `auto` picks eice);
  * - both accept one-time keys pushed with SendSSHPublicKey (sshd's AuthorizedKeysCommand reads them);
  * - STS and the Actions token endpoint for role-to-assume; every signed call is verified.
+ * With `wan`, every path goes through an emulated long link: SANDBOX_SSH_PORT (nlb) and the AWS API
+ * lead to WAN relays (sim/wan-relay.ts), the EICE endpoint sits behind one, and the Session Manager
+ * data channel delays each direction by half the round trip (its own `rttMs`).
  */
 export interface Sandbox {
   sshd: Sshd
@@ -25,6 +29,8 @@ export interface Sandbox {
   ssm: SsmSim
   eice: EiceSim
   eic: EicSim
+  /** The relays of `wan`: in front of sshd (the nlb path) and of the AWS API. */
+  relays: { ssh: WanRelay; aws: WanRelay } | undefined
   instanceId: string
   eiceInstanceId: string
   region: string
@@ -38,6 +44,8 @@ export interface SandboxOptions {
   /** Lifetime of pushed one-time keys (default 60 s, as EC2 Instance Connect). */
   keyLifetimeSeconds?: number
   verbose?: boolean
+  /** Emulate a long link on every path (see above). */
+  wan?: WanLink
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -65,7 +73,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       sshHost: sshd.host,
       sshPort: sshd.port,
       awsServer: aws,
-      secrets: credentials.store
+      secrets: credentials.store,
+      wan: opts.wan
     })
     stops.push(() => eice.stop())
     const instanceId = eice.instanceIds.noEndpoint
@@ -77,32 +86,49 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       sshHost: sshd.host,
       sshPort: sshd.port,
       awsServer: aws,
-      faults: opts.ssmFaults,
+      faults: opts.wan ? { ...opts.ssmFaults, rttMs: opts.wan.rttMs } : opts.ssmFaults,
       region: eice.region,
       instanceId
     })
     stops.push(() => ssm.close())
     const region = eice.region
+    let relays: Sandbox['relays']
+    if (opts.wan) {
+      const ssh = await startWanRelay({ host: sshd.host, port: sshd.port }, opts.wan)
+      stops.push(() => ssh.close())
+      const api = new URL(aws.url)
+      const awsRelay = await startWanRelay({ host: api.hostname, port: Number(api.port) }, opts.wan)
+      stops.push(() => awsRelay.close())
+      relays = { ssh, aws: awsRelay }
+    }
+    const awsUrl = relays ? `${new URL(aws.url).protocol}//${relays.aws.host}:${relays.aws.port}` : aws.url
+    // Every variable that names the AWS API simulator names it through its relay.
+    const viaRelay = (vars: Record<string, string>) =>
+      Object.fromEntries(
+        Object.entries(vars).map(([k, v]) => [
+          k,
+          v.startsWith(aws.url) ? awsUrl + v.slice(aws.url.length) : v
+        ])
+      )
     const env: Record<string, string> = {
-      ...credentials.env,
-      ...ssm.env,
-      ...eice.env,
-      AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT: aws.url,
+      ...viaRelay({ ...credentials.env, ...ssm.env, ...eice.env }),
+      AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT: awsUrl,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: credentials.longTermKey.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.longTermKey.secretAccessKey,
       NODE_EXTRA_CA_CERTS: eice.caFile,
       SANDBOX_SSH_HOST: sshd.host,
-      SANDBOX_SSH_PORT: String(sshd.port),
+      SANDBOX_SSH_PORT: String(relays?.ssh.port ?? sshd.port),
       SANDBOX_SSH_USER: user,
       SANDBOX_SSH_PRIVATE_KEY_FILE: sshd.clientKey.privateKeyFile,
       SANDBOX_HOST_KEY_FINGERPRINT: sshd.hostKeyFingerprint,
       SANDBOX_REMOTE_ROOT: sshd.remoteRoot,
       SANDBOX_INSTANCE_ID: instanceId,
       SANDBOX_EICE_INSTANCE_ID: eiceInstanceId,
-      SANDBOX_ROLE_ARN: credentials.roleArn
+      SANDBOX_ROLE_ARN: credentials.roleArn,
+      ...(opts.wan ? { SANDBOX_RTT_MS: String(opts.wan.rttMs), SANDBOX_SSHD_PORT: String(sshd.port) } : {})
     }
-    return { sshd, aws, credentials, ssm, eice, eic, instanceId, eiceInstanceId, region, env, stop }
+    return { sshd, aws, credentials, ssm, eice, eic, relays, instanceId, eiceInstanceId, region, env, stop }
   } catch (err) {
     await stop()
     throw err

@@ -5,15 +5,44 @@ import { startSandbox } from './sandbox-env.js'
 /**
  * `npm run sandbox -- --env-file FILE`: start the local sandbox in the foreground, write its
  * KEY=value lines to FILE once everything is ready, and stop everything on SIGINT/SIGTERM.
+ * `--rtt-ms 100` puts every path behind an emulated long link (sim/wan-relay.ts): that round-trip
+ * time, the machine's largest TCP window per connection, and `--rate-mib-s` if given.
  */
 // package.json runs `node build/sim/sandbox.js -- ...`: Node 20 would otherwise take `--env-file`
 // after the script name as its own option (and exit when the file does not exist yet).
 const args = process.argv.slice(2)
 const { values } = parseArgs({
   args: args[0] === '--' ? args.slice(1) : args,
-  options: { 'env-file': { type: 'string' }, verbose: { type: 'boolean' } }
+  options: {
+    'env-file': { type: 'string' },
+    verbose: { type: 'boolean' },
+    'rtt-ms': { type: 'string' },
+    'rate-mib-s': { type: 'string' }
+  }
 })
-const sandbox = await startSandbox({ verbose: values.verbose })
+const number = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) {
+    process.stderr.write(`sandbox: --${name} must be a number >= 0, got '${v}'\n`)
+    process.exit(2)
+  }
+  return n
+}
+const rttMs = number('rtt-ms', values['rtt-ms'])
+const rateMibS = number('rate-mib-s', values['rate-mib-s'])
+const wan =
+  rttMs !== undefined || rateMibS !== undefined
+    ? { rttMs: rttMs ?? 0, rateBytesPerSecond: rateMibS ? rateMibS * 1024 * 1024 : undefined }
+    : undefined
+const sandbox = await startSandbox({ verbose: values.verbose, wan })
+if (sandbox.relays) {
+  const l = sandbox.relays.ssh.link
+  process.stderr.write(
+    `sandbox: every path behind an emulated link: ${l.rttMs} ms round trip, ${l.windowBytes} bytes in flight per connection` +
+      `${l.rateBytesPerSecond ? `, ${rateMibS} MiB/s` : ''}\n`
+  )
+}
 const lines = Object.entries(sandbox.env).map(([k, v]) => `${k}=${v}`)
 if (values['env-file']) {
   await writeFile(values['env-file'], lines.join('\n') + '\n')

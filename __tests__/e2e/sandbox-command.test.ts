@@ -29,56 +29,65 @@ const banner = (port: number) =>
     s.once('error', () => resolve(''))
   })
 
-test.each(['SIGINT', 'SIGTERM'] as const)(
-  'writes the env file when ready and stops everything on %s',
-  async signal => {
-    expect(existsSync(entry)).toBe(true)
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-sbx-'))
-    const envFile = path.join(dir, 'sandbox.env')
-    const child = spawn(process.execPath, [entry, '--', '--env-file', envFile], {
-      stdio: ['ignore', 'ignore', 'pipe']
-    })
-    let stderr = ''
-    child.stderr.on('data', d => (stderr += d))
-    try {
-      const deadline = Date.now() + 60000
-      while (!stderr.includes('ready') && Date.now() < deadline && child.exitCode === null)
-        await new Promise(r => setTimeout(r, 100))
-      const env = parseEnv(await readFile(envFile, 'utf8'))
-      for (const k of [
-        'SANDBOX_SSH_HOST',
-        'SANDBOX_SSH_PORT',
-        'SANDBOX_SSH_USER',
-        'SANDBOX_SSH_PRIVATE_KEY_FILE',
-        'SANDBOX_HOST_KEY_FINGERPRINT',
-        'SANDBOX_REMOTE_ROOT',
-        'SANDBOX_INSTANCE_ID',
-        'SANDBOX_EICE_INSTANCE_ID',
-        'SANDBOX_ROLE_ARN',
-        'AWS_REGION',
-        'AWS_ACCESS_KEY_ID',
-        'AWS_SECRET_ACCESS_KEY',
-        'AWS_ENDPOINT_URL_SSM',
-        'AWS_ENDPOINT_URL_EC2',
-        'AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT',
-        'AWS_ENDPOINT_URL_STS',
-        'ACTIONS_ID_TOKEN_REQUEST_URL',
-        'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-        'NODE_EXTRA_CA_CERTS'
-      ]) {
-        expect({ k, set: !!env[k] }).toEqual({ k, set: true })
-      }
-      const port = Number(env.SANDBOX_SSH_PORT)
-      expect(await banner(port)).toMatch(/^SSH-2\.0-OpenSSH/)
-      expect(existsSync(env.SANDBOX_REMOTE_ROOT)).toBe(true)
-      child.kill(signal)
-      const code = await new Promise<number | null>(resolve => child.once('exit', c => resolve(c)))
-      expect(code).toBe(0)
-      expect(await banner(port)).toBe('')
-      expect(existsSync(env.SANDBOX_REMOTE_ROOT)).toBe(false)
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
-      await rm(dir, { recursive: true, force: true })
+test.each([
+  ['SIGINT', []],
+  ['SIGTERM', []],
+  ['SIGTERM', ['--rtt-ms', '40']]
+] as const)('writes the env file when ready and stops everything on %s %j', async (signal, extra) => {
+  expect(existsSync(entry)).toBe(true)
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-sbx-'))
+  const envFile = path.join(dir, 'sandbox.env')
+  const child = spawn(process.execPath, [entry, '--', '--env-file', envFile, ...extra], {
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  let stderr = ''
+  child.stderr.on('data', d => (stderr += d))
+  try {
+    const deadline = Date.now() + 60000
+    while (!stderr.includes('ready') && Date.now() < deadline && child.exitCode === null)
+      await new Promise(r => setTimeout(r, 100))
+    const env = parseEnv(await readFile(envFile, 'utf8'))
+    for (const k of [
+      'SANDBOX_SSH_HOST',
+      'SANDBOX_SSH_PORT',
+      'SANDBOX_SSH_USER',
+      'SANDBOX_SSH_PRIVATE_KEY_FILE',
+      'SANDBOX_HOST_KEY_FINGERPRINT',
+      'SANDBOX_REMOTE_ROOT',
+      'SANDBOX_INSTANCE_ID',
+      'SANDBOX_EICE_INSTANCE_ID',
+      'SANDBOX_ROLE_ARN',
+      'AWS_REGION',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_ENDPOINT_URL_SSM',
+      'AWS_ENDPOINT_URL_EC2',
+      'AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT',
+      'AWS_ENDPOINT_URL_STS',
+      'ACTIONS_ID_TOKEN_REQUEST_URL',
+      'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+      'NODE_EXTRA_CA_CERTS'
+    ]) {
+      expect({ k, set: !!env[k] }).toEqual({ k, set: true })
     }
+    const port = Number(env.SANDBOX_SSH_PORT)
+    expect(await banner(port)).toMatch(/^SSH-2\.0-OpenSSH/)
+    if (extra.length) {
+      // The nlb path leads to a relay in front of sshd, and the AWS API to another.
+      expect(env.SANDBOX_RTT_MS).toBe('40')
+      expect(env.SANDBOX_SSHD_PORT).not.toBe(env.SANDBOX_SSH_PORT)
+      expect(await banner(Number(env.SANDBOX_SSHD_PORT))).toMatch(/^SSH-2\.0-OpenSSH/)
+      expect(env.AWS_ENDPOINT_URL_SSM).toBe(env.AWS_ENDPOINT_URL_EC2)
+      expect(stderr).toContain('40 ms round trip')
+    } else expect(env.SANDBOX_RTT_MS).toBeUndefined()
+    expect(existsSync(env.SANDBOX_REMOTE_ROOT)).toBe(true)
+    child.kill(signal)
+    const code = await new Promise<number | null>(resolve => child.once('exit', c => resolve(c)))
+    expect(code).toBe(0)
+    expect(await banner(port)).toBe('')
+    expect(existsSync(env.SANDBOX_REMOTE_ROOT)).toBe(false)
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await rm(dir, { recursive: true, force: true })
   }
-)
+})

@@ -3,6 +3,7 @@ import type { AwsSimServer } from '../aws/server.js'
 import { defaultInventory, type DefaultInventoryIds, type Ec2Inventory } from '../ec2/inventory.js'
 import { registerEc2Api } from '../ec2/query-api.js'
 import type { SecretTable } from '../sigv4-verify.js'
+import { startWanRelay, type WanLink, type WanRelay } from '../wan-relay.js'
 import { makeTestTls } from './ca.js'
 import {
   DEFAULT_KNOBS,
@@ -26,6 +27,11 @@ export interface EiceSimOptions {
   knobs?: Partial<EiceKnobs>
   /** Page size of DescribeInstanceConnectEndpoints (small values test paging). */
   endpointPageSize?: number
+  /**
+   * Put the endpoint behind an emulated WAN link (sim/wan-relay.ts): the DnsName leads to the relay,
+   * so the TLS handshake, the upgrade and every tunnel byte take its round trips and window.
+   */
+  wan?: WanLink
 }
 
 export interface EiceSim {
@@ -42,6 +48,8 @@ export interface EiceSim {
   caFile: string
   /** The same CA as PEM text, for in-process tests (createEiceTunnel's test-only `tlsCa`). */
   ca: string
+  /** The emulated WAN link in front of the endpoint, when `wan` was given. */
+  relay?: WanRelay
   /** Mutable: what EC2 reports (stop an instance, add endpoints) and where tunnels lead. */
   inventory: Ec2Inventory
   knobs: EiceKnobs
@@ -85,7 +93,15 @@ export async function startEiceSim(opts: EiceSimOptions): Promise<EiceSim> {
     await tls.remove()
     throw err
   }
-  const dnsName = `${opts.hostName ?? '127.0.0.1'}:${server.port}`
+  let relay: WanRelay | undefined
+  try {
+    if (opts.wan) relay = await startWanRelay({ host: '127.0.0.1', port: server.port }, opts.wan)
+  } catch (err) {
+    await server.close()
+    await tls.remove()
+    throw err
+  }
+  const dnsName = `${opts.hostName ?? '127.0.0.1'}:${relay?.port ?? server.port}`
   for (const e of inventory.endpoints) e.dnsName = dnsName
   const denyEc2Actions = new Set<string>()
   registerEc2Api(opts.awsServer, {
@@ -111,6 +127,7 @@ export async function startEiceSim(opts: EiceSimOptions): Promise<EiceSim> {
     dnsName,
     caFile: tls.caFile,
     ca: tls.ca,
+    relay,
     inventory,
     knobs,
     denyEc2Actions,
@@ -122,6 +139,7 @@ export async function startEiceSim(opts: EiceSimOptions): Promise<EiceSim> {
       NODE_EXTRA_CA_CERTS: tls.caFile
     },
     stop: async () => {
+      await relay?.close()
       await server.close()
       await tls.remove()
     }
