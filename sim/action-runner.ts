@@ -2,13 +2,12 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { testBundles } from './bundles.js'
+import { REPO_ROOT } from './repo-root.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-/** The repository root, from sim/ in the source tree or build/sim/ once compiled. */
-export const REPO_ROOT =
-  path.basename(path.dirname(here)) === 'build' ? path.resolve(here, '../..') : path.resolve(here, '..')
-export const BUNDLED_ACTION = path.join(REPO_ROOT, 'dist', 'index.js')
+export { REPO_ROOT }
+/** The committed bundle, as users of the action run it (the demo runs this one). */
+export const COMMITTED_ACTION = path.join(REPO_ROOT, 'dist', 'index.js')
 
 export interface ActionRun {
   code: number
@@ -41,12 +40,14 @@ export function parseOutputFile(text: string): Record<string, string> {
 
 /**
  * Run the bundled action the way the Actions runner does: inputs as INPUT_<NAME> variables,
- * outputs through GITHUB_OUTPUT, the summary through GITHUB_STEP_SUMMARY.
+ * outputs through GITHUB_OUTPUT, the summary through GITHUB_STEP_SUMMARY. `entry` defaults to a
+ * bundle of the current src/ (sim/bundles.ts), not the committed dist/.
  */
 export async function runBundledAction(
   inputs: Record<string, string>,
   opts: { env?: Record<string, string>; cwd?: string; entry?: string; echo?: boolean } = {}
 ): Promise<ActionRun> {
+  const entry = opts.entry ?? (await testBundles()).action
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-runner-'))
   const outputFile = path.join(dir, 'output')
   const summaryFile = path.join(dir, 'summary')
@@ -73,7 +74,7 @@ export async function runBundledAction(
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   Object.assign(env, opts.env ?? {})
   try {
-    const child = spawn(process.execPath, [opts.entry ?? BUNDLED_ACTION], {
+    const child = spawn(process.execPath, [entry], {
       cwd: opts.cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe']

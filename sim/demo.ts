@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { runBundledAction, type ActionRun } from './action-runner.js'
+import { COMMITTED_ACTION, runBundledAction, type ActionRun } from './action-runner.js'
 import { startSandbox } from './sandbox-env.js'
 
 /**
@@ -80,7 +80,7 @@ try {
     ]
   ]
   for (const [title, inputs] of runs) {
-    const run = await runBundledAction(inputs, { env: sandbox.env })
+    const run = await runBundledAction(inputs, { env: sandbox.env, entry: COMMITTED_ACTION })
     show(title, run)
     if (run.code !== 0) failed++
   }

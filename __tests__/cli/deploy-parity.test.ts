@@ -6,12 +6,15 @@ import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { describeTree, makeArtifactTree } from '../helpers/artifacts.js'
 import { actionInputs } from '../release/helpers.js'
 import { childEnv, ensureBundles, runCli } from './helpers.js'
+import { useTestBundles } from '../helpers/bundles.js'
 
 /** `ec2-push deploy` and the bundled action, same inputs, same sshd: the same outputs and the same errors. */
 
 let sshd: Sshd
 let art: string
 let env: Record<string, string>
+
+useTestBundles()
 
 beforeAll(async () => {
   await ensureBundles()

@@ -6,6 +6,7 @@ import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { startSsmSim, type SsmSim } from '../../sim/ssm/index.js'
 import type { Check } from '../../src/cli/doctor-checks.js'
 import { childEnv, ensureBundles, runCli } from './helpers.js'
+import { useTestBundles } from '../helpers/bundles.js'
 
 /** `ec2-push doctor` (the bundled CLI) against simulator states, with SigV4-checked calls. */
 
@@ -15,6 +16,8 @@ let eice: EiceSim
 let ssm: SsmSim
 let env: Record<string, string>
 let saved: { endpoints: SimEndpoint[]; groups: SimSecurityGroup[] }
+
+useTestBundles()
 
 beforeAll(async () => {
   await ensureBundles()

@@ -1,58 +1,16 @@
-import { execFile, spawn } from 'node:child_process'
-import { mkdir, readdir, rmdir, stat } from 'node:fs/promises'
-import path from 'node:path'
-import { promisify } from 'node:util'
-import { REPO_ROOT } from '../../sim/action-runner.js'
+import { spawn } from 'node:child_process'
+import { testBundles } from '../../sim/bundles.js'
 
-/** The bundled CLI (ncc output), as users run it: `node dist/cli/index.js`. */
-export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'index.js')
-
-async function newestIn(dir: string): Promise<number> {
-  let newest = 0
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name)
-    newest = Math.max(newest, e.isDirectory() ? await newestIn(p) : (await stat(p)).mtimeMs)
-  }
-  return newest
-}
-
-async function builtAt(file: string): Promise<number> {
-  return stat(file).then(
-    s => s.mtimeMs,
-    () => 0
-  )
-}
+let cli: string | undefined
 
 /**
- * Make sure dist/index.js and dist/cli/index.js are at least as new as src/ (build them with
- * `npm run -s package` otherwise). A lock directory keeps parallel test files from building at once.
+ * Build (or reuse) the bundles of the current src/ in a scratch folder (sim/bundles.ts; the committed
+ * dist/ is never rewritten) and return the CLI's entry, which runCli then runs as users run
+ * `node dist/cli/index.js`.
  */
-export async function ensureBundles(): Promise<void> {
-  const lock = path.join(REPO_ROOT, 'build', '.cli-test-build.lock')
-  await mkdir(path.dirname(lock), { recursive: true })
-  for (let i = 0; i < 600; i++) {
-    try {
-      await mkdir(lock)
-      break
-    } catch {
-      await new Promise(r => setTimeout(r, 500))
-    }
-  }
-  try {
-    const src = await newestIn(path.join(REPO_ROOT, 'src'))
-    const built = Math.min(await builtAt(CLI), await builtAt(path.join(REPO_ROOT, 'dist', 'index.js')))
-    if (built >= src) return
-    try {
-      await promisify(execFile)('npm', ['run', '-s', 'package'], { cwd: REPO_ROOT, maxBuffer: 64 << 20 })
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string }
-      throw new Error(
-        `dist/cli/index.js is missing or older than src/, and 'npm run -s package' failed; build it by hand:\n${e.stdout ?? ''}${e.stderr ?? ''}`
-      )
-    }
-  } finally {
-    await rmdir(lock).catch(() => {})
-  }
+export async function ensureBundles(): Promise<string> {
+  cli = (await testBundles()).cli
+  return cli
 }
 
 /** An environment for child processes: this one minus jest's NODE_OPTIONS and any real AWS settings. */
@@ -102,7 +60,8 @@ export function run(
 }
 
 export function runCli(args: string[], opts: { env: Record<string, string>; input?: string; cwd?: string }) {
-  return run(process.execPath, [CLI, ...args], opts)
+  if (!cli) throw new Error('runCli: call ensureBundles() first (in beforeAll)')
+  return run(process.execPath, [cli, ...args], opts)
 }
 
 /** Poll `check` until it returns true (at most `ms`). */

@@ -41,7 +41,9 @@ test("the version is package.json's, and the bin is the ncc bundle of src/cli.ts
   const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'))
   expect(VERSION).toBe(pkg.version)
   expect(pkg.bin['ec2-push']).toBe('dist/cli/index.js')
-  expect(pkg.scripts.package).toContain('ncc build build/action/cli.js -o dist/cli')
+  expect(pkg.scripts.package).toBe('node scripts/package.mjs')
+  const packaging = readFileSync(path.join(REPO_ROOT, 'scripts', 'package.mjs'), 'utf8')
+  expect(packaging).toContain("bundle('cli.js', path.join(out, 'cli'))")
   const entry = readFileSync(path.join(REPO_ROOT, 'src', 'cli.ts'), 'utf8')
   expect(entry.startsWith('#!/usr/bin/env node\n')).toBe(true)
   // bundle-shims must be the first import (ssh2 reads __dirname while loading).

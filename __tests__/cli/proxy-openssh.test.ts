@@ -10,7 +10,11 @@ import { startEiceSim, type EiceSim } from '../../sim/eice/eice-sim.js'
 import { generateKeyPair, type KeyPair } from '../../sim/ssh-keys.js'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { startSsmSim, type SsmSim } from '../../sim/ssm/index.js'
-import { childEnv, CLI, ensureBundles, eventually, run } from './helpers.js'
+import { childEnv, ensureBundles, eventually, run } from './helpers.js'
+import { useTestBundles } from '../helpers/bundles.js'
+
+/** The bundled CLI of the current src/ (set in beforeAll). */
+let CLI = ''
 
 /**
  * The user's own OpenSSH clients (ssh, scp, sftp from /usr/bin) with `ec2-push proxy` as their
@@ -27,8 +31,10 @@ let dir: string
 let env: Record<string, string>
 let knownHosts: string
 
+useTestBundles()
+
 beforeAll(async () => {
-  await ensureBundles()
+  CLI = await ensureBundles()
   aws = await startAwsSimServer()
   eic = await startEicSim({ awsServer: aws, instances: [{ id: WEB1, availabilityZone: 'us-east-1a' }] })
   sshd = await startSshd({ extraConfig: eic.sshdConfigLines })

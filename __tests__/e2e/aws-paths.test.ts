@@ -5,6 +5,7 @@ import { startSandbox, type Sandbox } from '../../sim/sandbox-env.js'
 import { startSshd } from '../../sim/sshd.js'
 import { describeTree, makeArtifactTree } from '../helpers/artifacts.js'
 import { makeTree } from '../release/helpers.js'
+import { useTestBundles } from '../helpers/bundles.js'
 
 /**
  * The bundled action over the AWS paths (ssm, eice, auto), with one-time keys and OIDC role
@@ -15,6 +16,8 @@ let sandbox: Sandbox
 let art: string
 let local: Awaited<ReturnType<typeof describeTree>>
 let key: string
+
+useTestBundles()
 
 beforeAll(async () => {
   sandbox = await startSandbox()

@@ -6,12 +6,15 @@ import { promisify } from 'node:util'
 import { runBundledAction } from '../../sim/action-runner.js'
 import { freePort } from '../../sim/free-port.js'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
+import { useTestBundles } from '../helpers/bundles.js'
 
 /** Each user mistake gives exactly one error line (no stack trace) and exit code 1, and writes nothing. */
 
 let sshd: Sshd
 let art: string
 let encryptedKey: string
+
+useTestBundles()
 
 beforeAll(async () => {
   sshd = await startSshd()

@@ -6,12 +6,15 @@ import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { startTcpCutter } from '../../sim/tcp-cutter.js'
 import { describeTree, makeArtifactTree } from '../helpers/artifacts.js'
 import { actionInputs } from '../release/helpers.js'
+import { useTestBundles } from '../helpers/bundles.js'
 
 /** The foundation's end-to-end tests: the bundled action, as the runner runs it, against a real sshd. */
 
 let sshd: Sshd
 let art: string
 let local: Awaited<ReturnType<typeof describeTree>>
+
+useTestBundles()
 
 beforeAll(async () => {
   sshd = await startSshd()

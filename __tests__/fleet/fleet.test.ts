@@ -6,6 +6,7 @@ import { runBundledAction } from '../../sim/action-runner.js'
 import { freePort } from '../../sim/free-port.js'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { makeTree, results, visibleLog } from '../release/helpers.js'
+import { useTestBundles } from '../helpers/bundles.js'
 
 /**
  * Many targets: four real sshd instances, fail-fast, per-target results, and dry-run, through the
@@ -29,6 +30,8 @@ let base: string
 let fleet: Array<Sshd & { home: string }> = []
 let art: string
 let shared: string
+
+useTestBundles()
 
 beforeAll(async () => {
   base = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-fleet-'))

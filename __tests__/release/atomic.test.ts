@@ -5,12 +5,15 @@ import path from 'node:path'
 import { runBundledAction } from '../../sim/action-runner.js'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { actionInputs, makeTree, results, visibleLog } from './helpers.js'
+import { useTestBundles } from '../helpers/bundles.js'
 
 /** release: atomic through the bundled action against a real sshd (the instance is this machine). */
 
 const FILES = 120
 let sshd: Sshd
 const trees: Record<string, string> = {}
+
+useTestBundles()
 
 beforeAll(async () => {
   sshd = await startSshd()

@@ -4,11 +4,14 @@ import { runBundledAction } from '../../sim/action-runner.js'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
 import { AWKWARD_NAMES, describeTree, makeArtifactTree } from '../helpers/artifacts.js'
 import { actionInputs, makeTree, results, visibleLog } from '../release/helpers.js'
+import { useTestBundles } from '../helpers/bundles.js'
 
 /** sync, delete and protect through the bundled action against a real sshd. */
 
 let sshd: Sshd
 let art: string
+useTestBundles()
+
 beforeAll(async () => {
   sshd = await startSshd()
   art = await makeTree(2000, i => `file ${i} ${'.'.repeat(i % 50)}\n`)
