@@ -170,11 +170,26 @@ export function normalisePrivateKey(raw: string): string {
 }
 
 /** The remote destination: absolute, or relative to the login directory, never climbing out with `..`. */
+/**
+ * `~` and `~/dir` are the login's home, as scp and sftp read them: relative paths are resolved there
+ * (SFTP and ssh both start in it). `~user` is refused rather than taken as a folder named so.
+ */
+function fromHome(v: string): string {
+  if (v === '~' || v === '~/') return '.'
+  if (v.startsWith('~/')) return v.slice(2).replace(/^\/+/, '') || '.'
+  if (v.startsWith('~')) {
+    throw new UserError(
+      `Input 'remote-path' '${v}' names another user's home; give it as an absolute path (~/ alone means the login's home).`
+    )
+  }
+  return v
+}
+
 export function parseRemotePath(raw: string): string {
   const v = raw.trim()
   if (!v) throw new UserError("Input 'remote-path' is required: the folder on the instance to upload into.")
   if (v.includes('\0')) throw new UserError("Input 'remote-path' contains a NUL byte.")
-  const norm = path.posix.normalize(v)
+  const norm = path.posix.normalize(fromHome(v))
   if (!path.posix.isAbsolute(norm) && (norm === '..' || norm.startsWith('../'))) {
     throw new UserError(
       `Input 'remote-path' '${v}' climbs above the login directory with '..'; give an absolute path or one inside the home folder.`

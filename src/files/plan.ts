@@ -65,7 +65,13 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
   const matches: string[] = []
   for await (const p of globber.globGenerator()) matches.push(p)
   const searchPaths = globber.getSearchPaths()
-  if (await anyBrokenLink(searchPaths)) {
+  const walked = await walkSearchPaths(searchPaths, opts.includeHiddenFiles)
+  if (walked.notUtf8) {
+    throw new UserError(
+      `Local file name '${escapeName(walked.notUtf8)}' is not valid UTF-8 (shown with \\x escapes), and ec2-push names files on the instance in UTF-8: rename it (convmv -f latin1 -t utf-8 converts a tree), or move it out of 'files'.`
+    )
+  }
+  if (walked.brokenLink) {
     await warnAboutBrokenLinks(patterns, opts.includeHiddenFiles, new Set(matches), logger)
   }
 
@@ -84,7 +90,8 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
     const st = statSync(localPath)
     if (!st.isFile()) continue
     const rel = path.relative(root, localPath)
-    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    // `..hidden` and `...` are names inside the root; only a whole `..` segment climbs out of it.
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
       throw new UserError(
         `File '${localPath}' is outside base-dir '${root}': widen 'base-dir' or narrow 'files'.`
       )
@@ -112,33 +119,87 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
 }
 
 /**
- * Is there a broken symbolic link anywhere under these folders? A readdir walk (no stat per file) is
- * much cheaper than a second glob pass, which only runs when the answer is yes.
+ * One readdir walk (no stat per file) over the search paths, for what @actions/glob passes over in
+ * silence: a broken symbolic link (then a second, non-following glob pass names each), and a name that
+ * is not valid UTF-8 (the glob decodes names to strings, the path no longer names the file, and it is
+ * dropped). Names are read as bytes so the first such name can be shown exactly.
  */
-async function anyBrokenLink(roots: string[]): Promise<boolean> {
+async function walkSearchPaths(
+  roots: string[],
+  includeHidden: boolean
+): Promise<{ brokenLink: boolean; notUtf8?: Buffer }> {
   const seen = new Set<string>()
-  const walk = async (dir: string): Promise<boolean> => {
-    const real = await realpath(dir).catch(() => dir)
-    if (seen.has(real)) return false
+  const found: { brokenLink: boolean; notUtf8?: Buffer } = { brokenLink: false }
+  const walk = async (dir: Buffer): Promise<void> => {
+    const real = await realpath(dir).catch(() => dir.toString('latin1'))
+    if (seen.has(real)) return
     seen.add(real)
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])
+    const entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' }).catch(() => [])
     for (const e of entries) {
-      const p = path.join(dir, e.name)
-      if (e.isDirectory() && (await walk(p))) return true
-      if (e.isSymbolicLink()) {
+      const name = e.name as unknown as Buffer
+      if (!includeHidden && name[0] === 0x2e) continue
+      const p = Buffer.concat([dir, Buffer.from(path.sep), name])
+      if (!found.notUtf8 && !isUtf8(name)) found.notUtf8 = p
+      if (e.isDirectory()) await walk(p)
+      else if (e.isSymbolicLink()) {
         const target = await stat(p).catch(() => undefined)
-        if (!target) return true
-        if (target.isDirectory() && (await walk(p))) return true
+        if (!target) found.brokenLink = true
+        else if (target.isDirectory()) await walk(p)
       }
+      if (found.notUtf8) return
     }
-    return false
   }
   for (const root of roots) {
     const st = await lstat(root).catch(() => undefined)
-    if (st?.isSymbolicLink() && !(await stat(root).catch(() => undefined))) return true
-    if (st && (await walk(root))) return true
+    if (st?.isSymbolicLink() && !(await stat(root).catch(() => undefined))) found.brokenLink = true
+    if (st) await walk(Buffer.from(root))
+    if (found.notUtf8) break
   }
-  return false
+  return found
+}
+
+/** A file name's bytes as text: valid UTF-8 as it is, every other byte as `\xNN`. */
+export function escapeName(name: Buffer): string {
+  let out = ''
+  for (let i = 0; i < name.length;) {
+    const n = utf8SequenceAt(name, i)
+    if (n === 0) {
+      out += `\\x${name[i].toString(16).padStart(2, '0')}`
+      i++
+    } else {
+      out += name.subarray(i, i + n).toString('utf8')
+      i += n
+    }
+  }
+  return out
+}
+
+function isUtf8(name: Buffer): boolean {
+  for (let i = 0; i < name.length;) {
+    const n = utf8SequenceAt(name, i)
+    if (n === 0) return false
+    i += n
+  }
+  return true
+}
+
+/** The length of the valid UTF-8 sequence starting at `i`, or 0 when there is none. */
+function utf8SequenceAt(b: Buffer, i: number): number {
+  const lead = b[i]
+  const n =
+    lead < 0x80
+      ? 1
+      : lead >= 0xc2 && lead <= 0xdf
+        ? 2
+        : lead >= 0xe0 && lead <= 0xef
+          ? 3
+          : lead >= 0xf0 && lead <= 0xf4
+            ? 4
+            : 0
+  if (n <= 1 || i + n > b.length) return n === 1 ? 1 : 0
+  const seq = b.subarray(i, i + n)
+  // Decoding and encoding again keeps the bytes only for a valid sequence (no overlong form, no surrogate).
+  return Buffer.from(seq.toString('utf8')).equals(seq) ? n : 0
 }
 
 /** @actions/glob drops broken symlinks silently; find them with a non-following pass and say so. */
