@@ -13,10 +13,16 @@ import { keepShellReady } from './ssh/exec.js'
 import type { HostKeyPolicy } from './ssh/host-key.js'
 import { deletable, deleteRemoteFiles } from './sync/apply.js'
 import { compareWithRemote, type SyncComparison } from './sync/compare.js'
-import { refreshListing, type RemoteEntry } from './sync/listing.js'
+import { refreshListing } from './sync/listing.js'
 import { writeCarriedManifest, writeManifest } from './sync/manifest-write.js'
 import { protectMatcher, type ProtectMatcher } from './sync/protect.js'
-import { parseSnapshot, snapshotScript, type RemoteSnapshot, type SnapshotRequest } from './sync/snapshot.js'
+import type { RemoteEntry } from './remote/listing.js'
+import {
+  parseSnapshot,
+  snapshotScript,
+  type RemoteSnapshot,
+  type SnapshotRequest
+} from './remote/sync-snapshot.js'
 import { TargetConnection } from './target/connection.js'
 import { uploadFiles } from './target/upload-files.js'
 import { probeVerifyMethod } from './transfer/verify.js'

@@ -8,9 +8,9 @@ import { describeHeldLock } from '../../src/release/lock.js'
 import { parseReleaseState } from '../../src/release/layout.js'
 import { releasesToPrune } from '../../src/release/prune.js'
 import { deletable, isContained } from '../../src/sync/apply.js'
-import { parseListing } from '../../src/sync/listing.js'
+import { parseListing } from '../../src/remote/listing.js'
 import { checkSeal, formatManifest, manifestKey, parseManifest } from '../../src/sync/manifest.js'
-import { parseSnapshot, snapshotScript } from '../../src/sync/snapshot.js'
+import { parseSnapshot, snapshotScript } from '../../src/remote/sync-snapshot.js'
 import { protectMatcher } from '../../src/sync/protect.js'
 
 /** The pure parts of releases and sync: ids, patterns, the manifest seal, release state, pruning. */

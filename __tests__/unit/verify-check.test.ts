@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { checkable, checkScript, parseCheck } from '../../src/transfer/verify.js'
+import { checkable, checkScript, parseCheck } from '../../src/remote/verify.js'
 
 /**
  * The instance's side of verification by comparison (remoteCheck): the script run by a real sh and

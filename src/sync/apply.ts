@@ -1,13 +1,12 @@
 import path from 'node:path'
-import { nulList, runScriptOk, shellQuote } from '../release/shell.js'
+import { deleteScript, isContained, linkScript } from '../remote/delete.js'
+import { runScriptOk } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
 import type { ProtectMatcher } from './protect.js'
 
-/** A relative path that stays inside its folder (no absolute paths, no `..` parts, no empty parts). */
-export function isContained(rel: string): boolean {
-  if (!rel || rel.startsWith('/') || rel.includes('\0')) return false
-  return rel.split('/').every(p => p !== '' && p !== '.' && p !== '..')
-}
+/** Deleting extras and reusing unchanged files (the scripts are in remote/delete.ts). */
+
+export { isContained }
 
 /** What `delete` would remove: extras that are contained and not protected. */
 export function deletable(extras: string[], isProtected: ProtectMatcher): string[] {
@@ -32,15 +31,7 @@ export async function deleteRemoteFiles(
       if (!isProtected(d)) dirs.add(d)
   }
   const deepestFirst = [...dirs].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? 1 : -1))
-  await runScriptOk(
-    conn,
-    `cd -- ${shellQuote(root)} || exit 1
-${nulList(safe)} | xargs -0 rm -f --
-${deepestFirst.length ? `${nulList(deepestFirst)} | xargs -0 rmdir -- 2>/dev/null` : ''}
-exit 0
-`,
-    'Deleting files no longer in the set'
-  )
+  await runScriptOk(conn, deleteScript(root, safe, deepestFirst), 'Deleting files no longer in the set')
 }
 
 /**
@@ -57,14 +48,5 @@ export async function linkFromPrevious(
   const safe = rels.filter(isContained)
   if (safe.length !== rels.length) throw new Error('refusing to link a path that leaves its folder')
   if (safe.length === 0) return
-  await runScriptOk(
-    conn,
-    `T=$(cd -- ${shellQuote(toDir)} && pwd) || exit 1
-cd -- ${shellQuote(fromDir)} || exit 1
-if ! ${nulList(safe)} | xargs -0 cp -l --parents -t "$T" -- 2>/dev/null; then
-  ${nulList(safe)} | xargs -0 cp -pf --parents -t "$T" -- || exit 1
-fi
-`,
-    'Reusing unchanged files of the previous release'
-  )
+  await runScriptOk(conn, linkScript(fromDir, toDir, safe), 'Reusing unchanged files of the previous release')
 }

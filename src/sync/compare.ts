@@ -1,10 +1,15 @@
 import type { PlannedFile } from '../files/plan.js'
-import { nulList, runScript, shellQuote } from '../release/shell.js'
+import type { RemoteEntry } from '../remote/listing.js'
+import {
+  parseSnapshot,
+  snapshotScript,
+  type RemoteSnapshot,
+  type SnapshotRequest
+} from '../remote/sync-snapshot.js'
+import { hashUnderScript, parseSha256sum } from '../remote/verify.js'
+import { runScript, runScriptOk } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
-import { parseSha256sum } from '../transfer/remote-path.js'
-import type { RemoteEntry } from './listing.js'
 import { checkSeal, parseManifest } from './manifest.js'
-import { readSnapshot, type RemoteSnapshot } from './snapshot.js'
 
 export interface SyncComparison {
   /** Files that differ from (or are missing in) the compared folder. */
@@ -93,10 +98,7 @@ export async function compareWithRemote(
   }
   const trusted = known.size
   if (toHash.length) {
-    const r = await runScript(
-      conn,
-      `cd -- ${shellQuote(dir)} || exit 1\n${nulList(toHash)} | xargs -0 sha256sum --\n`
-    )
+    const r = await runScript(conn, hashUnderScript(dir, toHash))
     for (const [rel, digest] of parseSha256sum(r.stdout)) known.set(rel, digest)
   }
   const same: PlannedFile[] = []
@@ -113,4 +115,13 @@ export async function compareWithRemote(
     listing,
     carried
   }
+}
+
+/** What sync compares against, in one exec (remote/sync-snapshot.ts). */
+export async function readSnapshot(
+  conn: SshConnection,
+  dir: string,
+  request?: SnapshotRequest
+): Promise<RemoteSnapshot> {
+  return parseSnapshot(await runScriptOk(conn, snapshotScript(dir, request), `Reading ${dir}`), request)
 }

@@ -1,29 +1,25 @@
-import { randomBytes } from 'node:crypto'
-import path from 'node:path'
 import { PassThrough } from 'node:stream'
-import { MANIFEST_NAME } from '../release/layout.js'
-import { execScript, shellQuote } from '../release/shell.js'
-import type { SshConnection } from '../ssh/connection.js'
-import { relistScript, type ListingRefresh, type RemoteEntry } from './listing.js'
+import type { RemoteEntry } from '../remote/listing.js'
+import { isLinePath, type ManifestEntry } from '../remote/manifest-lines.js'
 import {
-  formatManifest,
-  isLinePath,
-  MANIFEST_HEADER,
-  manifestLine,
-  sealLine,
-  type ManifestEntry
-} from './manifest.js'
+  carriedDigest,
+  carriedInput,
+  carriedWriteScript,
+  LISTED,
+  listedWriteScript,
+  manifestPath,
+  writeScript
+} from '../remote/manifest-write.js'
+import { relistScript } from '../remote/listing.js'
+import { execScript } from '../release/shell.js'
+import type { SshConnection } from '../ssh/connection.js'
+import type { ListingRefresh } from './listing.js'
+import { formatManifest, sealLine } from './manifest.js'
 
-/** Writing the manifest (its format and seal are in manifest.ts), in the exec that releases the lock. */
-
-/** Ends the listing part of writeManifest's exec. */
-const LISTED = '--ec2-push-listed--'
-/** Precedes the digest of the lines the instance put together. */
-const DIGEST = '--ec2-push-digest--'
-
-function tempName(dir: string): string {
-  return path.posix.join(dir, `.${MANIFEST_NAME}.ec2-push-${randomBytes(6).toString('hex')}.tmp`)
-}
+/**
+ * Writing the manifest (its format and seal are in manifest.ts, the scripts in
+ * remote/manifest-write.ts), in the exec that releases the lock.
+ */
 
 function entriesFor(digests: Map<string, string>, now: Map<string, RemoteEntry>, skip?: ReadonlySet<string>) {
   const entries = new Map<string, ManifestEntry>()
@@ -52,12 +48,10 @@ export async function writeManifest(
   /** A script to run in the same exec once the manifest is in place. */
   after = ''
 ): Promise<void> {
-  const final = path.posix.join(dir, MANIFEST_NAME)
-  const tmp = tempName(dir)
-  const write = `cat > ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(final)} || exit 1\n${after}`
+  const final = manifestPath(dir)
   if (listing instanceof Map) {
     const text = formatManifest(key, dir, entriesFor(digests, listing))
-    return failed(final, await execScript(conn, write, { stdin: text }))
+    return failed(final, await execScript(conn, writeScript(dir, after), { stdin: text }))
   }
   // One exec, one conversation: the instance lists, the listing comes back, the manifest sealed
   // from it goes in on stdin (a round trip fewer than listing and writing separately).
@@ -84,9 +78,10 @@ export async function writeManifest(
       stdin.destroy(err as Error)
     }
   }
-  const r = await execScript(conn, `${listing.script}echo ${LISTED}\n${write}`, { stdin, onStdout }).finally(
-    () => stdin.end()
-  )
+  const r = await execScript(conn, listedWriteScript(listing.script, dir, after), {
+    stdin,
+    onStdout
+  }).finally(() => stdin.end())
   if (!answered) throw new Error(`listing ${dir} failed: ${r.stderr.trim() || 'no listing came back'}`)
   failed(final, r)
 }
@@ -106,71 +101,32 @@ export async function writeCarriedManifest(
   parts: { carried: ReadonlySet<string>; uploaded: string[]; known: Map<string, RemoteEntry> },
   after = ''
 ): Promise<void> {
-  const final = path.posix.join(dir, MANIFEST_NAME)
-  const tmp = tempName(dir)
-  const body = tempName(dir)
-  const uploaded = new Set(parts.uploaded.filter(rel => isLinePath(rel) && digests.has(rel)))
-  const skip = new Set([...parts.carried, ...uploaded])
-  const input = [
-    ...[...parts.carried].filter(isLinePath).map(rel => `K ${rel}`),
-    ...[...entriesFor(digests, parts.known, skip)]
-      .filter(([rel]) => isLinePath(rel))
-      .map(([rel, e]) => `L ${manifestLine(rel, e)}`),
-    ...[...uploaded].map(rel => `N ${digests.get(rel)} ${rel}`)
-  ]
-  // The lines come counted, so they are read without waiting for the end of stdin (the seal comes
-  // on it later); awk reads them from head, not from stdin (mawk would wait to fill its buffer).
-  const relist = relistScript(dir, [...uploaded], '\\n')
-  const script = `IFS= read -r n || exit 1
-{ head -n "$n"; echo --
-${relist}} | awk -v M=${shellQuote(final)} '${CARRY_AWK}' > ${shellQuote(body)} || { rm -f -- ${shellQuote(body)}; exit 1; }
-printf '%s %s\\n' ${DIGEST} "$(sha256sum < ${shellQuote(body)} | cut -c1-64)"
-IFS= read -r seal || { rm -f -- ${shellQuote(body)}; exit 1; }
-{ cat -- ${shellQuote(body)} && printf '%s\\n' "$seal"; } > ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(final)}; s=$?
-rm -f -- ${shellQuote(body)}
-[ $s -eq 0 ] || exit 1
-${after}`
+  const final = manifestPath(dir)
+  const uploaded = new Map(
+    parts.uploaded.filter(rel => isLinePath(rel) && digests.has(rel)).map(rel => [rel, digests.get(rel)!])
+  )
+  const skip = new Set([...parts.carried, ...uploaded.keys()])
+  const input = carriedInput({
+    carried: parts.carried,
+    known: entriesFor(digests, parts.known, skip),
+    uploaded
+  })
+  const relist = relistScript(dir, [...uploaded.keys()], '\\n')
   const stdin = new PassThrough()
-  stdin.write([String(input.length), ...input, ''].join('\n'))
+  stdin.write(input)
   let out = ''
   let sealed = false
   const onStdout = (d: Buffer) => {
     if (sealed) return
     out += d.toString('latin1')
-    const m = new RegExp(`${DIGEST} ([0-9a-f]{64})\\n`).exec(out)
-    if (!m) return
+    const digest = carriedDigest(out)
+    if (!digest) return
     sealed = true
-    stdin.end(`${sealLine(key, dir, m[1])}\n`)
+    stdin.end(`${sealLine(key, dir, digest)}\n`)
   }
-  const r = await execScript(conn, script, { stdin, onStdout }).finally(() => stdin.end())
+  const r = await execScript(conn, carriedWriteScript(dir, relist, after), { stdin, onStdout }).finally(() =>
+    stdin.end()
+  )
   if (!sealed) throw new Error(`writing ${final} failed: ${r.stderr.trim() || 'the instance did not answer'}`)
   failed(final, r)
 }
-
-/**
- * On the instance (POSIX awk): reads `K <path>` (carry this file's line from the manifest M),
- * `L <line>` (a line as it is) and `N <sha256> <path>` (a line to make from the file's listing)
- * up to `--`, then the listing of the N files (`y inode size ctime mode ./path`); prints the
- * header and the lines.
- */
-const CARRY_AWK = `phase == 0 {
-  if ($0 == "--") { phase = 1; next }
-  t = substr($0, 1, 2); v = substr($0, 3)
-  if (t == "K ") keep[v] = 1
-  else if (t == "L ") add[++n] = v
-  else if (t == "N ") { p = v; sub(/^[^ ]+ /, "", p); nsha[p] = substr(v, 1, 64) }
-  next
-}
-{
-  p = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", p); sub(/^\\.\\//, "", p)
-  if ($1 == "f" && (p in nsha)) add[++n] = nsha[p] " " $5 " " $2 " " $3 " " $4 " " p
-}
-END {
-  print "${MANIFEST_HEADER}"
-  while ((getline l < M) > 0) {
-    if (length(l) < 66 || substr(l, 65, 1) != " ") continue
-    p = l; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", p)
-    if (p in keep) { print l; delete keep[p] }
-  }
-  for (i = 1; i <= n; i++) print add[i]
-}`

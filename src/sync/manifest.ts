@@ -1,4 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import {
+  isLinePath,
+  MANIFEST_HEADER,
+  manifestLine,
+  parseManifestLine,
+  type ManifestEntry,
+  type SealClaim
+} from '../remote/manifest-lines.js'
 import { sha256Hex } from '../util/sha256.js'
 
 /**
@@ -10,17 +18,9 @@ import { sha256Hex } from '../util/sha256.js'
  * no lasting secret, so no manifest is written or trusted.
  *
  * The seal covers the lines' digest rather than the lines so the instance can do the comparing
- * (sync/snapshot.ts): it reports the digest, and the lines themselves never cross the network. The
+ * (remote/sync-snapshot.ts): it reports the digest, and the lines themselves never cross the network. The
  * digest then comes from the instance's sha256sum, which the upload's verification trusts already.
  */
-
-export const MANIFEST_HEADER = 'ec2-push-manifest 2'
-
-export interface ManifestEntry {
-  sha256: string
-  mode: number
-  stamp: string
-}
 
 /** The sealing key, or undefined when no lasting private key was given. */
 export function manifestKey(privateKey: string | undefined): Buffer | undefined {
@@ -30,16 +30,6 @@ export function manifestKey(privateKey: string | undefined): Buffer | undefined 
 
 function seal(key: Buffer, dir: string, bodyDigest: string): string {
   return createHmac('sha256', key).update(`${dir}\n${bodyDigest}`).digest('hex')
-}
-
-/** A path the line format can hold: the path ends the line, so no control characters in it. */
-export function isLinePath(rel: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  return !/[\x00-\x1f]/.test(rel)
-}
-
-export function manifestLine(rel: string, e: ManifestEntry): string {
-  return `${e.sha256} ${e.mode.toString(8)} ${e.stamp} ${rel}`
 }
 
 /** A manifest's lines and seal, in the order given (paths the format cannot hold are left out). */
@@ -52,13 +42,6 @@ export function formatManifest(key: Buffer, dir: string, entries: Map<string, Ma
 
 export function sealLine(key: Buffer, dir: string, bodyDigest: string): string {
   return `hmac ${seal(key, dir, bodyDigest)}`
-}
-
-/** What the instance reports of its manifest: the first line, the digest of all but the last, the last. */
-export interface SealClaim {
-  header: string
-  bodyDigest: string
-  sealLine: string
 }
 
 /** Whether a manifest with these parts may be trusted; `reason` says why not. */
@@ -84,12 +67,6 @@ export function checkSeal(
     }
   }
   return {}
-}
-
-/** One manifest line; undefined for anything else (the header, the seal). */
-export function parseManifestLine(line: string): [string, ManifestEntry] | undefined {
-  const m = /^([0-9a-f]{64}) ([0-7]+) (\d+ \d+ [\d.]+) (.+)$/.exec(line)
-  return m ? [m[4], { sha256: m[1], mode: parseInt(m[2], 8), stamp: m[3] }] : undefined
 }
 
 /** Parse and check a whole manifest (where the instance could not compare); `reason` says why it is not trusted. */

@@ -4,12 +4,13 @@ import { sha256File } from '../files/hash.js'
 import { Limit } from '../util/limit.js'
 import { sha256Hex } from '../util/sha256.js'
 import type { PlannedFile } from '../files/plan.js'
+import { tempPathFor } from '../remote/names.js'
+import { checkable } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-writes.js'
-import { remoteFilePath, tempPathFor } from './remote-path.js'
+import { remoteFilePath } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
 import {
-  checkable,
   probeVerifyMethod,
   readBackSha256,
   remoteCheck,

@@ -1,12 +1,21 @@
 import { createHash } from 'node:crypto'
 import { PassThrough } from 'node:stream'
+import { SHA256SUM_PROBE, sha256sumWorks } from '../remote/probes.js'
+import { shellQuote } from '../remote/quote.js'
+import {
+  checkScript,
+  parseCheck,
+  parseSha256sum,
+  parseStreamHash,
+  sha256sumScript,
+  STREAM_BLOCK,
+  streamHashScript
+} from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { execChannel, execScript } from '../ssh/exec.js'
-import { parseSha256sum, shellQuote } from './remote-path.js'
 import type { Sftp } from './sftp.js'
 
-/** The digest `echo ec2-push-probe | sha256sum` must print, proving exec and sha256sum both work. */
-const PROBE_DIGEST = createHash('sha256').update('ec2-push-probe\n').digest('hex')
+/** Verifying uploaded files: on the instance (the scripts are in remote/verify.ts) or by reading them back. */
 
 /** Keep each command line well under any server's limit. */
 const MAX_COMMAND_BYTES = 64 * 1024
@@ -30,8 +39,7 @@ export function probeVerifyMethod(conn: SshConnection): Promise<VerifyMethod> {
 
 async function probeOnce(conn: SshConnection): Promise<VerifyMethod> {
   try {
-    const r = await execChannel(conn, 'echo ec2-push-probe | sha256sum')
-    return r.code === 0 && r.stdout.includes(PROBE_DIGEST) ? 'sha256sum' : 'read-back'
+    return sha256sumWorks(await execChannel(conn, SHA256SUM_PROBE)) ? 'sha256sum' : 'read-back'
   } catch {
     return 'read-back'
   }
@@ -44,7 +52,7 @@ export async function remoteSha256(conn: SshConnection, paths: string[]): Promis
   let bytes = 0
   const flush = async () => {
     if (batch.length === 0) return
-    const r = await execScript(conn, `sha256sum -- ${batch.map(shellQuote).join(' ')}`)
+    const r = await execScript(conn, sha256sumScript(batch))
     for (const [p, digest] of parseSha256sum(r.stdout)) result.set(p, digest)
     batch = []
     bytes = 0
@@ -59,39 +67,8 @@ export async function remoteSha256(conn: SshConnection, paths: string[]): Promis
   return result
 }
 
-/**
- * Paths sha256sum -c reads as they are: a backslash or a line break in a name would need its escaped
- * form, which older coreutils read differently. Such files are hashed with remoteSha256 instead.
- */
-export function checkable(remotePath: string): boolean {
-  return !/[\\\n\r]/.test(remotePath)
-}
-
 /** Connections whose sha256sum cannot `--quiet -c` (BusyBox): remoteCheck is not tried again. */
 const noCheck = new WeakSet<SshConnection>()
-
-/** The script for remoteCheck: the expected sums go up in a here-document (no line starts like its end). */
-export function checkScript(expected: Map<string, string>): string {
-  const lines = [...expected].map(([p, digest]) => `${digest}  ${p}`)
-  return `sha256sum --quiet --strict -c - <<'EC2_PUSH_SUMS'\n${lines.join('\n')}\nEC2_PUSH_SUMS`
-}
-
-/**
- * What remoteCheck's run said: the paths that failed, or undefined when the answer is not one
- * `sha256sum --quiet -c` gives (the option is missing, or a line names no file that was sent).
- */
-export function parseCheck(r: { code: number | null; stdout: string }, expected: Map<string, string>) {
-  if (r.code === 0 && r.stdout === '') return new Set<string>()
-  if (r.code !== 1) return undefined
-  const failed = new Set<string>()
-  for (const line of r.stdout.split('\n')) {
-    if (!line) continue
-    const p = line.replace(/: FAILED( open or read)?$/, '')
-    if (p === line || !expected.has(p)) return undefined
-    failed.add(p)
-  }
-  return failed.size ? failed : undefined
-}
 
 /**
  * Verify on the instance: the expected sha256 go up with the script and `sha256sum --quiet -c`
@@ -113,8 +90,7 @@ export async function remoteCheck(
   return failed
 }
 
-/** The remote side of streamRemoteSha256: reads the file as announced blocks arrive, into one sha256sum. */
-const STREAM_BLOCK = 64 * 1024
+/** Announce written blocks to streamRemoteSha256's reader this many at a time. */
 const STREAM_STEP_BLOCKS = 64
 
 export interface StreamingSha256 {
@@ -134,11 +110,7 @@ export interface StreamingSha256 {
  */
 export function streamRemoteSha256(conn: SshConnection, remotePath: string): StreamingSha256 {
   const feed = new PassThrough()
-  // OpenSSL's sha256 takes half the CPU of coreutils' (a quarter or less where the CPU has SHA
-  // instructions, as most EC2 types do); the instance hashes the whole file, so it is used when there.
-  const script = `exec 3< ${shellQuote(remotePath)} || exit 1
-if command -v openssl >/dev/null 2>&1; then h='openssl dgst -sha256 -r'; else h=sha256sum; fi
-{ while read n; do dd bs=${STREAM_BLOCK} count="$n" <&3 2>/dev/null || exit 1; done; } | $h`
+  const script = streamHashScript(remotePath)
   const result = execChannel(conn, `sh -c ${shellQuote(script)}`, { stdin: feed })
   result.catch(() => {})
   let announced = 0
@@ -158,9 +130,7 @@ if command -v openssl >/dev/null 2>&1; then h='openssl dgst -sha256 -r'; else h=
       if (total > announced) feed.write(`${total - announced}\n`)
       announced = total
       feed.end()
-      const r = await result.catch(() => undefined)
-      const m = r?.code === 0 ? /^([0-9a-f]{64}) /.exec(r.stdout) : null
-      return m?.[1]
+      return parseStreamHash(await result.catch(() => undefined))
     },
     cancel() {
       if (!feed.writableEnded) feed.end()
