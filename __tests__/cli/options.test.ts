@@ -5,37 +5,13 @@ import { REPO_ROOT } from '../../sim/action-runner.js'
 import { parseArgs } from '../../src/cli/args.js'
 import type { CliIo } from '../../src/cli/io.js'
 import { main } from '../../src/cli/main.js'
-import { DEPLOY_INPUTS } from '../../src/cli/options.js'
 import { cliLogger } from '../../src/cli/progress.js'
 import { portAllowed } from '../../src/cli/security-groups.js'
 import { VERSION } from '../../src/cli/version.js'
 
 /** The CLI's schema against action.yml and package.json, its parser, and its stderr rendering (in-process). */
 
-const actionYml = readFileSync(path.join(REPO_ROOT, 'action.yml'), 'utf8')
-
-/** action.yml's inputs with their defaults (a two-space-indented key under `inputs:`). */
-function actionInputs(): Map<string, string> {
-  const block = actionYml.slice(actionYml.indexOf('\ninputs:'), actionYml.indexOf('\noutputs:'))
-  const out = new Map<string, string>()
-  let current = ''
-  for (const line of block.split('\n')) {
-    const name = /^ {2}([a-z0-9-]+):\s*$/.exec(line)
-    if (name) out.set((current = name[1]), '')
-    const dflt = /^ {4}default:\s*'?([^']*)'?\s*$/.exec(line)
-    if (dflt && current) out.set(current, dflt[1])
-  }
-  return out
-}
-
-test('deploy has one flag per action.yml input, in the same order (they cannot drift apart)', () => {
-  expect(DEPLOY_INPUTS.map(i => i.name)).toEqual([...actionInputs().keys()])
-})
-
-test('boolean flags are exactly the inputs whose default is true or false', () => {
-  const booleans = [...actionInputs()].filter(([, d]) => d === 'true' || d === 'false').map(([n]) => n)
-  expect(DEPLOY_INPUTS.filter(i => i.kind === 'boolean').map(i => i.name)).toEqual(booleans)
-})
+// Inputs against action.yml, the config parser and --help: __tests__/unit/inputs.test.ts.
 
 test("the version is package.json's, and the bin is the ncc bundle of src/cli.ts", () => {
   const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'))

@@ -1,3 +1,4 @@
+import { OUTPUTS, type InputSpec } from '../inputs.js'
 import { DEPLOY_INPUTS } from './options.js'
 import { VERSION } from './version.js'
 
@@ -14,23 +15,41 @@ Common options: --profile NAME (AWS_PROFILE), --region REGION, -h/--help, -V/--v
 Run 'ec2-push <command> --help' for a command's options.`
 }
 
+/** `text` wrapped at `width` columns, each line indented by `indent` spaces. */
+export function wrap(text: string, indent: number, width = 100): string {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && indent + line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  if (line) lines.push(line)
+  return lines.map(l => ' '.repeat(indent) + l).join('\n')
+}
+
+/** One input as a flag: its name and value, whether it is required or repeatable, its default. */
+function flagLine(i: InputSpec): string {
+  const notes = [
+    i.required ? 'required' : '',
+    i.kind === 'list' ? 'repeatable' : '',
+    i.default ? `default: ${i.default}` : ''
+  ].filter(Boolean)
+  const value = i.kind === 'boolean' ? '[=true|false]' : i.kind === 'list' ? ' ITEM' : ' VALUE'
+  return `  --${i.name}${value}${notes.length ? `  (${notes.join('; ')})` : ''}`
+}
+
 export function deployHelp(): string {
-  const inputs = DEPLOY_INPUTS.map(i => `--${i.name}${i.kind === 'boolean' ? '[=true|false]' : ' VALUE'}`)
-  const rows: string[] = []
-  for (let i = 0; i < inputs.length; i += 3)
-    rows.push(
-      '  ' +
-        inputs
-          .slice(i, i + 3)
-          .map(s => s.padEnd(34))
-          .join('')
-          .trimEnd()
-    )
+  const inputs = DEPLOY_INPUTS.map(i => `${flagLine(i)}\n${wrap(i.description, 6)}`)
+  const outputs = OUTPUTS.map(o => `  ${o.name}\n${wrap(o.description, 6)}`)
   return `Usage: ec2-push deploy --targets TARGET --files PATTERN --remote-path DIR [options]
 
-Every input of the GitHub Action, as a flag of the same name (see action.yml for what each means);
---targets, --files, --known-hosts and --allowed-account-ids may be repeated (one item each):
-${rows.join('\n')}
+Every input of the GitHub Action is a flag of the same name; a repeatable flag takes one item each time.
+A boolean flag alone means true; --no-NAME means false.
+
+Inputs:
+${inputs.join('\n')}
 
 More:
   --profile NAME               AWS profile (sets AWS_PROFILE); credentials come from the SDK's default chain
@@ -45,8 +64,11 @@ More:
   --debug                      debug lines on stderr
 
 Without --ssh-private-key(-file), a one-time key is pushed with EC2 Instance Connect before each login.
-Outputs go to stdout (bytes-transferred, duration-ms, files-uploaded, files-skipped, files-total, mode,
-results); logs and a progress bar go to stderr. Exit status 0 on success, 1 with 'ec2-push: <reason>'.`
+
+Outputs (on stdout as name=value lines, or one JSON object with --json; logs and progress go to stderr):
+${outputs.join('\n')}
+
+Exit status 0 on success, 1 with 'ec2-push: <reason>' on stderr.`
 }
 
 export function proxyHelp(): string {

@@ -1,0 +1,332 @@
+// The action's inputs and outputs, in one table: names, kinds, defaults and descriptions. action.yml,
+// the config parser (src/config.ts) and the CLI's flags and --help are checked against it by
+// __tests__/unit/inputs.test.ts, defaults included. A new input goes here first, then into action.yml
+// (same order, same text) and buildConfig.
+
+/** `list` inputs take one item per line (or comma-separated), and as flags may be repeated. */
+export type InputKind = 'string' | 'boolean' | 'list'
+
+export interface InputSpec {
+  name: string
+  kind: InputKind
+  /** action.yml's `required: true`: there is no default. */
+  required?: true
+  /** The value used when the input is empty, as action.yml writes it (absent when required). */
+  default?: string
+  description: string
+}
+
+export interface OutputSpec {
+  name: string
+  description: string
+}
+
+/** action.yml's inputs, in its order. */
+export const INPUTS: ReadonlyArray<InputSpec> = [
+  {
+    name: 'mode',
+    kind: 'string',
+    default: 'auto',
+    description:
+      'How to reach the instance: ssm (Session Manager), eice (EC2 Instance Connect Endpoint), nlb (host[:port] of a TCP listener forwarding to sshd), or auto.'
+  },
+  {
+    name: 'targets',
+    kind: 'list',
+    required: true,
+    description:
+      'Where to deploy, one per line or comma-separated: instance ids (i-...), tag filters (tag:Role=web), or for nlb host[:port] (i-...@host[:port] names the instance behind it, for one-time keys).'
+  },
+  {
+    name: 'files',
+    kind: 'list',
+    required: true,
+    description:
+      'Glob patterns of the files to upload, one per line; a leading ! excludes (the rules of actions/upload-artifact). Not needed with rollback: true.'
+  },
+  {
+    name: 'base-dir',
+    kind: 'string',
+    default: '',
+    description:
+      'Local folder that remote paths are relative to. Default: the common ancestor of the matches.'
+  },
+  {
+    name: 'include-hidden-files',
+    kind: 'boolean',
+    default: 'false',
+    description: 'Also upload files and folders whose names start with a dot.'
+  },
+  {
+    name: 'remote-path',
+    kind: 'string',
+    required: true,
+    description: 'Destination folder on the instance (absolute, or relative to the login directory).'
+  },
+  {
+    name: 'if-no-files-found',
+    kind: 'string',
+    default: 'error',
+    description: 'What to do when the patterns match nothing: error, warn or ignore.'
+  },
+  {
+    name: 'user',
+    kind: 'string',
+    default: 'ec2-user',
+    description: 'SSH user on the instance.'
+  },
+  {
+    name: 'port',
+    kind: 'string',
+    default: '22',
+    description: 'SSH port on the instance (ssm and eice; nlb targets carry their own port).'
+  },
+  {
+    name: 'ssh-private-key',
+    kind: 'string',
+    default: '',
+    description: 'Private key (OpenSSH or PEM) of a user allowed on the instance. Pass it from a secret.'
+  },
+  {
+    name: 'ssh-passphrase',
+    kind: 'string',
+    default: '',
+    description: 'Passphrase of ssh-private-key, if it is encrypted.'
+  },
+  {
+    name: 'host-key-fingerprint',
+    kind: 'string',
+    default: '',
+    description:
+      "The instance's host key fingerprint (SHA256:..., as 'ssh-keygen -lf' prints). Required for nlb unless strict-host-key is false."
+  },
+  {
+    name: 'known-hosts',
+    kind: 'list',
+    default: '',
+    description: 'known_hosts lines (ssh-keyscan output) to pin the host key instead of a fingerprint.'
+  },
+  {
+    name: 'strict-host-key',
+    kind: 'boolean',
+    default: 'true',
+    description: 'With false, connect without a pinned host key (a warning says so).'
+  },
+  {
+    name: 'concurrency',
+    kind: 'string',
+    default: '128',
+    description: 'Files in flight at once per target (large files: at most 8 of them at once).'
+  },
+  {
+    name: 'retries',
+    kind: 'string',
+    default: '3',
+    description:
+      'Retries per file and per connection, with jittered backoff; a dropped connection is reopened and the upload goes on.'
+  },
+  {
+    name: 'verify',
+    kind: 'string',
+    default: 'sha256',
+    description: 'sha256 (check every file on the instance before it is put in place) or none.'
+  },
+  {
+    name: 'timeout-seconds',
+    kind: 'string',
+    default: '1800',
+    description: 'Limit for the whole step, in seconds.'
+  },
+  {
+    name: 'aws-region',
+    kind: 'string',
+    default: '',
+    description:
+      'AWS Region of the instances. Default: AWS_REGION or AWS_DEFAULT_REGION from the environment.'
+  },
+  {
+    name: 'role-to-assume',
+    kind: 'string',
+    default: '',
+    description:
+      "IAM role ARN to assume with the job's GitHub OIDC token (needs permissions: id-token: write). Without it, credentials come from the environment."
+  },
+  {
+    name: 'role-session-name',
+    kind: 'string',
+    default: 'ec2-push',
+    description: 'Session name for the assumed role.'
+  },
+  {
+    name: 'role-duration-seconds',
+    kind: 'string',
+    default: '3600',
+    description: 'Lifetime of the assumed role credentials; they are refreshed before they expire.'
+  },
+  {
+    name: 'audience',
+    kind: 'string',
+    default: 'sts.amazonaws.com',
+    description: 'Audience of the GitHub OIDC token.'
+  },
+  {
+    name: 'allowed-account-ids',
+    kind: 'list',
+    default: '',
+    description:
+      'Comma-separated AWS account ids the credentials must belong to; any other account is refused.'
+  },
+  {
+    name: 'ssm-document',
+    kind: 'string',
+    default: 'AWS-StartSSHSession',
+    description: 'Session Manager document: AWS-StartSSHSession or AWS-StartPortForwardingSession.'
+  },
+  {
+    name: 'ssm-frame-size',
+    kind: 'string',
+    default: '1024',
+    description: 'Session Manager: payload bytes per data-channel frame.'
+  },
+  {
+    name: 'ssm-window-bytes',
+    kind: 'string',
+    default: '1048576',
+    description:
+      'Session Manager: most bytes sent and not yet acknowledged (1 MiB = 1,024 frames of 1 KiB; the agent buffers up to 100,000 messages).'
+  },
+  {
+    name: 'eice-endpoint-id',
+    kind: 'string',
+    default: '',
+    description:
+      "EC2 Instance Connect Endpoint to use (eice-...). Default: the one in the instance's subnet, else its VPC."
+  },
+  {
+    name: 'eice-max-tunnels',
+    kind: 'string',
+    default: '8',
+    description: 'Tunnels open at once through one EC2 Instance Connect Endpoint (it allows 20).'
+  },
+  {
+    name: 'release',
+    kind: 'string',
+    default: 'none',
+    description:
+      'none: write into remote-path, each file atomically (temp name + rename). atomic: upload into remote-path/releases/<release-id>, then switch the remote-path/current symlink to it in one rename; keep-releases are kept, and a failure after the switch rolls back.'
+  },
+  {
+    name: 'keep-releases',
+    kind: 'string',
+    default: '5',
+    description:
+      'release: atomic — how many releases to keep (the newest; never current). Only folders ec2-push created are removed.'
+  },
+  {
+    name: 'release-id',
+    kind: 'string',
+    default: '',
+    description:
+      'release: atomic — name of this release folder (letters, digits, . _ -). Default: the run id and attempt (GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT), else a UTC timestamp.'
+  },
+  {
+    name: 'rollback',
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'release: atomic — with true, upload nothing and switch current back to the release before it (files is not needed).'
+  },
+  {
+    name: 'pre-command',
+    kind: 'string',
+    default: '',
+    description:
+      'Shell run on the instance (login shell, set -e, in remote-path) before the upload, over the same connection; EC2_PUSH_RELEASE_PATH, EC2_PUSH_RELEASE_ID, EC2_PUSH_REMOTE_PATH, EC2_PUSH_TARGET and (atomic) EC2_PUSH_PREVIOUS_RELEASE_PATH are exported. A non-zero exit or a timeout fails the step.'
+  },
+  {
+    name: 'post-command',
+    kind: 'string',
+    default: '',
+    description:
+      'Shell run on the instance after the upload (after the switch with release: atomic), like pre-command; a failure fails the step and rolls an atomic release back.'
+  },
+  {
+    name: 'command-timeout-seconds',
+    kind: 'string',
+    default: '600',
+    description:
+      'Limit for each pre-command and post-command, in seconds; the command is killed when it is reached.'
+  },
+  {
+    name: 'sync',
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'Upload only files whose size, mode or sha256 differ from what the instance holds (remote-path, or the current release); with release: atomic, unchanged files are hard-linked from the current release.'
+  },
+  {
+    name: 'delete',
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'release: none — remove remote files under remote-path that are not in the file set (never outside remote-path, never protect matches). With release: atomic every release holds exactly the set.'
+  },
+  {
+    name: 'protect',
+    kind: 'list',
+    default: '',
+    description:
+      'Patterns relative to remote-path, one per line (* ? **; a name without / matches at any depth; a folder protects what is under it): never deleted, and carried into each new atomic release.'
+  },
+  {
+    name: 'max-parallel-targets',
+    kind: 'string',
+    default: '1',
+    description:
+      'Targets deployed at once. The default, 1, is a rolling deploy: with fail-fast, a bad release stops at the first instance.'
+  },
+  {
+    name: 'fail-fast',
+    kind: 'boolean',
+    default: 'true',
+    description: 'Stop the other targets (and start no more) when one fails.'
+  },
+  {
+    name: 'dry-run',
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'Resolve credentials and targets, match the files and print the plan (local file, remote path, size, and with sync whether it would upload) without writing anything on the instance. The plan is the plan output.'
+  }
+]
+
+/** action.yml's outputs, in its order (the CLI prints the same names). */
+export const OUTPUTS: ReadonlyArray<OutputSpec> = [
+  {
+    name: 'bytes-transferred',
+    description: 'Bytes of the files uploaded and verified, summed over all targets.'
+  },
+  { name: 'duration-ms', description: 'How long the deploy took, in milliseconds.' },
+  { name: 'files-uploaded', description: 'Files uploaded and verified, summed over all targets.' },
+  {
+    name: 'files-skipped',
+    description: 'Files not uploaded because the instance already had them, summed over all targets.'
+  },
+  { name: 'files-total', description: 'Files that matched the patterns.' },
+  { name: 'mode', description: 'The path used (ssm, eice or nlb; comma-separated when targets differ).' },
+  {
+    name: 'results',
+    description:
+      'JSON array, one object per target: target, mode, status (success, failure, cancelled, skipped), filesUploaded, filesSkipped, filesTotal, bytesTransferred, durationMs, verification, reconnects, releaseId, releasePath, previousRelease, rolledBack, filesDeleted, error.'
+  },
+  {
+    name: 'release-path',
+    description:
+      'The release folder on the instances (remote-path/releases/<id> with release: atomic; the folder current was switched to after a rollback), else remote-path.'
+  },
+  {
+    name: 'plan',
+    description:
+      'dry-run: JSON {dryRun, release, releasePath, targets: [{target, mode, remotePath, files: [{local, remote, size, action}], delete, protected, rollbackTo}]}.'
+  }
+]
