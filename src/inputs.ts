@@ -61,7 +61,8 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     name: 'remote-path',
     kind: 'string',
     required: true,
-    description: 'Destination folder on the instance (absolute, or relative to the login directory).'
+    description:
+      "Destination folder on the instance (absolute, or relative to the login directory; ~/dir is dir in the login's home, as with scp)."
   },
   {
     name: 'if-no-files-found',
