@@ -212,7 +212,8 @@ export async function runDeploy(
           else res.status = 'failure'
           slots[i] = res
           if (res.status === 'failure') {
-            logger.warning(`${target.label}: ${errorMessage(err)}`)
+            // The step's error says it (one annotation per failure); with several targets the log names each.
+            if (targets.length > 1) logger.info(`${target.label}: failed: ${errorMessage(err)}`)
             if (!(err instanceof UserError))
               logger.debug(err instanceof Error ? (err.stack ?? '') : String(err))
             if (firstFailure === undefined) firstFailure = target.label

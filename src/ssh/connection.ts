@@ -55,7 +55,9 @@ export class SshConnection {
 
   constructor(
     readonly client: InstanceType<typeof Client>,
-    readonly label: string
+    readonly label: string,
+    /** The login name (errors say which user could not write where). */
+    readonly user = ''
   ) {
     const gone = () => {
       if (this.closed) return
@@ -199,7 +201,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       settled = true
       client.removeListener('error', onError)
       client.on('error', () => {}) // later errors surface through the operations that hit them
-      resolve(new SshConnection(client, label))
+      resolve(new SshConnection(client, label, login.user))
     })
     const onError = (err: Error & { level?: string }) => {
       if (received && err.message.includes('verification failed')) {

@@ -115,7 +115,7 @@ export class TargetConnection {
         }
         this.drop()
         const delay = backoffDelay(attempt, this.o.backoffBaseMs, 15000)
-        this.o.logger.warning(
+        this.o.logger.info(
           `${this.label}: ${what}: ${errorMessage(err)}; reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.o.retries + 1})`
         )
         await sleep(delay)

@@ -91,6 +91,10 @@ export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
       if (conn.isClosed) throw new Error('the connection closed during the upload')
       consecutiveFailures = 0
       pending = retryableFiles(failed, fileAttempts, opts.retries, logger, label)
+      if (pending.length)
+        await sleep(
+          backoffDelay(Math.max(...pending.map(f => fileAttempts.get(f)!)), opts.backoffBaseMs, 15000)
+        )
     } catch (err) {
       if (err instanceof UserError) throw err
       if (opts.signal?.aborted) throw new UserError(`Upload to ${label} was cancelled.`)
@@ -103,7 +107,7 @@ export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
         throw new UserError(`${errorMessage(err)} (gave up after ${consecutiveFailures} attempts)`)
       }
       const delay = backoffDelay(consecutiveFailures, opts.backoffBaseMs, 15000)
-      logger.warning(
+      logger.info(
         `${label}: ${errorMessage(err)}; reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${consecutiveFailures + 1} of ${opts.retries + 1}), ${pending.length} files left`
       )
       await sleep(delay)
@@ -125,16 +129,22 @@ function retryableFiles(
   label: string
 ): PlannedFile[] {
   const again: PlannedFile[] = []
+  // A failure no retry can change ends the upload at once, in its own words.
+  const permanent = failed.find(f => f.permanent)
+  if (permanent) throw new UserError(permanent.message)
   for (const f of failed) {
     const n = (attempts.get(f.file) ?? 0) + 1
     attempts.set(f.file, n)
-    if (f.permanent || n > retries) {
-      throw new UserError(
-        `Could not upload ${f.message} on ${label}${n > 1 ? ` (after ${n} attempts)` : ''}.`
-      )
+    if (n > retries) {
+      throw new UserError(`Could not upload ${f.message} on ${label} (after ${n} attempts).`)
     }
-    logger.warning(`${label}: ${f.message}; retrying (attempt ${n + 1} of ${retries + 1})`)
+    logger.debug(`${label}: ${f.message}; retrying (attempt ${n + 1} of ${retries + 1})`)
     again.push(f.file)
   }
+  // Each attempt is in the debug log; the log shows one line per round.
+  if (again.length)
+    logger.info(
+      `${label}: ${again.length} files failed (first: ${failed[0].message}); retrying them after a pause`
+    )
   return again
 }

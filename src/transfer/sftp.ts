@@ -16,6 +16,23 @@ export const SFTP_STATUS = {
   OP_UNSUPPORTED: 8
 } as const
 
+/** statvfs(2) as statvfs@openssh.com carries it (sizes in units of frsize; flag 1 is ST_RDONLY). */
+export interface FsInfo {
+  f_frsize: number | bigint
+  f_blocks: number | bigint
+  f_bavail: number | bigint
+  f_favail: number | bigint
+  f_flag: number | bigint
+}
+
+/** A path mkdirp must make a folder of is something else (a file, a link to one). */
+export class NotAFolderError extends Error {
+  readonly code = SFTP_STATUS.FAILURE
+  constructor(readonly path: string) {
+    super(`${path} exists and is not a folder`)
+  }
+}
+
 type Callback<T> = (err: Error | null | undefined, v?: T) => void
 
 export class Sftp {
@@ -23,6 +40,7 @@ export class Sftp {
   private dirs = new Map<string, Promise<void>>()
   private readonly assumed = new Set<string>()
   readonly hasPosixRename: boolean
+  private readonly hasStatvfs: boolean
 
   /** `guard` makes every call reject as soon as the connection underneath is lost. */
   constructor(
@@ -32,6 +50,7 @@ export class Sftp {
     // ssh2 records the extensions the server announced in its VERSION packet.
     const exts = (raw as unknown as { _extensions?: Record<string, string> })._extensions ?? {}
     this.hasPosixRename = 'posix-rename@openssh.com' in exts
+    this.hasStatvfs = 'statvfs@openssh.com' in exts
     coalesceRequests(raw)
   }
 
@@ -61,6 +80,15 @@ export class Sftp {
   }
   stat(p: string) {
     return this.call<{ isDirectory(): boolean; size: number; mode: number }>(cb => this.raw.stat(p, cb))
+  }
+
+  lstat(p: string) {
+    return this.call<{ isDirectory(): boolean; isSymbolicLink(): boolean }>(cb => this.raw.lstat(p, cb))
+  }
+  /** The file system's figures (statvfs@openssh.com), or undefined when the server has no such extension. */
+  async statvfs(p: string): Promise<FsInfo | undefined> {
+    if (!this.hasStatvfs) return undefined
+    return this.call<FsInfo>(cb => this.raw.ext_openssh_statvfs(p, cb))
   }
 
   /** Replace `to` with `from` in one step (posix-rename), or as close to it as the server allows. */
@@ -112,7 +140,7 @@ export class Sftp {
         })
         if (st) {
           if (st.isDirectory()) return
-          throw Object.assign(new Error(`${dir} exists and is not a folder`), { code: SFTP_STATUS.FAILURE })
+          throw new NotAFolderError(dir)
         }
         await this.mkdirp(path.posix.dirname(dir))
         try {

@@ -7,6 +7,7 @@ import type { PlannedFile } from '../files/plan.js'
 import { tempPathFor } from '../remote/names.js'
 import { checkable } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
+import { explainWriteFailure } from './failures.js'
 import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-writes.js'
 import { remoteFilePath } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
@@ -87,6 +88,8 @@ export class UploadSession {
   private streamsOpen = 0
   private readonly large = new Limit(MAX_LARGE_IN_FLIGHT)
   private modes!: ExactModes
+  /** The first failure no retry can change. */
+  private stopped?: UserError
 
   constructor(
     private readonly conn: SshConnection,
@@ -144,7 +147,8 @@ export class UploadSession {
 
     let next = 0
     const worker = async () => {
-      while (next < files.length) {
+      // After a failure no retry can change (a full disk, a file where a folder goes), no new file starts.
+      while (next < files.length && !this.stopped) {
         const file = files[next++]
         try {
           const staged = await this.stage(file)
@@ -161,12 +165,20 @@ export class UploadSession {
     return failed
   }
 
+  /** A failed write on a live connection, as the instance explains it (a UserError when no retry can help). */
+  private async explain(err: unknown, file: PlannedFile, final: string): Promise<unknown> {
+    const why = await explainWriteFailure(err, { sftp: this.sftp, conn: this.conn, final, size: file.size })
+    if (why instanceof UserError) this.stopped ??= why
+    return why
+  }
+
   private asFileError(file: PlannedFile, err: unknown): FileError {
     if (err instanceof FileError) return err
     if (this.conn.isClosed) throw err // the connection dropped: let the caller reconnect
+    // Explained where it happened (explain): the message already names the path and what to fix.
+    if (err instanceof UserError) return new FileError(file, err.message, true)
     const e = err as SftpStatusError
-    const permanent = e.code === SFTP_STATUS.PERMISSION_DENIED || err instanceof UserError
-    return new FileError(file, `${file.relativePath}: ${e.message}`, permanent)
+    return new FileError(file, `${file.relativePath}: ${e.message}`, e.code === SFTP_STATUS.PERMISSION_DENIED)
   }
 
   /** Remove a temporary file; it stays on the list for the next connection unless the removal is confirmed. */
@@ -199,7 +211,9 @@ export class UploadSession {
     const final = remoteFilePath(this.opts.remoteRoot, file.relativePath)
     const temp = tempPathFor(final)
     const dir = path.posix.dirname(final)
-    await this.sftp.mkdirp(dir)
+    await this.sftp.mkdirp(dir).catch(async err => {
+      throw await this.explain(err, file, final)
+    })
     const verify = this.opts.verify !== 'none'
     let handle: Buffer | undefined
     let digest: Promise<string> = Promise.resolve('')
@@ -256,9 +270,11 @@ export class UploadSession {
     } catch (err) {
       streaming?.cancel()
       if (handle) await this.sftp.closeHandle(handle).catch(() => {})
+      // Asked while the partial temporary still takes its space (a full disk is seen as full).
+      const why = await this.explain(err, file, final)
       // On a live connection, remove the partial temporary now; after a drop, the next connection does.
       if (!this.conn.isClosed) await this.dropTemp(temp)
-      throw err
+      throw why
     } finally {
       if (streaming) this.streamsOpen--
     }
@@ -283,7 +299,12 @@ export class UploadSession {
               false
             )
           }
-          await this.sftp.renameOver(s.temp, s.final)
+          await this.sftp.renameOver(s.temp, s.final).catch(async err => {
+            const why = await this.explain(err, s.file, s.final)
+            // A rename no retry can make succeed: its verified temporary goes now, not with the next run.
+            if (why instanceof UserError) await this.dropTemp(s.temp)
+            throw why
+          })
           this.openTemps.delete(s.temp)
           this.opts.onFileDone(s.file)
         } catch (err) {
