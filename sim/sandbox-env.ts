@@ -46,6 +46,8 @@ export interface SandboxOptions {
   verbose?: boolean
   /** Emulate a long link on every path (see above). */
   wan?: WanLink
+  /** Where the AWS API server (and the Actions token endpoint on it) listens (default 127.0.0.1). */
+  awsHost?: string
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -55,7 +57,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     for (const s of stops.reverse()) await s().catch(() => {})
   }
   try {
-    const aws = await startAwsSimServer()
+    const aws = await startAwsSimServer({ host: opts.awsHost })
     stops.push(() => aws.close())
     const credentials = startCredentialSims(aws)
     // The EC2 inventory decides the ids: the instance without an endpoint is the Session Manager one.

@@ -1,5 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { watchPeers } from '../peer-gate.js'
 
 /**
  * One loopback HTTP server for every simulated AWS API. Services plug in as handlers:
@@ -72,7 +73,9 @@ export function jsonOk(body: unknown): SimResponse {
   }
 }
 
-export async function startAwsSimServer(): Promise<AwsSimServer> {
+/** `host`: the address to listen on and name in `url` (default 127.0.0.1). */
+export async function startAwsSimServer(opts: { host?: string } = {}): Promise<AwsSimServer> {
+  const host = opts.host ?? '127.0.0.1'
   const json = new Map<string, SimHandler>()
   const query = new Map<string, SimHandler>()
   const routes: { method: string; prefix: string; handler: SimHandler }[] = []
@@ -143,10 +146,11 @@ export async function startAwsSimServer(): Promise<AwsSimServer> {
       }
     })
   })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  watchPeers(server, 'aws api')
+  await new Promise<void>(resolve => server.listen(0, host, resolve))
   const port = (server.address() as AddressInfo).port
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     calls,
     addJsonService: (prefix, h) => void json.set(prefix, h),

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Ec2Inventory, SimEndpoint } from '../ec2/inventory.js'
 import { parseRawQuery, verifyPresignedUrl, type SecretTable } from '../sigv4-verify.js'
+import { watchPeers } from '../peer-gate.js'
 
 /**
  * The EC2 Instance Connect Endpoint's tunnel service: `wss://<dnsName>/openTunnel?<presigned query>`.
@@ -471,6 +472,7 @@ export async function startEiceEndpointServer(opts: EiceServerOptions): Promise<
     return p
   }
 
+  watchPeers(server, 'eice endpoint')
   await new Promise<void>(resolve => server.listen(0, opts.host ?? '127.0.0.1', resolve))
   return {
     port: (server.address() as net.AddressInfo).port,

@@ -1,8 +1,10 @@
+import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
 import { field, isValidUuid } from '../../src/tunnel/ssm/message.js'
 import { AgentSession, SessionSpec } from './agent-session.js'
 import type { SsmSimFaults } from './faults.js'
+import { watchPeers } from '../peer-gate.js'
 
 /**
  * The simulated `ssmmessages` endpoint: WebSocket upgrades at /v1/data-channel/<SessionId>, the
@@ -26,9 +28,14 @@ export async function startDataChannelServer(initialFaults: SsmSimFaults = {}): 
   let faults: SsmSimFaults = { ...initialFaults }
   const sessions = new Map<string, AgentSession>()
   const violations: string[] = []
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false })
-  await new Promise<void>(resolve => wss.once('listening', () => resolve()))
-  const port = (wss.address() as AddressInfo).port
+  const server = http.createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' })
+    res.end('Upgrade Required')
+  })
+  const wss = new WebSocketServer({ server, perMessageDeflate: false })
+  watchPeers(server, 'ssmmessages')
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
 
   wss.on('connection', (ws, req) => {
     const url = new URL(req.url ?? '/', 'http://localhost')
@@ -99,7 +106,10 @@ export async function startDataChannelServer(initialFaults: SsmSimFaults = {}): 
       new Promise<void>(resolve => {
         for (const s of sessions.values()) s.dispose()
         for (const c of wss.clients) c.terminate()
-        wss.close(() => resolve())
+        wss.close(() => {
+          server.closeAllConnections()
+          server.close(() => resolve())
+        })
       })
   }
 }

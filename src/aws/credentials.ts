@@ -4,6 +4,7 @@ import type { AwsConfig } from '../config.js'
 import { TransientError, UserError, errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { retry } from '../util/retry.js'
+import { sdkProxyConfig } from '../net/proxy-agent.js'
 
 /**
  * Region and credentials for every AWS client of one deploy. With `role-to-assume`: a GitHub OIDC token,
@@ -87,7 +88,7 @@ export async function currentCredentials(ctx: AwsContext): Promise<AwsCredential
   let chain = defaultChains.get(ctx)
   if (!chain) {
     // A client's resolved config holds the SDK's memoized default provider chain.
-    const provider = new STSClient({ region: ctx.region }).config.credentials
+    const provider = new STSClient({ region: ctx.region, ...sdkProxyConfig() }).config.credentials
     chain = () => provider()
     defaultChains.set(ctx, chain)
   }
@@ -128,7 +129,7 @@ class AssumedRole {
     private readonly options: ResolveAwsOptions
   ) {
     // Our own retry loop below decides about throttling, so the client makes one attempt per call.
-    this.sts = new STSClient({ region, maxAttempts: 1 })
+    this.sts = new STSClient({ region, maxAttempts: 1, ...sdkProxyConfig() })
   }
 
   /** The provider handed to every AWS client; the SDK calls it again as expiry approaches. */
@@ -296,7 +297,7 @@ function checkAllowedAccount(aws: AwsConfig, accountId: string, source: string):
 
 /** The account of the SDK's default credentials, from STS GetCallerIdentity. */
 async function defaultChainAccount(region: string): Promise<string> {
-  const sts = new STSClient({ region })
+  const sts = new STSClient({ region, ...sdkProxyConfig() })
   try {
     const out = await sts.send(new GetCallerIdentityCommand({}))
     if (!out.Account) throw new Error('GetCallerIdentity returned no account')

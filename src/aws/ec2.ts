@@ -1,5 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2'
 import type { AwsContext } from './credentials.js'
+import { sdkProxyConfig } from '../net/proxy-agent.js'
 
 const clients = new WeakMap<AwsContext, EC2Client>()
 
@@ -10,7 +11,11 @@ const clients = new WeakMap<AwsContext, EC2Client>()
 export function ec2ClientFor(aws: AwsContext): EC2Client {
   let client = clients.get(aws)
   if (!client) {
-    client = new EC2Client({ region: aws.region || undefined, credentials: aws.credentials })
+    client = new EC2Client({
+      region: aws.region || undefined,
+      credentials: aws.credentials,
+      ...sdkProxyConfig()
+    })
     clients.set(aws, client)
   }
   return client

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js'
 import { retry, type RetryOptions } from '../util/retry.js'
 import type { AwsContext } from './credentials.js'
 import { generateEd25519KeyPair, secretPartsOfKey } from './openssh-key.js'
+import { sdkProxyConfig } from '../net/proxy-agent.js'
 
 /**
  * The key the SSH engine logs in with. Either the user's `ssh-private-key`, or a one-time ed25519 key
@@ -173,7 +174,8 @@ export function createKeySource(opts: KeySourceOptions): KeySource {
   const getClient = () =>
     (client ??= new EC2InstanceConnectClient({
       region: aws.region || undefined,
-      credentials: aws.credentials
+      credentials: aws.credentials,
+      ...sdkProxyConfig()
     }))
 
   const push = async (instanceId: string | undefined, availabilityZone?: string, signal?: AbortSignal) => {

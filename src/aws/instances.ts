@@ -153,6 +153,7 @@ function notFound(ids: string[], region: string): UserError {
 
 /** Turn the SDK's failures into one-line errors that say which permission or input to fix. */
 export function mapDescribeError(err: unknown, ids: string[], region: string, what: string): Error {
+  if (err instanceof UserError) return err // e.g. a proxy that refuses: its message names it
   const code = awsErrorCode(err)
   const msg = awsErrorMessage(err)
   switch (code) {

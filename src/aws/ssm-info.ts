@@ -1,6 +1,7 @@
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm'
 import type { AwsContext } from './credentials.js'
 import { awsErrorCode, awsErrorMessage } from './ec2.js'
+import { sdkProxyConfig } from '../net/proxy-agent.js'
 
 export interface SsmManagedStatus {
   managed: boolean
@@ -10,7 +11,7 @@ export interface SsmManagedStatus {
 
 /** Is the instance a Session Manager managed node, and is its agent Online? (DescribeInstanceInformation) */
 export async function ssmManagedStatus(instanceId: string, aws: AwsContext): Promise<SsmManagedStatus> {
-  const client = new SSMClient({ region: aws.region, credentials: aws.credentials })
+  const client = new SSMClient({ region: aws.region, credentials: aws.credentials, ...sdkProxyConfig() })
   try {
     const out = await client.send(
       new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] })

@@ -20,6 +20,7 @@ import {
   type EndpointInfo
 } from '../tunnel/eice/endpoint.js'
 import { portAllowed } from './security-groups.js'
+import { sdkProxyConfig } from '../net/proxy-agent.js'
 
 /**
  * `ec2-push doctor`: what each path needs, checked with the caller's credentials, one row per fact.
@@ -189,7 +190,7 @@ export async function runDoctor(
 type Add = (area: Check['area'], check: string, status: CheckStatus, detail: string) => void
 
 async function identity(aws: AwsContext, add: Add) {
-  const sts = new STSClient({ region: aws.region, credentials: aws.credentials })
+  const sts = new STSClient({ region: aws.region, credentials: aws.credentials, ...sdkProxyConfig() })
   try {
     const me = await sts.send(new GetCallerIdentityCommand({}))
     add('credentials', 'identity', 'ok', `${me.Arn} (account ${me.Account})`)

@@ -4,6 +4,7 @@ import type { AwsContext } from '../aws/credentials.js'
 import { pushErrorToUserError } from '../aws/instance-key.js'
 import { errorMessage, UserError } from '../errors.js'
 import type { Logger } from '../log.js'
+import { sdkProxyConfig } from '../net/proxy-agent.js'
 
 const KEY_LINE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( .*)?$/
 
@@ -50,7 +51,11 @@ export async function pushPublicKey(opts: {
       `--push-key needs an EC2 instance (i-...); ${instanceId} is not one (EC2 Instance Connect serves only EC2 instances)`
     )
   }
-  const client = new EC2InstanceConnectClient({ region: aws.region, credentials: aws.credentials })
+  const client = new EC2InstanceConnectClient({
+    region: aws.region,
+    credentials: aws.credentials,
+    ...sdkProxyConfig()
+  })
   try {
     await client.send(
       new SendSSHPublicKeyCommand({

@@ -138,6 +138,7 @@ export function targetAddress(instance: InstanceInfo, endpoint: EndpointInfo): s
 }
 
 function mapEndpointError(err: unknown, what: string): Error {
+  if (err instanceof UserError) return err // e.g. a proxy that refuses: its message names it
   const code = awsErrorCode(err)
   const msg = awsErrorMessage(err)
   switch (code) {

@@ -4,6 +4,7 @@ import { ec2ClientFor } from '../../aws/ec2.js'
 import type { InstanceInfo } from '../../aws/instances.js'
 import { TransientError, UserError } from '../../errors.js'
 import type { Logger } from '../../log.js'
+import { webSocketAgent } from '../../net/proxy-agent.js'
 import type { Tunnel } from '../types.js'
 import { maskOptions, type FrameMask } from '../ws-mask.js'
 import { findEndpoint, targetAddress, type EndpointInfo } from './endpoint.js'
@@ -156,6 +157,7 @@ async function openOnce(
     handshakeTimeout: opts.handshakeTimeoutMs ?? 20_000,
     headers: { 'User-Agent': 'ec2-push' },
     followRedirects: false,
+    agent: webSocketAgent(url),
     ...maskOptions(opts.frameMask),
     ...(opts.tlsCaForTests ? { ca: opts.tlsCaForTests } : {})
   })
@@ -187,7 +189,8 @@ async function openOnce(
       ws.off('error', onError)
       waitForFirstBytes()
     }
-    const onError = (err: Error & { code?: string }) => settle(connectFailed(f, scrub(err, url)))
+    const onError = (err: Error & { code?: string }) =>
+      settle(err instanceof UserError ? err : connectFailed(f, scrub(err, url)))
     const onRejected = (_req: unknown, res: import('node:http').IncomingMessage) => {
       const rid = res.headers['x-amzn-requestid']
       void readBody(res).then(body =>

@@ -2,6 +2,7 @@ import { Duplex } from 'node:stream'
 import WebSocket from 'ws'
 import { errorMessage, TransientError, UserError } from '../../errors.js'
 import type { Logger } from '../../log.js'
+import { webSocketAgent } from '../../net/proxy-agent.js'
 import { maskOptions, type FrameMask } from '../ws-mask.js'
 import {
   ActionStatus,
@@ -247,6 +248,7 @@ export class SsmDataChannel {
       const ws = new WebSocket(this.opts.streamUrl, {
         perMessageDeflate: false,
         handshakeTimeout: this.t.dialMs,
+        agent: webSocketAgent(this.opts.streamUrl),
         ...maskOptions(this.opts.frameMask)
       })
       this.ws = ws
@@ -272,8 +274,13 @@ export class SsmDataChannel {
       })
       ws.on('error', err => {
         this.log.debug(`${this.label}: data channel socket error: ${err.message}`)
+        // A proxy's refusal is the user's to fix (one line naming the proxy); retrying cannot help.
         if (!opened)
-          reject(new TransientError(`cannot open the SSM data channel: ${err.message}`, { cause: err }))
+          reject(
+            err instanceof UserError
+              ? err
+              : new TransientError(`cannot open the SSM data channel: ${err.message}`, { cause: err })
+          )
       })
       ws.on('close', (code, reason) => {
         if (!opened) reject(new TransientError(`cannot open the SSM data channel (closed with ${code})`))

@@ -11,6 +11,7 @@ import { errorMessage, TransientError, UserError } from '../../errors.js'
 import type { Logger } from '../../log.js'
 import type { Tunnel } from '../types.js'
 import { DataChannelStats, DataChannelTimeouts, SsmDataChannel } from './data-channel.js'
+import { sdkProxyConfig } from '../../net/proxy-agent.js'
 
 export type SsmDocument = 'AWS-StartSSHSession' | 'AWS-StartPortForwardingSession'
 
@@ -46,7 +47,11 @@ const CLIENT_ID = randomUUID()
 export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
   const { instanceId, document, logger } = opts
   // The endpoint comes from AWS_ENDPOINT_URL_SSM when set (the SDK reads it), else the region's.
-  const client = new SSMClient({ region: opts.aws.region, credentials: opts.aws.credentials })
+  const client = new SSMClient({
+    region: opts.aws.region,
+    credentials: opts.aws.credentials,
+    ...sdkProxyConfig()
+  })
   const live = new Map<string, SsmDataChannel | undefined>()
   let closed = false
 
@@ -158,6 +163,7 @@ export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
 }
 
 function mapStartError(err: unknown, opts: SsmTunnelOptions): Error {
+  if (err instanceof UserError) return err // e.g. a proxy that refuses: its message names it
   const name = (err as { name?: string }).name ?? ''
   const msg = errorMessage(err)
   const id = opts.instanceId
