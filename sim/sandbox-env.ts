@@ -9,6 +9,7 @@ import { startSshd, type Sshd } from './sshd.js'
 import { startSsmSim, type SsmSim } from './ssm/index.js'
 import type { SsmSimFaults } from './ssm/faults.js'
 import { startWanRelay, type WanLink, type WanRelay } from './wan-relay.js'
+import { startFleetSim, type FleetSim } from './fleet/index.js'
 
 /**
  * The whole local sandbox: a real sshd playing "the instance", and every AWS simulator on one
@@ -17,7 +18,10 @@ import { startWanRelay, type WanLink, type WanRelay } from './wan-relay.js'
  *   (so `auto` picks ssm for it);
  * - SANDBOX_EICE_INSTANCE_ID: in the VPC with an endpoint (so `auto` picks eice);
  * - both accept one-time keys pushed with SendSSHPublicKey (sshd's AuthorizedKeysCommand reads them);
- * - STS and the Actions token endpoint for role-to-assume; every signed call is verified.
+ * - STS and the Actions token endpoint for role-to-assume; every signed call is verified;
+ * - for delivery: s3, an S3 endpoint (SANDBOX_S3_BUCKET) and a fleet of instances that run Run
+ *   Command scripts with a real sh (SANDBOX_FLEET_TAG matches all of them; instance i's remote-path P
+ *   is at SANDBOX_FLEET_ROOT/<instance-id>/P from outside), see sim/fleet/.
  * With `wan`, every path goes through an emulated long link: SANDBOX_SSH_PORT (nlb) and the AWS API
  * lead to WAN relays (sim/wan-relay.ts), the EICE endpoint sits behind one, and the Session Manager
  * data channel delays each direction by half the round trip (its own `rttMs`).
@@ -31,6 +35,7 @@ export interface Sandbox {
   eic: EicSim
   /** The relays of `wan`: in front of sshd (the nlb path) and of the AWS API. */
   relays: { ssh: WanRelay; aws: WanRelay } | undefined
+  fleet: FleetSim
   instanceId: string
   eiceInstanceId: string
   region: string
@@ -48,6 +53,10 @@ export interface SandboxOptions {
   wan?: WanLink
   /** Where the AWS API server (and the Actions token endpoint on it) listens (default 127.0.0.1). */
   awsHost?: string
+  /** Instances in the Run Command fleet (default 50). */
+  fleetSize?: number
+  /** The shell the fleet's agent runs scripts with (default sh). */
+  fleetShell?: string[]
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -112,9 +121,19 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           v.startsWith(aws.url) ? awsUrl + v.slice(aws.url.length) : v
         ])
       )
+    const fleet = await startFleetSim({
+      addOperation: ssm.addOperation,
+      secrets: credentials.store,
+      region,
+      dir,
+      size: opts.fleetSize,
+      shell: opts.fleetShell
+    })
+    stops.push(() => fleet.close())
     const env: Record<string, string> = {
       ...viaRelay({ ...credentials.env, ...ssm.env, ...eice.env }),
       AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT: awsUrl,
+      ...fleet.env,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: credentials.longTermKey.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.longTermKey.secretAccessKey,
@@ -130,7 +149,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       SANDBOX_ROLE_ARN: credentials.roleArn,
       ...(opts.wan ? { SANDBOX_RTT_MS: String(opts.wan.rttMs), SANDBOX_SSHD_PORT: String(sshd.port) } : {})
     }
-    return { sshd, aws, credentials, ssm, eice, eic, relays, instanceId, eiceInstanceId, region, env, stop }
+    return {
+      sshd,
+      aws,
+      credentials,
+      ssm,
+      eice,
+      eic,
+      relays,
+      fleet,
+      instanceId,
+      eiceInstanceId,
+      region,
+      env,
+      stop
+    }
   } catch (err) {
     await stop()
     throw err

@@ -186,7 +186,14 @@ function checkSignature(
 
 /** Verify a presigned (query-auth) GET: `pathAndQuery` is the request target as received. */
 export function verifyPresignedUrl(
-  args: Common & { pathAndQuery: string; host: string; method?: string; defaultWindowSeconds?: number }
+  args: Common & {
+    pathAndQuery: string
+    host: string
+    method?: string
+    defaultWindowSeconds?: number
+    /** The canonical request's payload line: S3 presigns with UNSIGNED-PAYLOAD, EICE with the empty body's hash. */
+    payloadHash?: string
+  }
 ): VerifyResult {
   const qi = args.pathAndQuery.indexOf('?')
   const path = qi < 0 ? args.pathAndQuery : args.pathAndQuery.slice(0, qi)
@@ -226,7 +233,7 @@ export function verifyPresignedUrl(
     canonicalQuery(pairs.filter(p => p[0] !== 'X-Amz-Signature')),
     `host:${args.host.trim()}\n`,
     'host',
-    EMPTY_SHA256
+    args.payloadHash ?? EMPTY_SHA256
   ].join('\n')
   const mismatch = checkSignature(secret, args, amzDate, scoped.scope, canonical, sig)
   if (mismatch) return mismatch

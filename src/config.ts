@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { parseS3Delivery, type S3DeliveryConfig } from './delivery/s3/options.js'
 import { UserError } from './errors.js'
 
 /**
@@ -77,6 +78,10 @@ export interface DeployConfig {
   maxParallelTargets: number
   failFast: boolean
   dryRun: boolean
+  /** `push`: over SSH from the runner to each target; `s3`: once to S3, then Run Command on every instance. */
+  delivery: 'push' | 's3'
+  /** delivery: s3 only. */
+  s3?: S3DeliveryConfig
 }
 
 export type ReleaseMode = 'none' | 'atomic'
@@ -198,7 +203,10 @@ export function parseRemotePath(raw: string): string {
   return norm.length > 1 ? norm.replace(/\/+$/, '') : norm
 }
 
-export function buildConfig(input: InputSource): DeployConfig {
+export function buildConfig(raw: InputSource): DeployConfig {
+  const delivery = parseChoice('delivery', raw('delivery'), 'push', ['push', 's3'] as const)
+  // With s3, max-parallel-targets is Run Command's MaxConcurrency (a count or a percentage).
+  const input: InputSource = name => (delivery === 's3' && name === 'max-parallel-targets' ? '' : raw(name))
   const mode = parseChoice<Mode>('mode', input('mode'), 'auto', ['ssm', 'eice', 'nlb', 'auto'])
   const targetItems = parseList(input('targets'))
   if (targetItems.length === 0) {
@@ -288,7 +296,10 @@ export function buildConfig(input: InputSource): DeployConfig {
     ),
     eiceEndpointId: input('eice-endpoint-id').trim() || undefined,
     eiceMaxTunnels: parseInteger('eice-max-tunnels', input('eice-max-tunnels'), 8, 1, 20),
-    ...releaseInputs(input, rollback)
+    ...releaseInputs(input, rollback),
+    delivery,
+    s3:
+      delivery === 's3' ? parseS3Delivery(raw, parseBoolean('fail-fast', raw('fail-fast'), true)) : undefined
   }
 }
 

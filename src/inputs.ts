@@ -284,7 +284,7 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     kind: 'string',
     default: '1',
     description:
-      'Targets deployed at once. The default, 1, is a rolling deploy: with fail-fast, a bad release stops at the first instance.'
+      "Targets deployed at once. The default, 1, is a rolling deploy: with fail-fast, a bad release stops at the first instance. With delivery: s3 it is Run Command's MaxConcurrency: a count or a percentage (e.g. 25%)."
   },
   {
     name: 'fail-fast',
@@ -298,6 +298,34 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     default: 'false',
     description:
       'Resolve credentials and targets, match the files and print the plan (local file, remote path, size, and with sync whether it would upload) without writing anything on the instance. The plan is the plan output.'
+  },
+  {
+    name: 'delivery',
+    kind: 'string',
+    default: 'push',
+    description:
+      'push: the runner uploads to each target over SSH (ssm, eice or nlb). s3: the runner uploads each distinct file once to S3 (content-addressed, S3-checksummed) and Systems Manager Run Command has every instance fetch, verify and publish it; targets are instance ids or tag filters.'
+  },
+  {
+    name: 's3-bucket',
+    kind: 'string',
+    default: '',
+    description:
+      'delivery: s3 — the bucket the runner uploads to and the instances fetch from (through presigned URLs).'
+  },
+  {
+    name: 's3-prefix',
+    kind: 'string',
+    default: 'ec2-push',
+    description:
+      'delivery: s3 — key prefix: objects go to <prefix>/objects/<sha256>, manifests to <prefix>/manifests/.'
+  },
+  {
+    name: 'max-errors',
+    kind: 'string',
+    default: '',
+    description:
+      'delivery: s3 with fail-fast: false — Run Command MaxErrors: instances that may fail (a count or a percentage) before the command is sent to no more of them. Default all.'
   }
 ]
 

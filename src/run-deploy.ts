@@ -34,8 +34,13 @@ export interface DeployRun {
 export async function runDeploy(
   config: DeployConfig,
   logger: Logger,
-  opts: { cwd?: string; aws?: ResolveAwsOptions; backoffBaseMs?: number } = {}
+  opts: { cwd?: string; aws?: ResolveAwsOptions; backoffBaseMs?: number; pollMs?: number } = {}
 ): Promise<DeployRun> {
+  if (config.delivery === 's3' && config.s3) {
+    // Loaded on demand: push never pays for the S3 client.
+    const { runS3Delivery } = await import('./delivery/s3/deploy.js')
+    return runS3Delivery(config, config.s3, logger, opts)
+  }
   const started = Date.now()
   let results: TargetResult[] = []
   let filesTotal = 0

@@ -45,6 +45,8 @@ export interface SsmApiSim {
   instances: Map<string, SsmSimInstance>
   /** Instances / documents for which StartSession is refused with AccessDeniedException. */
   denied: Set<string>
+  /** Serve more AmazonSSM operations (Run Command: sim/run-command/) behind the same signature check. */
+  addOperation(name: string, handler: (req: SimRequest) => SimResponse): void
 }
 
 export interface SsmApiOptions {
@@ -213,6 +215,7 @@ export function addSsmApi(server: AwsSimServer, opts: SsmApiOptions): SsmApiSim 
       unterminated: () => started.map(s => s.sessionId).filter(id => !terminated.includes(id))
     },
     instances,
-    denied
+    denied,
+    addOperation: (name, handler) => void (handlers[name] = handler)
   }
 }

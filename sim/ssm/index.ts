@@ -1,6 +1,6 @@
 import { DUMMY_LONG_TERM_KEY } from '../aws/credential-store.js'
 import { AwsSimServer, startAwsSimServer } from '../aws/server.js'
-import { addSsmApi, InstanceState, SsmSessionsRecord, SsmSimInstance } from './api.js'
+import { addSsmApi, InstanceState, SsmApiSim, SsmSessionsRecord, SsmSimInstance } from './api.js'
 import type { SessionRecord } from './agent-session.js'
 import { DataChannelServer, startDataChannelServer } from './data-channel-server.js'
 import type { SsmSimFaults } from './faults.js'
@@ -33,6 +33,8 @@ export interface SsmSim {
   deny(instanceOrDocument: string): void
   /** Undo deny(). */
   allow(instanceOrDocument: string): void
+  /** Serve more AmazonSSM operations on the same endpoint (Run Command: sim/run-command/). */
+  addOperation: SsmApiSim['addOperation']
   close(): Promise<void>
 }
 
@@ -89,6 +91,7 @@ export async function startSsmSim(opts: SsmSimOptions): Promise<SsmSim> {
     },
     deny: what => void api.denied.add(what),
     allow: what => void api.denied.delete(what),
+    addOperation: api.addOperation,
     close: async () => {
       await dataChannel.close()
       if (ownServer) await awsServer.close()

@@ -25,7 +25,7 @@ export interface OpenTunnelParams {
 }
 
 /** SHA-256 for @smithy/signature-v4 from node:crypto (keeps @smithy/hash-node out of the dependency list). */
-class NodeSha256 implements Checksum {
+export class NodeSha256 implements Checksum {
   private hash
   constructor(private readonly secret?: SourceData) {
     this.hash = this.fresh()

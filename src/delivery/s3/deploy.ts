@@ -1,0 +1,213 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { createHash, randomBytes } from 'node:crypto'
+import type { DeployConfig } from '../../config.js'
+import type { TargetResult } from '../../deploy.js'
+import { errorMessage, UserError } from '../../errors.js'
+import { planFiles, type FilePlan } from '../../files/plan.js'
+import type { Logger } from '../../log.js'
+import { releaseDir } from '../../release/layout.js'
+import { runLabel } from '../../release/lock.js'
+import {
+  MANIFEST_HEADER,
+  manifestLine,
+  protectRegex,
+  renderS3ReleaseScript
+} from '../../remote/s3-release.js'
+import { summarise } from '../../report/results.js'
+import type { DeployRun } from '../../run-deploy.js'
+import { hashLocalFiles } from '../../sync/local-hash.js'
+import { currentCredentials, resolveAwsContext, type ResolveAwsOptions } from '../../aws/credentials.js'
+import { s3Failure } from './errors.js'
+import { objectKey, uploadObjects } from './objects.js'
+import type { S3DeliveryConfig } from './options.js'
+import { createPresigner } from './presign.js'
+import { describeOutcomes, summaryTable } from './results.js'
+import { sendCommands, waitForInvocations } from './run-command.js'
+
+/**
+ * `delivery: s3`, the whole of it: match and hash the files, upload each distinct one once to S3
+ * (content-addressed), put a manifest listing them with presigned GET URLs, then one Run Command
+ * (per 50 ids or per tag target) whose parameters hold only the release script and the manifest's
+ * presigned URL. Each instance fetches, verifies and publishes by itself; the runner polls, then
+ * reports per instance. Never throws, like runDeploy.
+ */
+export async function runS3Delivery(
+  config: DeployConfig,
+  s3: S3DeliveryConfig,
+  logger: Logger,
+  opts: { cwd?: string; aws?: ResolveAwsOptions; pollMs?: number } = {}
+): Promise<DeployRun> {
+  const started = Date.now()
+  const mode = 's3'
+  const releasePath =
+    config.release === 'atomic' && !config.rollback
+      ? releaseDir(config.remotePath, config.releaseId)
+      : config.remotePath
+  let results: TargetResult[] = []
+  let filesTotal = 0
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new Error('timeout')), config.timeoutSeconds * 1000)
+  try {
+    if (!config.remotePath.startsWith('/'))
+      throw new UserError(
+        `With delivery: s3, 'remote-path' must be absolute (Run Command scripts run as root in the agent's folder), got '${config.remotePath}'.`
+      )
+    const aws = await logger.group('AWS credentials', () => resolveAwsContext(config.aws, logger, opts.aws))
+    const region = aws.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION
+    if (!region) throw new UserError("No AWS region: set 'aws-region' (or AWS_REGION).")
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined
+    const s3Client = new S3Client({ region, credentials: aws.credentials, forcePathStyle: !!endpoint })
+    const ssm = new SSMClient({ region, credentials: aws.credentials })
+
+    const plan: FilePlan = config.rollback
+      ? { root: '', files: [], totalBytes: 0 }
+      : await logger.group('Files', () =>
+          planFiles({
+            patterns: config.files,
+            baseDir: config.baseDir,
+            includeHiddenFiles: config.includeHiddenFiles,
+            ifNoFilesFound: config.ifNoFilesFound,
+            logger,
+            cwd: opts.cwd
+          })
+        )
+    filesTotal = plan.files.length
+    const awkward = plan.files.find(f => /[\t\n\r\\"]/.test(f.relativePath))
+    if (awkward)
+      throw new UserError(
+        `delivery: s3 cannot carry the file name ${JSON.stringify(awkward.relativePath)} (tab, line break, backslash or double quote); rename it or use delivery: push.`
+      )
+    if (!config.rollback && plan.files.length === 0)
+      return { outputs: summarise([], Date.now() - started, 0, mode), releasePath }
+
+    const token = randomBytes(8).toString('hex')
+    // The URLs live no longer than the step may run: the command cannot outlive them usefully.
+    const presigner = createPresigner(
+      { bucket: s3.bucket, region, endpoint },
+      () => currentCredentials(aws),
+      config.timeoutSeconds
+    )
+    let manifestUrl = ''
+    if (!config.rollback) {
+      const digests = await hashLocalFiles(plan.files)
+      const objects = plan.files.map(f => ({ ...f, sha256: digests.get(f.relativePath)! }))
+      if (!config.dryRun) {
+        const up = await logger.group('Upload to S3', () =>
+          uploadObjects(s3Client, s3.bucket, s3.prefix, objects, controller.signal)
+        )
+        logger.info(
+          `s3://${s3.bucket}/${s3.prefix}/objects: ${up.uploaded} objects uploaded (${up.bytes} bytes), ${up.skipped} already there`
+        )
+      }
+      const lines = [MANIFEST_HEADER]
+      for (const o of objects)
+        lines.push(
+          manifestLine({
+            sha256: o.sha256,
+            mode: o.mode,
+            size: o.size,
+            path: o.relativePath,
+            url: await presigner.url(objectKey(s3.prefix, o.sha256))
+          })
+        )
+      const body = Buffer.from(lines.join('\n') + '\n')
+      const manifestKey = `${s3.prefix}/manifests/${config.releaseId}-${token}.tsv`
+      try {
+        await s3Client.send(
+          new PutObjectCommand({
+            Bucket: s3.bucket,
+            Key: manifestKey,
+            Body: body,
+            ContentType: 'text/tab-separated-values',
+            ChecksumSHA256: createHash('sha256').update(body).digest('base64')
+          }),
+          { abortSignal: controller.signal }
+        )
+      } catch (err) {
+        throw s3Failure(err, 'PutObject', s3.bucket, manifestKey)
+      }
+      manifestUrl = await presigner.url(manifestKey)
+      logger.setSecret(manifestUrl)
+      logger.setSecret(new URL(manifestUrl).searchParams.get('X-Amz-Signature') ?? '')
+    }
+
+    const script = renderS3ReleaseScript({
+      remotePath: config.remotePath,
+      manifestUrl,
+      release: config.release,
+      releaseId: config.releaseId,
+      keepReleases: config.keepReleases,
+      sync: config.sync,
+      delete: config.delete,
+      protectRegex: protectRegex(config.protect),
+      dryRun: config.dryRun,
+      rollback: config.rollback,
+      preCommand: config.preCommand,
+      postCommand: config.postCommand,
+      token,
+      run: runLabel(),
+      lockTtlSeconds: config.timeoutSeconds + 60
+    })
+    const outcomes = await logger.group('Run Command', async () => {
+      const commandIds = await sendCommands(ssm, {
+        targets: config.targets,
+        script,
+        executionTimeoutSeconds: Math.min(config.timeoutSeconds, 172800),
+        maxConcurrency: s3.maxConcurrency,
+        maxErrors: s3.maxErrors,
+        comment: `ec2-push ${config.rollback ? 'rollback' : config.releaseId}`
+      })
+      logger.info(
+        `SendCommand: ${commandIds.join(', ')} (MaxConcurrency ${s3.maxConcurrency}, MaxErrors ${s3.maxErrors})`
+      )
+      let last = -1
+      return waitForInvocations(ssm, commandIds, {
+        signal: controller.signal,
+        pollMs: opts.pollMs ?? 1000,
+        onProgress: (done, total) => {
+          if (done !== last) logger.info(`${done} of ${total} instances done`)
+          last = done
+        }
+      })
+    })
+    if (outcomes.length === 0)
+      throw new UserError(
+        `No instance matched the targets (${config.targets.map(t => t.label).join(', ')}): check the tag key and value and that the instances are managed by Systems Manager.`
+      )
+    results = describeOutcomes(outcomes, plan.files.length, config)
+    for (const line of summaryTable(results)) logger.info(line)
+    const outputs = summarise(results, Date.now() - started, filesTotal, mode)
+    const finalPath = results.find(r => r.status === 'success' && r.releasePath)?.releasePath ?? releasePath
+    const failed = results.filter(r => r.status === 'failure')
+    if (failed.length === 0 && !results.some(r => r.status === 'cancelled'))
+      return {
+        outputs,
+        releasePath: finalPath,
+        ...(config.dryRun
+          ? { plan: JSON.stringify({ dryRun: true, delivery: 's3', releasePath, targets: results }) }
+          : {})
+      }
+    return { outputs, releasePath: finalPath, error: failureReport(results) }
+  } catch (err) {
+    let message = errorMessage(err)
+    if (controller.signal.aborted)
+      message = `The deploy did not finish within timeout-seconds (${config.timeoutSeconds} s); raise 'timeout-seconds'.`
+    if (!(err instanceof UserError)) logger.debug(err instanceof Error ? (err.stack ?? message) : message)
+    return {
+      outputs: summarise(results, Date.now() - started, filesTotal, mode),
+      releasePath,
+      error: message
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The step's error: how many failed, then one line per failed instance with the end of its stderr. */
+export function failureReport(results: TargetResult[]): string {
+  const failed = results.filter(r => r.status === 'failure')
+  const cancelled = results.filter(r => r.status === 'cancelled')
+  const head = `${failed.length} of ${results.length} instances failed${cancelled.length ? ` (${cancelled.length} not run: MaxErrors reached)` : ''}:`
+  return [head, ...failed.map(r => `  ${r.target}: ${r.error ?? 'failed'}`)].join('\n')
+}

@@ -1,0 +1,118 @@
+import type { DeployConfig } from '../../config.js'
+import type { TargetResult } from '../../deploy.js'
+import { releaseDir } from '../../release/layout.js'
+import { S3_RESULT_PREFIX } from '../../remote/s3-release.js'
+import type { InvocationOutcome } from './run-command.js'
+
+/**
+ * Run Command's invocations as the action's per-target results: the instance's own JSON line when it
+ * printed one, else what Run Command says (timed out, offline, not run) with the end of its stderr.
+ */
+
+interface InstanceReport {
+  status: string
+  release: string
+  previous: string
+  files: number
+  fetched: number
+  reused: number
+  bytes: number
+  deleted: number
+  rolledBack: boolean
+  seconds: number
+  error: string
+}
+
+/** Presigned URLs never reach a log, even if a tool on the instance printed one. */
+const scrub = (s: string) =>
+  s.replace(/X-Amz-(Signature|Credential|Security-Token)=[^&\s"']+/g, 'X-Amz-$1=***')
+
+export function parseReport(stdout: string): InstanceReport | undefined {
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find(l => l.startsWith(S3_RESULT_PREFIX))
+  if (!line) return undefined
+  try {
+    return JSON.parse(line) as InstanceReport
+  } catch {
+    return undefined
+  }
+}
+
+function stderrTail(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map(l => l.trim())
+    .filter(Boolean)
+  const last = lines.reverse().find(l => l.startsWith('ec2-push: ')) ?? lines[0] ?? ''
+  return scrub(last.replace(/^ec2-push: /, '')).slice(0, 400)
+}
+
+export function describeOutcomes(
+  outcomes: InvocationOutcome[],
+  filesTotal: number,
+  config: Pick<DeployConfig, 'remotePath' | 'release' | 'timeoutSeconds'>
+): TargetResult[] {
+  return outcomes.map(o => {
+    const report = parseReport(o.stdout)
+    const ok = o.status === 'Success' && (report?.status === 'success' || report?.status === 'dry-run')
+    const base: TargetResult = {
+      target: o.instanceId,
+      mode: 's3',
+      status: ok ? 'success' : o.status === 'Cancelled' ? 'cancelled' : 'failure',
+      filesUploaded: report?.fetched ?? 0,
+      filesSkipped: report?.reused ?? 0,
+      filesTotal: report?.files ?? filesTotal,
+      bytesTransferred: report?.bytes ?? 0,
+      durationMs: (report?.seconds ?? 0) * 1000,
+      verification: report && report.status !== 'dry-run' ? 'sha256' : 'not reached',
+      reconnects: 0
+    }
+    if (report?.release && config.release === 'atomic') {
+      base.releaseId = report.release
+      base.releasePath = releaseDir(config.remotePath, report.release)
+      if (report.previous) base.previousRelease = report.previous
+    }
+    if (report?.rolledBack) base.rolledBack = true
+    if (report?.deleted) base.filesDeleted = report.deleted
+    if (!ok) base.error = errorOf(o, report, config.timeoutSeconds)
+    return base
+  })
+}
+
+function errorOf(o: InvocationOutcome, report: InstanceReport | undefined, timeoutSeconds: number): string {
+  switch (o.status) {
+    case 'Offline':
+      return "offline: its SSM agent did not take the command (Run Command: Delayed); the command was cancelled there. Check the instance's SSM agent (PingStatus Online)."
+    case 'TimedOut':
+      return `the command timed out on the instance after ${timeoutSeconds} s (executionTimeout); ${stderrTail(o.stderr) || 'no output'}`
+    case 'Cancelled':
+      return 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here'
+  }
+  return (
+    scrub(report?.error || '') ||
+    stderrTail(o.stderr) ||
+    `Run Command status ${o.status} (${o.statusDetails})`
+  )
+}
+
+/** A text table for the log: one row per instance. */
+export function summaryTable(results: TargetResult[]): string[] {
+  const rows = results.map(r => [
+    r.target,
+    r.status,
+    `${r.filesUploaded} fetched, ${r.filesSkipped} reused`,
+    `${r.bytesTransferred} B`,
+    `${(r.durationMs / 1000).toFixed(0)} s`,
+    r.releaseId ?? ''
+  ])
+  const head = ['instance', 'status', 'files', 'bytes', 'time', 'release']
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()
+  return [fmt(head), ...rows.map(fmt)]
+}

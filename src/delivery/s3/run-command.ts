@@ -1,0 +1,180 @@
+import {
+  CancelCommandCommand,
+  GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
+  SendCommandCommand,
+  type CommandInvocation,
+  type SSMClient,
+  type Target
+} from '@aws-sdk/client-ssm'
+import type { TargetSpec } from '../../config.js'
+import { UserError } from '../../errors.js'
+import { awsErrorCode, awsErrorMessage } from '../../aws/ec2.js'
+
+/**
+ * Systems Manager Run Command as the fan-out: one SendCommand (AWS-RunShellScript) per 50 instance
+ * ids (the API's limit) and one per tag target (`tag:Role=web` -> Targets Key=tag:Role), then
+ * ListCommandInvocations polled with backoff until every invocation is over. An invocation still
+ * waiting for its agent when all the others are done is an offline instance: its command is
+ * cancelled (so it cannot run later, out of order) and it is reported as offline.
+ */
+
+export const DOCUMENT = 'AWS-RunShellScript'
+const IDS_PER_CALL = 50
+const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled'])
+
+export interface SendOptions {
+  targets: TargetSpec[]
+  script: string
+  executionTimeoutSeconds: number
+  maxConcurrency: string
+  maxErrors: string
+  comment: string
+}
+
+export function commandBatches(
+  targets: TargetSpec[]
+): { InstanceIds?: string[]; Targets?: Target[]; label: string }[] {
+  const ids = [...new Set(targets.flatMap(t => (t.kind === 'instance' ? [t.instanceId] : [])))]
+  const out: { InstanceIds?: string[]; Targets?: Target[]; label: string }[] = []
+  for (let i = 0; i < ids.length; i += IDS_PER_CALL) {
+    const batch = ids.slice(i, i + IDS_PER_CALL)
+    out.push({ InstanceIds: batch, label: batch.length === 1 ? batch[0] : `${batch.length} instance ids` })
+  }
+  for (const t of targets) {
+    if (t.kind === 'tag') out.push({ Targets: [{ Key: `tag:${t.key}`, Values: [t.value] }], label: t.label })
+    else if (t.kind === 'host')
+      throw new UserError(
+        `delivery: s3 reaches instances through Systems Manager: target '${t.label}' must be an instance id (i-...) or a tag filter (tag:Key=Value).`
+      )
+  }
+  return out
+}
+
+export async function sendCommands(ssm: SSMClient, o: SendOptions): Promise<string[]> {
+  const ids: string[] = []
+  for (const batch of commandBatches(o.targets)) {
+    try {
+      const r = await ssm.send(
+        new SendCommandCommand({
+          DocumentName: DOCUMENT,
+          InstanceIds: batch.InstanceIds,
+          Targets: batch.Targets,
+          Parameters: { commands: [o.script], executionTimeout: [String(o.executionTimeoutSeconds)] },
+          TimeoutSeconds: Math.max(30, Math.min(2592000, o.executionTimeoutSeconds)),
+          MaxConcurrency: o.maxConcurrency,
+          MaxErrors: o.maxErrors,
+          Comment: o.comment.slice(0, 100)
+        })
+      )
+      if (!r.Command?.CommandId) throw new Error('SendCommand returned no CommandId')
+      ids.push(r.Command.CommandId)
+    } catch (err) {
+      const code = awsErrorCode(err)
+      if (code === 'AccessDeniedException')
+        throw new UserError(
+          `Systems Manager refused SendCommand for ${batch.label}: ${awsErrorMessage(err)} (the runner's role needs ssm:SendCommand on ${DOCUMENT} and the instances).`
+        )
+      if (code === 'InvalidInstanceId')
+        throw new UserError(
+          `Systems Manager cannot run commands on ${batch.label} (InvalidInstanceId): the instances must be running, managed by SSM and Online.`
+        )
+      throw err
+    }
+  }
+  return ids
+}
+
+export interface InvocationOutcome {
+  instanceId: string
+  commandId: string
+  /** Run Command's status, or 'Offline' for one whose agent never picked the command up. */
+  status: string
+  statusDetails: string
+  stdout: string
+  stderr: string
+}
+
+export interface WaitOptions {
+  signal: AbortSignal
+  /** First pause between polls (doubling up to 8x); tests make it short. */
+  pollMs: number
+  onProgress?: (done: number, total: number) => void
+}
+
+/** Poll until every invocation of every command is over (offline ones cancelled), then read their output. */
+export async function waitForInvocations(
+  ssm: SSMClient,
+  commandIds: string[],
+  o: WaitOptions
+): Promise<InvocationOutcome[]> {
+  let delay = o.pollMs
+  let invocations: CommandInvocation[] = []
+  const offline = new Set<string>()
+  for (;;) {
+    await sleep(delay, o.signal)
+    delay = Math.min(delay * 2, o.pollMs * 8)
+    invocations = (await Promise.all(commandIds.map(id => listAll(ssm, id)))).flat()
+    const open = invocations.filter(i => !TERMINAL.has(i.Status ?? '') && !offline.has(key(i)))
+    o.onProgress?.(invocations.length - open.length, invocations.length)
+    if (invocations.length && open.length === 0) break
+    // Only agents that never took the command are left: they are offline.
+    if (invocations.length && open.every(i => i.Status === 'Delayed')) {
+      for (const id of commandIds) {
+        const mine = open.filter(i => i.CommandId === id).map(i => i.InstanceId!)
+        if (mine.length) await ssm.send(new CancelCommandCommand({ CommandId: id, InstanceIds: mine }))
+      }
+      for (const i of open) offline.add(key(i))
+    }
+  }
+  return Promise.all(
+    invocations.map(async i => {
+      const base = {
+        instanceId: i.InstanceId ?? '',
+        commandId: i.CommandId ?? '',
+        statusDetails: i.StatusDetails ?? ''
+      }
+      if (offline.has(key(i))) return { ...base, status: 'Offline', stdout: '', stderr: '' }
+      const r = await ssm.send(
+        new GetCommandInvocationCommand({ CommandId: base.commandId, InstanceId: base.instanceId })
+      )
+      return {
+        ...base,
+        status: r.Status ?? i.Status ?? '',
+        statusDetails: r.StatusDetails ?? base.statusDetails,
+        stdout: r.StandardOutputContent ?? '',
+        stderr: r.StandardErrorContent ?? ''
+      }
+    })
+  )
+}
+
+const key = (i: CommandInvocation) => `${i.CommandId}/${i.InstanceId}`
+
+async function listAll(ssm: SSMClient, commandId: string): Promise<CommandInvocation[]> {
+  const out: CommandInvocation[] = []
+  let token: string | undefined
+  do {
+    const r = await ssm.send(
+      new ListCommandInvocationsCommand({ CommandId: commandId, MaxResults: 50, NextToken: token })
+    )
+    out.push(...(r.CommandInvocations ?? []))
+    token = r.NextToken
+  } while (token)
+  return out
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(t)
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,0 +1,347 @@
+import { shellQuote } from '../transfer/remote-path.js'
+
+/**
+ * The script every instance runs for `delivery: s3` (sent by Run Command as AWS-RunShellScript):
+ * fetch the manifest through its presigned URL, fetch the files it lists (curl, else wget), verify
+ * every sha256, and publish them in the same layout as `push` under the same lock, then print one
+ * JSON line (S3_RESULT_PREFIX...) the runner reads back. A pure renderer: the options become
+ * shell assignments at the top, the body never changes. POSIX sh (dash, BusyBox), shellcheck-clean.
+ *
+ * On the instance, under <remote-path>:
+ *   .ec2-push/lock/owner       the deploy lock (mkdir), with who holds it
+ *   .ec2-push/manifest         sha256 TAB path of what the last successful deploy published (for sync)
+ *   .ec2-push/log              one line per event: release id TAB live|failed|rolled-back TAB time
+ *   releases/<id>/             a release (atomic), with its .ec2-push-release marker
+ *   current                    symlink to releases/<id>, switched by rename
+ */
+
+export const S3_RESULT_PREFIX = '{"ec2push":1,'
+export const MANIFEST_HEADER = 'ec2-push-manifest\t1'
+
+export interface S3ReleaseScriptOptions {
+  remotePath: string
+  manifestUrl: string
+  release: 'none' | 'atomic'
+  releaseId: string
+  keepReleases: number
+  sync: boolean
+  delete: boolean
+  /** protect patterns as one awk ERE (matched against paths relative to remote-path), or '' */
+  protectRegex: string
+  dryRun: boolean
+  rollback: boolean
+  preCommand?: string
+  postCommand?: string
+  /** Unique per run: names the temporaries and the lock's owner. */
+  token: string
+  run: string
+  lockTtlSeconds: number
+}
+
+/** The manifest lines (after MANIFEST_HEADER): sha256, octal mode, size, presigned URL, path. */
+export function manifestLine(f: {
+  sha256: string
+  mode: number
+  size: number
+  url: string
+  path: string
+}): string {
+  return `${f.sha256}\t${(f.mode & 0o7777).toString(8).padStart(4, '0')}\t${f.size}\t${f.url}\t${f.path}`
+}
+
+/**
+ * Protect patterns (relative to remote-path; `*`, `?` within a name, `**` across folders, a pattern
+ * without `/` matches at any depth, a matched folder protects what is under it) as one POSIX ERE.
+ */
+export function protectRegex(patterns: string[]): string {
+  const one = (glob: string) => {
+    let re = ''
+    for (let i = 0; i < glob.length; i++) {
+      const c = glob[i]
+      if (c === '*' && glob[i + 1] === '*') {
+        i++
+        if (glob[i + 1] === '/') {
+          i++
+          re += '(.*/)?'
+        } else re += '.*'
+      } else if (c === '*') re += '[^/]*'
+      else if (c === '?') re += '[^/]'
+      else
+        re += /[A-Za-z0-9_-]/.test(c)
+          ? c
+          : c === '/'
+            ? '/'
+            : `[${c === '\\' || c === '^' || c === ']' ? '\\' + c : c}]`
+    }
+    return re
+  }
+  const alts = patterns
+    .map(p => p.trim().replace(/^\.\//, '').replace(/\/+$/, ''))
+    .filter(Boolean)
+    .map(p => (p.includes('/') ? one(p.replace(/^\//, '')) : `(.*/)?${one(p)}`))
+  return alts.length ? `^(${alts.join('|')})(/.*)?$` : ''
+}
+
+export function renderS3ReleaseScript(o: S3ReleaseScriptOptions): string {
+  const vars = [
+    `ROOT=${shellQuote(o.remotePath)}`,
+    `MANIFEST_URL=${shellQuote(o.manifestUrl)}`,
+    `MODE=${o.release}`,
+    `ID=${shellQuote(o.releaseId)}`,
+    `KEEP=${o.keepReleases}`,
+    `SYNC=${o.sync ? 1 : 0}`,
+    `DELETE=${o.delete ? 1 : 0}`,
+    `PROTECT=${shellQuote(o.protectRegex)}`,
+    `DRY=${o.dryRun ? 1 : 0}`,
+    `ROLLBACK=${o.rollback ? 1 : 0}`,
+    `PRE=${shellQuote(o.preCommand ?? '')}`,
+    `POST=${shellQuote(o.postCommand ?? '')}`,
+    `TOKEN=${shellQuote(o.token)}`,
+    `RUN=${shellQuote(o.run)}`,
+    `TTL=${o.lockTtlSeconds}`
+  ]
+  return `#!/bin/sh
+# ec2-push delivery: s3 (rendered by src/remote/s3-release.ts)
+set -u
+umask 022
+${vars.join('\n')}
+${BODY}`
+}
+
+/** The fixed part (String.raw keeps the shell's backslashes; `\\${` stands for the shell's `${`). */
+const BODY = String.raw`T0=$(date +%s)
+META="$ROOT/.ec2-push"
+LOCK="$META/lock"
+TAB=$(printf '\t')
+TMPD=''
+STAGE=''
+HELD=0
+FILES=0 FETCHED=0 REUSED=0 BYTES=0 DELETED=0
+PREV='' REL='' ROLLED=false
+
+jstr() { printf '%s' "$1" | tr -d '"\\\r' | tr '\n\t' '  '; }
+emit() {
+  printf '{"ec2push":1,"status":"%s","release":"%s","previous":"%s","files":%s,"fetched":%s,"reused":%s,"bytes":%s,"deleted":%s,"rolledBack":%s,"seconds":%s,"error":"%s"}\n' \
+    "$1" "$(jstr "$REL")" "$(jstr "$PREV")" "$FILES" "$FETCHED" "$REUSED" "$BYTES" "$DELETED" "$ROLLED" "$(( $(date +%s) - T0 ))" "$(jstr "$2")"
+}
+cleanup() {
+  if [ -n "$TMPD" ]; then rm -rf -- "$TMPD"; fi
+  if [ -n "$STAGE" ]; then rm -rf -- "$STAGE"; fi
+  if [ "$HELD" = 1 ]; then rm -rf -- "$LOCK"; HELD=0; fi
+}
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$META/log" 2>/dev/null || :; }
+fail() {
+  printf 'ec2-push: %s\n' "$1" >&2
+  if [ "$HELD" = 1 ] && [ "$MODE" = atomic ] && [ -n "$REL" ] && [ "$ROLLBACK" = 0 ]; then record "$REL" failed; fi
+  emit failure "$1"
+  cleanup
+  exit 1
+}
+trap 'fail "interrupted by a signal"' HUP INT TERM
+
+if command -v curl >/dev/null 2>&1; then FETCH=curl
+elif command -v wget >/dev/null 2>&1; then FETCH=wget
+else fail "neither curl nor wget is installed on this instance; install one of them (delivery: s3 fetches with it)"; fi
+command -v sha256sum >/dev/null 2>&1 || fail "sha256sum is not installed on this instance (coreutils or BusyBox provide it)"
+TMPD=$(mktemp -d) || fail "cannot create a temporary folder (mktemp -d)"
+
+# fetch URL OUT: one file, the URL kept off the command line (curl reads it from its config on stdin).
+fetch() {
+  if [ "$FETCH" = curl ]; then
+    printf 'url = "%s"\noutput = "%s"\n' "$1" "$2" | curl -fsS --retry 3 --retry-connrefused -K - 2>"$TMPD/err"
+  else
+    wget -q -O "$2" "$1" 2>"$TMPD/err"
+  fi
+}
+lasterr() { tail -n 1 "$TMPD/err" 2>/dev/null | tr -d '\r'; }
+
+
+# releases as "seq TAB id", oldest first; the id current points to.
+list_releases() {
+  for d in "$ROOT"/releases/*/; do
+    [ -f "$d.ec2-push-release" ] || continue
+    n=$(basename "$d")
+    s=$(sed -n 's/^seq=\([0-9]*\).*/\1/p' "$d.ec2-push-release")
+    printf '%s\t%s\n' "\${s:-0}" "$n"
+  done | sort -n
+}
+current_id() {
+  [ -L "$ROOT/current" ] || return 0
+  t=$(readlink "$ROOT/current")
+  case "$t" in releases/*) t=\${t#releases/}; printf '%s' "\${t%/}" ;; esac
+}
+switch_to() {
+  ln -s "releases/$1" "$ROOT/.current.ec2-push-tmp.$TOKEN" || return 1
+  if ! mv -Tf "$ROOT/.current.ec2-push-tmp.$TOKEN" "$ROOT/current" 2>/dev/null &&
+     ! mv -hf "$ROOT/.current.ec2-push-tmp.$TOKEN" "$ROOT/current" 2>/dev/null; then
+    rm -f "$ROOT/.current.ec2-push-tmp.$TOKEN"; return 1
+  fi
+}
+take_lock() {
+  mkdir -p "$META" || fail "cannot create $META"
+  if mkdir "$LOCK" 2>/dev/null; then
+    HELD=1
+    printf 'token=%s\nrun=%s\nhost=%s\npid=%s\nsince=%s\nttl=%s\n' "$TOKEN" "$RUN" "$(hostname 2>/dev/null || echo instance)" "$$" "$(date +%s)" "$TTL" > "$LOCK/owner"
+  else
+    who=$(sed -n 's/^run=//p' "$LOCK/owner" 2>/dev/null)
+    since=$(sed -n 's/^since=//p' "$LOCK/owner" 2>/dev/null)
+    fail "another deploy holds the lock $LOCK (run \${who:-unknown}, since \${since:-unknown} s after the epoch); wait for it, or if none is running remove it: rm -rf $LOCK"
+  fi
+}
+run_hook() { # name command dir
+  [ -n "$2" ] || return 0
+  (cd "$3" && sh -c "$2") >&2 || return 1
+}
+
+if [ "$ROLLBACK" = 1 ]; then
+  take_lock
+  cur=$(current_id)
+  [ -n "$cur" ] || fail "rollback: $ROOT/current is not a symlink to one of our releases"
+  PREV=$cur
+  REL=$(list_releases | awk -F '\t' -v c="$cur" '$2 == c { print p; exit } { p = $2 }')
+  [ -n "$REL" ] || fail "rollback: there is no release before $cur on this instance"
+  if [ "$DRY" = 1 ]; then emit dry-run ""; cleanup; exit 0; fi
+  switch_to "$REL" || fail "rollback: could not switch current to releases/$REL"
+  ROLLED=true
+  record "$REL" rolled-back
+  run_hook post-command "$POST" "$ROOT/releases/$REL" || fail "post-command failed after the rollback to $REL (exit status non-zero)"
+  emit success ""
+  cleanup
+  exit 0
+fi
+
+fetch "$MANIFEST_URL" "$TMPD/manifest" || fail "fetching the manifest from S3 failed: $(lasterr) (an expired or refused presigned URL reads as 403)"
+[ "$(head -n 1 "$TMPD/manifest")" = "ec2-push-manifest\${TAB}1" ] || fail "the manifest fetched from S3 is not an ec2-push manifest (version 1)"
+tail -n +2 "$TMPD/manifest" > "$TMPD/files"
+FILES=$(wc -l < "$TMPD/files" | tr -d ' ')
+
+# Sync: the files published by the last deploy (sha TAB path) that still exist can be reused.
+: > "$TMPD/have"
+if [ "$SYNC" = 1 ] && [ -f "$META/manifest" ]; then
+  if [ "$MODE" = atomic ]; then SRC=$ROOT/current; else SRC=$ROOT; fi
+  awk -F '\t' -v src="$SRC" '{ print $1 "\t" src "/" $2 }' "$META/manifest" > "$TMPD/have"
+fi
+
+if [ "$DRY" = 1 ]; then
+  awk -F '\t' 'FILENAME == ARGV[1] { h[$1] = 1; next } !($1 in h) && $3 > 0 { n++; b += $3 } END { printf "%d %d\n", n, b }' "$TMPD/have" "$TMPD/files" > "$TMPD/counts"
+  read -r FETCHED BYTES < "$TMPD/counts"
+  REUSED=$((FILES - FETCHED))
+  if [ "$MODE" = atomic ]; then REL=$ID; PREV=$(current_id); fi
+  emit dry-run ""
+  cleanup
+  exit 0
+fi
+
+take_lock
+run_hook pre-command "$PRE" "$ROOT" || fail "pre-command failed (exit status non-zero); nothing was changed"
+
+if [ "$MODE" = atomic ]; then
+  REL=$ID
+  PREV=$(current_id)
+  [ "$PREV" != "$ID" ] || fail "release $ID is what current points to; choose another release-id"
+  DEST="$ROOT/releases/$ID"
+  if [ -e "$DEST" ] || [ -L "$DEST" ]; then
+    if [ -f "$DEST/.ec2-push-release" ] && [ ! -L "$DEST" ]; then rm -rf -- "$DEST"
+    else fail "$DEST exists and was not made by ec2-push; move it away or choose another release-id"; fi
+  fi
+  seq=$(list_releases | awk -F '\t' '{ s = $1 } END { print s + 1 }')
+  mkdir -p "$DEST" || fail "cannot create $DEST"
+  printf 'seq=%s created=%s run=%s\n' "$seq" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$RUN" > "$DEST/.ec2-push-release"
+else
+  STAGE="$ROOT/.ec2-push-tmp.$TOKEN.stage"
+  mkdir -p "$STAGE" || fail "cannot create $STAGE"
+  DEST=$STAGE
+fi
+
+# Plan: empty files, reused ones (a file with that sha256 we already have), the rest fetched.
+# Folders first, with one mkdir.
+awk -F '\t' -v dest="$DEST" -v tmp="$TMPD" '
+  FILENAME == ARGV[1] { if (!($1 in h)) h[$1] = $2; next }
+  {
+    p = $5; d = p; sub(/\/[^\/]*$/, "", d); if (d != p) print dest "/" d > (tmp "/dirs")
+    if ($3 == 0) print dest "/" p > (tmp "/empty")
+    else if ($1 in h) print $1 "\t" h[$1] "\t" dest "/" p > (tmp "/reuse")
+  }' "$TMPD/have" "$TMPD/files"
+for f in dirs empty reuse; do [ -f "$TMPD/$f" ] || : > "$TMPD/$f"; done
+if [ -s "$TMPD/dirs" ]; then sort -u "$TMPD/dirs" | tr '\n' '\0' | xargs -0 mkdir -p -- || fail "cannot create the folders of the release"; fi
+
+# Reused files are copied, then checked; any that differ are fetched after all.
+while IFS="$TAB" read -r sha src dst; do
+  if cp -p -- "$src" "$dst" 2>/dev/null; then printf '%s  %s\n' "$sha" "$dst"; fi
+done < "$TMPD/reuse" > "$TMPD/reuse.sums"
+sha256sum -c "$TMPD/reuse.sums" 2>/dev/null | sed -n 's/: OK$//p' > "$TMPD/reused"
+REUSED=$(wc -l < "$TMPD/reused" | tr -d ' ')
+awk -F '\t' -v dest="$DEST" 'FILENAME == ARGV[1] { ok[$0] = 1; next } $3 > 0 && !((dest "/" $5) in ok)' "$TMPD/reused" "$TMPD/files" > "$TMPD/fetch"
+# Empty files are made here (curl writes no file for an empty body).
+while IFS= read -r p; do : > "$p" || fail "cannot create $p"; done < "$TMPD/empty"
+
+FETCHED=$(wc -l < "$TMPD/fetch" | tr -d ' ')
+BYTES=$(awk -F '\t' '{ b += $3 } END { printf "%d", b }' "$TMPD/fetch")
+if [ "$FETCHED" -gt 0 ]; then
+  if [ "$FETCH" = curl ]; then
+    awk -F '\t' -v dest="$DEST" '{ p = dest "/" $5; print "url = \"" $4 "\""; print "output = \"" p "\"" }' "$TMPD/fetch" > "$TMPD/curl.cfg"
+    curl -fsS --fail-early --retry 3 --retry-connrefused -K "$TMPD/curl.cfg" 2>"$TMPD/err" ||
+      fail "fetching $FETCHED files from S3 failed: $(lasterr)"
+  else
+    while IFS="$TAB" read -r sha mode size url p; do
+      fetch "$url" "$DEST/$p" || fail "fetching $p from S3 failed: $(lasterr)"
+    done < "$TMPD/fetch"
+  fi
+fi
+
+# Every fetched file against the sha256 the runner computed before uploading it.
+awk -F '\t' -v dest="$DEST" '{ print $1 "  " dest "/" $5 }' "$TMPD/fetch" > "$TMPD/fetch.sums"
+sha256sum -c "$TMPD/fetch.sums" 2>/dev/null | sed -n 's/: FAILED.*$//p' > "$TMPD/bad"
+if [ -s "$TMPD/bad" ]; then
+  n=$(wc -l < "$TMPD/bad" | tr -d ' ')
+  first=$(head -n 1 "$TMPD/bad"); first=\${first#"$DEST"/}
+  [ "$MODE" != atomic ] || rm -rf -- "$DEST"
+  fail "$n files fetched from S3 do not match their sha256 (first: $first): the objects changed after upload; nothing was published"
+fi
+
+# Modes other than the umask's.
+awk -F '\t' -v dest="$DEST" '$2 != "0644" { print $2 "\t" dest "/" $5 }' "$TMPD/files" > "$TMPD/modes"
+for m in $(cut -f 1 "$TMPD/modes" | sort -u); do
+  awk -F '\t' -v m="$m" '$1 == m { print $2 }' "$TMPD/modes" | tr '\n' '\0' | xargs -0 chmod "$m" -- 2>"$TMPD/err" || fail "chmod $m failed: $(lasterr)"
+done
+
+if [ "$MODE" = atomic ]; then
+  switch_to "$ID" || fail "could not switch current to releases/$ID (needs GNU mv -T or BSD mv -h)"
+  record "$ID" live
+  if ! run_hook post-command "$POST" "$DEST"; then
+    if [ -n "$PREV" ] && switch_to "$PREV"; then ROLLED=true; record "$PREV" rolled-back
+      fail "post-command failed (exit status non-zero); rolled back: current points to releases/$PREV again"
+    fi
+    rm -f "$ROOT/current"
+    fail "post-command failed (exit status non-zero); there was no release before, current was removed"
+  fi
+  # keep-releases: the oldest of ours go, never current.
+  list_releases | awk -F '\t' -v keep="$KEEP" -v cur="$ID" '{ id[NR] = $2 } END { for (i = 1; i <= NR - keep; i++) if (id[i] != cur) print id[i] }' |
+    while IFS= read -r old; do
+      if [ -f "$ROOT/releases/$old/.ec2-push-release" ]; then rm -rf -- "$ROOT/releases/$old"; fi
+    done
+else
+  # In place: each folder's files move over in one mv (each file a rename: never half-written).
+  awk -F '\t' '{ d = $5; if (sub(/\/[^\/]*$/, "", d) == 0) d = "."; print d }' "$TMPD/files" | sort -u > "$TMPD/pubdirs"
+  while IFS= read -r d; do
+    mkdir -p -- "$ROOT/$d" || fail "cannot create $ROOT/$d"
+    awk -F '\t' -v d="$d" '{ p = $5; b = p; if (sub(/\/[^\/]*$/, "", p) == 0) p = "."; sub(/^.*\//, "", b); if (p == d) print b }' "$TMPD/files" |
+      (cd "$STAGE/$d" && tr '\n' '\0' | xargs -0 sh -c 'mv -f -- "$@" "$0"' "$ROOT/$d/") ||
+      fail "moving the files into $ROOT/$d failed"
+  done < "$TMPD/pubdirs"
+  if [ "$DELETE" = 1 ]; then
+    (cd "$ROOT" && find . \( -path ./.ec2-push -o -path ./releases -o -name '.ec2-push-tmp.*' \) -prune -o \( -type f -o -type l \) -print) |
+      sed 's|^\./||' |
+      awk -F '\t' -v prot="$PROTECT" 'FILENAME == ARGV[1] { keep[$5] = 1; next } !($0 in keep) && (prot == "" || $0 !~ prot)' "$TMPD/files" - > "$TMPD/gone"
+    DELETED=$(wc -l < "$TMPD/gone" | tr -d ' ')
+    (cd "$ROOT" && tr '\n' '\0' < "$TMPD/gone" | xargs -0 rm -f --)
+  fi
+  run_hook post-command "$POST" "$ROOT" || fail "post-command failed (exit status non-zero)"
+fi
+
+awk -F '\t' '{ print $1 "\t" $5 }' "$TMPD/files" > "$META/.manifest.ec2-push-tmp.$TOKEN" &&
+  mv -f "$META/.manifest.ec2-push-tmp.$TOKEN" "$META/manifest"
+emit success ""
+cleanup
+exit 0
+`.replace(/\\\$\{/g, '${')
