@@ -207,6 +207,8 @@ export function buildConfig(raw: InputSource): DeployConfig {
   const delivery = parseChoice('delivery', raw('delivery'), 'push', ['push', 's3'] as const)
   // With s3, max-parallel-targets is Run Command's MaxConcurrency (a count or a percentage).
   const input: InputSource = name => (delivery === 's3' && name === 'max-parallel-targets' ? '' : raw(name))
+  // Read whatever the delivery, so every input of the table is read by the parser.
+  const s3Inputs = new Map(['s3-bucket', 's3-prefix', 'max-errors'].map(n => [n, raw(n)]))
   const mode = parseChoice<Mode>('mode', input('mode'), 'auto', ['ssm', 'eice', 'nlb', 'auto'])
   const targetItems = parseList(input('targets'))
   if (targetItems.length === 0) {
@@ -299,7 +301,9 @@ export function buildConfig(raw: InputSource): DeployConfig {
     ...releaseInputs(input, rollback),
     delivery,
     s3:
-      delivery === 's3' ? parseS3Delivery(raw, parseBoolean('fail-fast', raw('fail-fast'), true)) : undefined
+      delivery === 's3'
+        ? parseS3Delivery(n => s3Inputs.get(n) ?? raw(n), parseBoolean('fail-fast', raw('fail-fast'), true))
+        : undefined
   }
 }
 
