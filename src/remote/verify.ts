@@ -11,9 +11,19 @@ export function sha256sumScript(paths: string[]): string {
   return `sha256sum -- ${paths.map(shellQuote).join(' ')}`
 }
 
-/** `sha256sum` of these paths relative to `dir`, through xargs (no command-line limit). */
+/**
+ * `sha256sum` of these paths relative to `dir`, through xargs (no command-line limit). Each goes as
+ * `./<path>`: sha256sum reads a file named `-` as its stdin even after `--`.
+ */
 export function hashUnderScript(dir: string, rels: string[]): string {
-  return `cd -- ${shellQuote(dir)} || exit 1\n${nulList(rels)} | xargs -0 sha256sum --\n`
+  return `cd -- ${shellQuote(dir)} || exit 1\n${nulList(rels.map(rel => `./${rel}`))} | xargs -0 sha256sum --\n`
+}
+
+/** hashUnderScript's answer: relative path -> hex digest. */
+export function parseHashUnder(output: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const [p, digest] of parseSha256sum(output)) out.set(p.startsWith('./') ? p.slice(2) : p, digest)
+  return out
 }
 
 /** Undo sha256sum's escaping of a file name (a line starting with `\` has `\\`, `\n`, `\r` escaped). */

@@ -6,7 +6,7 @@ import {
   type RemoteSnapshot,
   type SnapshotRequest
 } from '../remote/sync-snapshot.js'
-import { hashUnderScript, parseSha256sum } from '../remote/verify.js'
+import { hashUnderScript, parseHashUnder } from '../remote/verify.js'
 import { runScript, runScriptOk } from '../release/shell.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { checkSeal, parseManifest } from './manifest.js'
@@ -99,7 +99,7 @@ export async function compareWithRemote(
   const trusted = known.size
   if (toHash.length) {
     const r = await runScript(conn, hashUnderScript(dir, toHash))
-    for (const [rel, digest] of parseSha256sum(r.stdout)) known.set(rel, digest)
+    for (const [rel, digest] of parseHashUnder(r.stdout)) known.set(rel, digest)
   }
   const same: PlannedFile[] = []
   for (const f of candidates) {

@@ -1,0 +1,365 @@
+import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { deleteScript, linkScript } from '../../src/remote/delete.js'
+import { listingScript, parseListing, relistScript } from '../../src/remote/listing.js'
+import { isLinePath, type ManifestEntry } from '../../src/remote/manifest-lines.js'
+import {
+  carriedDigest,
+  carriedInput,
+  carriedWriteScript,
+  LISTED,
+  listedWriteScript,
+  manifestPath,
+  writeScript
+} from '../../src/remote/manifest-write.js'
+import { isTempName, RELEASE_MARKER } from '../../src/remote/names.js'
+import { SHA256SUM_PROBE, sha256sumWorks } from '../../src/remote/probes.js'
+import { parseSnapshot, snapshotScript, type SnapshotRequest } from '../../src/remote/sync-snapshot.js'
+import {
+  checkable,
+  checkScript,
+  hashUnderScript,
+  parseCheck,
+  parseHashUnder,
+  parseSha256sum,
+  parseStreamHash,
+  sha256sumScript,
+  STREAM_BLOCK,
+  streamHashScript
+} from '../../src/remote/verify.js'
+import { commandLine } from '../../src/release/commands.js'
+import { parseReleaseState, releaseStateScript, removeReleasesScript } from '../../src/release/layout.js'
+import { releaseLockScript } from '../../src/release/lock.js'
+import { checkSeal, formatManifest, manifestKey, parseManifest, sealLine } from '../../src/sync/manifest.js'
+import { HOSTILE_DIR, HOSTILE_NAMES, INVALID_UTF8_NAMES, sha256, type Fixture } from './harness.js'
+
+/**
+ * One entry per family of instance-side scripts: which src/remote/ modules it covers and a run
+ * that renders the family's scripts for a fixture full of hostile names, runs them with
+ * `fx.run` and checks that their output parses back to the right answer. The harness adds the
+ * rest to every entry: both shells, nothing changed outside the folder, no command from a name
+ * run, shellcheck on every script run. A new family is one more entry here.
+ */
+export interface Family {
+  name: string
+  /** The src/remote/ files this family's scripts come from (a test checks every file is covered). */
+  modules: string[]
+  run(fx: Fixture): Promise<void>
+}
+
+const KEY = manifestKey('-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----\n')!
+
+/** What the folder holds (valid UTF-8 names only), as the listing should report it. */
+async function expectedEntries(fx: Fixture) {
+  const out = new Map<string, { type: 'file' | 'link'; size: number; mode: number }>()
+  for (const rel of [...fx.files.keys(), 'to-outside']) {
+    const s = await lstat(path.join(fx.work, rel))
+    out.set(rel, { type: s.isSymbolicLink() ? 'link' : 'file', size: s.size, mode: s.mode & 0o7777 })
+  }
+  return out
+}
+
+/** Every entry the fixture made, counted as bytes (the names that are not UTF-8 included). */
+function entryCount(fx: Fixture): number {
+  return fx.files.size + 1 + INVALID_UTF8_NAMES.length
+}
+
+async function leftTemporaries(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter(isTempName)
+}
+
+function ok(r: { code: number | null; stderr: string }) {
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+}
+
+export const FAMILIES: Family[] = [
+  {
+    name: 'listing',
+    modules: ['listing.ts'],
+    async run(fx) {
+      const want = await expectedEntries(fx)
+      // With gzip and base64 the listing comes back compressed; without, as it is: both parse.
+      for (const hide of [undefined, /^(gzip|base64)$/]) {
+        const r = await fx.run(listingScript(fx.work), { hide })
+        ok(r)
+        expect(r.stdout.includes('--ec2-push-gzip-base64--')).toBe(!hide)
+        const listing = parseListing(r.stdout)
+        for (const [rel, e] of want) expect(listing.get(rel)).toMatchObject({ path: rel, ...e })
+        expect(listing.size).toBe(entryCount(fx))
+      }
+      // A folder that is not there lists as empty.
+      const none = await fx.run(listingScript(path.join(fx.work, 'absent $(touch PWNED-absent)')))
+      ok(none)
+      expect(parseListing(none.stdout).size).toBe(0)
+      // By name, with either terminator (names with a line break only where records end in NUL).
+      const rels = [...fx.files.keys()]
+      const byName = await fx.run(relistScript(fx.work, rels))
+      ok(byName)
+      expect([...parseListing(byName.stdout).keys()].sort()).toEqual([...rels].sort())
+      const lineRels = rels.filter(isLinePath)
+      const byLine = await fx.run(relistScript(fx.work, lineRels, '\\n'))
+      ok(byLine)
+      expect(byLine.stdout.split('\n').filter(Boolean)).toHaveLength(lineRels.length)
+    }
+  },
+  {
+    name: 'sync snapshot',
+    modules: ['sync-snapshot.ts'],
+    async run(fx) {
+      const want = await expectedEntries(fx)
+      const changed = `it's "quoted".txt`
+      const missing = 'never there $(touch PWNED-missing)'
+      const files = [...fx.files.keys()].map(rel => ({
+        relativePath: rel,
+        size: want.get(rel)!.size,
+        mode: want.get(rel)!.mode
+      }))
+      files.push({ relativePath: missing, size: 1, mode: 0o644 })
+      const digests = new Map(files.map(f => [f.relativePath, sha256(fx.files.get(f.relativePath) ?? 'x')]))
+      digests.set(changed, sha256('what the runner has now'))
+      const request: SnapshotRequest = { files, digests }
+
+      // No manifest yet: the instance compares, trusts nothing, names what is missing.
+      const first = parseSnapshot((await fx.run(snapshotScript(fx.work, request))).stdout, request)
+      expect(first.joined).toMatchObject({ seal: undefined, missing: new Set([missing]), sameCount: 0 })
+      for (const [rel, e] of want) expect(first.listing.get(rel)).toMatchObject(e)
+      expect(first.listing.size).toBe(entryCount(fx))
+
+      // A sealed manifest of the folder as it is: every planned file found as recorded is counted,
+      // not sent; what differs comes back with the manifest's word for it.
+      const entries = new Map<string, ManifestEntry>()
+      for (const [rel, e] of first.listing) {
+        if (e.type === 'file' && fx.files.has(rel))
+          entries.set(rel, { sha256: sha256(fx.files.get(rel)!), mode: e.mode, stamp: e.stamp })
+      }
+      const manifest = formatManifest(KEY, fx.work, entries)
+      await writeFile(manifestPath(fx.work), manifest)
+      const second = parseSnapshot((await fx.run(snapshotScript(fx.work, request))).stdout, request)
+      expect(checkSeal(second.joined!.seal, KEY, fx.work)).toEqual({})
+      expect(second.joined!.missing).toEqual(new Set([missing]))
+      const compared = [...second.joined!.compared]
+      expect(compared).toHaveLength(files.filter(f => isLinePath(f.relativePath)).length)
+      // Compared and the same: all but the changed one and the missing one.
+      expect(second.joined!.sameCount).toBe(compared.length - 2)
+      expect(second.listing.has(changed)).toBe(true)
+      expect(second.joined!.manifestSha.get(changed)).toBe(sha256(fx.files.get(changed)!))
+      expect(second.listing.has('run.sh')).toBe(false)
+      // Names the line-based join cannot hold come back as listing records.
+      for (const rel of fx.files.keys()) if (!isLinePath(rel)) expect(second.listing.has(rel)).toBe(true)
+
+      // Without awk the listing and the manifest come back whole.
+      const raw = parseSnapshot(
+        (await fx.run(snapshotScript(fx.work, request), { hide: /^awk$|awk$/ })).stdout,
+        request
+      )
+      expect(raw.joined).toBeUndefined()
+      expect(raw.manifestText).toBe(manifest)
+      expect(raw.listing.size).toBe(entryCount(fx))
+      // No request: the listing only.
+      expect(parseSnapshot((await fx.run(snapshotScript(fx.work))).stdout).listing.size).toBe(entryCount(fx))
+    }
+  },
+  {
+    name: 'manifest write',
+    modules: ['manifest-write.ts'],
+    async run(fx) {
+      const digests = new Map([...fx.files].map(([rel, c]) => [rel, sha256(c)]))
+      // Whole, from stdin.
+      const text = formatManifest(KEY, fx.work, new Map())
+      ok(await fx.run(writeScript(fx.work), { stdin: text }))
+      expect(await readFile(manifestPath(fx.work), 'utf8')).toBe(text)
+
+      // Listed, then written from that listing in the same exec.
+      let listed = ''
+      const r = await fx.run(listedWriteScript(listingScript(fx.work), fx.work), {
+        reply: out => {
+          const at = out.indexOf(LISTED)
+          if (at < 0) return undefined
+          const entries = new Map<string, ManifestEntry>()
+          for (const [rel, e] of parseListing(out.slice(0, at))) {
+            if (digests.has(rel) && e.type === 'file')
+              entries.set(rel, { sha256: digests.get(rel)!, mode: e.mode, stamp: e.stamp })
+          }
+          listed = formatManifest(KEY, fx.work, entries)
+          return listed
+        }
+      })
+      ok(r)
+      expect(await readFile(manifestPath(fx.work), 'utf8')).toBe(listed)
+      const full = parseManifest(listed, KEY, fx.work).entries!
+      expect(full.size).toBe([...fx.files.keys()].filter(isLinePath).length)
+
+      // Put together on the instance: carried lines copied, uploaded ones made there, known ones as sent.
+      const lineRels = [...fx.files.keys()].filter(isLinePath)
+      const carried = lineRels.slice(0, 5)
+      const uploaded = new Map(lineRels.slice(5, 10).map(rel => [rel, digests.get(rel)!]))
+      const knownRel = lineRels[10]
+      const known = new Map([[knownRel, { ...full.get(knownRel)!, sha256: 'b'.repeat(64) }]])
+      for (const rel of uploaded.keys()) await writeFile(path.join(fx.work, rel), fx.files.get(rel)!) // new stamps
+      const c = await fx.run(
+        carriedWriteScript(fx.work, relistScript(fx.work, [...uploaded.keys()], '\\n')),
+        {
+          stdin: carriedInput({ carried, known, uploaded }),
+          reply: out => {
+            const digest = carriedDigest(out)
+            return digest && `${sealLine(KEY, fx.work, digest)}\n`
+          }
+        }
+      )
+      ok(c)
+      const written = parseManifest(await readFile(manifestPath(fx.work), 'utf8'), KEY, fx.work)
+      expect(written.reason).toBeUndefined()
+      const now = parseListing((await fx.run(relistScript(fx.work, [...uploaded.keys()]))).stdout)
+      const wantEntries = new Map<string, ManifestEntry>([
+        ...carried.map(rel => [rel, full.get(rel)!] as const),
+        ...known,
+        ...[...uploaded].map(
+          ([rel, sha]) =>
+            [rel, { sha256: sha, mode: now.get(rel)!.mode, stamp: now.get(rel)!.stamp }] as const
+        )
+      ])
+      expect(written.entries).toEqual(wantEntries)
+      expect(await leftTemporaries(fx.work)).toEqual([])
+    }
+  },
+  {
+    name: 'delete and reuse',
+    modules: ['delete.ts'],
+    async run(fx) {
+      // Reuse first: every file hard-linked into a new folder by name.
+      const to = path.join(fx.work, 'next release')
+      await mkdir(to)
+      const rels = [...fx.files.keys()]
+      ok(await fx.run(linkScript(fx.work, to, rels)))
+      for (const rel of rels) {
+        const [a, b] = await Promise.all([stat(path.join(fx.work, rel)), stat(path.join(to, rel))])
+        expect(b.ino).toBe(a.ino)
+      }
+      // Delete half the names, every file of the nested folder (so it goes too), the link to
+      // outside/ (the link, not what it leads to) and paths that leave the folder (never rendered).
+      const top = HOSTILE_NAMES.filter((_, i) => i % 2 === 0)
+      const nested = HOSTILE_NAMES.map(n => `${HOSTILE_DIR}/${n}`)
+      const victims = [
+        ...top,
+        ...nested,
+        'to-outside',
+        '../outside/keep.txt',
+        '/etc/hostname',
+        `${HOSTILE_DIR}/../run.sh`
+      ]
+      ok(await fx.run(deleteScript(fx.work, victims, [HOSTILE_DIR, '..'])))
+      const left = (await readdir(fx.work, { encoding: 'buffer' })).map(b => b.toString('latin1'))
+      for (const n of top) expect(left).not.toContain(Buffer.from(n).toString('latin1'))
+      for (const n of HOSTILE_NAMES.filter((_, i) => i % 2 === 1)) {
+        expect(await readFile(path.join(fx.work, n), 'utf8')).toBe(fx.files.get(n))
+      }
+      expect(left).not.toContain(HOSTILE_DIR)
+      expect(left).not.toContain('to-outside')
+      for (const bad of INVALID_UTF8_NAMES) expect(left).toContain(bad.toString('latin1'))
+      expect(left).toContain('run.sh')
+      expect((await readdir(to)).length).toBe(HOSTILE_NAMES.length + 2) // the reused copies stay
+    }
+  },
+  {
+    name: 'verification',
+    modules: ['verify.ts'],
+    async run(fx) {
+      const abs = new Map([...fx.files].map(([rel, c]) => [path.join(fx.work, rel), sha256(c)]))
+      // sha256sum's own listing, names with line breaks and backslashes escaped and read back.
+      const listed = await fx.run(sha256sumScript([...abs.keys()]))
+      ok(listed)
+      expect(parseSha256sum(listed.stdout)).toEqual(abs)
+      const under = await fx.run(hashUnderScript(fx.work, [...fx.files.keys()]))
+      ok(under)
+      expect(parseHashUnder(under.stdout)).toEqual(new Map([...fx.files].map(([rel, c]) => [rel, sha256(c)])))
+      // Compared there: only what differs (a file changed on the instance, one missing) is named.
+      const expected = new Map([...abs].filter(([p]) => checkable(p)))
+      const changed = path.join(fx.work, '$(touch PWNED-dollar)')
+      await writeFile(changed, 'changed on the instance\n')
+      const gone = path.join(fx.work, '-rf missing')
+      expected.set(gone, sha256('x'))
+      expect(parseCheck(await fx.run(checkScript(expected)), expected)).toEqual(new Set([changed, gone]))
+      // Streamed: announced blocks read as the file grows, one digest at the end.
+      const big = path.join(fx.work, 'x'.repeat(255))
+      const data = Buffer.alloc(3 * STREAM_BLOCK + 123, 7)
+      await writeFile(big, data)
+      const streamed = await fx.run(streamHashScript(big), { via: 'command', stdin: '2\n2\n' })
+      expect(parseStreamHash(streamed)).toBe(sha256(data))
+      const viaSha256sum = await fx.run(streamHashScript(big), {
+        via: 'command',
+        stdin: '4\n',
+        hide: /^openssl$/
+      })
+      expect(parseStreamHash(viaSha256sum)).toBe(sha256(data))
+    }
+  },
+  {
+    name: 'probes',
+    modules: ['probes.ts'],
+    async run(fx) {
+      expect(sha256sumWorks(await fx.run(SHA256SUM_PROBE, { via: 'command' }))).toBe(true)
+      expect(sha256sumWorks(await fx.run(SHA256SUM_PROBE, { via: 'command', hide: /^sha256sum$/ }))).toBe(
+        false
+      )
+    }
+  },
+  {
+    // Still in src/release/ (to move to src/remote/ with the release lifecycle).
+    name: 'releases, lock and user commands',
+    modules: [],
+    async run(fx) {
+      const releases = path.join(fx.work, 'releases')
+      for (const [id, seq] of [
+        ['r1', 1],
+        ['r2', 2]
+      ] as const) {
+        await mkdir(path.join(releases, id), { recursive: true })
+        await writeFile(
+          path.join(releases, id, RELEASE_MARKER),
+          `seq=${seq} created=2026-01-01T00:00:00Z run=x\n`
+        )
+      }
+      await mkdir(path.join(releases, 'foreign'))
+      await symlink('releases/r2', path.join(fx.work, 'current'))
+      const state = await fx.run(releaseStateScript(fx.work))
+      ok(state)
+      expect(parseReleaseState(state.stdout)).toMatchObject({
+        releases: [
+          { id: 'r1', seq: 1 },
+          { id: 'r2', seq: 2 }
+        ],
+        current: { kind: 'release', id: 'r2' }
+      })
+      ok(await fx.run(removeReleasesScript(fx.work, ['r1', 'foreign', '$(touch PWNED-rel)', '../outside'])))
+      expect((await readdir(releases)).sort()).toEqual(['foreign', 'r2'])
+
+      const lock = path.join(fx.work, '.ec2-push.lock')
+      await mkdir(lock)
+      await writeFile(path.join(lock, 'owner'), 'token=abc123\nrun=x\n')
+      // As releaseLock runs it (the script's status says whether it removed the lock).
+      expect((await fx.run(releaseLockScript({ path: lock, token: 'other' }))).code).toBe(1)
+      expect((await readdir(fx.work)).includes('.ec2-push.lock')).toBe(true)
+      ok(await fx.run(releaseLockScript({ path: lock, token: 'abc123' })))
+      expect((await readdir(fx.work)).includes('.ec2-push.lock')).toBe(false)
+
+      // The user's command sees the variables and runs in remote-path, whatever their bytes.
+      const env = { EC2_PUSH_A: HOSTILE_NAMES[1], EC2_PUSH_B: `it's\nsplit "twice"` }
+      const r = await fx.run(
+        commandLine({
+          command: 'printf "%s|%s|%s\\n" "$EC2_PUSH_A" "$EC2_PUSH_B" "$(pwd)"',
+          cwd: fx.work,
+          env,
+          timeoutMs: 30000
+        }),
+        {
+          via: 'command',
+          lint: {
+            disable: 'SC1003,SC2016',
+            reason: 'the script inside sh -c is quoted twice; its quoted values hold quotes and $(...)'
+          }
+        }
+      )
+      expect(r).toMatchObject({ code: 0, stdout: `${env.EC2_PUSH_A}|${env.EC2_PUSH_B}|${fx.work}\n` })
+    }
+  }
+]

@@ -1,0 +1,297 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  symlink,
+  writeFile
+} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+
+/**
+ * The harness the instance-side scripts (src/remote/) are tested with: a real folder full of hostile
+ * names, a real `dash` or BusyBox `sh` (also as the `sh` that scripts start themselves), a check
+ * that nothing outside the folder changed, and shellcheck on every script that was run.
+ */
+
+export interface Shell {
+  name: string
+  /** The binary the `sh` on PATH is a link to (BusyBox picks its applet by the name it is run as). */
+  binary: string
+}
+
+/** Where a tool is on this machine's PATH (.ci/run installs dash, busybox and shellcheck). */
+function which(tool: string): string {
+  const r = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`${tool} is not installed: apt-get install -y dash busybox shellcheck`)
+  return r.stdout.trim()
+}
+
+export const SHELLS: Shell[] = [
+  { name: 'dash', binary: which('dash') },
+  { name: 'busybox sh', binary: which('busybox') }
+]
+
+/**
+ * Names that break scripts which let the shell read them: quotes, command substitutions (which
+ * would create a PWNED-* file if run), globs, line breaks, leading dashes, the longest name a
+ * folder may hold (255 bytes, once in ASCII and once in two-byte characters), spaces.
+ */
+export const HOSTILE_NAMES = [
+  `it's "quoted".txt`,
+  '$(touch PWNED-dollar)',
+  '`touch PWNED-tick`',
+  ';touch PWNED-semi;',
+  'line\nbreak',
+  'carriage\rreturn',
+  '-rf',
+  '--help',
+  '-',
+  'x'.repeat(255),
+  'é'.repeat(127) + 'x',
+  'with  two spaces ',
+  ' leading space',
+  '*',
+  '[a-z]*',
+  'back\\slash',
+  'tab\there',
+  '%s%n',
+  '$HOME',
+  '~',
+  '..hidden',
+  '!bang&amp|pipe>out<in',
+  'ünïcødé-日本.txt'
+]
+
+/** Names that are not valid UTF-8: created on disk as bytes; scripts must leave them as they are. */
+export const INVALID_UTF8_NAMES = [
+  Buffer.from([0x62, 0x61, 0x64, 0xff, 0xfe]),
+  Buffer.from([0xc3, 0x28, 0x2e, 0x74, 0x78, 0x74])
+]
+
+/** A folder name with its own hostile parts, holding a copy of some names (paths with a `/`). */
+export const HOSTILE_DIR = `d i r $(touch PWNED-dir)`
+
+export interface Fixture {
+  /** Everything the test made: `work/`, `outside/`, `cwd/`, the shells' bin folders. */
+  root: string
+  /** The folder scripts are pointed at (its own path has a space and a quote). */
+  work: string
+  /** A sibling folder no script is pointed at: it must come out exactly as it went in. */
+  outside: string
+  /** The relative paths of the valid-UTF-8 files made in `work`, with their content. */
+  files: Map<string, string>
+  /** Run a script the way the instance would (see ScriptRun). */
+  run(script: string, opts?: RunOptions): Promise<ScriptRun>
+  /** Every script run so far, with the shellcheck directive it is checked with, if any. */
+  scripts: Map<string, string | undefined>
+  shell: Shell
+}
+
+export interface RunOptions {
+  /**
+   * `boot` (the default): as ssh/exec.ts runs scripts, read from stdin by a small `sh -c` and
+   * `eval`ed, the rest of stdin left to the script. `command`: as an exec command, `sh -c <script>`.
+   */
+  via?: 'boot' | 'command'
+  stdin?: string
+  /**
+   * Called with all of stdout so far (latin1) as it arrives; the first string it returns is written
+   * to stdin, which is then closed (the conversations that answer the instance, such as a seal).
+   */
+  reply?: (out: string) => string | undefined
+  /** Tools (file names in /usr/bin and /bin) the script must not find on PATH. */
+  hide?: RegExp
+  /**
+   * Findings shellcheck cannot judge in this script, and why: checked as if the script began with
+   * `# shellcheck disable=<codes> # <reason>`.
+   */
+  lint?: { disable: string; reason: string }
+}
+
+export interface ScriptRun {
+  code: number | null
+  /** As execScript decodes it. */
+  stdout: string
+  stderr: string
+}
+
+/** The boot command ssh/exec.ts sends (kept in step with it); the script follows on stdin. */
+const BOOT = `IFS= read -r n || exit 1; s=$(head -c "$n") || exit 1; eval "$s"`
+
+export const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
+
+export function contentOf(rel: string): string {
+  return `content of ${JSON.stringify(rel)}\n`
+}
+
+/** A PATH whose `sh` is `shell`, without the tools `hide` matches. */
+async function binFor(root: string, shell: Shell, hide?: RegExp): Promise<string> {
+  const bin = path.join(
+    root,
+    `bin-${shell.name.replace(/\W/g, '')}-${hide ? sha256(hide.source).slice(0, 8) : 'all'}`
+  )
+  if (existsSync(bin)) return bin
+  await mkdir(bin)
+  await symlink(shell.binary, path.join(bin, 'sh'))
+  if (hide) {
+    for (const dir of ['/usr/bin', '/bin']) {
+      for (const tool of await readdir(dir).catch(() => [] as string[])) {
+        if (tool === 'sh' || hide.test(tool) || existsSync(path.join(bin, tool))) continue
+        await symlink(path.join(dir, tool), path.join(bin, tool))
+      }
+    }
+  }
+  return bin
+}
+
+/** What a folder holds: every entry's type, mode, size, content digest or link target, and mtime. */
+export async function treeState(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  const walk = async (rel: Buffer[]) => {
+    const abs = Buffer.from(path.join(dir, ...rel.map(r => r.toString('latin1'))), 'latin1')
+    for (const name of await readdir(abs, { encoding: 'buffer' })) {
+      const parts = [...rel, name]
+      const p = Buffer.from(path.join(dir, ...parts.map(r => r.toString('latin1'))), 'latin1')
+      const s = await lstat(p)
+      const key = parts.map(r => r.toString('latin1')).join('/')
+      const what = s.isSymbolicLink()
+        ? `link ${await readlink(p)}`
+        : s.isDirectory()
+          ? 'dir'
+          : `file ${sha256(await readFile(p))}`
+      out.set(key, `${what} ${s.mode.toString(8)} ${s.size} ${s.mtimeMs}`)
+      if (s.isDirectory()) await walk(parts)
+    }
+  }
+  await walk([])
+  return out
+}
+
+/**
+ * A fresh fixture: `work/` holds every hostile name at the top and again under HOSTILE_DIR, two
+ * files whose names are not UTF-8, one executable, and a symlink that leads to `outside/`.
+ */
+export async function makeFixture(shell: Shell): Promise<Fixture> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-remote-'))
+  const work = path.join(root, `work it's`)
+  const outside = path.join(root, 'outside')
+  const cwd = path.join(root, 'cwd')
+  for (const d of [work, outside, cwd, path.join(work, HOSTILE_DIR)]) await mkdir(d, { recursive: true })
+  await writeFile(path.join(outside, 'keep.txt'), 'outside\n')
+  await writeFile(path.join(outside, '*'), 'a star outside\n')
+  const files = new Map<string, string>()
+  for (const name of HOSTILE_NAMES) {
+    for (const rel of [name, `${HOSTILE_DIR}/${name}`]) {
+      files.set(rel, contentOf(rel))
+      await writeFile(path.join(work, rel), contentOf(rel))
+    }
+  }
+  files.set('run.sh', '#!/bin/sh\necho hi\n')
+  await writeFile(path.join(work, 'run.sh'), files.get('run.sh')!)
+  await chmod(path.join(work, 'run.sh'), 0o755)
+  for (const name of INVALID_UTF8_NAMES) {
+    await writeFile(Buffer.concat([Buffer.from(work + '/'), name]), 'not utf-8 named\n')
+  }
+  await symlink('../outside', path.join(work, 'to-outside'))
+  const scripts = new Map<string, string | undefined>()
+  const fx: Fixture = {
+    root,
+    work,
+    outside,
+    files,
+    scripts,
+    shell,
+    async run(script, opts = {}) {
+      scripts.set(script, opts.lint && `# shellcheck disable=${opts.lint.disable} # ${opts.lint.reason}`)
+      const bin = await binFor(root, shell, opts.hide)
+      const env = { PATH: opts.hide ? bin : `${bin}:/usr/bin:/bin`, HOME: cwd, LC_ALL: 'C.UTF-8' }
+      const sh = path.join(bin, 'sh')
+      const child =
+        opts.via === 'command'
+          ? spawn(sh, ['-c', script], { cwd, env })
+          : spawn(sh, ['-c', BOOT], { cwd, env })
+      const out: Buffer[] = []
+      const err: Buffer[] = []
+      let replied = !opts.reply
+      child.stdin.on('error', () => {})
+      child.stdout.on('data', (d: Buffer) => {
+        out.push(d)
+        if (replied) return
+        const answer = opts.reply!(Buffer.concat(out).toString('latin1'))
+        if (answer === undefined) return
+        replied = true
+        child.stdin.end(answer)
+      })
+      child.stderr.on('data', (d: Buffer) => err.push(d))
+      if (opts.via !== 'command') {
+        const text = Buffer.from(`${script}\n#`, 'utf8')
+        child.stdin.write(`${text.length}\n`)
+        child.stdin.write(text)
+      }
+      if (opts.stdin !== undefined) child.stdin.write(opts.stdin)
+      if (!opts.reply) child.stdin.end()
+      const code = await new Promise<number | null>(resolve => child.on('close', c => resolve(c)))
+      if (!replied) child.stdin.end()
+      return {
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8')
+      }
+    }
+  }
+  return fx
+}
+
+/** Names a command substitution in a hostile name would have created, if one had run. */
+export async function pwnedFiles(root: string): Promise<string[]> {
+  const found: string[] = []
+  const walk = async (dir: string) => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (/^PWNED-[a-z]+$/.test(e.name)) found.push(path.join(dir, e.name))
+      if (e.isDirectory()) await walk(path.join(dir, e.name))
+    }
+  }
+  await walk(root)
+  if (existsSync(path.join(os.homedir(), 'PWNED-dollar'))) found.push('~/PWNED-dollar')
+  return found
+}
+
+/**
+ * The single-quoted literal shellcheck points at (line and column, 1-based), unquoted, with the
+ * `'\''` joins shellQuote makes; undefined when no literal starts there.
+ */
+function quotedAt(script: string, line: number, col: number): string | undefined {
+  const text = script
+    .split('\n')
+    .slice(line - 1)
+    .join('\n')
+    .slice(col - 1)
+  const m = /^'[^']*'(?:\\''[^']*')*/.exec(text)
+  return m?.[0].slice(1, -1).split(`'\\''`).join("'")
+}
+
+/**
+ * shellcheck's findings on a script run as POSIX sh (empty: none). One finding is expected and
+ * left out, and only where it points: SC2016 ("expressions don't expand in single quotes") on a
+ * literal holding one of HOSTILE_NAMES' `$(...)`, backticks or `$HOME`. Those are file names,
+ * quoted precisely so that they do not expand.
+ */
+export function shellcheck(script: string, directive?: string): string {
+  const input = directive ? `${directive}\n${script}` : script
+  const r = spawnSync('shellcheck', ['-s', 'sh', '-f', 'gcc', '-'], { input, encoding: 'utf8' })
+  if (r.error) throw r.error
+  const findings = `${r.stdout}${r.stderr}`.split('\n').filter(f => {
+    const m = /^-:(\d+):(\d+): .*\[SC2016\]$/.exec(f)
+    const literal = m && quotedAt(input, Number(m[1]), Number(m[2]))
+    return f.trim() && !(literal !== undefined && literal !== null && /PWNED|\$HOME/.test(literal))
+  })
+  return findings.join('\n')
+}
