@@ -1,6 +1,7 @@
-import { lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, stat, statfs, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { deleteScript, linkScript } from '../../src/remote/delete.js'
+import { freeSpaceScript, parseFreeSpace } from '../../src/remote/free-space.js'
 import { listingScript, parseListing, relistScript } from '../../src/remote/listing.js'
 import { isLinePath, type ManifestEntry } from '../../src/remote/manifest-lines.js'
 import {
@@ -301,6 +302,20 @@ export const FAMILIES: Family[] = [
       expect(sha256sumWorks(await fx.run(SHA256SUM_PROBE, { via: 'command', hide: /^sha256sum$/ }))).toBe(
         false
       )
+    }
+  },
+  {
+    name: 'free space',
+    modules: ['free-space.ts'],
+    async run(fx) {
+      // A folder not made yet: its nearest existing ancestor's file system answers.
+      const r = await fx.run(freeSpaceScript(path.join(fx.work, HOSTILE_NAMES[1], '-rf', 'deeper')))
+      ok(r)
+      const free = parseFreeSpace(r.stdout)!
+      const fs = await statfs(fx.work)
+      expect(free.totalBytes).toBeGreaterThan(0)
+      expect(Math.abs(free.totalBytes - fs.blocks * fs.bsize)).toBeLessThanOrEqual(fs.bsize + 1024)
+      expect(free.availableBytes).toBeGreaterThan(0)
     }
   },
   {

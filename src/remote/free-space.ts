@@ -1,4 +1,4 @@
-import { shellQuote } from '../transfer/remote-path.js'
+import { shellQuote } from './quote.js'
 
 /**
  * The instance-side command that says which file system holds a folder and what is free on it: POSIX
