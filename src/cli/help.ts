@@ -77,8 +77,10 @@ export function proxyHelp(): string {
 Opens a tunnel to the instance's sshd and copies it to stdin/stdout, for ssh's ProxyCommand:
 
   Host i-* mi-*
-      ProxyCommand npx --yes ec2-push proxy %h %p --mode ssm
+      ProxyCommand ec2-push proxy %h %p --mode ssm
       User ec2-user
+
+(Without the installed command, write 'node /path/to/ec2-push/dist/cli/index.js' for 'ec2-push'.)
 
 Options:
   --mode ssm|eice|auto     the path (default auto: eice when the VPC has an endpoint, else ssm)
