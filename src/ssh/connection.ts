@@ -19,6 +19,20 @@ export interface SshLogin {
   passphrase?: string
 }
 
+/**
+ * How long requests may wait with nothing at all coming back before the connection counts as stalled.
+ * While requests wait, a keepalive goes out every quarter of this, and a live sshd answers it even when
+ * a command is busy, so only a peer that stopped answering stays silent this long. A variable, so that
+ * tests can shorten it (stallTimeoutMs in SshConnectOptions does for one connection).
+ */
+export const stallDefaults = { timeoutMs: 20000 }
+
+/**
+ * Without any answer for this long, even when nothing waits, ssh2's keepalive count drops the connection
+ * (OpenSSH's ServerAliveInterval 30 x ServerAliveCountMax 4 would say the same).
+ */
+const IDLE_DEAD_MS = 150000
+
 export interface SshConnectOptions {
   /** What errors call the target. */
   label: string
@@ -28,8 +42,8 @@ export interface SshConnectOptions {
   readyTimeoutMs?: number
   /** Why the login may have been refused, in place of the authorized_keys hint (one-time keys). */
   loginRefused?: string
-  /** An NLB drops flows idle for 350 s; a keepalive every 30 s keeps every path open. */
-  keepaliveIntervalMs?: number
+  /** See stallDefaults; default stallDefaults.timeoutMs. */
+  stallTimeoutMs?: number
 }
 
 /**
@@ -59,15 +73,35 @@ export class SshConnection {
     /** The login name (errors say which user could not write where). */
     readonly user = ''
   ) {
-    const gone = () => {
-      if (this.closed) return
-      this.closed = true
-      const err = new TransientError(`the connection to ${label} was lost`)
-      for (const reject of this.pending) reject(err)
-      this.pending.clear()
-    }
+    const gone = () => this.lose(`the connection to ${label} was lost`)
     client.once('close', gone)
     client.once('end', gone)
+  }
+
+  /** Mark the connection lost: every operation under way rejects (TransientError: the caller reconnects). */
+  private lose(why: string): void {
+    if (this.closed) return
+    this.closed = true
+    const err = new TransientError(why)
+    for (const reject of this.pending) reject(err)
+    this.pending.clear()
+  }
+
+  /** Are requests waiting for answers? */
+  get busy(): boolean {
+    return this.pending.size > 0
+  }
+
+  /**
+   * The peer stopped answering without closing (a frozen tunnel, a dead NAT entry): give up on this
+   * connection now, rather than when TCP or the keepalive count notices minutes later.
+   */
+  stalled(stream: Duplex, silentMs: number): void {
+    this.lose(
+      `no answer from ${this.label} for ${Math.round(silentMs / 1000)} s while requests were waiting (the connection stalled)`
+    )
+    this.client.end()
+    stream.destroy()
   }
 
   /** Settle with the operation, or reject as soon as the connection is lost. */
@@ -183,9 +217,35 @@ function coalesceWrites(stream: Duplex): void {
   }) as Duplex['write']
 }
 
+/**
+ * Drop the connection when requests have waited `stallMs` with not one byte from the peer (the
+ * keepalives a live peer answers included). Idle time does not count: nothing is expected then.
+ */
+function watchForStalls(conn: SshConnection, stream: Duplex, stallMs: number): void {
+  let heard = Date.now()
+  stream.on('data', () => {
+    heard = Date.now()
+  })
+  const timer = setInterval(
+    () => {
+      if (conn.isClosed) return clearInterval(timer)
+      const now = Date.now()
+      if (!conn.busy) heard = now
+      else if (now - heard >= stallMs) {
+        clearInterval(timer)
+        conn.stalled(stream, now - heard)
+      }
+    },
+    Math.max(25, Math.floor(stallMs / 10))
+  )
+  timer.unref()
+}
+
 /** Open an SSH session over any byte stream, verifying the host key as the policy says. */
 export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
   const { stream, login, hostKey, label } = opts
+  const stallMs = opts.stallTimeoutMs ?? stallDefaults.timeoutMs
+  const keepaliveMs = Math.max(50, Math.floor(stallMs / 4))
   return new Promise((resolve, reject) => {
     const client = new Client()
     let received: string | undefined
@@ -201,7 +261,9 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       settled = true
       client.removeListener('error', onError)
       client.on('error', () => {}) // later errors surface through the operations that hit them
-      resolve(new SshConnection(client, label, login.user))
+      const conn = new SshConnection(client, label, login.user)
+      watchForStalls(conn, stream, stallMs)
+      resolve(conn)
     })
     const onError = (err: Error & { level?: string }) => {
       if (received && err.message.includes('verification failed')) {
@@ -240,8 +302,10 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       // that costs tens of milliseconds over ssm or eice.
       authHandler: ['publickey'],
       readyTimeout: opts.readyTimeoutMs ?? 30000,
-      keepaliveInterval: opts.keepaliveIntervalMs ?? 30000,
-      keepaliveCountMax: 4,
+      // Frequent enough that a waiting request always hears something from a live peer (watchForStalls);
+      // also keeps an NLB's flow (dropped after 350 s idle) open.
+      keepaliveInterval: keepaliveMs,
+      keepaliveCountMax: Math.ceil(IDLE_DEAD_MS / keepaliveMs),
       algorithms: { cipher: [...CIPHERS] },
       hostVerifier: (key: Buffer) => {
         received = fingerprint(key)
