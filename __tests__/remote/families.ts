@@ -1,5 +1,6 @@
 import { lstat, mkdir, readdir, readFile, stat, statfs, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { deleteScript, linkScript } from '../../src/remote/delete.js'
 import { freeSpaceScript, parseFreeSpace } from '../../src/remote/free-space.js'
 import { listingScript, parseListing, relistScript } from '../../src/remote/listing.js'
@@ -14,6 +15,12 @@ import {
   writeScript
 } from '../../src/remote/manifest-write.js'
 import { isTempName, RELEASE_MARKER } from '../../src/remote/names.js'
+import {
+  manifestLine as s3ManifestLine,
+  renderS3ReleaseScript,
+  S3_RESULT_PREFIX,
+  MANIFEST_HEADER as S3_MANIFEST_HEADER
+} from '../../src/remote/s3-release.js'
 import { SHA256SUM_PROBE, sha256sumWorks } from '../../src/remote/probes.js'
 import { parseSnapshot, snapshotScript, type SnapshotRequest } from '../../src/remote/sync-snapshot.js'
 import {
@@ -316,6 +323,73 @@ export const FAMILIES: Family[] = [
       expect(free.totalBytes).toBeGreaterThan(0)
       expect(Math.abs(free.totalBytes - fs.blocks * fs.bsize)).toBeLessThanOrEqual(fs.bsize + 1024)
       expect(free.availableBytes).toBeGreaterThan(0)
+    }
+  },
+  {
+    // What Run Command runs for delivery: s3; here the presigned URLs are file:// URLs (curl reads both).
+    name: 's3 release',
+    modules: ['s3-release.ts'],
+    async run(fx) {
+      const src = path.join(fx.root, 's3 objects')
+      await mkdir(src)
+      const rels = [...fx.files.keys()].filter(isLinePath) // the manifest is tab- and line-separated
+      const lines = [S3_MANIFEST_HEADER]
+      for (const [i, rel] of rels.entries()) {
+        await writeFile(path.join(src, String(i)), fx.files.get(rel)!)
+        lines.push(
+          s3ManifestLine({
+            sha256: sha256(fx.files.get(rel)!),
+            mode: rel === 'run.sh' ? 0o755 : 0o644,
+            size: Buffer.byteLength(fx.files.get(rel)!),
+            url: pathToFileURL(path.join(src, String(i))).href,
+            path: rel
+          })
+        )
+      }
+      await writeFile(path.join(src, 'manifest'), lines.join('\n') + '\n')
+      const site = path.join(fx.work, 'site $(touch PWNED-site)')
+      const base = {
+        remotePath: site,
+        manifestUrl: pathToFileURL(path.join(src, 'manifest')).href,
+        keepReleases: 2,
+        sync: true,
+        delete: false,
+        protectRegex: '',
+        dryRun: false,
+        rollback: false,
+        token: 'tok123',
+        run: 'test#1',
+        lockTtlSeconds: 60
+      }
+      const result = (out: string) => JSON.parse(out.slice(out.lastIndexOf(S3_RESULT_PREFIX)).trim())
+      for (const id of ['r1', 'r2']) {
+        const r = await fx.run(renderS3ReleaseScript({ ...base, release: 'atomic', releaseId: id }), {
+          via: 'command'
+        })
+        expect({ code: r.code, result: result(r.stdout), stderr: r.stderr }).toMatchObject({
+          code: 0,
+          stderr: '',
+          result: { status: 'success', release: id, files: rels.length }
+        })
+        for (const rel of rels)
+          expect(await readFile(path.join(site, 'current', rel), 'utf8')).toBe(fx.files.get(rel))
+        expect(await readdir(path.join(site, '.ec2-push'))).not.toContain('lock')
+      }
+      expect(await readFile(path.join(site, '.ec2-push', 'log'), 'utf8')).toMatch(/^r1\tlive\t.*\nr2\tlive\t/)
+      // In place, with delete: a file left from before goes, the deployed ones are there.
+      const plain = path.join(fx.work, 'plain')
+      await mkdir(plain)
+      await writeFile(path.join(plain, 'old *.txt'), 'old\n')
+      const r = await fx.run(
+        renderS3ReleaseScript({ ...base, remotePath: plain, release: 'none', releaseId: '', delete: true }),
+        { via: 'command' }
+      )
+      expect({ code: r.code, result: result(r.stdout) }).toMatchObject({
+        code: 0,
+        result: { status: 'success', deleted: 1 }
+      })
+      for (const rel of rels) expect(await readFile(path.join(plain, rel), 'utf8')).toBe(fx.files.get(rel))
+      expect(await readdir(plain)).not.toContain('old *.txt')
     }
   },
   {

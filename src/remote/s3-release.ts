@@ -279,11 +279,14 @@ FETCHED=$(wc -l < "$TMPD/fetch" | tr -d ' ')
 BYTES=$(awk -F '\t' '{ b += $3 } END { printf "%d", b }' "$TMPD/fetch")
 if [ "$FETCHED" -gt 0 ]; then
   if [ "$FETCH" = curl ]; then
-    awk -F '\t' -v dest="$DEST" '{ p = dest "/" $5; print "url = \"" $4 "\""; print "output = \"" p "\"" }' "$TMPD/fetch" > "$TMPD/curl.cfg"
+    # In curl's config a quoted value takes \" and \\ for a quote and a backslash (names may hold both).
+    awk -F '\t' -v dest="$DEST" '
+      function q(s,  o, c, i) { o = ""; for (i = 1; i <= length(s); i++) { c = substr(s, i, 1); if (c == "\\" || c == "\"") o = o "\\"; o = o c }; return o }
+      { print "url = \"" q($4) "\""; print "output = \"" q(dest "/" $5) "\"" }' "$TMPD/fetch" > "$TMPD/curl.cfg"
     curl -fsS --fail-early --retry 3 --retry-connrefused -K "$TMPD/curl.cfg" 2>"$TMPD/err" ||
       fail "fetching $FETCHED files from S3 failed: $(lasterr)"
   else
-    while IFS="$TAB" read -r sha mode size url p; do
+    while IFS="$TAB" read -r _ _ _ url p; do
       fetch "$url" "$DEST/$p" || fail "fetching $p from S3 failed: $(lasterr)"
     done < "$TMPD/fetch"
   fi
@@ -301,6 +304,7 @@ fi
 
 # Modes other than the umask's.
 awk -F '\t' -v dest="$DEST" '$2 != "0644" { print $2 "\t" dest "/" $5 }' "$TMPD/files" > "$TMPD/modes"
+# shellcheck disable=SC2013 # modes are octal digits: one word each
 for m in $(cut -f 1 "$TMPD/modes" | sort -u); do
   awk -F '\t' -v m="$m" '$1 == m { print $2 }' "$TMPD/modes" | tr '\n' '\0' | xargs -0 chmod "$m" -- 2>"$TMPD/err" || fail "chmod $m failed: $(lasterr)"
 done
@@ -325,6 +329,7 @@ else
   awk -F '\t' '{ d = $5; if (sub(/\/[^\/]*$/, "", d) == 0) d = "."; print d }' "$TMPD/files" | sort -u > "$TMPD/pubdirs"
   while IFS= read -r d; do
     mkdir -p -- "$ROOT/$d" || fail "cannot create $ROOT/$d"
+    # shellcheck disable=SC2016 # the inner sh expands "$@" and "$0", not this one
     awk -F '\t' -v d="$d" '{ p = $5; b = p; if (sub(/\/[^\/]*$/, "", p) == 0) p = "."; sub(/^.*\//, "", b); if (p == d) print b }' "$TMPD/files" |
       (cd "$STAGE/$d" && tr '\n' '\0' | xargs -0 sh -c 'mv -f -- "$@" "$0"' "$ROOT/$d/") ||
       fail "moving the files into $ROOT/$d failed"
