@@ -13,6 +13,8 @@ import { benchEngineSsm, type EngineSsmResult } from './engine-ssm.js'
 import { engineCipher, sftpCipher } from './openssh-sftp.js'
 import { parseBenchOptions, usage, type BenchOptions } from './options.js'
 import { benchSsm, DEFAULT_MATRIX as SSM_FULL, type SsmBenchFigures } from './ssm.js'
+import { benchWan, type WanBenchFigures } from './wan.js'
+import { wanReport } from './wan-report.js'
 
 /**
  * `npm run bench`: in one run against one local OpenSSH sshd, (a) one large file and (b) many small
@@ -40,6 +42,7 @@ interface Figures {
   ssmEngine?: EngineSsmResult[]
   eice?: EiceBenchFigures
   sync?: SyncBenchFigures
+  wan?: WanBenchFigures
   errors: string[]
   durationS?: number
 }
@@ -61,6 +64,14 @@ function commandFor(o: BenchOptions): string {
     `--eice-mib ${o.eiceMib}`,
     `--eice-runs ${o.eiceRuns}`,
     `--eice-configs ${o.eiceConfigs}`,
+    `--wan-rtts ${o.wanRtts.join(',')}`,
+    `--wan-paths ${o.wanPaths.join(',')}`,
+    `--wan-cases ${o.wanCases.join(',')}`,
+    `--wan-large-mib ${o.wanLargeMib}`,
+    `--wan-small-files ${o.wanSmallFiles}`,
+    `--wan-runs ${o.wanRuns}`,
+    `--wan-skip-tools '${[...o.wanSkipTools].join(',')}'`,
+    ...(o.wanConnections ? [`--wan-connections ${o.wanConnections}`] : []),
     ...(o.skip.size ? [`--skip ${[...o.skip].join(',')}`] : []),
     `--tmpdir '${o.tmpdir}'`
   ]
@@ -205,6 +216,27 @@ async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Ss
     })
   }
 
+  if (wants('wan')) {
+    await section('wan', async () => {
+      f.wan = await benchWan({
+        rtts: o.wanRtts,
+        paths: o.wanPaths as never,
+        cases: o.wanCases as never,
+        largeMib: o.wanLargeMib,
+        smallFiles: o.wanSmallFiles,
+        smallKib: o.smallKib,
+        runs: o.wanRuns,
+        skipTools: o.wanSkipTools,
+        engineInputs: {
+          ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+          ...(o.wanConnections ? { connections: o.wanConnections } : {})
+        },
+        scratch,
+        log
+      })
+    })
+  }
+
   if (wants('eice')) {
     await section('eice', async () => {
       let file = bigFile
@@ -219,7 +251,7 @@ async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Ss
   }
 }
 
-interface Target {
+export interface Target {
   what: string
   value: string
   goal: string
@@ -512,6 +544,12 @@ function report(o: BenchOptions, f: Figures): { text: string; targets: Target[] 
         '%',
         1
       )
+  }
+
+  if (f.wan) {
+    const w = wanReport(f.wan)
+    out.push(w.text, '')
+    targets.push(...w.targets)
   }
 
   out.push(

@@ -26,6 +26,10 @@ export interface EngineOnceResult {
   filesUploaded: number
   bytesTransferred: number
   verification: string
+  /** Round trips the deploy waited for, by phase (src/ssh/round-trips.ts). */
+  roundTrips?: Record<string, number>
+  /** SSH connections the deploy used. */
+  connections?: number
   /** runDeploy's own time: plan, connect, upload, verify, rename. */
   deployS: number
   /** CPU of runDeploy alone (process.cpuUsage delta), seconds. */
@@ -73,6 +77,8 @@ async function main() {
     filesUploaded: run.outputs['files-uploaded'],
     bytesTransferred: run.outputs['bytes-transferred'],
     verification: run.outputs.results[0]?.verification ?? 'not reached',
+    roundTrips: run.outputs.results[0]?.roundTrips,
+    connections: (run.outputs.results[0] as { connections?: number } | undefined)?.connections,
     deployS,
     deployUserS: cpu.user / 1e6,
     deploySysS: cpu.system / 1e6,

@@ -23,6 +23,14 @@ export interface BenchOptions {
   eiceMib: number
   eiceRuns: number
   eiceConfigs: 'default' | 'full'
+  wanRtts: number[]
+  wanPaths: string[]
+  wanCases: string[]
+  wanLargeMib: number
+  wanSmallFiles: number
+  wanRuns: number
+  wanSkipTools: Set<string>
+  wanConnections: string
   json?: string
   /** Folder for every scratch file and the sshd's instance folder ('' = the system's temp folder). */
   tmpdir: string
@@ -34,7 +42,7 @@ const SPEC = {
   'small-files': { default: '2000', help: 'number of small files' },
   'small-kib': { default: '4', help: 'size of each small file, KiB' },
   concurrency: { default: '', help: "engine 'concurrency' input (files in flight); empty = its default" },
-  skip: { default: '', help: 'comma list of sections to skip: direct, large, small, ssm, eice, sync' },
+  skip: { default: '', help: 'comma list of sections to skip: direct, large, small, ssm, eice, sync, wan' },
   'ssm-mib': { default: '32', help: 'file size through the ssm path, MiB (about 8-10 MB/s there)' },
   'ssm-runs': { default: '3', help: 'runs per ssm configuration' },
   'ssm-small-files': { default: '2000', help: 'small files through the ssm path (0 = skip)' },
@@ -49,6 +57,26 @@ const SPEC = {
   'eice-configs': {
     default: 'default',
     help: "'default' (shipped 65,000-byte frames, zero masks) or 'full'"
+  },
+  'wan-rtts': {
+    default: '20,100',
+    help: 'wan section: emulated round-trip times, ms (every path behind sim/wan-relay.ts)'
+  },
+  'wan-paths': { default: 'nlb,ssm,eice', help: 'wan section: paths' },
+  'wan-cases': {
+    default: 'large,small,sync',
+    help: 'wan section: cases (1 large file, the small files, a sync redeploy with one changed)'
+  },
+  'wan-large-mib': { default: '256', help: 'wan section: size of the large file, MiB' },
+  'wan-small-files': { default: '', help: 'wan section: small files (default: --small-files)' },
+  'wan-runs': { default: '1', help: 'wan section: runs per tool and case' },
+  'wan-skip-tools': {
+    default: 'sftp:small,scp:small',
+    help: "wan section: 'tool' or 'tool:case' to leave out (sftp and scp put small files one at a time, several round trips each: 2,000 take ten minutes at 100 ms)"
+  },
+  'wan-connections': {
+    default: '',
+    help: "wan section: the engine's 'connections' input; empty = its default"
   },
   json: { default: '', help: 'also write every figure as JSON to this file' },
   tmpdir: {
@@ -91,6 +119,17 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     if (!choices.includes(v)) throw new Error(`--${n} must be one of ${choices.join(', ')}, got '${v}'`)
     return v
   }
+  const list = (n: Name) =>
+    raw(n)
+      .split(',')
+      .map(x => x.trim())
+      .filter(Boolean)
+  const choices = (n: Name, allowed: string[]) => {
+    const v = list(n)
+    const bad = v.filter(x => !allowed.includes(x))
+    if (bad.length) throw new Error(`--${n} takes ${allowed.join(', ')}, got '${bad.join(',')}'`)
+    return v
+  }
   const concurrency = raw('concurrency')
   if (concurrency !== '') num('concurrency', 1)
   const runs = Math.round(num('runs', 1))
@@ -116,6 +155,21 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     eiceMib: raw('eice-mib') === '' ? largeMib : num('eice-mib', 1),
     eiceRuns: raw('eice-runs') === '' ? runs : Math.round(num('eice-runs', 1)),
     eiceConfigs: choice('eice-configs', ['default', 'full']),
+    wanRtts: list('wan-rtts').map(x => {
+      const n = Number(x)
+      if (!Number.isFinite(n) || n < 0) throw new Error(`--wan-rtts must be numbers >= 0, got '${x}'`)
+      return n
+    }),
+    wanPaths: choices('wan-paths', ['nlb', 'ssm', 'eice']),
+    wanCases: choices('wan-cases', ['large', 'small', 'sync']),
+    wanLargeMib: num('wan-large-mib', 1),
+    wanSmallFiles:
+      raw('wan-small-files') === ''
+        ? Math.round(num('small-files', 1))
+        : Math.round(num('wan-small-files', 1)),
+    wanRuns: Math.round(num('wan-runs', 1)),
+    wanSkipTools: new Set(list('wan-skip-tools')),
+    wanConnections: raw('wan-connections'),
     json: raw('json') || undefined,
     tmpdir: raw('tmpdir')
   }

@@ -10,6 +10,7 @@ import { releaseDir, releaseStateScript } from './release/layout.js'
 import { acquireLock, releaseLock, releaseLockScript, type HeldLock } from './release/lock.js'
 import type { SshLogin } from './ssh/connection.js'
 import { keepShellReady } from './ssh/exec.js'
+import type { Phase } from './ssh/round-trips.js'
 import type { HostKeyPolicy } from './ssh/host-key.js'
 import { deletable, deleteRemoteFiles } from './sync/apply.js'
 import { compareWithRemote, type SyncComparison } from './sync/compare.js'
@@ -41,6 +42,8 @@ export interface TargetResult {
   durationMs: number
   verification: string
   reconnects: number
+  /** Round trips waited for, by phase (see ssh/round-trips.ts). */
+  roundTrips?: Record<Phase, number>
   /** release: atomic — this deploy's release folder and the one `current` pointed to before. */
   releaseId?: string
   releasePath?: string
@@ -217,6 +220,7 @@ export class TargetDeploy {
       if (this.o.signal?.aborted) this.result.status = 'cancelled'
       throw Object.assign(err instanceof Error ? err : new Error(String(err)), { result: this.result })
     } finally {
+      this.link.trips.phase = 'record'
       if (lock && !this.lockReleased) {
         const held = lock
         await this.link
@@ -227,6 +231,7 @@ export class TargetDeploy {
       }
       this.link.close()
       this.result.reconnects = this.link.reconnects
+      this.result.roundTrips = { ...this.link.trips.byPhase }
       this.result.durationMs = Date.now() - started
     }
     return this.result
@@ -272,6 +277,7 @@ export class TargetDeploy {
       return
     }
     await this.phase(`Upload to ${this.label} (${target.mode}: ${target.tunnel.description})`, async () => {
+      this.link.trips.phase = 'upload'
       await uploadFiles({
         link: this.link,
         files,
@@ -369,6 +375,7 @@ export class TargetDeploy {
     const key = this.o.manifestKey
     const digests = await this.o.localDigests
     if (!key || !digests || !this.willWriteManifest()) return
+    this.link.trips.phase = 'record'
     const unlock = this.lock ? releaseLockScript(this.lock) : ''
     await this.link
       .step('Writing the sync manifest', async conn => {

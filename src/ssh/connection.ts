@@ -3,6 +3,7 @@ import ssh2 from 'ssh2'
 import type { SFTPWrapper } from 'ssh2'
 import { TransientError, UserError } from '../errors.js'
 import { fingerprint, HostKeyPolicy, normaliseFingerprint } from './host-key.js'
+import { countSftpRequests, RoundTrips } from './round-trips.js'
 import { readOpenSshKeyHeader } from './private-key.js'
 
 const { Client } = ssh2
@@ -44,6 +45,8 @@ export interface SshConnectOptions {
   loginRefused?: string
   /** See stallDefaults; default stallDefaults.timeoutMs. */
   stallTimeoutMs?: number
+  /** Where the connection's round trips are counted (a target's connections share one). */
+  roundTrips?: RoundTrips
 }
 
 /**
@@ -71,8 +74,11 @@ export class SshConnection {
     readonly client: InstanceType<typeof Client>,
     readonly label: string,
     /** The login name (errors say which user could not write where). */
-    readonly user = ''
+    readonly user = '',
+    /** The round trips this connection's requests wait for (see round-trips.ts). */
+    readonly trips: RoundTrips = new RoundTrips()
   ) {
+    countRequests(client, trips)
     const gone = () => this.lose(`the connection to ${label} was lost`)
     client.once('close', gone)
     client.once('end', gone)
@@ -171,6 +177,42 @@ export class SshConnection {
   }
 }
 
+type ChannelCallback = (err: Error | undefined, channel: unknown) => void
+
+/**
+ * Count the waits of exec channels (the open and the exec request: two in a row; then the
+ * command's answer, from the first byte we send it to its close) and of SFTP channels (open,
+ * subsystem, version: three in a row; then every request).
+ */
+function countRequests(client: InstanceType<typeof Client>, trips: RoundTrips): void {
+  const wrap = (name: 'exec' | 'sftp', steps: number, then: (channel: object) => void) => {
+    const original = (client[name] as (...args: unknown[]) => unknown).bind(client)
+    ;(client as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      const cb = args[args.length - 1] as ChannelCallback
+      const depth = trips.send(steps)
+      args[args.length - 1] = (err: Error | undefined, channel: unknown) => {
+        trips.answer(depth)
+        if (!err && channel) then(channel as object)
+        cb(err, channel)
+      }
+      return original(...args)
+    }
+  }
+  wrap('exec', 2, channel => {
+    const ch = channel as Duplex
+    let depth = 0
+    const first = <F extends (...a: never[]) => unknown>(fn: F): F =>
+      ((...a: Parameters<F>) => {
+        if (!depth) depth = trips.send()
+        return fn.apply(ch, a)
+      }) as F
+    ch.write = first(ch.write)
+    ch.end = first(ch.end)
+    ch.once('close', () => depth && trips.answer(depth))
+  })
+  wrap('sftp', 3, sftp => countSftpRequests(sftp, trips))
+}
+
 /** Check a private key (and passphrase) before any connection, so a bad secret is one clear line. */
 export function checkPrivateKey(key: string | Buffer, passphrase?: string): void {
   // The structure and the key-derivation cost first: ssh2's parse would run any round count it is given.
@@ -257,11 +299,14 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       stream.destroy()
       reject(err)
     }
+    let ready!: () => void
+    const isReady = new Promise<void>(r => (ready = r))
     client.once('ready', () => {
       settled = true
+      ready()
       client.removeListener('error', onError)
       client.on('error', () => {}) // later errors surface through the operations that hit them
-      const conn = new SshConnection(client, label, login.user)
+      const conn = new SshConnection(client, label, login.user, opts.roundTrips)
       watchForStalls(conn, stream, stallMs)
       resolve(conn)
     })
@@ -290,6 +335,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     }
     client.on('error', onError)
     coalesceWrites(stream)
+    opts.roundTrips?.countTurns(stream, Promise.race([isReady, new Promise(r => stream.once('close', r))]))
     stream.once('close', () =>
       fail(new TransientError(`the connection to ${label} closed during the SSH handshake`))
     )

@@ -2,6 +2,7 @@ import { errorMessage, TransientError, UserError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { connectSsh, type SshConnection, type SshLogin } from '../ssh/connection.js'
 import type { HostKeyPolicy } from '../ssh/host-key.js'
+import { RoundTrips } from '../ssh/round-trips.js'
 import type { ResolvedTarget } from '../tunnel/index.js'
 import { backoffDelay, sleep } from '../util/retry.js'
 
@@ -28,6 +29,8 @@ export class TargetConnection {
   private opened = 0
   /** Connection attempts after the first one. */
   reconnects = 0
+  /** The round trips this target's connections waited for, by phase. */
+  readonly trips = new RoundTrips()
 
   constructor(private readonly o: TargetConnectionOptions) {}
 
@@ -74,16 +77,37 @@ export class TargetConnection {
 
   private async open(signal?: AbortSignal): Promise<SshConnection> {
     if (this.opened++ > 0) this.reconnects++
+    this.trips.connecting = true
+    try {
+      return await this.connect(signal)
+    } finally {
+      this.trips.connecting = false
+    }
+  }
+
+  private async connect(signal?: AbortSignal): Promise<SshConnection> {
+    // Opening the tunnel counts as one wait, whatever it takes inside (a TCP connect for nlb; an API
+    // call and a WebSocket for ssm and eice).
+    const opened = this.trips.send()
     const stream = await this.o.target.tunnel.open(signal)
-    await this.o.beforeConnect?.(signal)
+    this.trips.answer(opened)
+    if (this.o.beforeConnect) {
+      const pushed = this.trips.send()
+      await this.o.beforeConnect(signal)
+      this.trips.answer(pushed)
+    }
     this.conn = await connectSsh({
       label: this.label,
       stream,
       login: this.o.login,
       hostKey: this.o.hostKey,
-      loginRefused: this.o.loginRefused
+      loginRefused: this.o.loginRefused,
+      roundTrips: this.trips
     })
+    // Channels opened on connecting count to it.
     this.o.onConnect?.(this.conn)
+    // What is waited for next, before the upload, is planning (the lock, reading the instance).
+    if (this.trips.phase === 'connect') this.trips.phase = 'plan'
     return this.conn
   }
 

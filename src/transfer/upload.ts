@@ -286,7 +286,10 @@ export class UploadSession {
   /** Verify a batch of staged files, rename the good ones into place, drop and report the rest. */
   private async publish(staged: Staged[], failed: FileError[]): Promise<void> {
     if (staged.length === 0) return
+    const trips = this.conn.trips
+    trips.phase = 'verify'
     const there = await this.checkOnInstance(staged.filter(s => s.remoteSha256 === undefined))
+    trips.phase = 'publish'
     await Promise.all(
       staged.map(async s => {
         try {
@@ -312,6 +315,7 @@ export class UploadSession {
         }
       })
     )
+    trips.phase = 'upload'
   }
 
   /**
