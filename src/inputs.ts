@@ -346,7 +346,7 @@ export const OUTPUTS: ReadonlyArray<OutputSpec> = [
   {
     name: 'results',
     description:
-      'JSON array, one object per target: target, mode, status (success, failure, cancelled, skipped), filesUploaded, filesSkipped, filesTotal, bytesTransferred, durationMs, verification, reconnects, releaseId, releasePath, previousRelease, rolledBack, filesDeleted, error.'
+      'JSON array, one object per target: target, mode, status (success, failure, cancelled, skipped), filesUploaded, filesSkipped, filesTotal, bytesTransferred, durationMs, verification, reconnects, roundTrips (round trips waited for per phase: connect, plan, upload, verify, publish, record), releaseId, releasePath, previousRelease, rolledBack, filesDeleted, error.'
   },
   {
     name: 'release-path',
