@@ -75,6 +75,8 @@ export interface DeployConfig {
   delete: boolean
   /** Patterns (relative to remote-path) that `delete` never removes. */
   protect: string[]
+  /** Write through folder symlinks on the instance that lead out of remote-path (else refused). */
+  followRemoteSymlinks: boolean
   maxParallelTargets: number
   failFast: boolean
   dryRun: boolean
@@ -319,6 +321,7 @@ type ReleaseInputs = Pick<
   | 'sync'
   | 'delete'
   | 'protect'
+  | 'followRemoteSymlinks'
   | 'maxParallelTargets'
   | 'failFast'
   | 'dryRun'
@@ -352,6 +355,7 @@ function releaseInputs(input: InputSource, rollback: boolean): ReleaseInputs {
       .split(/\r?\n/)
       .map(l => l.trim())
       .filter(l => l !== '' && !l.startsWith('#')),
+    followRemoteSymlinks: parseBoolean('follow-remote-symlinks', input('follow-remote-symlinks'), false),
     maxParallelTargets: parseInteger('max-parallel-targets', input('max-parallel-targets'), 1, 1, 64),
     failFast: parseBoolean('fail-fast', input('fail-fast'), true),
     dryRun: parseBoolean('dry-run', input('dry-run'), false)

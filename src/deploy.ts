@@ -285,6 +285,7 @@ export class TargetDeploy {
         existingDirs: foldersOf(present),
         concurrency: config.concurrency,
         verify: config.verify,
+        followRemoteSymlinks: config.followRemoteSymlinks,
         retries: config.retries,
         backoffBaseMs: this.o.backoffBaseMs ?? 1000,
         logger: this.o.logger,

@@ -280,6 +280,13 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
       'Patterns relative to remote-path, one per line (* ? **; a name without / matches at any depth; a folder protects what is under it): never deleted, and carried into each new atomic release.'
   },
   {
+    name: 'follow-remote-symlinks',
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'Symbolic links on the instance that lead out of remote-path (remote-path/assets -> /elsewhere): false refuses to write or delete through them, naming the link; true writes through them (shared folders). A link the file set writes through is never deleted as an extra.'
+  },
+  {
     name: 'max-parallel-targets',
     kind: 'string',
     default: '1',

@@ -45,7 +45,10 @@ export async function compareWithRemote(
   const snap = snapshot ?? (await readSnapshot(conn, dir, request))
   const { listing, joined } = snap
   const planned = new Set(files.map(f => f.relativePath))
-  const extras = [...listing.keys()].filter(rel => !planned.has(rel)).sort()
+  // A listed entry where the set has a folder is a symbolic link to one (find does not follow it): the
+  // deploy writes through it, so it is never an extra to delete.
+  const folders = new Set(files.flatMap(f => ancestors(f.relativePath)))
+  const extras = [...listing.keys()].filter(rel => !planned.has(rel) && !folders.has(rel)).sort()
   const carried = new Set<string>()
   if (!localDigests) {
     // Only the listing is wanted (delete, protect): everything counts as changed.
@@ -124,4 +127,10 @@ export async function readSnapshot(
   request?: SnapshotRequest
 ): Promise<RemoteSnapshot> {
   return parseSnapshot(await runScriptOk(conn, snapshotScript(dir, request), `Reading ${dir}`), request)
+}
+
+/** `a/b/c` -> `a`, `a/b`. */
+function ancestors(rel: string): string[] {
+  const parts = rel.split('/')
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'))
 }

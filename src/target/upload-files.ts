@@ -20,6 +20,7 @@ export interface UploadFilesOptions {
   existingDirs?: Iterable<string>
   concurrency: number
   verify: VerifyMode
+  followRemoteSymlinks?: boolean
   retries: number
   backoffBaseMs: number
   logger: Logger
@@ -69,6 +70,7 @@ export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
         existingDirs: opts.existingDirs,
         concurrency: opts.concurrency,
         verify: opts.verify,
+        followRemoteSymlinks: opts.followRemoteSymlinks,
         onFileDone: f => {
           done.add(f)
           filesDone++

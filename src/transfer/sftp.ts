@@ -82,6 +82,12 @@ export class Sftp {
     return this.call<{ isDirectory(): boolean; size: number; mode: number }>(cb => this.raw.stat(p, cb))
   }
 
+  realpath(p: string): Promise<string> {
+    return this.call<string>(cb => this.raw.realpath(p, cb))
+  }
+  readlink(p: string): Promise<string> {
+    return this.call<string>(cb => this.raw.readlink(p, cb))
+  }
   lstat(p: string) {
     return this.call<{ isDirectory(): boolean; isSymbolicLink(): boolean }>(cb => this.raw.lstat(p, cb))
   }

@@ -8,6 +8,7 @@ import { tempPathFor } from '../remote/names.js'
 import { checkable } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { explainWriteFailure } from './failures.js'
+import { refuseLinksOutOfRoot } from './remote-links.js'
 import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-writes.js'
 import { remoteFilePath } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
@@ -44,6 +45,8 @@ export interface UploadOptions {
   existingDirs?: Iterable<string>
   concurrency: number
   verify: 'sha256' | 'none'
+  /** Write through folder links that lead out of remoteRoot (follow-remote-symlinks); else refuse them. */
+  followRemoteSymlinks?: boolean
   /** Called after a file is published at its final path (verified when verify is on). */
   onFileDone: (file: PlannedFile) => void
   onBytes?: (n: number) => void
@@ -133,6 +136,13 @@ export class UploadSession {
    * A dropped connection rejects instead, and the caller reconnects for the rest.
    */
   async uploadAll(files: PlannedFile[]): Promise<FileError[]> {
+    if (!this.opts.followRemoteSymlinks) {
+      const folders = files.flatMap(f => {
+        const parts = f.relativePath.split('/')
+        return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'))
+      })
+      await refuseLinksOutOfRoot(this.sftp, this.opts.remoteRoot, folders, this.conn.label)
+    }
     const failed: FileError[] = []
     let batch: Staged[] = []
     let batchBytes = 0
