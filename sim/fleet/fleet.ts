@@ -19,6 +19,8 @@ export interface FleetInstance {
   tags: Record<string, string>
   /** An offline agent never picks a command up. */
   online: boolean
+  /** Commands this instance lacks (e.g. curl, to make the script fall back to wget). */
+  missingTools?: string[]
 }
 
 export interface RunOutcome {
@@ -95,6 +97,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       await writeFile(file, script, { mode: 0o700 })
       const setup = [
         'mount --make-rprivate / || exit 97',
+        'for t in $MISSING; do p=$(command -v "$t") && mount --bind /dev/null "$p"; done',
         `for d in ${OVERLAID.join(' ')}; do mount -t overlay overlay -o "lowerdir=$d,upperdir=$UPPER$d,workdir=$WORK$d" "$d" || exit 97; done`,
         'exec "$@"'
       ].join('\n')
@@ -108,6 +111,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
             TMPDIR: agentDir,
             UPPER: upper,
             WORK: work,
+            MISSING: (byId.get(instanceId)?.missingTools ?? []).join(' '),
             LANG: 'C'
           },
           stdio: ['ignore', 'pipe', 'pipe']

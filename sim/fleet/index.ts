@@ -26,6 +26,8 @@ export interface FleetSim {
   setOffline(instanceId: string, offline?: boolean): void
   /** Commands on this instance hang until their executionTimeout. */
   hang(instanceId: string): void
+  /** The instance lacks these commands (e.g. curl: the script then fetches with wget). */
+  removeTools(instanceId: string, tools: string[]): void
   /** Flip a byte of `<prefix>/objects/<sha256>` in the bucket, as if it changed after upload. */
   corruptObject(prefix: string, sha256: string): void
   close(): Promise<void>
@@ -76,6 +78,11 @@ export async function startFleetSim(opts: {
       i.online = !offline
     },
     hang: id => void hanging.add(id),
+    removeTools: (id, tools) => {
+      const i = fleet.instance(id)
+      if (!i) throw new Error(`no fleet instance ${id}`)
+      i.missingTools = tools
+    },
     corruptObject: (prefix, sha256) => s3.corrupt(FLEET_BUCKET, `${prefix}/objects/${sha256}`),
     close: () => s3.close()
   }

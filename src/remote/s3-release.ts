@@ -94,7 +94,9 @@ export function renderS3ReleaseScript(o: S3ReleaseScriptOptions): string {
     `PROTECT=${shellQuote(o.protectRegex)}`,
     `DRY=${o.dryRun ? 1 : 0}`,
     `ROLLBACK=${o.rollback ? 1 : 0}`,
+    '# shellcheck disable=SC2016 # a command, run later by sh -c',
     `PRE=${shellQuote(o.preCommand ?? '')}`,
+    '# shellcheck disable=SC2016',
     `POST=${shellQuote(o.postCommand ?? '')}`,
     `TOKEN=${shellQuote(o.token)}`,
     `RUN=${shellQuote(o.run)}`,
@@ -304,10 +306,10 @@ fi
 
 # Modes other than the umask's.
 awk -F '\t' -v dest="$DEST" '$2 != "0644" { print $2 "\t" dest "/" $5 }' "$TMPD/files" > "$TMPD/modes"
-# shellcheck disable=SC2013 # modes are octal digits: one word each
-for m in $(cut -f 1 "$TMPD/modes" | sort -u); do
+cut -f 1 "$TMPD/modes" | sort -u > "$TMPD/modelist"
+while IFS= read -r m; do
   awk -F '\t' -v m="$m" '$1 == m { print $2 }' "$TMPD/modes" | tr '\n' '\0' | xargs -0 chmod "$m" -- 2>"$TMPD/err" || fail "chmod $m failed: $(lasterr)"
-done
+done < "$TMPD/modelist"
 
 if [ "$MODE" = atomic ]; then
   switch_to "$ID" || fail "could not switch current to releases/$ID (needs GNU mv -T or BSD mv -h)"

@@ -73,10 +73,10 @@ export async function runS3Delivery(
           })
         )
     filesTotal = plan.files.length
-    const awkward = plan.files.find(f => /[\t\n\r\\"]/.test(f.relativePath))
+    const awkward = plan.files.find(f => /[\x00-\x1f\x7f]/.test(f.relativePath))
     if (awkward)
       throw new UserError(
-        `delivery: s3 cannot carry the file name ${JSON.stringify(awkward.relativePath)} (tab, line break, backslash or double quote); rename it or use delivery: push.`
+        `delivery: s3 cannot carry the file name ${JSON.stringify(awkward.relativePath)} (a control character: the manifest is one line per file, tab-separated); rename it or use delivery: push.`
       )
     if (!config.rollback && plan.files.length === 0)
       return { outputs: summarise([], Date.now() - started, 0, mode), releasePath }
@@ -153,7 +153,7 @@ export async function runS3Delivery(
       const commandIds = await sendCommands(ssm, {
         targets: config.targets,
         script,
-        executionTimeoutSeconds: Math.min(config.timeoutSeconds, 172800),
+        executionTimeoutSeconds: executionTimeout(config.timeoutSeconds),
         maxConcurrency: s3.maxConcurrency,
         maxErrors: s3.maxErrors,
         comment: `ec2-push ${config.rollback ? 'rollback' : config.releaseId}`
@@ -175,7 +175,10 @@ export async function runS3Delivery(
       throw new UserError(
         `No instance matched the targets (${config.targets.map(t => t.label).join(', ')}): check the tag key and value and that the instances are managed by Systems Manager.`
       )
-    results = describeOutcomes(outcomes, plan.files.length, config)
+    results = describeOutcomes(outcomes, plan.files.length, {
+      ...config,
+      timeoutSeconds: executionTimeout(config.timeoutSeconds)
+    })
     for (const line of summaryTable(results)) logger.info(line)
     const outputs = summarise(results, Date.now() - started, filesTotal, mode)
     const finalPath = results.find(r => r.status === 'success' && r.releasePath)?.releasePath ?? releasePath
@@ -202,6 +205,14 @@ export async function runS3Delivery(
   } finally {
     clearTimeout(timer)
   }
+}
+
+/**
+ * The command's executionTimeout: the step's limit less a margin (a quarter, at most 60 s), so the
+ * runner is still there to read a timed-out instance's output and say which one it was.
+ */
+export function executionTimeout(timeoutSeconds: number): number {
+  return Math.min(172800, Math.max(5, timeoutSeconds - Math.min(60, Math.floor(timeoutSeconds / 4))))
 }
 
 /** The step's error: how many failed, then one line per failed instance with the end of its stderr. */
