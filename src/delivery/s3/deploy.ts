@@ -73,7 +73,7 @@ export async function runS3Delivery(
           })
         )
     filesTotal = plan.files.length
-    const awkward = plan.files.find(f => /[\x00-\x1f\x7f]/.test(f.relativePath))
+    const awkward = plan.files.find(f => [...f.relativePath].some(c => c < ' ' || c === '\x7f'))
     if (awkward)
       throw new UserError(
         `delivery: s3 cannot carry the file name ${JSON.stringify(awkward.relativePath)} (a control character: the manifest is one line per file, tab-separated); rename it or use delivery: push.`
