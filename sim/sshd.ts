@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -21,6 +21,15 @@ export interface SshdOptions {
    * without awk, say, to test a fallback.
    */
   hideTools?: RegExp
+  /**
+   * The login user's shell and home as sshd sees them (its own /etc/passwd, bind-mounted in a mount
+   * namespace of its own; needs root), so a test can log in through dash, bash, zsh or BusyBox ash
+   * with start-up files of its own. bash then reads `<home>/.bashrc` for every command, as it does
+   * on an instance.
+   */
+  login?: { shell: string; home: string }
+  /** Record the sessions sshd starts (Sshd.commandsStarted). */
+  countSessions?: boolean
 }
 
 export interface Sshd {
@@ -35,6 +44,8 @@ export interface Sshd {
   hostKeyFingerprint: string
   /** `[127.0.0.1]:port ssh-ed25519 AAAA...` as a known_hosts line. */
   knownHostsLine: string
+  /** The commands sshd has started, each through the login shell (with countSessions). */
+  commandsStarted(): number
   stop(): Promise<void>
 }
 
@@ -87,6 +98,20 @@ esac
     { mode: 0o755 }
   )
   return [`ForceCommand ${wrapper}`]
+}
+
+/** A copy of /etc/passwd where `user` has the given shell and home. */
+async function passwdWithLogin(dir: string, user: string, login: { shell: string; home: string }) {
+  const lines = (await readFile('/etc/passwd', 'utf8')).split('\n').map(line => {
+    const f = line.split(':')
+    if (f[0] !== user || f.length < 7) return line
+    f[5] = login.home
+    f[6] = login.shell
+    return f.join(':')
+  })
+  const file = path.join(dir, 'passwd')
+  await writeFile(file, lines.join('\n'), { mode: 0o644 })
+  return file
 }
 
 /** Wait until something on host:port speaks SSH (sends its identification line). */
@@ -147,20 +172,41 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       'UsePAM no',
       'MaxSessions 100',
       'MaxStartups 100:30:200',
-      'LogLevel ' + (opts.verbose ? 'VERBOSE' : 'ERROR'),
+      'LogLevel ' + (opts.verbose || opts.countSessions ? 'VERBOSE' : 'ERROR'),
       // bash sources the login user's ~/.bashrc for every command sshd runs unless SHLVL says it is
       // nested; a developer's bashrc (pyenv init here) then costs 250-400 ms per remote command.
-      'SetEnv SHLVL=1',
+      // With a login of the test's own, its bashrc is what is tested.
+      ...(opts.login ? [] : ['SetEnv SHLVL=1']),
       ...sftpServerDirective(opts),
       ...hiding,
       ...(opts.extraConfig ?? [])
     ]
     const configFile = path.join(dir, 'sshd_config')
     await writeFile(configFile, config.join('\n') + '\n')
-    const child = spawn(sshdPath, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const sshdArgs = ['-D', '-e', '-f', configFile]
+    const child = opts.login
+      ? spawn(
+          'unshare',
+          [
+            '--mount',
+            '--propagation',
+            'private',
+            'sh',
+            '-c',
+            'mount --bind "$1" /etc/passwd && shift && exec "$@"',
+            'sh',
+            await passwdWithLogin(dir, user, opts.login),
+            sshdPath,
+            ...sshdArgs
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] }
+        )
+      : spawn(sshdPath, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
+    let sessions = 0
     child.stderr!.on('data', d => {
       stderr += d.toString()
+      sessions += (d.toString().match(/Starting session: command /g) ?? []).length
       if (opts.verbose) process.stderr.write(`[sshd] ${d}`)
     })
     try {
@@ -191,6 +237,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       hostKey,
       hostKeyFingerprint: fingerprintOf(hostKey.publicKey),
       knownHostsLine: `[${host}]:${port} ${type} ${blob}`,
+      commandsStarted: () => sessions,
       stop
     }
   }

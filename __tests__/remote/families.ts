@@ -35,6 +35,7 @@ import {
   STREAM_BLOCK,
   streamHashScript
 } from '../../src/remote/verify.js'
+import { shellQuote } from '../../src/remote/quote.js'
 import { commandLine } from '../../src/release/commands.js'
 import { parseReleaseState, releaseStateScript, removeReleasesScript } from '../../src/release/layout.js'
 import { releaseLockScript } from '../../src/release/lock.js'
@@ -390,6 +391,23 @@ export const FAMILIES: Family[] = [
       })
       for (const rel of rels) expect(await readFile(path.join(plain, rel), 'utf8')).toBe(fx.files.get(rel))
       expect(await readdir(plain)).not.toContain('old *.txt')
+    }
+  },
+  {
+    // Every other family's scripts run on this loop too (RunOptions.via 'boot').
+    name: 'shell session',
+    modules: ['shell-session.ts'],
+    async run(fx) {
+      // A script's exit, cd and variables stay in its subshell; a hostile name in them runs nothing.
+      const dir = path.join(fx.work, HOSTILE_DIR)
+      const r = await fx.run(`cd -- ${shellQuote(dir)} && v=$(pwd) && printf '%s\\n' "$v"; exit 3`)
+      expect(r).toMatchObject({ code: 3, stdout: `${dir}\n` })
+      // The stdin that follows the script, in frames, and none of it read past.
+      const text = `${HOSTILE_NAMES.join('\n')}\n`
+      expect(await fx.run('cat; echo end', { stdin: text })).toMatchObject({
+        code: 0,
+        stdout: `${text}end\n`
+      })
     }
   },
   {

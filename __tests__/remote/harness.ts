@@ -14,6 +14,7 @@ import {
 } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { BOOT, sessionScript } from '../../src/remote/shell-session.js'
 
 /**
  * The harness the instance-side scripts (src/remote/) are tested with: a real folder full of hostile
@@ -97,8 +98,8 @@ export interface Fixture {
 
 export interface RunOptions {
   /**
-   * `boot` (the default): as ssh/exec.ts runs scripts, read from stdin by a small `sh -c` and
-   * `eval`ed, the rest of stdin left to the script. `command`: as an exec command, `sh -c <script>`.
+   * `boot` (the default): as ssh/exec.ts runs scripts, on the long-lived shell's loop
+   * (remote/shell-session.ts) started by its small `sh -c`, stdin in frames. `command`: as an exec command, `sh -c <script>`.
    */
   via?: 'boot' | 'command'
   stdin?: string
@@ -123,8 +124,21 @@ export interface ScriptRun {
   stderr: string
 }
 
-/** The boot command ssh/exec.ts sends (kept in step with it); the script follows on stdin. */
-const BOOT = `IFS= read -r n || exit 1; s=$(head -c "$n") || exit 1; eval "$s"`
+/** The boundary of the shell loop's runs (any hex will do; ssh/shell-session.ts makes a random one). */
+const BOUNDARY = '0123456789abcdef0123456789abcdef'
+const MARK = `\x01${BOUNDARY}`
+
+/** What a script printed on one stream of the loop: between the ready mark and the script's own. */
+function between(text: string): { body: string; rest?: string } {
+  const start = text.indexOf(MARK)
+  if (start < 0) return { body: '' }
+  const from = text.indexOf('\n', start) + 1
+  if (from === 0) return { body: '' }
+  const end = text.indexOf(MARK, from)
+  return end < 0
+    ? { body: text.slice(from) }
+    : { body: text.slice(from, end), rest: text.slice(end + MARK.length) }
+}
 
 export const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
 
@@ -214,32 +228,64 @@ export async function makeFixture(shell: Shell): Promise<Fixture> {
       const bin = await binFor(root, shell, opts.hide)
       const env = { PATH: opts.hide ? bin : `${bin}:/usr/bin:/bin`, HOME: cwd, LC_ALL: 'C.UTF-8' }
       const sh = path.join(bin, 'sh')
-      const child =
-        opts.via === 'command'
-          ? spawn(sh, ['-c', script], { cwd, env })
-          : spawn(sh, ['-c', BOOT], { cwd, env })
+      const loop = opts.via !== 'command'
+      const child = loop ? spawn(sh, ['-c', BOOT], { cwd, env }) : spawn(sh, ['-c', script], { cwd, env })
       const out: Buffer[] = []
       const err: Buffer[] = []
       let replied = !opts.reply
       child.stdin.on('error', () => {})
+      const frame = (text: string) => {
+        const bytes = Buffer.from(text, 'utf8')
+        if (bytes.length) child.stdin.write(Buffer.concat([Buffer.from(`${bytes.length}\n`), bytes]))
+      }
+      const hasStdin = opts.stdin !== undefined || !!opts.reply
+      // As ssh/shell-session.ts does: the loop goes first, the script once it says it is ready, then
+      // its stdin in frames up to a 0 frame; stdin closes after, and the loop ends.
+      let sent = !loop
+      const sendScript = () => {
+        sent = true
+        const text = Buffer.from(`${script}\n#`, 'utf8')
+        child.stdin.write(`${text.length} ${hasStdin ? 1 : 0}\n`)
+        child.stdin.write(text)
+        if (opts.stdin !== undefined) frame(opts.stdin)
+        if (!opts.reply) child.stdin.end(hasStdin ? '0\n' : '')
+      }
+      const answer = (text: string) => (loop ? (frame(text), child.stdin.end('0\n')) : child.stdin.end(text))
+      const scriptOut = () => {
+        const all = Buffer.concat(out).toString('latin1')
+        return loop ? between(all).body : all
+      }
       child.stdout.on('data', (d: Buffer) => {
         out.push(d)
-        if (replied) return
-        const answer = opts.reply!(Buffer.concat(out).toString('latin1'))
-        if (answer === undefined) return
+        if (!sent && Buffer.concat(out).includes(MARK)) sendScript()
+        if (!sent || replied) return
+        const reply = opts.reply!(scriptOut())
+        if (reply === undefined) return
         replied = true
-        child.stdin.end(answer)
+        answer(reply)
       })
       child.stderr.on('data', (d: Buffer) => err.push(d))
-      if (opts.via !== 'command') {
-        const text = Buffer.from(`${script}\n#`, 'utf8')
+      if (loop) {
+        const text = Buffer.from(sessionScript(BOUNDARY), 'utf8')
         child.stdin.write(`${text.length}\n`)
         child.stdin.write(text)
+      } else {
+        if (opts.stdin !== undefined) child.stdin.write(opts.stdin)
+        if (!opts.reply) child.stdin.end()
       }
-      if (opts.stdin !== undefined) child.stdin.write(opts.stdin)
-      if (!opts.reply) child.stdin.end()
-      const code = await new Promise<number | null>(resolve => child.on('close', c => resolve(c)))
+      const exit = await new Promise<number | null>(resolve => child.on('close', c => resolve(c)))
       if (!replied) child.stdin.end()
+      if (loop) {
+        const o = between(Buffer.concat(out).toString('utf8'))
+        const e = between(Buffer.concat(err).toString('utf8'))
+        const status = o.rest === undefined ? undefined : Number(o.rest.trim())
+        return {
+          code: status !== undefined && Number.isInteger(status) ? status : exit,
+          stdout: o.body,
+          stderr: e.body
+        }
+      }
+      const code = exit
       return {
         code,
         stdout: Buffer.concat(out).toString('utf8'),

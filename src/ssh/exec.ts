@@ -1,25 +1,14 @@
+/**
+ * Running things on the instance: one command on its own exec channel (execChannel), or a POSIX sh
+ * script on one of the connection's long-lived shells (execScript).
+ */
 import { Readable } from 'node:stream'
 import type { ClientChannel } from 'ssh2'
 import { TransientError } from '../errors.js'
 import type { SshConnection } from './connection.js'
-import { shellQuote } from '../transfer/remote-path.js'
+import { ShellSession, ShellStartError, type ShellOptions, type ShellResult } from './shell-session.js'
 
-export interface ShellResult {
-  code: number | null
-  signal?: string
-  stdout: string
-  stderr: string
-  timedOut: boolean
-}
-
-export interface ShellOptions {
-  /** Fed to the command's stdin, then closed: bytes, or a stream written over time. */
-  stdin?: string | Buffer | Readable
-  timeoutMs?: number
-  signal?: AbortSignal
-  onStdout?: (chunk: Buffer) => void
-  onStderr?: (chunk: Buffer) => void
-}
+export type { ShellOptions, ShellResult }
 
 /**
  * Run one command over an exec channel with stdin, a timeout and cancellation. On timeout or
@@ -87,34 +76,89 @@ function openExec(conn: SshConnection, command: string): Promise<ExecHandle> {
 }
 
 /**
- * A shell that reads a script of a given length from stdin and runs it, leaving the rest of stdin
- * to the script: `<bytes>\n<script><the script's own stdin>`. (head -c reads no further than it is
- * asked to, where the shell reading a script from stdin would read ahead.) One line, no backslash:
- * csh and fish login shells take it as it is.
+ * Per connection, the shells that run scripts (ssh/shell-session.ts): one is enough for scripts run
+ * one after another; a second lets a script run while another holds the first. A script fed a
+ * stream (the instance hashing a file while it is written) may hold a shell for as long as the
+ * file takes: up to four more for those. However many scripts a deploy runs, these are all the
+ * login shells it starts for them.
  */
-const BOOT = `IFS= read -r n || exit 1; s=$(head -c "$n") || exit 1; eval "$s"`
-const bootCommand = `sh -c ${shellQuote(BOOT)}`
+const MAX_SHELLS = 2
+const MAX_SHELLS_WITH_STREAMS = MAX_SHELLS + 4
 
-/** Per connection: one shell opened ahead of need, and whether to open the next one when it is taken. */
-const ready = new WeakMap<SshConnection, Promise<ExecHandle | undefined>>()
-const keepReady = new WeakSet<SshConnection>()
+interface Slot {
+  session: Promise<ShellSession>
+  taken: boolean
+}
 
-/**
- * Keep a shell open ahead of the next script on this connection: a script then costs no channel
- * open and no exec request (two round trips, tens of milliseconds apiece over ssm or eice).
- */
-export function keepShellReady(conn: SshConnection): void {
-  keepReady.add(conn)
-  if (ready.has(conn) || conn.isClosed) return
-  ready.set(
-    conn,
-    conn.guard(openExec(conn, bootCommand)).catch(() => undefined)
+interface Pool {
+  slots: Slot[]
+  waiting: (() => void)[]
+}
+
+const pools = new WeakMap<SshConnection, Pool>()
+
+function poolOf(conn: SshConnection): Pool {
+  let pool = pools.get(conn)
+  if (!pool) {
+    pool = { slots: [], waiting: [] }
+    pools.set(conn, pool)
+  }
+  return pool
+}
+
+function openSlot(conn: SshConnection, pool: Pool, taken: boolean): Slot {
+  const slot: Slot = { session: conn.guard(ShellSession.open(conn)), taken }
+  pool.slots.push(slot)
+  // A shell that failed to start leaves room for another (the error goes to whoever takes it).
+  slot.session.then(
+    s => s.whenClosed(() => dropSlot(pool, slot)),
+    () => dropSlot(pool, slot)
   )
+  return slot
+}
+
+function dropSlot(pool: Pool, slot: Slot) {
+  const at = pool.slots.indexOf(slot)
+  if (at < 0) return
+  pool.slots.splice(at, 1)
+  pool.waiting.shift()?.()
+}
+
+/** A shell for one script: a free one, a new one while there is room, or the next one freed. */
+async function takeSlot(conn: SshConnection, long: boolean, signal?: AbortSignal): Promise<Slot> {
+  const pool = poolOf(conn)
+  for (;;) {
+    if (signal?.aborted) throw new Error('cancelled')
+    const free = pool.slots.find(s => !s.taken)
+    if (free) {
+      free.taken = true
+      return free
+    }
+    if (pool.slots.length < (long ? MAX_SHELLS_WITH_STREAMS : MAX_SHELLS)) return openSlot(conn, pool, true)
+    await conn.guard(new Promise<void>(resolve => pool.waiting.push(resolve)))
+  }
+}
+
+function giveBack(conn: SshConnection, slot: Slot) {
+  const pool = poolOf(conn)
+  slot.taken = false
+  pool.waiting.shift()?.()
 }
 
 /**
- * Run a POSIX sh script: on the shell kept ready when there is one (the next one is opened at
- * once), else on a new one. `opts.stdin` follows the script on the same stdin.
+ * Start a shell for scripts now, ahead of the first one: it is ready when the first script comes
+ * (the login shell's start and the channel's open, round trips over ssm or eice, are not waited for).
+ */
+export function keepShellReady(conn: SshConnection): void {
+  if (conn.isClosed) return
+  const pool = poolOf(conn)
+  if (pool.slots.length === 0) openSlot(conn, pool, false).session.catch(() => {})
+}
+
+/**
+ * Run a POSIX sh script on one of the connection's shells (in a subshell: its `exit`, `cd` and
+ * variables stay there), after the scripts before it. `opts.stdin` is the script's stdin. The
+ * script goes through stdin, so its length is not bounded by the command line.
  */
 export async function execScript(
   conn: SshConnection,
@@ -122,17 +166,19 @@ export async function execScript(
   opts: ShellOptions = {}
 ): Promise<ShellResult> {
   if (opts.signal?.aborted) throw new Error('cancelled')
-  const spare = ready.get(conn)
-  ready.delete(conn)
-  if (keepReady.has(conn)) keepShellReady(conn)
-  let h = spare && (await spare)
-  if (!h || h.isClosed) h = await conn.guard(openExec(conn, bootCommand))
-  // A last line that is a comment: $(...) strips trailing newlines, which a here-document's end
-  // marker needs, and a comment leaves the script's exit status as it was.
-  const text = Buffer.from(`${script}\n#`, 'utf8')
-  h.channel.write(`${text.length}\n`)
-  h.channel.write(text)
-  return conn.guard(drive(h, opts))
+  const slot = await takeSlot(conn, opts.stdin instanceof Readable, opts.signal)
+  try {
+    let session: ShellSession
+    try {
+      session = await slot.session
+    } catch (err) {
+      if (err instanceof ShellStartError) return err.result
+      throw err
+    }
+    return await conn.guard(session.run(script, opts))
+  } finally {
+    giveBack(conn, slot)
+  }
 }
 
 function drive(h: ExecHandle, opts: ShellOptions): Promise<ShellResult> {

@@ -100,7 +100,7 @@ export class UploadSession {
   ) {}
 
   async start(): Promise<VerifyMethod | 'none'> {
-    // The probe runs on its own channel while the SFTP one opens: two round trips saved.
+    // The probe runs on a shell while the SFTP channel opens: two round trips saved.
     const probe =
       this.opts.verify === 'none' ? Promise.resolve('none' as const) : probeVerifyMethod(this.conn)
     const raw = await this.conn.sftp().catch(async err => {

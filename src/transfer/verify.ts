@@ -12,7 +12,8 @@ import {
   streamHashScript
 } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
-import { execChannel, execScript } from '../ssh/exec.js'
+import { UserError } from '../errors.js'
+import { execScript } from '../ssh/exec.js'
 import type { Sftp } from './sftp.js'
 
 /** Verifying uploaded files: on the instance (the scripts are in remote/verify.ts) or by reading them back. */
@@ -32,6 +33,8 @@ export function probeVerifyMethod(conn: SshConnection): Promise<VerifyMethod> {
   let probe = probes.get(conn)
   if (!probe) {
     probe = probeOnce(conn)
+    // Asked early and awaited later, or not at all: a rejection is not unhandled meanwhile.
+    probe.catch(() => {})
     probes.set(conn, probe)
   }
   return probe
@@ -39,8 +42,10 @@ export function probeVerifyMethod(conn: SshConnection): Promise<VerifyMethod> {
 
 async function probeOnce(conn: SshConnection): Promise<VerifyMethod> {
   try {
-    return sha256sumWorks(await execChannel(conn, SHA256SUM_PROBE)) ? 'sha256sum' : 'read-back'
-  } catch {
+    return sha256sumWorks(await execScript(conn, SHA256SUM_PROBE)) ? 'sha256sum' : 'read-back'
+  } catch (err) {
+    // A login shell that prints when it starts is said as it is, not worked around.
+    if (err instanceof UserError) throw err
     return 'read-back'
   }
 }
@@ -110,8 +115,7 @@ export interface StreamingSha256 {
  */
 export function streamRemoteSha256(conn: SshConnection, remotePath: string): StreamingSha256 {
   const feed = new PassThrough()
-  const script = streamHashScript(remotePath)
-  const result = execChannel(conn, `sh -c ${shellQuote(script)}`, { stdin: feed })
+  const result = execScript(conn, streamHashScript(remotePath), { stdin: feed })
   result.catch(() => {})
   let announced = 0
   return {

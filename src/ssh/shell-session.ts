@@ -1,0 +1,350 @@
+import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import type { ClientChannel } from 'ssh2'
+import { TransientError, UserError } from '../errors.js'
+import { BOOT, BOUNDARY_LEAD, sessionScript } from '../remote/shell-session.js'
+import { shellQuote } from '../remote/quote.js'
+import type { SshConnection } from './connection.js'
+
+/**
+ * One long-lived shell on the instance that runs scripts one after another (the loop is in
+ * remote/shell-session.ts): the login shell starts once for it, not once per script. One script at a
+ * time; ssh/exec.ts keeps the shells of a connection and queues the scripts.
+ */
+
+export interface ShellResult {
+  code: number | null
+  signal?: string
+  stdout: string
+  stderr: string
+  timedOut: boolean
+}
+
+export interface ShellOptions {
+  /** Fed to the command's stdin, then closed: bytes, or a stream written over time. */
+  stdin?: string | Buffer | Readable
+  timeoutMs?: number
+  signal?: AbortSignal
+  onStdout?: (chunk: Buffer) => void
+  onStderr?: (chunk: Buffer) => void
+}
+
+/** The shell ended before it said it was ready (no exec allowed, say): what it reported, as a result. */
+export class ShellStartError extends Error {
+  constructor(readonly result: ShellResult) {
+    super(`the shell ended before it started (exit ${result.code ?? result.signal ?? 'unknown'})`)
+  }
+}
+
+const bootCommand = `sh -c ${shellQuote(BOOT)}`
+/** Stdin goes in frames of at most this many bytes (the instance reads each into one buffer). */
+const MAX_FRAME = 1024 * 1024
+
+/**
+ * Finds `<boundary><rest of line>\n` in a stream, passing on what comes before it as it arrives.
+ * Only a tail that could be the start of the boundary is held back (the boundary starts with a byte
+ * text never ends in), so a script that prints a line and waits for stdin is answered.
+ */
+class BoundaryScanner {
+  private held = Buffer.alloc(0)
+  private tail?: Buffer
+
+  constructor(private readonly boundary: Buffer) {}
+
+  /** Returns the rest of the boundary's line once it is complete, else undefined. */
+  push(chunk: Buffer, emit: (body: Buffer) => void): string | undefined {
+    if (this.tail) return this.endOfLine(Buffer.concat([this.tail, chunk]))
+    const data = this.held.length ? Buffer.concat([this.held, chunk]) : chunk
+    const at = data.indexOf(this.boundary)
+    if (at >= 0) {
+      if (at > 0) emit(data.subarray(0, at))
+      this.held = Buffer.alloc(0)
+      return this.endOfLine(data.subarray(at + this.boundary.length))
+    }
+    let keep = Math.min(this.boundary.length - 1, data.length)
+    while (keep > 0 && !data.subarray(data.length - keep).equals(this.boundary.subarray(0, keep))) keep--
+    if (data.length > keep) emit(data.subarray(0, data.length - keep))
+    this.held = Buffer.from(data.subarray(data.length - keep))
+    return undefined
+  }
+
+  private endOfLine(data: Buffer): string | undefined {
+    const nl = data.indexOf(0x0a)
+    if (nl < 0) {
+      this.tail = Buffer.from(data)
+      return undefined
+    }
+    this.tail = undefined
+    return data.subarray(0, nl).toString('latin1')
+  }
+
+  /** What is held back, for a stream that ended without the boundary. */
+  flush(): Buffer {
+    const rest = this.held
+    this.held = Buffer.alloc(0)
+    this.tail = undefined
+    return rest
+  }
+}
+
+/** One script in progress (or the shell's start, which is answered the same way). */
+interface Run {
+  out: Buffer[]
+  err: Buffer[]
+  code?: number
+  stdoutDone: boolean
+  stderrDone: boolean
+  onStdout?: (chunk: Buffer) => void
+  onStderr?: (chunk: Buffer) => void
+  finish: (r: { code: number | null; stdout: Buffer; stderr: Buffer; ended: boolean }) => void
+}
+
+export class ShellSession {
+  private current?: Run
+  private readonly stdoutScan: BoundaryScanner
+  private readonly stderrScan: BoundaryScanner
+  private exitCode: number | null = null
+  private exitSignal?: string
+  private closedFlag = false
+  private readonly onClosed: (() => void)[] = []
+
+  private constructor(
+    private readonly conn: SshConnection,
+    private readonly channel: ClientChannel,
+    boundary: string
+  ) {
+    const mark = Buffer.from(BOUNDARY_LEAD + boundary, 'latin1')
+    this.stdoutScan = new BoundaryScanner(mark)
+    this.stderrScan = new BoundaryScanner(mark)
+    channel.on('data', (d: Buffer) => this.onData(d, false))
+    channel.stderr.on('data', (d: Buffer) => this.onData(d, true))
+    channel.on('exit', (c: number | null, s?: string) => {
+      this.exitCode = c
+      this.exitSignal = s
+    })
+    channel.once('close', () => this.onClose())
+  }
+
+  /** The shell ended (or was ended): no script runs on it any more. */
+  get isClosed(): boolean {
+    return this.closedFlag
+  }
+
+  /**
+   * Open the shell and wait until its loop says it is ready. A login shell whose start-up printed
+   * to stdout is a UserError naming that (the same output breaks SFTP for every tool).
+   */
+  static async open(conn: SshConnection): Promise<ShellSession> {
+    const channel = await new Promise<ClientChannel>((resolve, reject) =>
+      conn.client.exec(bootCommand, (err, ch: ClientChannel) =>
+        err ? reject(new TransientError(`exec on ${conn.label}: ${err.message}`)) : resolve(ch)
+      )
+    )
+    const boundary = randomBytes(16).toString('hex')
+    const session = new ShellSession(conn, channel, boundary)
+    const loop = Buffer.from(sessionScript(boundary), 'utf8')
+    const started = session.start()
+    channel.write(`${loop.length}\n`)
+    channel.write(loop)
+    const r = await started
+    if (r.ended) {
+      throw new ShellStartError({
+        code: session.exitCode,
+        signal: session.exitSignal,
+        stdout: r.stdout.toString('utf8'),
+        stderr: r.stderr.toString('utf8'),
+        timedOut: false
+      })
+    }
+    const printed = r.stdout.toString('utf8').trim()
+    if (printed) {
+      session.close()
+      const line = printed.split('\n')[0].slice(0, 80)
+      throw new UserError(
+        `The login shell on ${conn.label} printed ${JSON.stringify(line)} to stdout when it started: a start-up file (~/.bashrc, ~/.zshenv, ...) writes to stdout for non-interactive logins, which also breaks SFTP for every tool. Make it print only in interactive shells (for bash: put \`[[ $- == *i* ]] || return\` near the top of ~/.bashrc).`
+      )
+    }
+    return session
+  }
+
+  private start() {
+    return new Promise<{ stdout: Buffer; stderr: Buffer; ended: boolean }>(resolve => {
+      this.current = this.newRun(r => resolve(r))
+    })
+  }
+
+  private newRun(finish: Run['finish']): Run {
+    return { out: [], err: [], stdoutDone: false, stderrDone: false, finish }
+  }
+
+  private onData(d: Buffer, isErr: boolean) {
+    const run = this.current
+    if (!run || (isErr ? run.stderrDone : run.stdoutDone)) return // nothing of a script's (a leftover child's)
+    const scan = isErr ? this.stderrScan : this.stdoutScan
+    const rest = scan.push(d, body => {
+      if (isErr) {
+        run.err.push(Buffer.from(body))
+        run.onStderr?.(body)
+      } else {
+        run.out.push(Buffer.from(body))
+        run.onStdout?.(body)
+      }
+    })
+    if (rest === undefined) return
+    if (isErr) run.stderrDone = true
+    else {
+      run.stdoutDone = true
+      const code = Number(rest.trim())
+      run.code = Number.isInteger(code) ? code : undefined
+    }
+    if (run.stdoutDone && run.stderrDone) {
+      this.current = undefined
+      run.finish({
+        code: run.code ?? null,
+        stdout: Buffer.concat(run.out),
+        stderr: Buffer.concat(run.err),
+        ended: false
+      })
+    }
+  }
+
+  /** Call `fn` once the shell has ended. */
+  whenClosed(fn: () => void): void {
+    if (this.closedFlag) fn()
+    else this.onClosed.push(fn)
+  }
+
+  private onClose() {
+    this.closedFlag = true
+    for (const fn of this.onClosed.splice(0)) fn()
+    const run = this.current
+    this.current = undefined
+    if (!run) return
+    const out = this.stdoutScan.flush()
+    const err = this.stderrScan.flush()
+    if (out.length) run.out.push(out)
+    if (err.length) run.err.push(err)
+    run.finish({ code: null, stdout: Buffer.concat(run.out), stderr: Buffer.concat(run.err), ended: true })
+  }
+
+  /** End the shell (a script timed out or was cancelled): signal it, close our side. */
+  close(): void {
+    try {
+      this.channel.signal('KILL')
+    } catch {
+      /* the channel may be gone already */
+    }
+    this.channel.close()
+  }
+
+  /**
+   * Run one POSIX sh script in a subshell, with `opts.stdin` as its stdin. On timeout or abort the
+   * shell is ended (a script cannot be stopped alone), so the next script gets another.
+   */
+  run(script: string, opts: ShellOptions = {}): Promise<ShellResult> {
+    if (this.closedFlag) return Promise.reject(new TransientError(`the shell on ${this.conn.label} ended`))
+    if (this.current) return Promise.reject(new Error('one script at a time on a shell'))
+    const { channel } = this
+    const stdin = opts.stdin
+    let stopFeeding = () => {}
+    return new Promise<ShellResult>((resolve, reject) => {
+      let timedOut = false
+      let settled = false
+      const settle = (fn: () => void) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', onAbort)
+        stopFeeding()
+        fn()
+      }
+      const run = this.newRun(r =>
+        settle(() =>
+          resolve({
+            // A shell that ended under the script is no success, whatever it said last.
+            code: r.ended ? this.exitCode || null : r.code,
+            signal: r.ended ? this.exitSignal : undefined,
+            stdout: r.stdout.toString('utf8'),
+            stderr: r.stderr.toString('utf8'),
+            timedOut
+          })
+        )
+      )
+      run.onStdout = opts.onStdout
+      run.onStderr = opts.onStderr
+      this.current = run
+      const timer = opts.timeoutMs
+        ? setTimeout(() => {
+            timedOut = true
+            this.close()
+          }, opts.timeoutMs)
+        : undefined
+      const onAbort = () => {
+        this.close()
+        settle(() => reject(new Error('cancelled')))
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
+
+      // A last line that is a comment: $(...) strips trailing newlines, which a here-document's end
+      // marker needs, and a comment leaves the script's exit status as it was.
+      const text = Buffer.from(`${script}\n#`, 'utf8')
+      channel.write(`${text.length} ${stdin === undefined ? 0 : 1}\n`)
+      channel.write(text)
+      if (stdin === undefined) return
+      if (!(stdin instanceof Readable)) {
+        const bytes = typeof stdin === 'string' ? Buffer.from(stdin, 'utf8') : stdin
+        for (let at = 0; at < bytes.length; at += MAX_FRAME) {
+          const frame = bytes.subarray(at, at + MAX_FRAME)
+          channel.write(`${frame.length}\n`)
+          channel.write(frame)
+        }
+        channel.write('0\n')
+        return
+      }
+      stopFeeding = this.feed(stdin)
+    })
+  }
+
+  /**
+   * Frame a stream onto the shell's stdin until it ends; returns how to stop early (the script
+   * ended first: its stdin ends there, and the shell reads the next script after it).
+   */
+  private feed(stream: Readable): () => void {
+    const { channel } = this
+    let ended = false
+    const end = () => {
+      if (ended) return
+      ended = true
+      stream.off('data', onData)
+      stream.off('end', end)
+      stream.off('error', end)
+      stream.off('close', end)
+      channel.off('drain', resume)
+      if (!this.closedFlag) channel.write('0\n')
+    }
+    const resume = () => stream.resume()
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
+      let full = false
+      // Empty chunks are skipped: a 0 frame would end the stdin.
+      for (let at = 0; at < bytes.length; at += MAX_FRAME) {
+        const frame = bytes.subarray(at, at + MAX_FRAME)
+        channel.write(`${frame.length}\n`)
+        full = !channel.write(frame)
+      }
+      if (full) {
+        stream.pause()
+        channel.once('drain', resume)
+      }
+    }
+    if (stream.readableEnded || stream.destroyed) {
+      end()
+      return end
+    }
+    stream.on('data', onData)
+    stream.once('end', end)
+    stream.once('error', end)
+    stream.once('close', end)
+    return end
+  }
+}
