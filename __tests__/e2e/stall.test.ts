@@ -28,7 +28,7 @@ beforeAll(async () => {
   art = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-stall-'))
   for (let i = 0; i < 20; i++) await writeFile(path.join(art, `small-${i}.txt`), seededBytes(30_000, i))
   await writeFile(path.join(art, 'large.bin'), seededBytes(3 * 1024 * 1024, 99))
-  stallDefaults.timeoutMs = 1500
+  stallDefaults.timeoutMs = 3000
 })
 afterAll(async () => {
   stallDefaults.timeoutMs = saved

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { UserError } from '../errors.js'
+import { errorMessage, UserError } from '../errors.js'
 import { freeSpaceScript, parseFreeSpace, type FreeSpace } from '../remote/free-space.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { execChannel } from '../ssh/exec.js'
@@ -34,7 +34,7 @@ export async function explainWriteFailure(err: unknown, w: FailedWrite): Promise
   }
 }
 
-async function diagnose(err: unknown, w: FailedWrite): Promise<UserError | undefined> {
+async function diagnose(err: unknown, w: FailedWrite): Promise<Error | undefined> {
   const { conn, final } = w
   const where = `on ${conn.label}`
   const as = conn.user ? ` as '${conn.user}'` : ''
@@ -76,7 +76,14 @@ async function diagnose(err: unknown, w: FailedWrite): Promise<UserError | undef
       `No space left ${where} writing '${final}' (${bytes(w.size)})${as}: ${on} has ${left}${total}. Free space there (or raise the disk quota${as ? ` of '${conn.user}'` : ''}), or choose a remote-path on another file system.`
     )
   }
-  return undefined
+  // Not one of the above: retried, but the last attempt's message says what was ruled out.
+  const room = available !== undefined ? `${bytes(available)} free there` : 'free space unknown'
+  return Object.assign(
+    new Error(
+      `the instance's SFTP server said "${errorMessage(err)}" writing it${as} (${room}; not a read-only file system or a folder in the way: a disk quota, or a file system error?)`
+    ),
+    { code }
+  )
 }
 
 function notAFolder(file: string, final: string, where: string): UserError {
