@@ -1,5 +1,5 @@
-// Builds the two bundles (the action's dist/index.js and the CLI's dist/cli/index.js) with tsc then
-// @vercel/ncc. `npm run package` writes dist/; the tests call it with another output folder
+// Builds the three bundles (the action's dist/index.js, its post step's dist/post/index.js, the CLI's
+// dist/cli/index.js) with tsc then @vercel/ncc. `npm run package` writes dist/; the tests call it with another output folder
 // (`node scripts/package.mjs <out> <scratch>`) so they never rewrite the committed dist/.
 import { execFileSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -22,3 +22,4 @@ const bundle = (entry, to) =>
   run(bin('ncc'), ['build', path.join(scratch, entry), '-o', to, '--license', 'licenses.txt'])
 bundle('index.js', out)
 bundle('cli.js', path.join(out, 'cli'))
+bundle('post.js', path.join(out, 'post'))

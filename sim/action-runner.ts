@@ -14,6 +14,8 @@ export interface ActionRun {
   stdout: string
   stderr: string
   outputs: Record<string, string>
+  /** What the step saved for its later steps (core.saveState). */
+  state: Record<string, string>
   summary: string
   /** Lines the runner would show as errors (`::error::...`). */
   errors: string[]
@@ -45,14 +47,23 @@ export function parseOutputFile(text: string): Record<string, string> {
  */
 export async function runBundledAction(
   inputs: Record<string, string>,
-  opts: { env?: Record<string, string>; cwd?: string; entry?: string; echo?: boolean } = {}
+  opts: {
+    env?: Record<string, string>
+    cwd?: string
+    entry?: string
+    echo?: boolean
+    /** What earlier steps of this action saved (core.saveState), as the runner passes it: STATE_<name>. */
+    state?: Record<string, string>
+  } = {}
 ): Promise<ActionRun> {
   const entry = opts.entry ?? (await testBundles()).action
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-runner-'))
   const outputFile = path.join(dir, 'output')
   const summaryFile = path.join(dir, 'summary')
+  const stateFile = path.join(dir, 'state')
   await writeFile(outputFile, '')
   await writeFile(summaryFile, '')
+  await writeFile(stateFile, '')
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
     // A clean step environment: no inputs or runner files leaking in from the caller.
@@ -67,11 +78,13 @@ export async function runBundledAction(
   Object.assign(env, {
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_STATE: stateFile,
     GITHUB_ACTIONS: 'true',
     RUNNER_TEMP: dir
   })
   for (const [name, value] of Object.entries(inputs))
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value
   Object.assign(env, opts.env ?? {})
   try {
     const child = spawn(process.execPath, [entry], {
@@ -95,6 +108,7 @@ export async function runBundledAction(
       stdout,
       stderr,
       outputs: parseOutputFile(await readFile(outputFile, 'utf8')),
+      state: parseOutputFile(await readFile(stateFile, 'utf8')),
       summary: await readFile(summaryFile, 'utf8'),
       errors: stdout
         .split('\n')

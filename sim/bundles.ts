@@ -12,6 +12,8 @@ export interface Bundles {
   action: string
   /** The CLI's entry (dist/cli/index.js). */
   cli: string
+  /** The action's post step (dist/post/index.js). */
+  post: string
 }
 
 const CACHE = path.join(REPO_ROOT, 'build', 'test-bundles')
@@ -39,7 +41,11 @@ async function sourceHash(): Promise<string> {
 }
 
 function entries(dir: string): Bundles {
-  return { action: path.join(dir, 'index.js'), cli: path.join(dir, 'cli', 'index.js') }
+  return {
+    action: path.join(dir, 'index.js'),
+    cli: path.join(dir, 'cli', 'index.js'),
+    post: path.join(dir, 'post', 'index.js')
+  }
 }
 
 function alive(pid: number): boolean {
@@ -94,7 +100,8 @@ export function testBundles(): Promise<Bundles> {
 async function build(): Promise<Bundles> {
   const hash = await sourceHash()
   const dir = path.join(CACHE, hash)
-  const built = () => exists(path.join(dir, 'cli', 'index.js'))
+  const built = async () =>
+    (await exists(path.join(dir, 'cli', 'index.js'))) && (await exists(path.join(dir, 'post', 'index.js')))
   if (await built()) return entries(dir)
   await mkdir(CACHE, { recursive: true })
   const lockDir = path.join(CACHE, `${hash}.lock`)

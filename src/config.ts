@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { parseS3Delivery, type S3DeliveryConfig } from './delivery/s3/options.js'
 import { UserError } from './errors.js'
+import { parseForwardSpecs, type ForwardSpec } from './forward/spec.js'
 
 /**
  * One validated configuration for a deploy, built from the action's inputs or the CLI's flags
@@ -84,6 +85,10 @@ export interface DeployConfig {
   delivery: 'push' | 's3'
   /** delivery: s3 only. */
   s3?: S3DeliveryConfig
+  /** Port forwards left open for the rest of the job (src/forward/). */
+  forward: ForwardSpec[]
+  /** forward given without files: open the forwards, deploy nothing. */
+  forwardOnly: boolean
 }
 
 export type ReleaseMode = 'none' | 'atomic'
@@ -232,7 +237,15 @@ export function buildConfig(raw: InputSource): DeployConfig {
     .map(l => l.trim())
     .filter(l => l !== '' && !l.startsWith('#'))
   const rollback = parseBoolean('rollback', input('rollback'), false)
-  if (files.length === 0 && !rollback) {
+  const forward = parseForwardSpecs(input('forward'))
+  // forward alone opens the tunnels and deploys nothing.
+  const forwardOnly = forward.length > 0 && files.length === 0 && !rollback
+  if (forward.length > 0 && targets.length !== 1) {
+    throw new UserError(
+      `Input 'forward' needs exactly one target, got ${targets.length}: the listeners lead to one instance.`
+    )
+  }
+  if (files.length === 0 && !rollback && !forwardOnly) {
     throw new UserError(
       "Input 'files' is required: one glob pattern per line (e.g. dist/**), '!pattern' to exclude."
     )
@@ -255,7 +268,7 @@ export function buildConfig(raw: InputSource): DeployConfig {
     files,
     baseDir: input('base-dir').trim() || undefined,
     includeHiddenFiles: parseBoolean('include-hidden-files', input('include-hidden-files'), false),
-    remotePath: parseRemotePath(input('remote-path')),
+    remotePath: forwardOnly ? input('remote-path').trim() : parseRemotePath(input('remote-path')),
     ifNoFilesFound: parseChoice<IfNoFilesFound>('if-no-files-found', input('if-no-files-found'), 'error', [
       'error',
       'warn',
@@ -300,6 +313,8 @@ export function buildConfig(raw: InputSource): DeployConfig {
     ),
     eiceEndpointId: input('eice-endpoint-id').trim() || undefined,
     eiceMaxTunnels: parseInteger('eice-max-tunnels', input('eice-max-tunnels'), 8, 1, 20),
+    forward,
+    forwardOnly,
     ...releaseInputs(input, rollback),
     delivery,
     s3:

@@ -42,7 +42,7 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     kind: 'list',
     required: true,
     description:
-      'Glob patterns of the files to upload, one per line; a leading ! excludes (the rules of actions/upload-artifact). Not needed with rollback: true.'
+      'Glob patterns of the files to upload, one per line; a leading ! excludes (the rules of actions/upload-artifact). Not needed with rollback: true, or with forward alone.'
   },
   {
     name: 'base-dir',
@@ -333,6 +333,13 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     default: '',
     description:
       'delivery: s3 with fail-fast: false — Run Command MaxErrors: instances that may fail (a count or a percentage) before the command is sent to no more of them. Default all.'
+  },
+  {
+    name: 'forward',
+    kind: 'list',
+    default: '',
+    description:
+      "Port forwards left open for the later steps of the job, one per line, ssh -L style: [local-port:]host:port. localhost:<port> is a port on the instance itself (ssm; eice, where AWS allows ports 22 and 3389; nlb: the load balancer's listener on that port); another host is reached from the instance over ssm (AWS-StartPortForwardingSessionToRemoteHost). No local port, or 0, picks a free one (see forward-port). Needs one target; with files, the deploy runs first. The post step closes the listeners and ends the sessions."
   }
 ]
 
@@ -364,5 +371,10 @@ export const OUTPUTS: ReadonlyArray<OutputSpec> = [
     name: 'plan',
     description:
       'dry-run: JSON {dryRun, release, releasePath, targets: [{target, mode, remotePath, files: [{local, remote, size, action}], delete, protected, rollbackTo}]}.'
+  },
+  { name: 'forward-port', description: 'forward: the local port (on 127.0.0.1) of the first forward.' },
+  {
+    name: 'forward-ports',
+    description: 'forward: JSON array, one object per forward: localPort, host, port.'
   }
 ]

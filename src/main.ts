@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { buildConfig } from './config.js'
+import { buildConfig, type DeployConfig } from './config.js'
 import { errorMessage } from './errors.js'
 import type { Logger } from './log.js'
 import { writeJobSummary } from './report/summary.js'
@@ -29,21 +29,44 @@ export async function run(): Promise<void> {
     actionsLogger.setSecret(core.getInput('ssh-private-key'))
     actionsLogger.setSecret(core.getInput('ssh-passphrase'))
     const config = buildConfig(name => core.getInput(name))
-    const { outputs, error, releasePath, plan } = await runDeploy(config, actionsLogger)
-    core.setOutput('bytes-transferred', outputs['bytes-transferred'])
-    core.setOutput('duration-ms', outputs['duration-ms'])
-    core.setOutput('files-uploaded', outputs['files-uploaded'])
-    core.setOutput('files-skipped', outputs['files-skipped'])
-    core.setOutput('files-total', outputs['files-total'])
-    core.setOutput('mode', outputs.mode)
-    core.setOutput('results', JSON.stringify(outputs.results))
-    core.setOutput('release-path', releasePath ?? '')
-    if (plan !== undefined) core.setOutput('plan', plan)
-    await writeJobSummary(outputs, releasePath ?? config.remotePath, error).catch(err =>
-      core.warning(`Could not write the job summary: ${errorMessage(err)}`)
-    )
-    if (error) core.setFailed(error)
+    if (!config.forwardOnly) {
+      const failed = await deploy(config)
+      if (failed || config.forward.length === 0) return
+    }
+    await forwardForLaterSteps()
   } catch (err) {
     core.setFailed(errorMessage(err))
+  }
+}
+
+/** The deploy, its outputs and summary; true when it failed (the step is then failed). */
+async function deploy(config: DeployConfig): Promise<boolean> {
+  const { outputs, error, releasePath, plan } = await runDeploy(config, actionsLogger)
+  core.setOutput('bytes-transferred', outputs['bytes-transferred'])
+  core.setOutput('duration-ms', outputs['duration-ms'])
+  core.setOutput('files-uploaded', outputs['files-uploaded'])
+  core.setOutput('files-skipped', outputs['files-skipped'])
+  core.setOutput('files-total', outputs['files-total'])
+  core.setOutput('mode', outputs.mode)
+  core.setOutput('results', JSON.stringify(outputs.results))
+  core.setOutput('release-path', releasePath ?? '')
+  if (plan !== undefined) core.setOutput('plan', plan)
+  await writeJobSummary(outputs, releasePath ?? config.remotePath, error).catch(err =>
+    core.warning(`Could not write the job summary: ${errorMessage(err)}`)
+  )
+  if (error) core.setFailed(error)
+  return !!error
+}
+
+/** `forward`: listeners for the rest of the job in a background process the post step stops. */
+async function forwardForLaterSteps(): Promise<void> {
+  const { startBackgroundForward } = await import('./forward/background.js')
+  const bg = await startBackgroundForward(name => core.getInput(name))
+  core.saveState('forward-pid', String(bg.pid))
+  core.saveState('forward-dir', bg.dir)
+  core.setOutput('forward-port', String(bg.forwards[0]?.localPort ?? ''))
+  core.setOutput('forward-ports', JSON.stringify(bg.forwards))
+  for (const f of bg.forwards) {
+    core.info(`forward: 127.0.0.1:${f.localPort} -> ${f.host}:${f.port}, open until the end of the job`)
   }
 }

@@ -100,7 +100,7 @@ describe('main', () => {
     expect(m.out[1]).toMatch(/^ec2-push \d+\.\d+\.\d+: deploy files/)
     expect(await main(['frobnicate'], m.io)).toBe(2)
     expect(m.err).toEqual([
-      "ec2-push: unknown command 'frobnicate': use deploy, proxy or doctor (see ec2-push --help)"
+      "ec2-push: unknown command 'frobnicate': use deploy, proxy, doctor or forward (see ec2-push --help)"
     ])
   })
 

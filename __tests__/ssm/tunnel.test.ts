@@ -124,7 +124,7 @@ describe('ssm tunnel errors: one line, says what to check, session always termin
     expect(err).toBeInstanceOf(UserError)
     expect(err.message).not.toContain('\n')
     expect(err.message).toMatch(/Unable to connect to specified port/)
-    expect(err.message).toMatch(/sshd listens on port 22/)
+    expect(err.message).toMatch(/something listens on port 22 on the instance/)
   })
 
   it('channel_closed right after the handshake with the service text', async () => {

@@ -565,7 +565,7 @@ export class AgentSession {
     const target = this.spec.target
     const refuse = () =>
       this.end(
-        `${ERROR_MARK}Unable to connect to specified port: dial tcp 127.0.0.1:${port}: connect: connection refused`
+        `${ERROR_MARK}Unable to connect to specified port: dial tcp ${this.spec.properties.host ?? '127.0.0.1'}:${port}: connect: connection refused`
       )
     if (!target || this.faults().dialFails) return refuse()
     this.targetState = 'dialing'

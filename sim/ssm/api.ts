@@ -22,6 +22,11 @@ export interface SsmSimInstance {
   target?: SessionTarget
   /** The port sshd listens on "on the instance" (default 22); other ports refuse connections. */
   sshPortOnInstance?: number
+  /**
+   * Other services the agent reaches, by `host:port` as the session names them: `localhost:<port>`
+   * for a port on the instance, `<host>:<port>` for AWS-StartPortForwardingSessionToRemoteHost.
+   */
+  routes?: Map<string, SessionTarget>
 }
 
 export interface StartRecord {
@@ -55,10 +60,27 @@ export interface SsmApiOptions {
   instances: SsmSimInstance[]
 }
 
-const DOCUMENTS: Record<string, { params: Record<string, string>; type?: string }> = {
-  'AWS-StartSSHSession': { params: { portNumber: '22' } },
+/** The documents' parameters: default ('' = required) and allowed pattern, as in their definitions. */
+const PORT = /^([1-9]|[1-9][0-9]{1,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$/
+const LOCAL_PORT =
+  /^([0-9]|[1-9][0-9]{1,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$/
+const HOST = /^[^,$^&()!;'"<>`{}[\]|#=\s]{3,}$/
+type Param = { dflt: string; pattern: RegExp }
+const DOCUMENTS: Record<string, { params: Record<string, Param>; type?: string }> = {
+  'AWS-StartSSHSession': { params: { portNumber: { dflt: '22', pattern: PORT } } },
   'AWS-StartPortForwardingSession': {
-    params: { portNumber: '80', localPortNumber: '0' },
+    params: {
+      portNumber: { dflt: '80', pattern: PORT },
+      localPortNumber: { dflt: '0', pattern: LOCAL_PORT }
+    },
+    type: 'LocalPortForwarding'
+  },
+  'AWS-StartPortForwardingSessionToRemoteHost': {
+    params: {
+      host: { dflt: '', pattern: HOST },
+      portNumber: { dflt: '80', pattern: PORT },
+      localPortNumber: { dflt: '0', pattern: LOCAL_PORT }
+    },
     type: 'LocalPortForwarding'
   }
 }
@@ -106,7 +128,7 @@ export function addSsmApi(server: AwsSimServer, opts: SsmApiOptions): SsmApiSim 
         return jsonError(400, 'InvalidParameters', `Parameter "${k}" is not defined in document ${document}.`)
       if (!Array.isArray(v) || v.length !== 1 || typeof v[0] !== 'string')
         return jsonError(400, 'InvalidParameters', `Parameter "${k}" must be a list of one string.`)
-      if (!/^\d+$/.test(v[0]))
+      if (!doc.params[k].pattern.test(v[0]))
         return jsonError(
           400,
           'InvalidParameters',
@@ -118,16 +140,27 @@ export function addSsmApi(server: AwsSimServer, opts: SsmApiOptions): SsmApiSim 
     if (!instance || instance.state !== 'online')
       return jsonError(400, 'TargetNotConnected', `${target} is not connected.`)
     const properties: Record<string, string> = {}
-    for (const [k, dflt] of Object.entries(doc.params)) properties[k] = parameters[k]?.[0] ?? dflt
+    for (const [k, { dflt }] of Object.entries(doc.params)) {
+      const value = parameters[k]?.[0] ?? dflt
+      if (!value)
+        return jsonError(400, 'InvalidParameters', `Parameter "${k}" is required by document ${document}.`)
+      properties[k] = value
+    }
     if (doc.type) properties.type = doc.type
     const sessionId = `sandbox-${randomBytes(9).toString('hex').slice(0, 17)}`
-    const wantsSsh = Number(properties.portNumber) === (instance.sshPortOnInstance ?? 22)
+    const port = Number(properties.portNumber)
+    const host = properties.host ?? 'localhost'
+    const onInstance = host === 'localhost' || host === '127.0.0.1'
+    const route =
+      onInstance && port === (instance.sshPortOnInstance ?? 22)
+        ? instance.target
+        : instance.routes?.get(`${onInstance ? 'localhost' : host}:${port}`)
     const session = opts.dataChannel.createSession({
       sessionId,
       instanceId: target,
       document,
       properties,
-      target: wantsSsh ? instance.target : undefined
+      target: route
     })
     started.push({ sessionId, target, document, parameters, accessKeyId: req.accessKeyId })
     return jsonOk({ SessionId: sessionId, TokenValue: session.currentToken, StreamUrl: streamUrl(sessionId) })

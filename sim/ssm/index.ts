@@ -35,6 +35,8 @@ export interface SsmSim {
   allow(instanceOrDocument: string): void
   /** Serve more AmazonSSM operations on the same endpoint (Run Command: sim/run-command/). */
   addOperation: SsmApiSim['addOperation']
+  /** Make `host:port` (localhost:<port> for a port on the instance) lead to `target` for this instance. */
+  addRoute(instanceId: string, hostPort: string, target: { host: string; port: number }): void
   close(): Promise<void>
 }
 
@@ -92,6 +94,11 @@ export async function startSsmSim(opts: SsmSimOptions): Promise<SsmSim> {
     deny: what => void api.denied.add(what),
     allow: what => void api.denied.delete(what),
     addOperation: api.addOperation,
+    addRoute: (id, hostPort, target) => {
+      const i = api.instances.get(id)
+      if (!i) throw new Error(`no simulated instance ${id}`)
+      ;(i.routes ??= new Map()).set(hostPort, target)
+    },
     close: async () => {
       await dataChannel.close()
       if (ownServer) await awsServer.close()

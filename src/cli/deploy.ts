@@ -41,6 +41,11 @@ export async function deployCommand(argv: readonly string[], io: CliIo): Promise
   logger.setSecret(inputs.get('ssh-passphrase') ?? '')
   const input: InputSource = name => inputs.get(name) ?? ''
   const config = buildConfig(input)
+  if (config.forward.length) {
+    throw new UserError(
+      "deploy does not keep port forwards open after it ends: run 'ec2-push forward <target> [local-port:]host:port' (the action's forward input runs it in the background for later steps)"
+    )
+  }
   if (needsAws(config) && !config.aws.region) {
     config.aws.region = (await resolveRegion(undefined)) || undefined
     if (!config.aws.region) throw new UserError(NO_REGION)

@@ -10,6 +10,7 @@ Usage:
   ec2-push deploy --targets i-0123... --files 'dist/**' --remote-path /srv/app [options]
   ec2-push proxy <instance-id> [port] [--mode ssm|eice|auto]   (an OpenSSH ProxyCommand)
   ec2-push doctor <instance-id> [--connect]                     (what each path needs, checked)
+  ec2-push forward <target> [local-port:]host:port...         (local listeners to the instance or behind it)
 
 Common options: --profile NAME (AWS_PROFILE), --region REGION, -h/--help, -V/--version.
 Run 'ec2-push <command> --help' for a command's options.`
@@ -93,6 +94,27 @@ Options:
   -v, --verbose / --debug  diagnostics on stderr (stdout carries only the tunnel's bytes)
 
 The Session Manager session is terminated when either side closes and on SIGINT, SIGTERM and SIGHUP.`
+}
+
+export function forwardHelp(): string {
+  return `Usage: ec2-push forward <target> [local-port:]host:port... [options]
+
+Listens on 127.0.0.1 and leads each connection to a port on the instance (localhost:PORT) or, over
+Session Manager, to a host the instance reaches (AWS-StartPortForwardingSessionToRemoteHost), one
+session per connection, until SIGINT, SIGTERM or SIGHUP; then every session is ended. A local port of
+0, or none, picks a free one. One line per listener on stdout: 127.0.0.1:LOCAL -> host:port.
+
+  ec2-push forward i-0123456789abcdef0 5432:db.internal:5432 --mode ssm
+  ec2-push forward i-0123456789abcdef0 8080:localhost:80
+  ec2-push forward nlb.example.com:22 8080:localhost:80 --mode nlb   (the NLB's listener on port 80)
+
+Options:
+  --mode ssm|eice|nlb|auto the path (default auto); eice reaches only ports 22 and 3389 (an AWS limit)
+  --region REGION          default AWS_REGION, else the profile's region
+  --profile NAME           AWS profile (sets AWS_PROFILE)
+  --eice-endpoint-id ID    the endpoint to use (default: the one in the instance's subnet, else VPC)
+  --ready-file FILE        once listening, write {pid, forwards: [{localPort, host, port}]} there (JSON)
+  -v, --verbose / --debug  diagnostics on stderr`
 }
 
 export function doctorHelp(): string {

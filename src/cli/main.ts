@@ -12,7 +12,8 @@ type Command = (argv: readonly string[], io: CliIo) => Promise<number>
 const COMMANDS: Record<string, () => Promise<Command>> = {
   deploy: async () => (await import('./deploy.js')).deployCommand,
   proxy: async () => (await import('./proxy.js')).proxyCommand,
-  doctor: async () => (await import('./doctor.js')).doctorCommand
+  doctor: async () => (await import('./doctor.js')).doctorCommand,
+  forward: async () => (await import('./forward.js')).forwardCommand
 }
 
 /**
@@ -31,7 +32,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const load = COMMANDS[command]
   if (!load) {
-    io.err(`ec2-push: unknown command '${command}': use deploy, proxy or doctor (see ec2-push --help)`)
+    io.err(
+      `ec2-push: unknown command '${command}': use deploy, proxy, doctor or forward (see ec2-push --help)`
+    )
     return 2
   }
   try {

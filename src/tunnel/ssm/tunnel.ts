@@ -13,11 +13,14 @@ import type { Tunnel } from '../types.js'
 import { DataChannelStats, DataChannelTimeouts, SsmDataChannel } from './data-channel.js'
 import { sdkProxyConfig } from '../../net/proxy-agent.js'
 
-export type SsmDocument = 'AWS-StartSSHSession' | 'AWS-StartPortForwardingSession'
+export type SsmDocument =
+  'AWS-StartSSHSession' | 'AWS-StartPortForwardingSession' | 'AWS-StartPortForwardingSessionToRemoteHost'
 
 export interface SsmTunnelOptions {
   instanceId: string
   port: number
+  /** AWS-StartPortForwardingSessionToRemoteHost: the host the instance connects to (port is on it). */
+  host?: string
   document: SsmDocument
   /** Largest payload per data-channel message (ssm-frame-size). */
   frameSize: number
@@ -75,10 +78,15 @@ export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
 
   const parameters: Record<string, string[]> = { portNumber: [String(opts.port)] }
   // The agent ignores localPortNumber in our basic mode; the document requires a value.
-  if (document === 'AWS-StartPortForwardingSession') parameters.localPortNumber = ['0']
+  if (document !== 'AWS-StartSSHSession') parameters.localPortNumber = ['0']
+  if (document === 'AWS-StartPortForwardingSessionToRemoteHost') {
+    if (!opts.host) throw new Error('AWS-StartPortForwardingSessionToRemoteHost needs a host')
+    parameters.host = [opts.host]
+  }
+  const where = opts.host ? `${opts.host}:${opts.port}` : `port ${opts.port}`
 
   return {
-    description: `ssm ${instanceId} (${document}, port ${opts.port})`,
+    description: `ssm ${instanceId} (${document}, ${where})`,
     async open(signal?: AbortSignal): Promise<Duplex> {
       if (closed) throw new Error('the ssm tunnel is closed')
       let started
@@ -209,6 +217,6 @@ function channelClosedError(output: string, opts: SsmTunnelOptions): Error {
     .replace(/\s*\n\s*/g, ' ')
     .trim()
   return new UserError(
-    `ssm: Session Manager closed the session on ${opts.instanceId}: ${text} (check that the SSM Agent is online and up to date and that sshd listens on port ${opts.port} on the instance)`
+    `ssm: Session Manager closed the session on ${opts.instanceId}: ${text} (check that the SSM Agent is online and up to date and that ${opts.host ? `the instance reaches ${opts.host}:${opts.port}` : `something listens on port ${opts.port} on the instance`})`
   )
 }
