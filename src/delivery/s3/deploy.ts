@@ -24,6 +24,7 @@ import type { S3DeliveryConfig } from './options.js'
 import { createPresigner } from './presign.js'
 import { describeOutcomes, summaryTable } from './results.js'
 import { sendCommands, waitForInvocations } from './run-command.js'
+import { sdkProxyConfig } from '../../net/proxy-agent.js'
 
 /**
  * `delivery: s3`, the whole of it: match and hash the files, upload each distinct one once to S3
@@ -57,8 +58,13 @@ export async function runS3Delivery(
     const region = aws.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION
     if (!region) throw new UserError("No AWS region: set 'aws-region' (or AWS_REGION).")
     const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined
-    const s3Client = new S3Client({ region, credentials: aws.credentials, forcePathStyle: !!endpoint })
-    const ssm = new SSMClient({ region, credentials: aws.credentials })
+    const s3Client = new S3Client({
+      region,
+      credentials: aws.credentials,
+      forcePathStyle: !!endpoint,
+      ...sdkProxyConfig()
+    })
+    const ssm = new SSMClient({ region, credentials: aws.credentials, ...sdkProxyConfig() })
 
     const plan: FilePlan = config.rollback
       ? { root: '', files: [], totalBytes: 0 }
