@@ -6,13 +6,22 @@ import { startSshd, type Sshd } from '../sim/sshd.js'
 import { benchSync, type SyncBenchFigures } from './sync.js'
 import { buildConfig } from '../src/config.js'
 import { makeRandomFile, makeSmallTree, table } from './data.js'
-import { benchDirectCase, engineStartupCost, TOOLS, type CaseResult, type StartupCost } from './direct.js'
+import {
+  benchDirectCase,
+  engineStartupCost,
+  TOOLS,
+  type CaseResult,
+  type Sample,
+  type StartupCost
+} from './direct.js'
+import { median } from './stats.js'
 import { benchEice, DEFAULT_CONFIGS as EICE_FULL, type EiceBenchFigures } from './eice.js'
 import { measureMethod, stopMeasurements } from './measure.js'
 import { benchEngineSsm, type EngineSsmResult } from './engine-ssm.js'
 import { engineCipher, sftpCipher } from './openssh-sftp.js'
 import { parseBenchOptions, usage, type BenchOptions } from './options.js'
 import { benchSsm, DEFAULT_MATRIX as SSM_FULL, type SsmBenchFigures } from './ssm.js'
+import { benchShells, type ShellsBenchFigures } from './shells.js'
 import { benchWan, type WanBenchFigures } from './wan.js'
 import { wanReport } from './wan-report.js'
 
@@ -43,6 +52,8 @@ interface Figures {
   eice?: EiceBenchFigures
   sync?: SyncBenchFigures
   wan?: WanBenchFigures
+  shells?: ShellsBenchFigures
+  mix?: CaseResult[]
   errors: string[]
   durationS?: number
 }
@@ -72,6 +83,9 @@ function commandFor(o: BenchOptions): string {
     `--wan-runs ${o.wanRuns}`,
     `--wan-skip-tools '${[...o.wanSkipTools].join(',')}'`,
     ...(o.wanConnections ? [`--wan-connections ${o.wanConnections}`] : []),
+    `--shells-files ${o.shellsFiles}`,
+    `--shells-sleep ${o.shellsSleepS}`,
+    `--mix-large-mib ${o.mixLargeMib}`,
     ...(o.skip.size ? [`--skip ${[...o.skip].join(',')}`] : []),
     `--tmpdir '${o.tmpdir}'`
   ]
@@ -234,6 +248,48 @@ async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Ss
         scratch,
         log
       })
+    })
+  }
+
+  if (wants('shells')) {
+    await section('shells', async () => {
+      f.shells = await benchShells({
+        files: o.shellsFiles,
+        fileBytes: smallBytes,
+        sleepS: o.shellsSleepS,
+        runs: o.runs,
+        concurrency: o.concurrency,
+        scratch,
+        log
+      })
+    })
+  }
+
+  if (wants('mix')) {
+    await section('mix', async () => {
+      // One large file, then mid-size files: per byte, no mix should be slower than the one file.
+      const mixes = [
+        { name: `1 x ${o.mixLargeMib} MiB`, count: 1, mib: o.mixLargeMib },
+        { name: '200 x 1 MiB', count: 200, mib: 1 },
+        { name: '50 x 4 MiB', count: 50, mib: 4 }
+      ]
+      f.mix = []
+      for (const [i, m] of mixes.entries()) {
+        const dir = path.join(scratch, 'mix', String(i))
+        for (let k = 0; k < m.count; k++)
+          await makeRandomFile(path.join(dir, `d${Math.floor(k / 100)}`, `f${k}.bin`), m.mib * MiB)
+        f.mix.push(
+          await benchDirectCase({
+            ...direct,
+            name: m.name,
+            localDir: dir,
+            sftpSource: { path: dir, recursive: true },
+            files: m.count,
+            bytes: m.count * m.mib * MiB
+          })
+        )
+        await rm(dir, { recursive: true, force: true })
+      }
     })
   }
 
@@ -546,6 +602,78 @@ function report(o: BenchOptions, f: Figures): { text: string; targets: Target[] 
       )
   }
 
+  if (f.shells) {
+    const y = f.shells
+    const rows = y.cases.map(c => {
+      const ok = (xs: Sample[]) => xs.filter(x => !x.error).map(x => x.wallS)
+      const e = median(ok(c.engine))
+      const t = median(ok(c.sftp))
+      return [c.label, fx(c.startupS), c.shells.join(' '), fx(e), fx(t), `${fx(t / e)}x`]
+    })
+    out.push(
+      `shells (issue 16): ${y.files} files of ${fx(y.fileBytes / 1024, 0)} KiB, login shell bash, ec2-push verify sha256 vs OpenSSH sftp, medians of ${y.cases[0]?.engine.length ?? 0} runs`,
+      table(
+        [
+          'login user',
+          'shell start-up s',
+          'shells a deploy opened',
+          'ec2-push s',
+          'sftp s',
+          'ec2-push vs sftp'
+        ],
+        rows
+      ),
+      '  shell start-up = `ssh host true` minus the same with the stock .bashrc. The sftp subsystem is internal-sftp: no login shell.',
+      ''
+    )
+    const wall = (c: (typeof y.cases)[number]) => median(c.engine.filter(x => !x.error).map(x => x.wallS))
+    const [stock, slow] = y.cases
+    if (stock && slow) {
+      target(
+        `shells: ${y.files} small files, .bashrc that sleeps ${y.sleepS} s minus stock`,
+        wall(slow) - wall(stock),
+        '<= 0.6 s',
+        x => x <= 0.6,
+        ' s'
+      )
+      target(
+        `shells: ${y.files} small files, ec2-push (verify sha256) / sftp, stock .bashrc`,
+        median(stock.sftp.filter(x => !x.error).map(x => x.wallS)) / wall(stock),
+        '>= 2.2x',
+        x => x >= 2.2
+      )
+    }
+  }
+
+  if (f.mix?.length) {
+    const ratio = (c: CaseResult) => c.summary['engine-sha256'].mibPerS / c.summary.sftp.mibPerS
+    const base = ratio(f.mix[0])
+    out.push(
+      `mix (issue 16): file sizes against OpenSSH sftp on loopback, medians of ${o.runs} runs`,
+      table(
+        [
+          'files',
+          'ec2-push sha256 MiB/s',
+          'ec2-push none MiB/s',
+          'sftp MiB/s',
+          'sha256 vs sftp',
+          `vs ${f.mix[0].name}`
+        ],
+        f.mix.map(c => [
+          c.name,
+          fx(c.summary['engine-sha256'].mibPerS, 1),
+          fx(c.summary['engine-none'].mibPerS, 1),
+          fx(c.summary.sftp.mibPerS, 1),
+          `${fx(ratio(c))}x`,
+          `${fx(ratio(c) / base)}x`
+        ])
+      ),
+      ''
+    )
+    for (const c of f.mix.slice(1))
+      target(`mix: ${c.name} sftp ratio / ${f.mix[0].name}'s`, ratio(c) / base, '>= 0.9x', x => x >= 0.9)
+  }
+
   if (f.wan) {
     const w = wanReport(f.wan)
     out.push(w.text, '')
@@ -634,7 +762,11 @@ async function main(): Promise<number> {
   )
   if (o.json) await writeFile(o.json, JSON.stringify({ ...f, targets }, null, 2) + '\n')
   const failedRuns = [
-    ...[f.large, f.small].flatMap(c => (c ? TOOLS.map(t => c.summary[t].failed) : [])),
+    ...[f.large, f.small, ...(f.mix ?? [])].flatMap(c => (c ? TOOLS.map(t => c.summary[t].failed) : [])),
+    ...(f.shells?.cases ?? [])
+      .flatMap(c => [...c.engine, ...c.sftp])
+      .filter(s => s.error)
+      .map(() => 1),
     ...(f.ssmEngine ?? []).map(r => r.failed),
     ...(f.sync?.paths ?? []).map(p => p.errors.length)
   ].reduce((a, b) => a + b, 0)

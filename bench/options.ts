@@ -14,6 +14,9 @@ export interface BenchOptions {
   /** The engine's `concurrency` input; '' keeps the engine's default. */
   concurrency: string
   skip: Set<string>
+  shellsFiles: number
+  shellsSleepS: number
+  mixLargeMib: number
   ssmMib: number
   ssmRuns: number
   ssmSmallFiles: number
@@ -36,13 +39,26 @@ export interface BenchOptions {
   tmpdir: string
 }
 
+/** The bench's sections, in the order they run. */
+export const SECTIONS = ['large', 'small', 'ssm', 'sync', 'wan', 'eice', 'shells', 'mix']
+
 const SPEC = {
   runs: { default: '3', help: 'runs per tool for the direct comparison (interleaved)' },
   'large-mib': { default: '256', help: 'size of the single large file, MiB' },
   'small-files': { default: '2000', help: 'number of small files' },
   'small-kib': { default: '4', help: 'size of each small file, KiB' },
   concurrency: { default: '', help: "engine 'concurrency' input (files in flight); empty = its default" },
-  skip: { default: '', help: 'comma list of sections to skip: direct, large, small, ssm, eice, sync, wan' },
+  skip: {
+    default: '',
+    help: `comma list of sections to skip: direct (large and small), ${SECTIONS.join(', ')}`
+  },
+  only: { default: '', help: 'comma list of the sections to run (the others are skipped), e.g. shells,mix' },
+  'shells-files': { default: '20000', help: 'shells section: small files (of --small-kib) per deploy' },
+  'shells-sleep': { default: '0.3', help: "shells section: seconds the slow login shell's .bashrc sleeps" },
+  'mix-large-mib': {
+    default: '1024',
+    help: 'mix section: the one large file, MiB (beside 200 x 1 MiB and 50 x 4 MiB)'
+  },
   'ssm-mib': { default: '32', help: 'file size through the ssm path, MiB (about 8-10 MB/s there)' },
   'ssm-runs': { default: '3', help: 'runs per ssm configuration' },
   'ssm-small-files': { default: '2000', help: 'small files through the ssm path (0 = skip)' },
@@ -86,6 +102,16 @@ const SPEC = {
 } as const
 
 type Name = keyof typeof SPEC
+
+/** --skip as given, or with --only every section not named (direct stands for large and small). */
+function skipped(skip: string[], only: string[]): Set<string> {
+  const known = ['direct', ...SECTIONS]
+  const bad = [...skip, ...only].filter(x => !known.includes(x))
+  if (bad.length) throw new Error(`unknown section '${bad.join(',')}': the sections are ${known.join(', ')}`)
+  if (!only.length) return new Set(skip)
+  const wanted = new Set(only.flatMap(x => (x === 'direct' ? ['large', 'small'] : [x])))
+  return new Set([...skip, ...SECTIONS.filter(x => !wanted.has(x))])
+}
 
 export function usage(): string {
   const lines = Object.entries(SPEC).map(
@@ -140,12 +166,10 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     smallFiles: Math.round(num('small-files', 1)),
     smallKib: num('small-kib', 0),
     concurrency,
-    skip: new Set(
-      raw('skip')
-        .split(',')
-        .map(s => s.trim())
-        .filter(Boolean)
-    ),
+    skip: skipped(list('skip'), list('only')),
+    shellsFiles: Math.round(num('shells-files', 1)),
+    shellsSleepS: num('shells-sleep', 0),
+    mixLargeMib: num('mix-large-mib', 1),
     ssmMib: num('ssm-mib', 1),
     ssmRuns: Math.round(num('ssm-runs', 1)),
     ssmSmallFiles: Math.round(num('ssm-small-files', 0)),
