@@ -286,6 +286,7 @@ export class TargetDeploy {
         concurrency: config.concurrency,
         verify: config.verify,
         followRemoteSymlinks: config.followRemoteSymlinks,
+        deletesExtras: config.delete,
         retries: config.retries,
         backoffBaseMs: this.o.backoffBaseMs ?? 1000,
         logger: this.o.logger,

@@ -81,3 +81,19 @@ test('follow-remote-symlinks: true writes through the link, and sync + delete ke
     expect(await readFile(path.join(elsewhere, 'shared.txt'), 'utf8')).toBe('shared\n')
   }
 })
+
+test('a link to a folder inside remote-path: written through, but refused with delete (its files would be extras)', async () => {
+  const remote = path.join(sshd.remoteRoot, 'inside')
+  await mkdir(path.join(remote, 'static'), { recursive: true })
+  await symlink('static', path.join(remote, 'assets'))
+  const plain = await deploy(remote, {})
+  expect(plain.run.error).toBeUndefined()
+  expect(await readFile(path.join(remote, 'static', 'app.js'), 'utf8')).toBe('app()\n')
+
+  const withDelete = await deploy(remote, { sync: 'true', delete: 'true', 'follow-remote-symlinks': 'true' })
+  expect(withDelete.run.error).toBe(
+    `'${remote}/assets' on ${sshd.host}:${sshd.port} is a symbolic link to 'static', inside remote-path: with delete: true the files written through it would be listed under 'static' and deleted as extras. Replace the link with a folder, or deploy without delete.`
+  )
+  expect(await readFile(path.join(remote, 'assets', 'app.js'), 'utf8')).toBe('app()\n')
+  expect((await lstat(path.join(remote, 'assets'))).isSymbolicLink()).toBe(true)
+})

@@ -21,6 +21,7 @@ export interface UploadFilesOptions {
   concurrency: number
   verify: VerifyMode
   followRemoteSymlinks?: boolean
+  deletesExtras?: boolean
   retries: number
   backoffBaseMs: number
   logger: Logger
@@ -71,6 +72,7 @@ export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
         concurrency: opts.concurrency,
         verify: opts.verify,
         followRemoteSymlinks: opts.followRemoteSymlinks,
+        deletesExtras: opts.deletesExtras,
         onFileDone: f => {
           done.add(f)
           filesDone++

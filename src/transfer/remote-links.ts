@@ -7,14 +7,19 @@ import { SFTP_STATUS, type Sftp, type SftpStatusError } from './sftp.js'
  * replaced by a rename, which replaces a link rather than following it; a folder on the way to a file
  * is followed. So each folder the upload writes into is resolved (SFTP realpath, all at once: one
  * round trip), and one that resolves outside remote-path is refused, naming the link and where it
- * points, unless follow-remote-symlinks says such links are meant (shared folders).
+ * points, unless follow-remote-symlinks says such links are meant (shared folders). With delete, a link
+ * to another folder inside remote-path is refused too, whatever follow says: the listing shows the files
+ * written through it under the folder it points to, where they are not in the set, and delete would
+ * remove them again.
  */
-export async function refuseLinksOutOfRoot(
+export async function checkRemoteLinks(
   sftp: Sftp,
   root: string,
   folders: Iterable<string>,
-  label: string
+  label: string,
+  opts: { follow: boolean; deleting: boolean }
 ): Promise<void> {
+  if (opts.follow && !opts.deleting) return
   const rootReal = await sftp.realpath(root).catch((err: SftpStatusError) => {
     if (err.code === SFTP_STATUS.NO_SUCH_FILE) return undefined
     throw err
@@ -32,14 +37,23 @@ export async function refuseLinksOutOfRoot(
       )
     )
   )
-  const inside = (real: string) =>
-    real === rootReal || real.startsWith(rootReal === '/' ? '/' : `${rootReal}/`)
-  const outside = resolved
-    .filter((r): r is { rel: string; real: string } => r.real !== undefined && !inside(r.real))
+  const under = rootReal === '/' ? '/' : `${rootReal}/`
+  const inside = (real: string) => real === rootReal || real.startsWith(under)
+  // The shallowest folder that does not resolve to itself is the link (its parent did).
+  const moved = resolved
+    .filter((r): r is { rel: string; real: string } => r.real !== undefined)
+    .filter(r => r.real !== path.posix.join(rootReal, r.rel))
+    .filter(r => (inside(r.real) ? opts.deleting : !opts.follow))
     .sort((a, b) => a.rel.split('/').length - b.rel.split('/').length)[0]
-  if (!outside) return
-  const link = path.posix.join(root, outside.rel)
-  const target = await sftp.readlink(link).catch(() => outside.real)
+  if (!moved) return
+  const link = path.posix.join(root, moved.rel)
+  const target = await sftp.readlink(link).catch(() => moved.real)
+  if (inside(moved.real)) {
+    const there = moved.real === rootReal ? '.' : moved.real.slice(under.length)
+    throw new UserError(
+      `'${link}' on ${label} is a symbolic link to '${target}', inside remote-path: with delete: true the files written through it would be listed under '${there}' and deleted as extras. Replace the link with a folder, or deploy without delete.`
+    )
+  }
   throw new UserError(
     `'${link}' on ${label} is a symbolic link to '${target}', outside remote-path: ec2-push does not write or delete through it. Replace the link with a folder, or set follow-remote-symlinks: true if it is a shared folder on purpose.`
   )

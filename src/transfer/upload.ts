@@ -8,7 +8,7 @@ import { tempPathFor } from '../remote/names.js'
 import { checkable } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { explainWriteFailure } from './failures.js'
-import { refuseLinksOutOfRoot } from './remote-links.js'
+import { checkRemoteLinks } from './remote-links.js'
 import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-writes.js'
 import { remoteFilePath } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
@@ -47,6 +47,8 @@ export interface UploadOptions {
   verify: 'sha256' | 'none'
   /** Write through folder links that lead out of remoteRoot (follow-remote-symlinks); else refuse them. */
   followRemoteSymlinks?: boolean
+  /** Files not in the set are deleted afterwards (delete: true): links inside remoteRoot are refused too. */
+  deletesExtras?: boolean
   /** Called after a file is published at its final path (verified when verify is on). */
   onFileDone: (file: PlannedFile) => void
   onBytes?: (n: number) => void
@@ -136,13 +138,14 @@ export class UploadSession {
    * A dropped connection rejects instead, and the caller reconnects for the rest.
    */
   async uploadAll(files: PlannedFile[]): Promise<FileError[]> {
-    if (!this.opts.followRemoteSymlinks) {
-      const folders = files.flatMap(f => {
-        const parts = f.relativePath.split('/')
-        return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'))
-      })
-      await refuseLinksOutOfRoot(this.sftp, this.opts.remoteRoot, folders, this.conn.label)
-    }
+    const folders = files.flatMap(f => {
+      const parts = f.relativePath.split('/')
+      return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'))
+    })
+    await checkRemoteLinks(this.sftp, this.opts.remoteRoot, folders, this.conn.label, {
+      follow: !!this.opts.followRemoteSymlinks,
+      deleting: !!this.opts.deletesExtras
+    })
     const failed: FileError[] = []
     let batch: Staged[] = []
     let batchBytes = 0
