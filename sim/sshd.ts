@@ -16,6 +16,8 @@ export interface SshdOptions {
   extraConfig?: string[]
   /** Print sshd's own log lines to stderr. */
   verbose?: boolean
+  /** Start sshd through this command (e.g. a mount namespace of sim/fleet/), with these variables added. */
+  wrap?: { argv: string[]; env: Record<string, string> }
   /**
    * Sessions see a PATH with every tool of /usr/bin except the names this matches: an instance
    * without awk, say, to test a fallback.
@@ -184,24 +186,26 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     const configFile = path.join(dir, 'sshd_config')
     await writeFile(configFile, config.join('\n') + '\n')
     const sshdArgs = ['-D', '-e', '-f', configFile]
-    const child = opts.login
-      ? spawn(
+    const base = opts.login
+      ? [
           'unshare',
-          [
-            '--mount',
-            '--propagation',
-            'private',
-            'sh',
-            '-c',
-            'mount --bind "$1" /etc/passwd && shift && exec "$@"',
-            'sh',
-            await passwdWithLogin(dir, user, opts.login),
-            sshdPath,
-            ...sshdArgs
-          ],
-          { stdio: ['ignore', 'ignore', 'pipe'] }
-        )
-      : spawn(sshdPath, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'] })
+          '--mount',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          'mount --bind "$1" /etc/passwd && shift && exec "$@"',
+          'sh',
+          await passwdWithLogin(dir, user, opts.login),
+          sshdPath,
+          ...sshdArgs
+        ]
+      : [sshdPath, ...sshdArgs]
+    const argv = [...(opts.wrap?.argv ?? []), ...base]
+    const child = spawn(argv[0], argv.slice(1), {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: opts.wrap ? { ...process.env, ...opts.wrap.env } : process.env
+    })
     let stderr = ''
     let sessions = 0
     child.stderr!.on('data', d => {

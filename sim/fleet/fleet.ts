@@ -42,6 +42,8 @@ export interface Fleet {
     script: string,
     opts: { timeoutSeconds: number; name: string; signal?: AbortSignal }
   ): Promise<RunOutcome>
+  /** A command prefix (and its variables) that runs a program in the instance's view of the files. */
+  wrap(instanceId: string): { argv: string[]; env: Record<string, string> }
   /** `<root>/<id>/<remotePath>`: the instance's remote path as seen from outside. */
   pathOf(instanceId: string, remotePath: string): string
 }
@@ -75,7 +77,22 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     await mkdir(path.join(opts.root, '.agent', i.instanceId), { recursive: true })
   }
   const byId = new Map(opts.instances.map(i => [i.instanceId, i]))
+  const setup = [
+    'mount --make-rprivate / || exit 97',
+    'for t in $MISSING; do p=$(command -v "$t") && mount --bind /dev/null "$p"; done',
+    `for d in ${OVERLAID.join(' ')}; do mount -t overlay overlay -o "lowerdir=$d,upperdir=$UPPER$d,workdir=$WORK$d" "$d" || exit 97; done`,
+    'exec "$@"'
+  ].join('\n')
+  const wrap = (instanceId: string) => ({
+    argv: ['unshare', '--mount', 'sh', '-c', setup, 'fleet-setup'],
+    env: {
+      UPPER: path.join(opts.root, instanceId),
+      WORK: path.join(opts.root, '.work', instanceId),
+      MISSING: (byId.get(instanceId)?.missingTools ?? []).join(' ')
+    }
+  })
   return {
+    wrap,
     root: opts.root,
     instances: opts.instances,
     instance: id => byId.get(id),
@@ -89,30 +106,22 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     },
     pathOf: (id, remotePath) => path.join(opts.root, id, remotePath),
     async run(instanceId, script, o) {
-      const upper = path.join(opts.root, instanceId)
-      const work = path.join(opts.root, '.work', instanceId)
       const agentDir = path.join(opts.root, '.agent', instanceId, o.name)
       await mkdir(agentDir, { recursive: true })
       const file = path.join(agentDir, '_script.sh')
       await writeFile(file, script, { mode: 0o700 })
-      const setup = [
-        'mount --make-rprivate / || exit 97',
-        'for t in $MISSING; do p=$(command -v "$t") && mount --bind /dev/null "$p"; done',
-        `for d in ${OVERLAID.join(' ')}; do mount -t overlay overlay -o "lowerdir=$d,upperdir=$UPPER$d,workdir=$WORK$d" "$d" || exit 97; done`,
-        'exec "$@"'
-      ].join('\n')
       return new Promise(resolve => {
-        const child = spawn('unshare', ['--mount', 'sh', '-c', setup, 'fleet-setup', ...shell, file], {
+        const w = wrap(instanceId)
+        const argv = [...w.argv, ...shell, file]
+        const child = spawn(argv[0], argv.slice(1), {
           cwd: agentDir,
           detached: true,
           env: {
             PATH: process.env.PATH ?? '/usr/bin:/bin',
             HOME: '/root',
             TMPDIR: agentDir,
-            UPPER: upper,
-            WORK: work,
-            MISSING: (byId.get(instanceId)?.missingTools ?? []).join(' '),
-            LANG: 'C'
+            LANG: 'C',
+            ...w.env
           },
           stdio: ['ignore', 'pipe', 'pipe']
         })
