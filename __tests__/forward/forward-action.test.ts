@@ -200,6 +200,37 @@ test('nlb: the load balancer listener on the forwarded port, several connections
   expect(await refused(port)).toBe(true)
 })
 
+/** Connect to 127.0.0.1:port and read the server's first line (sshd's banner). */
+function firstLine(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port })
+    let got = ''
+    socket.on('error', reject)
+    socket.on('data', d => {
+      got += d.toString('latin1')
+      if (got.includes('\n')) {
+        socket.destroy()
+        resolve(got.split('\n')[0].trim())
+      }
+    })
+  })
+}
+
+test('eice: port 22 of the instance (the endpoint allows 22 and 3389), several connections at once', async () => {
+  const tunnelsBefore = sandbox.eice.counters.opened
+  const run = await step({ mode: 'eice', targets: sandbox.eiceInstanceId, forward: 'localhost:22' })
+  expect(run.errors).toEqual([])
+  const pid = Number(run.state['forward-pid'])
+  started.push(pid)
+  const port = Number(run.outputs['forward-port'])
+  const banners = await Promise.all([1, 2, 3].map(() => firstLine(port)))
+  for (const b of banners) expect(b).toMatch(/^SSH-2\.0-OpenSSH/)
+  expect(sandbox.eice.counters.opened - tunnelsBefore).toBe(3)
+  expect((await post(run.state)).code).toBe(0)
+  expect(alive(pid)).toBe(false)
+  expect(await refused(port)).toBe(true)
+})
+
 test('with files, the deploy runs first and the forward opens after it', async () => {
   const remote = path.join(sandbox.sshd.remoteRoot, 'forward-after-deploy')
   const run = await runBundledAction(
