@@ -40,6 +40,8 @@ const mbToMib = (mbps: number) => (mbps * 1e6) / MiB
 
 interface Figures {
   command: string
+  /** The commit measured (with '+' when the work tree had changes). */
+  commit?: string
   startedAt: string
   machine: { cpus: number; cpuModel: string; loadBefore: number[]; loadAfter?: number[] }
   measureMethod: string
@@ -707,8 +709,17 @@ async function main(): Promise<number> {
   // os.tmpdir() reads TMPDIR: the scratch files, the sshd's folder and every child follow it.
   if (o.tmpdir) process.env.TMPDIR = o.tmpdir
   const started = Date.now()
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: 'pipe' }).trim()
+  let commit: string | undefined
+  try {
+    commit =
+      git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '+' : '')
+  } catch {
+    commit = undefined
+  }
   const f: Figures = {
     command: commandFor(o),
+    commit,
     startedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', loadBefore: os.loadavg() },
     measureMethod: measureMethod(),

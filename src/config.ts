@@ -35,6 +35,13 @@ export interface AwsConfig {
  */
 export const DEFAULT_CONCURRENCY = 128
 
+/**
+ * SSH connections per target for an upload of several files: each has its own SFTP window (sshd's
+ * 2 MiB per channel), TCP window and chain of waits, and takes a share of the files. Over a long
+ * link one connection's windows and round trips bind; see the wan section of `npm run bench`.
+ */
+export const DEFAULT_CONNECTIONS = 4
+
 export interface DeployConfig {
   mode: Mode
   targets: TargetSpec[]
@@ -52,6 +59,7 @@ export interface DeployConfig {
   knownHosts?: string
   strictHostKey: boolean
   concurrency: number
+  connections: number
   retries: number
   verify: VerifyMode
   timeoutSeconds: number
@@ -282,6 +290,7 @@ export function buildConfig(raw: InputSource): DeployConfig {
     knownHosts: input('known-hosts').trim() || undefined,
     strictHostKey: parseBoolean('strict-host-key', input('strict-host-key'), true),
     concurrency: parseInteger('concurrency', input('concurrency'), DEFAULT_CONCURRENCY, 1, 256),
+    connections: parseInteger('connections', input('connections'), DEFAULT_CONNECTIONS, 1, 16),
     retries: parseInteger('retries', input('retries'), 3, 0, 20),
     verify: parseChoice<VerifyMode>('verify', input('verify'), 'sha256', ['sha256', 'none']),
     timeoutSeconds: parseInteger('timeout-seconds', input('timeout-seconds'), 1800, 1, 6 * 3600),

@@ -44,6 +44,8 @@ export interface TargetResult {
   reconnects: number
   /** Round trips waited for, by phase (see ssh/round-trips.ts). */
   roundTrips?: Record<Phase, number>
+  /** SSH connections the deploy opened to the target (the upload shares files among several). */
+  connections?: number
   /** release: atomic — this deploy's release folder and the one `current` pointed to before. */
   releaseId?: string
   releasePath?: string
@@ -170,8 +172,43 @@ export class TargetDeploy {
         if (verify || needsShell(config)) keepShellReady(conn)
       })
     }
+    // A full upload of several files shares them among more connections: open those alongside the
+    // first (a sync decides later, once it knows how many files changed).
+    if (upload && !config.sync && plan.files.length > 1) this.extraLinks(plan.files.length)
     this.isProtected = protectMatcher(config.protect)
     this.root = config.remotePath
+  }
+
+  private readonly extra: TargetConnection[] = []
+
+  /** How many connections an upload may use: `connections`, and over eice its share of the tunnels. */
+  private connectionLimit(): number {
+    const { config, target } = this.o
+    const tunnels =
+      target.mode === 'eice'
+        ? Math.floor(config.eiceMaxTunnels / Math.max(1, config.maxParallelTargets))
+        : Infinity
+    return Math.max(1, Math.min(config.connections, tunnels))
+  }
+
+  /** The connections beside `link` for an upload of `files` files, opened (and made ready) now. */
+  extraLinks(files: number): TargetConnection[] {
+    const want = Math.min(this.connectionLimit() - 1, files - 1)
+    const verify = this.o.config.verify !== 'none'
+    while (this.extra.length < want) {
+      const l = targetConnection(this.o)
+      l.trips.phase = 'upload'
+      l.setOnConnect(conn => {
+        conn.sftp().catch(() => {})
+        if (verify) {
+          void probeVerifyMethod(conn)
+          keepShellReady(conn)
+        }
+      })
+      l.prewarm(this.o.signal ?? new AbortController().signal)
+      this.extra.push(l)
+    }
+    return this.extra.slice(0, Math.max(0, want))
   }
 
   get label(): string {
@@ -230,8 +267,17 @@ export class TargetDeploy {
           )
       }
       this.link.close()
-      this.result.reconnects = this.link.reconnects
-      this.result.roundTrips = { ...this.link.trips.byPhase }
+      for (const l of this.extra) {
+        await l.settle()
+        l.close()
+      }
+      this.result.reconnects = this.link.reconnects + this.extra.reduce((n, l) => n + l.reconnects, 0)
+      // The connections wait side by side: each phase took as many round trips as the longest chain.
+      const trips = { ...this.link.trips.byPhase }
+      for (const l of this.extra)
+        for (const p of Object.keys(trips) as Phase[]) trips[p] = Math.max(trips[p], l.trips.byPhase[p])
+      this.result.roundTrips = trips
+      this.result.connections = 1 + this.extra.length
       this.result.durationMs = Date.now() - started
     }
     return this.result
@@ -280,6 +326,7 @@ export class TargetDeploy {
       this.link.trips.phase = 'upload'
       await uploadFiles({
         link: this.link,
+        extraLinks: this.extraLinks(files.length),
         files,
         remoteRoot,
         existingDirs: foldersOf(present),

@@ -117,7 +117,14 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     name: 'concurrency',
     kind: 'string',
     default: '128',
-    description: 'Files in flight at once per target (large files: at most 8 of them at once).'
+    description: 'Files in flight at once per connection (large files: at most 8 of them at once).'
+  },
+  {
+    name: 'connections',
+    kind: 'string',
+    default: '4',
+    description:
+      'SSH connections per target for an upload of several files (each with its own windows; files are shared out among them). Over eice at most eice-max-tunnels per deploy.'
   },
   {
     name: 'retries',
@@ -360,7 +367,7 @@ export const OUTPUTS: ReadonlyArray<OutputSpec> = [
   {
     name: 'results',
     description:
-      'JSON array, one object per target: target, mode, status (success, failure, cancelled, skipped), filesUploaded, filesSkipped, filesTotal, bytesTransferred, durationMs, verification, reconnects, roundTrips (round trips waited for per phase: connect, plan, upload, verify, publish, record), releaseId, releasePath, previousRelease, rolledBack, filesDeleted, error.'
+      'JSON array, one object per target: target, mode, status (success, failure, cancelled, skipped), filesUploaded, filesSkipped, filesTotal, bytesTransferred, durationMs, verification, reconnects, roundTrips (round trips waited for per phase: connect, plan, upload, verify, publish, record), connections, releaseId, releasePath, previousRelease, rolledBack, filesDeleted, error.'
   },
   {
     name: 'release-path',

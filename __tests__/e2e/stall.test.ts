@@ -44,7 +44,8 @@ test('a connection frozen mid-upload is dropped and the upload finishes over a n
   freezer = await startTcpFreezer(sshd.host, sshd.port, [600_000])
   const remote = path.join(sshd.remoteRoot, 'stall')
   const inputs: Record<string, string> = {
-    ...actionInputs(sshd, art, remote, { retries: '3' }),
+    // One connection: the freezer freezes the first, which then carries the whole upload.
+    ...actionInputs(sshd, art, remote, { retries: '3', connections: '1' }),
     targets: `${freezer.host}:${freezer.port}`
   }
   const logger = capturingLogger()

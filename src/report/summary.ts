@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import type { DeployOutputs } from './results.js'
 import { throughputMBps } from './results.js'
 
-/** The job summary: one row per target with files, bytes, duration, throughput and verification. */
+/** The job summary: one row per target with files, bytes, duration, throughput, connections used and verification. */
 export async function writeJobSummary(out: DeployOutputs, remotePath: string, error?: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const rows = out.results.map(r => [
@@ -13,6 +13,7 @@ export async function writeJobSummary(out: DeployOutputs, remotePath: string, er
     String(r.bytesTransferred),
     `${(r.durationMs / 1000).toFixed(1)} s`,
     throughputMBps(r.bytesTransferred, r.durationMs),
+    String(r.connections ?? 1),
     r.verification
   ])
   core.summary.addHeading('ec2-push', 2)
@@ -29,6 +30,7 @@ export async function writeJobSummary(out: DeployOutputs, remotePath: string, er
       { data: 'Bytes', header: true },
       { data: 'Duration', header: true },
       { data: 'MB/s', header: true },
+      { data: 'Connections', header: true },
       { data: 'Verification', header: true }
     ],
     ...rows.map(r => r.map(escapeHtml))

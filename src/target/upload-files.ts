@@ -14,6 +14,8 @@ export interface UploadProgress {
 
 export interface UploadFilesOptions {
   link: TargetConnection
+  /** More connections to the same target: the files are shared out among all of them. */
+  extraLinks?: TargetConnection[]
   files: PlannedFile[]
   remoteRoot: string
   /** Folders under remoteRoot (relative) known to exist. */
@@ -38,11 +40,57 @@ const PROGRESS_EVERY_MS = 10000
  * fails on a live connection is retried up to `retries` times.
  */
 export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
-  const { link, logger, progress } = opts
+  const links = [opts.link, ...(opts.extraLinks ?? [])].slice(0, Math.max(1, opts.files.length))
+  if (links.length === 1) return uploadOver(opts.link, opts.files, opts)
+  const shares = shareOut(opts.files, links.length)
+  // Each connection retries and resumes its own share; the first failure is the upload's.
+  const settled = await Promise.allSettled(shares.map((share, i) => uploadOver(links[i], share, opts)))
+  const failed = settled.find(r => r.status === 'rejected')
+  if (failed) throw (failed as PromiseRejectedResult).reason
+}
+
+/**
+ * `count` shares of about equal bytes, each a run of consecutive files (files in one folder mostly
+ * stay together, so each connection makes few folders). None is empty while there are files.
+ */
+export function shareOut<T extends { size: number }>(files: T[], count: number): T[][] {
+  const shares: T[][] = Array.from({ length: Math.min(count, files.length) }, () => [])
+  if (!shares.length) return []
+  // A small file costs about as much as a request's worth of bytes: count each as at least 16 KiB.
+  const weight = (f: T) => Math.max(f.size, 16 * 1024)
+  let remaining = files.reduce((n, f) => n + weight(f), 0)
+  let target = remaining / shares.length
+  let taken = 0
+  let k = 0
+  files.forEach((f, i) => {
+    const last = k === shares.length - 1
+    // Move on when this share has its part (what is left, over the shares left), or when the rest
+    // are just enough for one file each.
+    if (!last && shares[k].length > 0) {
+      const full = taken + weight(f) / 2 > target
+      if (full || files.length - i <= shares.length - 1 - k) {
+        remaining -= taken
+        k++
+        taken = 0
+        target = remaining / (shares.length - k)
+      }
+    }
+    shares[k].push(f)
+    taken += weight(f)
+  })
+  return shares
+}
+
+async function uploadOver(
+  link: TargetConnection,
+  files: PlannedFile[],
+  opts: UploadFilesOptions
+): Promise<void> {
+  const { logger, progress } = opts
   const label = link.label
   const started = Date.now()
-  const totalBytes = opts.files.reduce((n, f) => n + f.size, 0)
-  let pending: PlannedFile[] = [...opts.files]
+  const totalBytes = files.reduce((n, f) => n + f.size, 0)
+  let pending: PlannedFile[] = [...files]
   const done = new Set<PlannedFile>()
   const fileAttempts = new Map<PlannedFile, number>()
   const leftoverTemps = new Set<string>()
@@ -56,7 +104,7 @@ export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
     lastProgress = Date.now()
     const secs = (Date.now() - started) / 1000
     logger.info(
-      `${label}: ${filesDone}/${opts.files.length} files, ${mib(bytesDone)}/${mib(totalBytes)} MiB published (${(bytesSent / 1e6 / secs).toFixed(1)} MB/s)`
+      `${label}: ${filesDone}/${files.length} files, ${mib(bytesDone)}/${mib(totalBytes)} MiB published (${(bytesSent / 1e6 / secs).toFixed(1)} MB/s)`
     )
   }
 
