@@ -25,7 +25,7 @@ const met = t => (t.met === undefined ? 'n/a' : t.met ? 'yes' : 'no')
 const lines = [
   START,
   '',
-  `Figures of one run: ${f.startedAt} at commit ${f.commit ?? 'unknown'}, on ${f.machine.cpus} CPUs (${f.machine.cpuModel}), ` +
+  `Figures of one run: ${f.startedAt} at commit ${f.commit ?? 'unknown'}${f.commit?.endsWith('+') ? ' (+: with uncommitted changes)' : ''}, on ${f.machine.cpus} CPUs (${f.machine.cpuModel}), ` +
     `load average ${f.machine.loadBefore.map(x => fx(x)).join(' ')} before and ${(f.machine.loadAfter ?? []).map(x => fx(x)).join(' ')} after ` +
     `(above the CPU count, other work shared the CPUs: read the ratios). Command: \`${f.command}\`.`,
   ''
