@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -54,6 +54,8 @@ export async function runBundledAction(
     echo?: boolean
     /** What earlier steps of this action saved (core.saveState), as the runner passes it: STATE_<name>. */
     state?: Record<string, string>
+    /** Called with the action's process once it is started (to signal it, as a cancelled job is). */
+    onSpawn?: (child: ChildProcess) => void
   } = {}
 ): Promise<ActionRun> {
   const entry = opts.entry ?? (await testBundles()).action
@@ -92,6 +94,7 @@ export async function runBundledAction(
       env,
       stdio: ['ignore', 'pipe', 'pipe']
     })
+    opts.onSpawn?.(child)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', d => {

@@ -48,7 +48,34 @@ export interface Sshd {
   knownHostsLine: string
   /** The commands sshd has started, each through the login shell (with countSessions). */
   commandsStarted(): number
+  /**
+   * Kill sshd and every session it serves (every connection drops at once), keep the port closed
+   * for `downMs`, then start it again on the same port with the same keys: an instance whose sshd
+   * (or the whole machine) restarted under a deploy.
+   */
+  restart(downMs?: number): Promise<void>
   stop(): Promise<void>
+}
+
+/** The processes descended from `pid` (read from /proc), deepest last. */
+async function descendants(pid: number): Promise<number[]> {
+  const parents = new Map<number, number[]>()
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '')
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    if (!parents.has(ppid)) parents.set(ppid, [])
+    parents.get(ppid)!.push(Number(name))
+  }
+  const out: number[] = []
+  const walk = (p: number) => {
+    for (const c of parents.get(p) ?? []) {
+      out.push(c)
+      walk(c)
+    }
+  }
+  walk(pid)
+  return out
 }
 
 const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/local/sbin/sshd', '/sbin/sshd']
@@ -202,17 +229,21 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
         ]
       : [sshdPath, ...sshdArgs]
     const argv = [...(opts.wrap?.argv ?? []), ...base]
-    const child = spawn(argv[0], argv.slice(1), {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: opts.wrap ? { ...process.env, ...opts.wrap.env } : process.env
-    })
     let stderr = ''
     let sessions = 0
-    child.stderr!.on('data', d => {
-      stderr += d.toString()
-      sessions += (d.toString().match(/Starting session: command /g) ?? []).length
-      if (opts.verbose) process.stderr.write(`[sshd] ${d}`)
-    })
+    const launch = () => {
+      const c = spawn(argv[0], argv.slice(1), {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: opts.wrap ? { ...process.env, ...opts.wrap.env } : process.env
+      })
+      c.stderr!.on('data', d => {
+        stderr += d.toString()
+        sessions += (d.toString().match(/Starting session: command /g) ?? []).length
+        if (opts.verbose) process.stderr.write(`[sshd] ${d}`)
+      })
+      return c
+    }
+    let child = launch()
     try {
       await waitForBanner(host, port, child)
     } catch (err) {
@@ -220,15 +251,33 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       lastError = new Error(`${(err as Error).message}: ${stderr.trim()}`)
       continue
     }
-    const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+    const exited = (c: ChildProcess) =>
+      c.exitCode !== null || c.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>(resolve => c.once('exit', () => resolve()))
     const stop = async () => {
       if (child.exitCode === null && child.signalCode === null) {
+        const done = exited(child)
         child.kill('SIGTERM')
         const t = setTimeout(() => child.kill('SIGKILL'), 3000)
-        await exited
+        await done
         clearTimeout(t)
       }
       await rm(dir, { recursive: true, force: true })
+    }
+    const restart = async (downMs = 300) => {
+      const done = exited(child)
+      for (const pid of [child.pid!, ...(await descendants(child.pid!))]) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          /* gone already */
+        }
+      }
+      await done
+      await new Promise(r => setTimeout(r, downMs))
+      child = launch()
+      await waitForBanner(host, port, child)
     }
     const [type, blob] = hostKey.publicKey.split(/\s+/)
     return {
@@ -242,6 +291,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       hostKeyFingerprint: fingerprintOf(hostKey.publicKey),
       knownHostsLine: `[${host}]:${port} ${type} ${blob}`,
       commandsStarted: () => sessions,
+      restart,
       stop
     }
   }
