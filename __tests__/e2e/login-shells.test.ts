@@ -60,6 +60,8 @@ async function deploy(sshd: Sshd, art: string, remote: string, over: Record<stri
     'ssh-private-key': sshd.clientKey.privateKey,
     'host-key-fingerprint': sshd.hostKeyFingerprint,
     retries: '1',
+    // One SSH connection: the shells are counted per connection (each has its own, one or two).
+    connections: '1',
     ...over
   }
   const logger = capturingLogger()
