@@ -51,7 +51,7 @@ export interface DeployConfig {
   remotePath: string
   ifNoFilesFound: IfNoFilesFound
   user: string
-  /** SSH port on the instance (ssm/eice); nlb targets carry their own port. */
+  /** SSH port on the instance (ssm/eice), and of nlb targets given without one. */
   port: number
   sshPrivateKey?: string
   sshPassphrase?: string
@@ -148,12 +148,22 @@ export function parseList(raw: string): string[] {
 const INSTANCE_ID = /^(i|mi)-[0-9a-f]{8,17}$/
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/
 
-export function parseTarget(item: string): TargetSpec {
+/**
+ * One item of 'targets'. `defaultPort` is the port of a host given without one (the 'port' input, so
+ * `--mode nlb --targets 10.0.0.5 --port 2222` goes to 2222).
+ */
+export function parseTarget(item: string, defaultPort = 22): TargetSpec {
   if (INSTANCE_ID.test(item)) return { kind: 'instance', instanceId: item, label: item }
+  // 'i-xyz' or 'i-0123' is a mistyped instance id, not the host name it would otherwise pass for.
+  if (/^m?i-[A-Za-z0-9]*$/.test(item)) {
+    throw new UserError(
+      `Target '${item}' is not a valid instance id: an instance id is 'i-' and 8 or 17 hexadecimal digits (0-9, a-f), like i-0123456789abcdef0; check it in the EC2 console.`
+    )
+  }
   // `i-...@host[:port]`: an NLB address with the instance behind it named, so one-time keys can be pushed.
   const behind = /^(i-[0-9a-f]{8,17})@(.+)$/.exec(item)
   if (behind) {
-    const spec = parseTarget(behind[2])
+    const spec = parseTarget(behind[2], defaultPort)
     if (spec.kind !== 'host') throw new UserError(`Target '${item}': after 'instance-id@' give host[:port].`)
     return { ...spec, instanceId: behind[1], label: item }
   }
@@ -161,7 +171,7 @@ export function parseTarget(item: string): TargetSpec {
   if (tag) return { kind: 'tag', key: tag[1], value: tag[2], label: item }
   // host, host:port, [v6]:port, or a bare IPv6 address
   let host = item
-  let port = 22
+  let port = defaultPort
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(item)
   const hostPort = /^([^:]+):(\d+)$/.exec(item)
   if (bracket) {
@@ -179,6 +189,26 @@ export function parseTarget(item: string): TargetSpec {
   }
   if (port < 1 || port > 65535) throw new UserError(`Target '${item}' has port ${port}; use 1-65535.`)
   return { kind: 'host', host, port, label: item }
+}
+
+const FINGERPRINT = /^(SHA256:)?[A-Za-z0-9+/]{43}=?$/
+
+/**
+ * 'host-key-fingerprint': SHA256:<43 base64 characters>, bare, or within the whole line
+ * 'ssh-keygen -lf' prints ('256 SHA256:... root@host (ED25519)').
+ */
+export function parseFingerprint(raw: string): string | undefined {
+  const v = raw.trim()
+  if (!v) return undefined
+  if (FINGERPRINT.test(v)) return v
+  const inLine = /(?:^|\s)(SHA256:[A-Za-z0-9+/]{43}=?)(?=\s|$)/.exec(v)
+  if (inLine) return inLine[1]
+  const md5 = /(?:^|\s)MD5:/.test(v)
+    ? " That is an MD5 fingerprint: print the SHA256 one with 'ssh-keygen -lf FILE -E sha256'."
+    : ''
+  throw new UserError(
+    `Input 'host-key-fingerprint' must be SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints), got '${v}'.${md5}`
+  )
 }
 
 /** Normalise a key pasted into a secret: CRLF, literal \n sequences, missing trailing newline. */
@@ -231,7 +261,8 @@ export function buildConfig(raw: InputSource): DeployConfig {
       "Input 'targets' is required: give instance ids (i-...), tag filters (tag:Role=web) or, for nlb, host[:port]."
     )
   }
-  const targets = targetItems.map(parseTarget)
+  const port = parseInteger('port', input('port'), 22, 1, 65535)
+  const targets = targetItems.map(item => parseTarget(item, port))
   if (mode === 'nlb') {
     const notHost = targets.find(t => t.kind !== 'host')
     if (notHost) {
@@ -259,12 +290,7 @@ export function buildConfig(raw: InputSource): DeployConfig {
     )
   }
   const sshPrivateKey = normalisePrivateKey(input('ssh-private-key')) || undefined
-  const hostKeyFingerprint = input('host-key-fingerprint').trim() || undefined
-  if (hostKeyFingerprint && !/^(SHA256:)?[A-Za-z0-9+/]{43}=?$/.test(hostKeyFingerprint)) {
-    throw new UserError(
-      `Input 'host-key-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints), got '${hostKeyFingerprint}'.`
-    )
-  }
+  const hostKeyFingerprint = parseFingerprint(input('host-key-fingerprint'))
   const accountIds = parseList(input('allowed-account-ids'))
   const badAccount = accountIds.find(a => !/^\d{12}$/.test(a))
   if (badAccount)
@@ -283,7 +309,7 @@ export function buildConfig(raw: InputSource): DeployConfig {
       'ignore'
     ]),
     user: input('user').trim() || 'ec2-user',
-    port: parseInteger('port', input('port'), 22, 1, 65535),
+    port,
     sshPrivateKey,
     sshPassphrase: input('ssh-passphrase') || undefined,
     hostKeyFingerprint,

@@ -80,7 +80,7 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     name: 'port',
     kind: 'string',
     default: '22',
-    description: 'SSH port on the instance (ssm and eice; nlb targets carry their own port).'
+    description: 'SSH port on the instance (ssm and eice), and of nlb targets given without their own :port.'
   },
   {
     name: 'ssh-private-key',
@@ -357,6 +357,11 @@ export const OUTPUTS: ReadonlyArray<OutputSpec> = [
     description: 'Bytes of the files uploaded and verified, summed over all targets.'
   },
   { name: 'duration-ms', description: 'How long the deploy took, in milliseconds.' },
+  {
+    name: 'bytes-per-second',
+    description:
+      "bytes-transferred divided by duration (the whole step), in bytes a second, rounded; the job summary and the CLI's last line give the same figure."
+  },
   { name: 'files-uploaded', description: 'Files uploaded and verified, summed over all targets.' },
   {
     name: 'files-skipped',

@@ -44,6 +44,7 @@ async function deploy(config: DeployConfig): Promise<boolean> {
   const { outputs, error, releasePath, plan } = await runDeploy(config, actionsLogger)
   core.setOutput('bytes-transferred', outputs['bytes-transferred'])
   core.setOutput('duration-ms', outputs['duration-ms'])
+  core.setOutput('bytes-per-second', outputs['bytes-per-second'])
   core.setOutput('files-uploaded', outputs['files-uploaded'])
   core.setOutput('files-skipped', outputs['files-skipped'])
   core.setOutput('files-total', outputs['files-total'])

@@ -40,7 +40,9 @@ function comparable(outputs: Record<string, unknown>, remote: string) {
     typeof outputs.results === 'string' ? JSON.parse(outputs.results) : outputs.results
   ) as Record<string, unknown>[]
   const rest = Object.fromEntries(
-    Object.entries(outputs).filter(([k]) => !['duration-ms', 'results', 'error', 'plan'].includes(k))
+    Object.entries(outputs).filter(
+      ([k]) => !['duration-ms', 'bytes-per-second', 'results', 'error', 'plan'].includes(k)
+    )
   )
   const out = {
     ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, String(v)])),
@@ -71,6 +73,17 @@ test('the same inputs give the same outputs (name=value lines and --json) and th
   expect(Object.keys(lines).sort()).toEqual(Object.keys(action.outputs).sort())
   expect(comparable(lines, cliRemote)).toEqual(comparable(action.outputs, actionRemote))
   expect(Number(lines['files-uploaded'])).toBeGreaterThan(5)
+  // bytes-per-second is bytes-transferred over duration-ms, and the CLI's last line says the same figure.
+  const bps = Number(lines['bytes-per-second'])
+  expect(bps).toBe(Math.round((Number(lines['bytes-transferred']) * 1000) / Number(lines['duration-ms'])))
+  expect(cli.stderr.trimEnd().split('\n').at(-1)).toMatch(
+    new RegExp(
+      `^ec2-push: \\d+ files uploaded \\(\\d+ unchanged\\), ${lines['bytes-transferred']} bytes in [\\d.]+ s: ${bps} bytes/s$`
+    )
+  )
+  const actionBps = action.outputs['bytes-per-second']
+  expect(action.summary).toContain(`${action.outputs['bytes-transferred']} bytes in`)
+  expect(action.summary).toContain(`: ${actionBps} bytes/s`)
   expect(await describeTree(cliRemote)).toEqual(await describeTree(actionRemote))
   // Logs went to stderr, never stdout; no key material anywhere.
   expect(cli.stderr).toMatch(/== Files/)

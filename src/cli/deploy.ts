@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { buildConfig, type InputSource } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
+import { figuresLine } from '../report/results.js'
 import { runDeploy, type DeployRun } from '../run-deploy.js'
 import { needsAws } from '../tunnel/index.js'
 import { last, parseArgs, isSet, type ParsedArgs } from './args.js'
@@ -58,6 +59,8 @@ export async function deployCommand(argv: readonly string[], io: CliIo): Promise
     io.err(`ec2-push: ${run.error}`)
     return 1
   }
+  // The figures a person reads last, the same as the job summary's (bytes-per-second included).
+  if (!isSet(args, 'quiet') && !config.dryRun) io.err(`ec2-push: ${figuresLine(run.outputs)}`)
   return 0
 }
 

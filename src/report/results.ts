@@ -4,6 +4,8 @@ import type { TargetResult } from '../deploy.js'
 export interface DeployOutputs {
   'bytes-transferred': number
   'duration-ms': number
+  /** bytes-transferred over duration-ms, as a whole number of bytes a second (0 for no time). */
+  'bytes-per-second': number
   'files-uploaded': number
   'files-skipped': number
   'files-total': number
@@ -17,15 +19,26 @@ export function summarise(
   filesTotal: number,
   mode: string
 ): DeployOutputs {
+  const bytes = results.reduce((n, r) => n + r.bytesTransferred, 0)
   return {
-    'bytes-transferred': results.reduce((n, r) => n + r.bytesTransferred, 0),
+    'bytes-transferred': bytes,
     'duration-ms': durationMs,
+    'bytes-per-second': bytesPerSecond(bytes, durationMs),
     'files-uploaded': results.reduce((n, r) => n + r.filesUploaded, 0),
     'files-skipped': results.reduce((n, r) => n + r.filesSkipped, 0),
     'files-total': filesTotal,
     mode,
     results
   }
+}
+
+export function bytesPerSecond(bytes: number, ms: number): number {
+  return ms > 0 ? Math.round((bytes * 1000) / ms) : 0
+}
+
+/** The step's figures in one line, as the job summary and the CLI's last line say them. */
+export function figuresLine(out: DeployOutputs): string {
+  return `${out['files-uploaded']} files uploaded (${out['files-skipped']} unchanged), ${out['bytes-transferred']} bytes in ${(out['duration-ms'] / 1000).toFixed(1)} s: ${out['bytes-per-second']} bytes/s`
 }
 
 export function throughputMBps(bytes: number, ms: number): string {

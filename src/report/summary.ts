@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import type { DeployOutputs } from './results.js'
-import { throughputMBps } from './results.js'
+import { figuresLine, throughputMBps } from './results.js'
 
 /** The job summary: one row per target with files, bytes, duration, throughput, connections used and verification. */
 export async function writeJobSummary(out: DeployOutputs, remotePath: string, error?: string): Promise<void> {
@@ -35,6 +35,7 @@ export async function writeJobSummary(out: DeployOutputs, remotePath: string, er
     ],
     ...rows.map(r => r.map(escapeHtml))
   ])
+  core.summary.addRaw(`<p>${escapeHtml(figuresLine(out))}</p>`, true)
   if (error) core.summary.addRaw(`<p>❌ ${escapeHtml(error)}</p>`, true)
   await core.summary.write()
 }

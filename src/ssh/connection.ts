@@ -41,6 +41,11 @@ export interface SshConnectOptions {
   login: SshLogin
   hostKey: HostKeyPolicy
   readyTimeoutMs?: number
+  /**
+   * sshd greets at once; a peer that accepts and stays silent this long is not sshd (or a load
+   * balancer with no healthy target), which retrying does not change.
+   */
+  greetingTimeoutMs?: number
   /** Why the login may have been refused, in place of the authorized_keys hint (one-time keys). */
   loginRefused?: string
   /** See stallDefaults; default stallDefaults.timeoutMs. */
@@ -221,6 +226,14 @@ export function checkPrivateKey(key: string | Buffer, passphrase?: string): void
     throw new UserError("Input 'ssh-private-key' is encrypted: give its passphrase in 'ssh-passphrase'.")
   }
   const parsed = ssh2.utils.parseKey(key, passphrase)
+  // ssh2 reads public keys too: one pasted here would be offered, refused and retried as if the
+  // instance were at fault.
+  const first = Array.isArray(parsed) ? parsed[0] : parsed
+  if (!(first instanceof Error) && first && !first.isPrivateKey()) {
+    throw new UserError(
+      `Input 'ssh-private-key' holds a public key (${first.type}), not a private key: give the private key file (the one without .pub, starting with -----BEGIN); the public key belongs in the instance's authorized_keys.`
+    )
+  }
   if (parsed instanceof Error) {
     const msg = parsed.message
     if (/passphrase/i.test(msg) && !passphrase) {
@@ -283,6 +296,9 @@ function watchForStalls(conn: SshConnection, stream: Duplex, stallMs: number): v
   timer.unref()
 }
 
+/** How long a peer may stay silent after connecting (sshd sends its version line at once). */
+export const GREETING_TIMEOUT_MS = 15_000
+
 /** Open an SSH session over any byte stream, verifying the host key as the policy says. */
 export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
   const { stream, login, hostKey, label } = opts
@@ -292,9 +308,12 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     const client = new Client()
     let received: string | undefined
     let settled = false
+    // Set once the stream is handed to ssh2; cleared by the first byte, the login or a failure.
+    const greeting: { timer?: NodeJS.Timeout } = {}
     const fail = (err: Error) => {
       if (settled) return
       settled = true
+      clearTimeout(greeting.timer)
       client.end()
       stream.destroy()
       reject(err)
@@ -304,6 +323,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     client.once('ready', () => {
       settled = true
       ready()
+      clearTimeout(greeting.timer)
       client.removeListener('error', onError)
       client.on('error', () => {}) // later errors surface through the operations that hit them
       const conn = new SshConnection(client, label, login.user, opts.roundTrips)
@@ -360,5 +380,16 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
         return hostKey.keys.some(k => k.equals(key))
       }
     })
+    const greetingMs = opts.greetingTimeoutMs ?? GREETING_TIMEOUT_MS
+    greeting.timer = setTimeout(
+      () =>
+        fail(
+          new UserError(
+            `${label} accepted the connection but sent no SSH greeting in ${Math.round(greetingMs / 1000)} s, so it is not sshd: check the address and port (for nlb, a TCP listener that forwards to the instance's sshd port and has a healthy target; for ssm and eice, the 'port' sshd listens on).`
+          )
+        ),
+      greetingMs
+    )
+    stream.once('data', () => clearTimeout(greeting.timer))
   })
 }

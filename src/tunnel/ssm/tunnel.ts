@@ -178,7 +178,9 @@ function mapStartError(err: unknown, opts: SsmTunnelOptions): Error {
   switch (name) {
     case 'TargetNotConnected':
       return new UserError(
-        `ssm: ${id} is not connected to Session Manager (${msg}): check that the SSM Agent on it is online (Fleet Manager / DescribeInstanceInformation) and that the instance has a route to the ssm and ssmmessages endpoints (a NAT gateway, or VPC interface endpoints for ssm and ssmmessages).`
+        // Session Manager answers the same for an instance that does not exist (a wrong id, Region or
+        // account) as for one whose agent is offline, so both are named, the cheaper check first.
+        `ssm: ${id} is not connected to Session Manager (${msg}): first check that ${id} exists in ${opts.aws.region} in this account (the id, the Region, the credentials' account); if it does, check that the SSM Agent on it is online (Fleet Manager / DescribeInstanceInformation) and that the instance has a route to the ssm and ssmmessages endpoints (a NAT gateway, or VPC interface endpoints for ssm and ssmmessages).`
       )
     case 'AccessDeniedException':
       return new UserError(
