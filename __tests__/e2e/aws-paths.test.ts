@@ -155,7 +155,13 @@ describe('eice', () => {
     sandbox.eic.setKeyLifetime(1)
     const pushes = sandbox.eic.pushes.length
     try {
-      const run = await deploy({ mode: 'eice', targets: sandbox.eiceInstanceId, 'remote-path': remote })
+      // One connection: it carries the whole tree, so its tunnel reaches the cut.
+      const run = await deploy({
+        mode: 'eice',
+        targets: sandbox.eiceInstanceId,
+        'remote-path': remote,
+        connections: '1'
+      })
       await expectUploaded(run, remote, 'eice')
       expect(JSON.parse(run.outputs.results)[0].reconnects).toBeGreaterThanOrEqual(1)
       expect(sandbox.eic.pushes.length - pushes).toBeGreaterThanOrEqual(2)
