@@ -1,6 +1,7 @@
-// Builds the three bundles (the action's dist/index.js, its post step's dist/post/index.js, the CLI's
-// dist/cli/index.js) with tsc then @vercel/ncc. `npm run package` writes dist/; the tests call it with another output folder
-// (`node scripts/package.mjs <out> <scratch>`) so they never rewrite the committed dist/.
+// Builds the three bundles (the action's dist/index.js, its post step's dist/post/index.js and the
+// CLI's dist/cli/index.js) with tsc then @vercel/ncc. `npm run package` writes dist/; the tests
+// call it with another output folder (`node scripts/package.mjs <out> <scratch>`) so they never
+// rewrite the committed dist/.
 import { execFileSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import path from 'node:path'

@@ -14,8 +14,10 @@ export interface ActionRun {
   stdout: string
   stderr: string
   outputs: Record<string, string>
-  /** What the step saved for its later steps (core.saveState). */
+  /** What the step saved with core.saveState (its post step gets it as STATE_<name>). */
   state: Record<string, string>
+  /** The signal that ended the process, if one did. */
+  signal: NodeJS.Signals | null
   summary: string
   /** Lines the runner would show as errors (`::error::...`). */
   errors: string[]
@@ -52,10 +54,10 @@ export async function runBundledAction(
     cwd?: string
     entry?: string
     echo?: boolean
-    /** What earlier steps of this action saved (core.saveState), as the runner passes it: STATE_<name>. */
+    /** State saved by the main step, for a post step (`STATE_<name>`). */
     state?: Record<string, string>
-    /** Called with the action's process once it is started (to signal it, as a cancelled job is). */
-    onSpawn?: (child: ChildProcess) => void
+    /** Called with the process once it runs (to signal it, say). */
+    onSpawn?: (child: ChildProcess, output: () => string) => void
   } = {}
 ): Promise<ActionRun> {
   const entry = opts.entry ?? (await testBundles()).action
@@ -94,7 +96,6 @@ export async function runBundledAction(
       env,
       stdio: ['ignore', 'pipe', 'pipe']
     })
-    opts.onSpawn?.(child)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', d => {
@@ -105,9 +106,17 @@ export async function runBundledAction(
       stderr += d
       if (opts.echo) process.stderr.write(d)
     })
-    const code = await new Promise<number>(resolve => child.on('close', c => resolve(c ?? 1)))
+    opts.onSpawn?.(child, () => stdout)
+    let signal: NodeJS.Signals | null = null
+    const code = await new Promise<number>(resolve =>
+      child.on('close', (c, s) => {
+        signal = s
+        resolve(c ?? 1)
+      })
+    )
     return {
       code,
+      signal,
       stdout,
       stderr,
       outputs: parseOutputFile(await readFile(outputFile, 'utf8')),

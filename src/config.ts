@@ -63,6 +63,8 @@ export interface DeployConfig {
   retries: number
   verify: VerifyMode
   timeoutSeconds: number
+  /** How long to wait for another deploy's lock before failing (0: fail at once, naming the holder). */
+  lockWaitSeconds: number
   aws: AwsConfig
   ssmDocument: 'AWS-StartSSHSession' | 'AWS-StartPortForwardingSession'
   /** Session Manager: payload bytes per data-channel frame, and the bound on unacknowledged bytes. */
@@ -320,6 +322,7 @@ export function buildConfig(raw: InputSource): DeployConfig {
     retries: parseInteger('retries', input('retries'), 3, 0, 20),
     verify: parseChoice<VerifyMode>('verify', input('verify'), 'sha256', ['sha256', 'none']),
     timeoutSeconds: parseInteger('timeout-seconds', input('timeout-seconds'), 1800, 1, 6 * 3600),
+    lockWaitSeconds: parseInteger('lock-wait-seconds', input('lock-wait-seconds'), 0, 0, 6 * 3600),
     aws: {
       region: input('aws-region').trim() || undefined,
       roleToAssume: input('role-to-assume').trim() || undefined,

@@ -146,6 +146,13 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     description: 'Limit for the whole step, in seconds.'
   },
   {
+    name: 'lock-wait-seconds',
+    kind: 'string',
+    default: '0',
+    description:
+      'Every deploy that writes takes a lock on the instance (<remote-path>/.ec2-push/lock). When another deploy holds it: 0 fails at once naming the holder and its age; N waits up to N seconds for it. A lock whose holder ran past its own timeout is broken with a warning.'
+  },
+  {
     name: 'aws-region',
     kind: 'string',
     default: '',
@@ -228,7 +235,7 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     kind: 'string',
     default: '5',
     description:
-      'release: atomic — how many releases to keep (the newest; never current). Only folders ec2-push created are removed.'
+      'release: atomic — how many good releases to keep (current and the newest that went live); failed and unfinished ones are removed first. Only folders ec2-push created are removed.'
   },
   {
     name: 'release-id',
@@ -242,7 +249,7 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     kind: 'boolean',
     default: 'false',
     description:
-      'release: atomic — with true, upload nothing and switch current back to the release before it (files is not needed).'
+      'release: atomic — with true, upload nothing and switch current back to the newest earlier release that went live and did not fail (files is not needed).'
   },
   {
     name: 'pre-command',

@@ -1,5 +1,7 @@
 import * as core from '@actions/core'
+import { watchCancellation } from './cancellation.js'
 import { buildConfig, type DeployConfig } from './config.js'
+import type { CleanupNote } from './deploy/types.js'
 import { errorMessage } from './errors.js'
 import type { Logger } from './log.js'
 import { writeJobSummary } from './report/summary.js'
@@ -22,26 +24,46 @@ export const actionsLogger: Logger = {
   group: (name, fn) => core.group(name, fn)
 }
 
+/**
+ * The targets whose lock this run holds, saved as the step's state each time it changes, so the
+ * post step can clean up if this process is killed before its own undo runs.
+ */
+function lockKeeper() {
+  const held = new Map<string, CleanupNote>()
+  return (note: CleanupNote, isHeld: boolean) => {
+    const key = `${note.target}\n${note.root}`
+    if (isHeld) held.set(key, note)
+    else held.delete(key)
+    core.saveState('cleanup', held.size ? JSON.stringify([...held.values()]) : '')
+  }
+}
+
 /** The action's entry point: inputs -> deploy -> outputs and job summary. Fails with one line. */
 export async function run(): Promise<void> {
+  const cancellation = watchCancellation(line => core.setFailed(line))
   try {
     // Mask secrets before anything can echo them, even if the rest of the inputs are invalid.
     actionsLogger.setSecret(core.getInput('ssh-private-key'))
     actionsLogger.setSecret(core.getInput('ssh-passphrase'))
     const config = buildConfig(name => core.getInput(name))
     if (!config.forwardOnly) {
-      const failed = await deploy(config)
+      const failed = await deploy(config, cancellation.signal)
       if (failed || config.forward.length === 0) return
     }
     await forwardForLaterSteps()
   } catch (err) {
     core.setFailed(errorMessage(err))
+  } finally {
+    cancellation.dispose()
   }
 }
 
 /** The deploy, its outputs and summary; true when it failed (the step is then failed). */
-async function deploy(config: DeployConfig): Promise<boolean> {
-  const { outputs, error, releasePath, plan } = await runDeploy(config, actionsLogger)
+async function deploy(config: DeployConfig, cancel: AbortSignal): Promise<boolean> {
+  const { outputs, error, releasePath, plan } = await runDeploy(config, actionsLogger, {
+    cancel,
+    onLock: lockKeeper()
+  })
   core.setOutput('bytes-transferred', outputs['bytes-transferred'])
   core.setOutput('duration-ms', outputs['duration-ms'])
   core.setOutput('bytes-per-second', outputs['bytes-per-second'])

@@ -1,16 +1,18 @@
 import { checkPrivateKey, SshLogin } from './ssh/connection.js'
 import type { DeployConfig } from './config.js'
-import { deployToTarget, targetConnection, TargetResult } from './deploy.js'
+import { targetConnection } from './deploy/context.js'
+import { deployToTarget } from './deploy/deploy-target.js'
+import { logTargetPlan, planOutput, planTarget, type DeployPlan, type TargetPlan } from './deploy/plan.js'
+import type { CleanupNote, TargetResult } from './deploy/types.js'
 import { errorMessage, UserError } from './errors.js'
 import { planFiles, type FilePlan } from './files/plan.js'
-import { logTargetPlan, planOutput, planTarget, type DeployPlan, type TargetPlan } from './fleet/dry-run.js'
 import { runPool } from './fleet/pool.js'
-import { releaseDir } from './release/layout.js'
+import { releaseDir } from './remote/names.js'
 import { hashLocalFiles } from './sync/local-hash.js'
 import { manifestKey } from './sync/manifest.js'
 import type { Logger } from './log.js'
 import { summarise, type DeployOutputs } from './report/results.js'
-import type { TargetConnection } from './target/connection.js'
+import type { TargetConnection } from './deploy/connection.js'
 import { keysFromKnownHosts, targetNames, type HostKeyPolicy } from './ssh/host-key.js'
 import { resolveTargets, type ResolvedTarget } from './tunnel/index.js'
 import type { AwsContext, ResolveAwsOptions } from './aws/credentials.js'
@@ -34,7 +36,16 @@ export interface DeployRun {
 export async function runDeploy(
   config: DeployConfig,
   logger: Logger,
-  opts: { cwd?: string; aws?: ResolveAwsOptions; backoffBaseMs?: number; pollMs?: number } = {}
+  opts: {
+    cwd?: string
+    aws?: ResolveAwsOptions
+    backoffBaseMs?: number
+    pollMs?: number
+    /** Aborted on SIGINT/SIGTERM: new work stops, each target undoes what it did. */
+    cancel?: AbortSignal
+    /** Told when a target's lock is taken or released (the action saves it for its post step). */
+    onLock?: (note: CleanupNote, held: boolean) => void
+  } = {}
 ): Promise<DeployRun> {
   if (config.delivery === 's3' && config.s3) {
     // Loaded on demand: push never pays for the S3 client.
@@ -51,6 +62,7 @@ export async function runDeploy(
       : config.remotePath
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), config.timeoutSeconds * 1000)
+  const cancel = opts.cancel ?? new AbortController().signal
   let targets: ResolvedTarget[] = []
   /** Connections opened before the files are matched (the first targets to deploy). */
   const early = new Map<ResolvedTarget, TargetConnection>()
@@ -67,68 +79,18 @@ export async function runDeploy(
         )
       }
     }
-    let awsContext: Promise<AwsContext> | undefined
-    const aws = () =>
-      (awsContext ??= logger.group('AWS credentials', async () => {
-        // Loaded on demand: nlb with a provided key never pays for the AWS SDK.
-        const { resolveAwsContext } = await import('./aws/credentials.js')
-        return resolveAwsContext(config.aws, logger, opts.aws)
-      }))
-
     // Targets first: their connections open while the files are matched (connecting costs round
     // trips, a quarter of a second or more over ssm or eice).
-    targets = await resolveTargets(config, { logger, aws })
+    const access = await targetAccess(config, logger, opts)
+    targets = access.targets
     mode = [...new Set(targets.map(t => t.mode))].join(',')
-    const keys: KeySource = config.sshPrivateKey
-      ? {
-          privateKey: config.sshPrivateKey,
-          passphrase: config.sshPassphrase,
-          oneTime: false,
-          beforeConnect: async () => {}
-        }
-      : (await import('./aws/instance-key.js')).createKeySource({
-          user: config.user,
-          aws: await aws(),
-          logger
-        })
-    if (keys.oneTime) {
-      logger.info(
-        `Using a one-time ed25519 key (${keys.fingerprint}), pushed with EC2 Instance Connect before each connection.`
-      )
-    }
-    const login: SshLogin = { user: config.user, privateKey: keys.privateKey, passphrase: keys.passphrase }
+    const { connectionOptions } = access
     const key = manifestKey(config.sshPrivateKey)
-    // Worked out once per target: the policy may warn (unpinned host key) or refuse (known-hosts).
-    const hostKeys = new Map<ResolvedTarget, HostKeyPolicy | Error>()
-    const hostKeyOf = (target: ResolvedTarget): HostKeyPolicy => {
-      if (!hostKeys.has(target)) {
-        try {
-          hostKeys.set(target, hostKeyPolicy(config, target, logger))
-        } catch (err) {
-          hostKeys.set(target, err as Error)
-        }
-      }
-      const policy = hostKeys.get(target)!
-      if (policy instanceof Error) throw policy
-      return policy
-    }
-    const connectionOptions = (target: ResolvedTarget) => ({
-      target,
-      config,
-      login,
-      hostKey: hostKeyOf(target),
-      logger,
-      beforeConnect: keys.oneTime
-        ? (signal?: AbortSignal) => keys.beforeConnect(target.instanceId, target.availabilityZone, signal)
-        : undefined,
-      loginRefused: keys.loginRefused?.(target.instanceId),
-      backoffBaseMs: opts.backoffBaseMs
-    })
     if (!config.dryRun) {
       for (const target of targets.slice(0, config.maxParallelTargets)) {
         try {
           const link = targetConnection(connectionOptions(target))
-          link.prewarm(AbortSignal.any([stopEarly.signal, controller.signal]))
+          link.prewarm(AbortSignal.any([stopEarly.signal, controller.signal, cancel]))
           early.set(target, link)
         } catch {
           // A target whose host key cannot be checked: its deploy reports it.
@@ -196,14 +158,15 @@ export async function runDeploy(
       targets,
       config.maxParallelTargets,
       async (target, i) => {
-        const signal = AbortSignal.any([controller.signal, stop.signal])
+        const signal = AbortSignal.any([controller.signal, stop.signal, cancel])
         try {
           const res = await deployToTarget({
             ...perTarget(target),
             link: early.get(target),
             signal,
             parallel,
-            backoffBaseMs: opts.backoffBaseMs
+            backoffBaseMs: opts.backoffBaseMs,
+            onLock: opts.onLock
           })
           slots[i] = res
           logger.info(
@@ -212,7 +175,11 @@ export async function runDeploy(
         } catch (err) {
           const res =
             (err as { result?: TargetResult }).result ?? failedResult(target, plan.files.length, err)
-          if (stop.signal.aborted && !controller.signal.aborted && res.status !== 'success')
+          if (
+            (stop.signal.aborted || cancel.aborted) &&
+            !controller.signal.aborted &&
+            res.status !== 'success'
+          )
             res.status = 'cancelled'
           else res.status = 'failure'
           slots[i] = res
@@ -229,7 +196,7 @@ export async function runDeploy(
         }
       },
       {
-        stop: stop.signal,
+        stop: AbortSignal.any([stop.signal, cancel]),
         skip: (target, i) => {
           slots[i] = {
             ...failedResult(
@@ -244,6 +211,12 @@ export async function runDeploy(
     )
     results = slots.filter((r): r is TargetResult => !!r)
     if (controller.signal.aborted) throw new Error('timeout')
+    if (cancel.aborted)
+      return {
+        outputs: summarise(results, Date.now() - started, filesTotal, mode),
+        releasePath,
+        error: cancelledError(results)
+      }
     const failed = results.filter(r => r.status !== 'success')
     const outputs = summarise(results, Date.now() - started, filesTotal, mode)
     // After a rollback the path is the release current went back to.
@@ -270,6 +243,79 @@ export async function runDeploy(
     for (const link of early.values()) link.drop()
     await Promise.all(targets.map(t => t.tunnel.close().catch(() => {})))
   }
+}
+
+/**
+ * How to reach each target: the targets resolved, and per target the login, the host key policy and
+ * the one-time key push (shared by the deploy and the action's post step).
+ */
+export async function targetAccess(
+  config: DeployConfig,
+  logger: Logger,
+  opts: { aws?: ResolveAwsOptions; backoffBaseMs?: number } = {}
+) {
+  let awsContext: Promise<AwsContext> | undefined
+  const aws = () =>
+    (awsContext ??= logger.group('AWS credentials', async () => {
+      // Loaded on demand: nlb with a provided key never pays for the AWS SDK.
+      const { resolveAwsContext } = await import('./aws/credentials.js')
+      return resolveAwsContext(config.aws, logger, opts.aws)
+    }))
+
+  const targets = await resolveTargets(config, { logger, aws })
+  const keys: KeySource = config.sshPrivateKey
+    ? {
+        privateKey: config.sshPrivateKey,
+        passphrase: config.sshPassphrase,
+        oneTime: false,
+        beforeConnect: async () => {}
+      }
+    : (await import('./aws/instance-key.js')).createKeySource({
+        user: config.user,
+        aws: await aws(),
+        logger
+      })
+  if (keys.oneTime) {
+    logger.info(
+      `Using a one-time ed25519 key (${keys.fingerprint}), pushed with EC2 Instance Connect before each connection.`
+    )
+  }
+  const login: SshLogin = { user: config.user, privateKey: keys.privateKey, passphrase: keys.passphrase }
+  // Worked out once per target: the policy may warn (unpinned host key) or refuse (known-hosts).
+  const hostKeys = new Map<ResolvedTarget, HostKeyPolicy | Error>()
+  const hostKeyOf = (target: ResolvedTarget): HostKeyPolicy => {
+    if (!hostKeys.has(target)) {
+      try {
+        hostKeys.set(target, hostKeyPolicy(config, target, logger))
+      } catch (err) {
+        hostKeys.set(target, err as Error)
+      }
+    }
+    const policy = hostKeys.get(target)!
+    if (policy instanceof Error) throw policy
+    return policy
+  }
+  const connectionOptions = (target: ResolvedTarget) => ({
+    target,
+    config,
+    login,
+    hostKey: hostKeyOf(target),
+    logger,
+    beforeConnect: keys.oneTime
+      ? (signal?: AbortSignal) => keys.beforeConnect(target.instanceId, target.availabilityZone, signal)
+      : undefined,
+    loginRefused: keys.loginRefused?.(target.instanceId),
+    backoffBaseMs: opts.backoffBaseMs
+  })
+  return { targets, connectionOptions }
+}
+
+/** One line after a cancellation: what each target was left as. */
+function cancelledError(results: TargetResult[]): string {
+  const said = results
+    .filter(r => r.status !== 'success' && r.error)
+    .map(r => (results.length > 1 ? `${r.target}: ${r.error}` : r.error))
+  return `The deploy was cancelled${said.length ? `: ${said.join(' | ')}` : '.'}`
 }
 
 /** One line for the step: the single target's error, or how many failed and why. */

@@ -32,7 +32,7 @@ const baseInputs = (remote: string, over: Record<string, string> = {}) =>
 /** Remote files that are not temporaries, and the temporaries left behind, under a folder. */
 async function remoteState(dir: string) {
   const all = await describeTree(dir).catch(() => new Map())
-  const temps = [...all.keys()].filter(k => /\.ec2-push-[0-9a-f]+\.tmp$/.test(k))
+  const temps = [...all.keys()].filter(k => /(^|\/)\.ec2-push-tmp\./.test(k))
   for (const t of temps) all.delete(t)
   return { files: all, temps }
 }

@@ -175,7 +175,7 @@ describe('one target down', () => {
     expect(results(run).map(r => r.status)).toEqual(['cancelled', 'failure', 'skipped', 'skipped'])
     expect(results(run)[0].error).toMatch(/cancel/)
     expect(existsSync(path.join(fleet[0].home, 'cancel', 'current'))).toBe(false)
-    expect(existsSync(path.join(fleet[0].home, 'cancel', '.ec2-push.lock'))).toBe(false)
+    expect(existsSync(path.join(fleet[0].home, 'cancel', '.ec2-push', 'lock'))).toBe(false)
     expect(existsSync(path.join(fleet[1].home, 'cancel'))).toBe(false)
   })
 

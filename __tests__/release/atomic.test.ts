@@ -41,7 +41,7 @@ while [ ! -e "$stop" ] && [ $i -lt 100000 ]; do
   c=$(ls "$r/files" 2>/dev/null | wc -l)
   v=$(head -q -n1 "$r"/files/* 2>/dev/null | sort -u)
   nv=$(printf '%s\\n' "$v" | wc -l)
-  if [ -f "$r/.ec2-push-release" ] && [ "$c" -eq "$n" ] && [ "$nv" -eq 1 ]; then echo "OK $v" >> "$out"
+  if [ -f "$root/.ec2-push/releases/\${d#releases/}" ] && [ "$c" -eq "$n" ] && [ "$nv" -eq 1 ]; then echo "OK $v" >> "$out"
   else echo "BAD $d files=$c versions=$nv" >> "$out"; fi
 done
 `
@@ -95,7 +95,7 @@ test('keeps the newest keep-releases releases and never touches folders it did n
   expect(await readFile(path.join(remote, 'releases', 'manual', 'note.txt'), 'utf8')).toBe('mine\n')
   expect(await readlink(path.join(remote, 'current'))).toBe('releases/v4')
   // The lock is gone once the deploy is over.
-  expect(existsSync(path.join(remote, '.ec2-push.lock'))).toBe(false)
+  expect(existsSync(path.join(remote, '.ec2-push', 'lock'))).toBe(false)
 })
 
 test('a failing post-command rolls back to the previous release and the step fails saying so', async () => {
@@ -178,7 +178,7 @@ test('rollback: true switches current to the release before it, uploading nothin
   expect((await readdir(path.join(remote, 'releases'))).sort()).toEqual(['v1', 'v2', 'v3'])
 })
 
-test('the deploy lock refuses a concurrent deploy, and a stale lock is reported with how to remove it', async () => {
+test("the deploy lock refuses a concurrent deploy naming its holder; a lock past its holder's limit is broken with a warning", async () => {
   const remote = path.join(sshd.remoteRoot, 'lock')
   const gate = path.join(sshd.dir, 'lock.gate')
   const entered = path.join(sshd.dir, 'lock.entered')
@@ -193,28 +193,36 @@ test('the deploy lock refuses a concurrent deploy, and a stale lock is reported 
   expect(second.code).toBe(1)
   expect(second.errors).toHaveLength(1)
   expect(second.errors[0]).toMatch(
-    /^Another deploy holds the lock .*\.ec2-push\.lock on .* \(run local on .*pid \d+/
+    /^Another deploy holds the lock .*\/\.ec2-push\/lock on .*: run local \(host .*, pid \d+, since .*\), holding it for \d+ s; set 'lock-wait-seconds'/
   )
   expect(firstRun.errors).toEqual([])
   expect(await readlink(path.join(remote, 'current'))).toBe('releases/v1')
   expect(await readdir(path.join(remote, 'releases'))).toEqual(['v1'])
 
-  // A lock whose owner ran out of time long ago: reported as stale, left in place.
-  const lock = path.join(remote, '.ec2-push.lock')
-  await mkdir(lock)
+  // A lock whose holder ran out of time long ago (this layout's, then an older version's): broken
+  // with a warning naming the holder, and the deploy goes on.
   const since = Math.floor(Date.now() / 1000) - 7200
-  await writeFile(
-    path.join(lock, 'owner'),
-    `token=abc\nrun=org/repo#42.1\nhost=runner-9\npid=4242\nsince=${since}\nttl=1860\n`
-  )
+  const owner = `token=abc\nrepo=org/repo\nrun=42\nattempt=1\nrunner=runner-9\nhost=box-9\npid=4242\nsince=${since}\nttl=1860\n`
+  const lock = path.join(remote, '.ec2-push', 'lock')
+  await mkdir(lock)
+  await writeFile(path.join(lock, 'owner'), owner)
   const stale = await deploy('v2', remote)
-  expect(stale.code).toBe(1)
-  expect(stale.errors[0]).toMatch(
-    /is stale \(run org\/repo#42\.1 on runner-9 .*past its owner's limit of 1860 s\)/
+  expect(stale.errors).toEqual([])
+  expect(visibleLog(stale)).toMatch(
+    /::warning::.*breaking the deploy lock .*\/\.ec2-push\/lock of org\/repo run 42 attempt 1 on runner runner-9 \(host box-9, pid 4242.*past its owner's limit of 1860 s/
   )
-  expect(stale.errors[0]).toContain(`rm -rf '${lock}'`)
-  expect(existsSync(path.join(lock, 'owner'))).toBe(true)
-  expect(await readlink(path.join(remote, 'current'))).toBe('releases/v1')
+  expect(existsSync(lock)).toBe(false)
+  expect(await readlink(path.join(remote, 'current'))).toBe('releases/v2')
+  const old = path.join(remote, '.ec2-push.lock')
+  await mkdir(old)
+  await writeFile(
+    path.join(old, 'owner'),
+    `token=old\nrun=org/repo#41.1\nhost=box-8\npid=1\nsince=${since}\nttl=1860\n`
+  )
+  const afterOld = await deploy('v3', remote)
+  expect(afterOld.errors).toEqual([])
+  expect(visibleLog(afterOld)).toMatch(/breaking the deploy lock .*\.ec2-push\.lock of run org\/repo#41\.1/)
+  expect(existsSync(old)).toBe(false)
 })
 
 test('a current that is a real folder is refused, not replaced', async () => {

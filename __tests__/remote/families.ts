@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, readFile, stat, statfs, symlink, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, stat, statfs, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { deleteScript, linkScript } from '../../src/remote/delete.js'
@@ -14,7 +14,7 @@ import {
   manifestPath,
   writeScript
 } from '../../src/remote/manifest-write.js'
-import { isTempName, RELEASE_MARKER } from '../../src/remote/names.js'
+import { isTempName, lockPath, manifestPath as metaManifestPath } from '../../src/remote/names.js'
 import {
   manifestLine as s3ManifestLine,
   renderS3ReleaseScript,
@@ -36,9 +36,24 @@ import {
   streamHashScript
 } from '../../src/remote/verify.js'
 import { shellQuote } from '../../src/remote/quote.js'
-import { commandLine } from '../../src/release/commands.js'
-import { parseReleaseState, releaseStateScript, removeReleasesScript } from '../../src/release/layout.js'
-import { releaseLockScript } from '../../src/release/lock.js'
+import { commandLine } from '../../src/deploy/user-command.js'
+import { cleanupScript } from '../../src/remote/cleanup.js'
+import {
+  acquireLockScript,
+  breakLockScript,
+  parseFields,
+  releaseLockScript,
+  removeOwnTempsScript,
+  sweepTempsScript
+} from '../../src/remote/lock.js'
+import {
+  createReleaseScript,
+  logReleaseScript,
+  parseReleaseState,
+  releaseStateScript,
+  removeReleasesScript
+} from '../../src/remote/releases.js'
+import { switchCurrentScript } from '../../src/remote/switch.js'
 import { checkSeal, formatManifest, manifestKey, parseManifest, sealLine } from '../../src/sync/manifest.js'
 import { HOSTILE_DIR, HOSTILE_NAMES, INVALID_UTF8_NAMES, sha256, type Fixture } from './harness.js'
 
@@ -142,6 +157,7 @@ export const FAMILIES: Family[] = [
           entries.set(rel, { sha256: sha256(fx.files.get(rel)!), mode: e.mode, stamp: e.stamp })
       }
       const manifest = formatManifest(KEY, fx.work, entries)
+      await mkdir(path.dirname(manifestPath(fx.work)), { recursive: true })
       await writeFile(manifestPath(fx.work), manifest)
       const second = parseSnapshot((await fx.run(snapshotScript(fx.work, request))).stdout, request)
       expect(checkSeal(second.joined!.seal, KEY, fx.work)).toEqual({})
@@ -175,12 +191,12 @@ export const FAMILIES: Family[] = [
       const digests = new Map([...fx.files].map(([rel, c]) => [rel, sha256(c)]))
       // Whole, from stdin.
       const text = formatManifest(KEY, fx.work, new Map())
-      ok(await fx.run(writeScript(fx.work), { stdin: text }))
+      ok(await fx.run(writeScript(manifestPath(fx.work)), { stdin: text }))
       expect(await readFile(manifestPath(fx.work), 'utf8')).toBe(text)
 
       // Listed, then written from that listing in the same exec.
       let listed = ''
-      const r = await fx.run(listedWriteScript(listingScript(fx.work), fx.work), {
+      const r = await fx.run(listedWriteScript(listingScript(fx.work), manifestPath(fx.work)), {
         reply: out => {
           const at = out.indexOf(LISTED)
           if (at < 0) return undefined
@@ -206,7 +222,7 @@ export const FAMILIES: Family[] = [
       const known = new Map([[knownRel, { ...full.get(knownRel)!, sha256: 'b'.repeat(64) }]])
       for (const rel of uploaded.keys()) await writeFile(path.join(fx.work, rel), fx.files.get(rel)!) // new stamps
       const c = await fx.run(
-        carriedWriteScript(fx.work, relistScript(fx.work, [...uploaded.keys()], '\\n')),
+        carriedWriteScript(manifestPath(fx.work), relistScript(fx.work, [...uploaded.keys()], '\\n')),
         {
           stdin: carriedInput({ carried, known, uploaded }),
           reply: out => {
@@ -411,43 +427,99 @@ export const FAMILIES: Family[] = [
     }
   },
   {
-    // Still in src/release/ (to move to src/remote/ with the release lifecycle).
-    name: 'releases, lock and user commands',
-    modules: [],
+    name: 'releases, lock, switch, clean-up and user commands',
+    modules: ['releases.ts', 'lock.ts', 'switch.ts', 'cleanup.ts'],
     async run(fx) {
-      const releases = path.join(fx.work, 'releases')
+      const root = fx.work
+      const owner = {
+        token: 'tok-1',
+        repo: HOSTILE_NAMES[1],
+        run: '7',
+        attempt: '1',
+        runner: 'r',
+        host: 'h',
+        pid: 42,
+        ttl: 99
+      }
+      // The lock, with the releases read in the same exec; a second taker is told who holds it.
+      const taken = await fx.run(acquireLockScript(root, owner, releaseStateScript(root)))
+      ok(taken)
+      expect(taken.stdout).toMatch(/^ec2-push-shell\nACQUIRED\n--ec2-push-then--\n$/)
+      const held = await fx.run(acquireLockScript(root, { ...owner, token: 'tok-2' }))
+      ok(held)
+      expect(held.stdout).toMatch(/^ec2-push-shell\nHELD\n/)
+      expect(parseFields(held.stdout)).toMatchObject({
+        path: lockPath(root),
+        token: 'tok-1',
+        run: '7',
+        ttl: '99'
+      })
+
+      // Releases: made with their marker in .ec2-push/, never over a folder ec2-push did not make.
       for (const [id, seq] of [
         ['r1', 1],
         ['r2', 2]
       ] as const) {
-        await mkdir(path.join(releases, id), { recursive: true })
-        await writeFile(
-          path.join(releases, id, RELEASE_MARKER),
-          `seq=${seq} created=2026-01-01T00:00:00Z run=x\n`
-        )
+        const made = await fx.run(createReleaseScript(root, id, seq, 'o/r#1.1'))
+        ok(made)
+        expect(made.stdout).toBe('CREATED\n')
+        await writeFile(path.join(root, 'releases', id, 'index.html'), id)
       }
-      await mkdir(path.join(releases, 'foreign'))
-      await symlink('releases/r2', path.join(fx.work, 'current'))
-      const state = await fx.run(releaseStateScript(fx.work))
+      await mkdir(path.join(root, 'releases', 'foreign'))
+      expect((await fx.run(createReleaseScript(root, 'foreign', 3, 'x'))).stdout).toBe('FOREIGN\n')
+      // current switches only to a complete release, and the log records it in the same exec.
+      const incomplete = await fx.run(switchCurrentScript(root, 'r1', 'tok', { files: 5, bytes: 2 }))
+      expect(incomplete.code).toBe(1)
+      const switched = await fx.run(
+        switchCurrentScript(root, 'r2', 'tok', { files: 1, bytes: 2 }) +
+          logReleaseScript(root, [{ id: 'r2', outcome: 'live' }], HOSTILE_NAMES[2])
+      )
+      ok(switched)
+      expect(switched.stdout).toBe('releases/r2\n')
+      const state = await fx.run(releaseStateScript(root))
       ok(state)
       expect(parseReleaseState(state.stdout)).toMatchObject({
         releases: [
-          { id: 'r1', seq: 1 },
-          { id: 'r2', seq: 2 }
+          { id: 'r1', seq: 1, outcome: undefined },
+          { id: 'r2', seq: 2, outcome: 'live' }
         ],
         current: { kind: 'release', id: 'r2' }
       })
-      ok(await fx.run(removeReleasesScript(fx.work, ['r1', 'foreign', '$(touch PWNED-rel)', '../outside'])))
-      expect((await readdir(releases)).sort()).toEqual(['foreign', 'r2'])
+      ok(await fx.run(removeReleasesScript(root, ['r1', 'foreign', '$(touch PWNED-rel)', '../outside'])))
+      expect((await readdir(path.join(root, 'releases'))).sort()).toEqual(['foreign', 'r2'])
 
-      const lock = path.join(fx.work, '.ec2-push.lock')
-      await mkdir(lock)
-      await writeFile(path.join(lock, 'owner'), 'token=abc123\nrun=x\n')
-      // As releaseLock runs it (the script's status says whether it removed the lock).
-      expect((await fx.run(releaseLockScript({ path: lock, token: 'other' }))).code).toBe(1)
-      expect((await readdir(fx.work)).includes('.ec2-push.lock')).toBe(true)
-      ok(await fx.run(releaseLockScript({ path: lock, token: 'abc123' })))
-      expect((await readdir(fx.work)).includes('.ec2-push.lock')).toBe(false)
+      // Temporaries: the sweep keeps this run's, the undo removes them.
+      await writeFile(path.join(root, '.ec2-push-tmp.tok.1'), 'mine')
+      await writeFile(path.join(root, '.ec2-push-tmp.dead.1'), 'orphan')
+      ok(await fx.run(sweepTempsScript(root, 'tok')))
+      expect(await leftTemporaries(root)).toEqual(['.ec2-push-tmp.tok.1'])
+      ok(await fx.run(removeOwnTempsScript(root, 'tok')))
+      expect(await leftTemporaries(root)).toEqual([])
+
+      // The post step's clean-up acts only while the lock holds its token.
+      ok(await fx.run(createReleaseScript(root, 'r3', 3, 'x')))
+      await writeFile(path.join(root, '.ec2-push-tmp.tok.2'), 'mine')
+      expect((await fx.run(cleanupScript(root, 'tok-2', 'tok', 'r3'))).stdout).toBe('')
+      expect((await readdir(path.join(root, 'releases'))).sort()).toEqual(['foreign', 'r2', 'r3'])
+      const cleaned = await fx.run(cleanupScript(root, 'tok-1', 'tok', 'r3'))
+      ok(cleaned)
+      expect(cleaned.stdout).toBe('CLEANED\n')
+      expect((await readdir(path.join(root, 'releases'))).sort()).toEqual(['foreign', 'r2'])
+      expect(await leftTemporaries(root)).toEqual([])
+      expect((await readdir(path.join(root, '.ec2-push'))).includes('lock')).toBe(false)
+
+      // Released only by its holder; broken only while it still holds the token seen.
+      ok(await fx.run(acquireLockScript(root, owner)))
+      ok(await fx.run(releaseLockScript(root, 'tok-2')))
+      expect((await readdir(path.join(root, '.ec2-push'))).includes('lock')).toBe(true)
+      ok(await fx.run(breakLockScript(lockPath(root), 'tok-3', 'tok-2')))
+      expect((await readdir(path.join(root, '.ec2-push'))).includes('lock')).toBe(true)
+      ok(await fx.run(breakLockScript(lockPath(root), 'tok-1', 'tok-2')))
+      expect((await readdir(path.join(root, '.ec2-push'))).includes('lock')).toBe(false)
+      ok(await fx.run(acquireLockScript(root, owner)))
+      ok(await fx.run(releaseLockScript(root, 'tok-1')))
+      expect((await readdir(path.join(root, '.ec2-push'))).includes('lock')).toBe(false)
+      expect(metaManifestPath(root, 'r2')).toBe(path.join(root, '.ec2-push', 'manifests', 'r2'))
 
       // The user's command sees the variables and runs in remote-path, whatever their bytes.
       const env = { EC2_PUSH_A: HOSTILE_NAMES[1], EC2_PUSH_B: `it's\nsplit "twice"` }

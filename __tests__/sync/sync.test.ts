@@ -86,7 +86,7 @@ test('a tampered remote manifest is not trusted: every file is hashed on the ins
     const victim = path.join(remote, 'files/f0003.txt')
     await writeFile(victim, sameSize('small 3\n').replace('small', 'SMALL'))
     const st = await stat(victim, { bigint: true })
-    const manifestPath = path.join(remote, '.ec2-push-manifest')
+    const manifestPath = path.join(remote, '.ec2-push', 'manifest')
     const manifest = await readFile(manifestPath, 'utf8')
     const ns = (t: bigint) => `${t / 1_000_000_000n}.${String(t % 1_000_000_000n).padStart(9, '0')}0`
     const forged = manifest.replace(

@@ -118,7 +118,7 @@ describe('remote paths and sha256sum output', () => {
   test('temporary names sit beside the final name, hidden and short', () => {
     const t = tempPathFor('/srv/app/' + 'x'.repeat(300))
     expect(path.posix.dirname(t)).toBe('/srv/app')
-    expect(path.posix.basename(t)).toMatch(/^\.x{60}\.ec2-push-[0-9a-f]{13,}\.tmp$/)
+    expect(path.posix.basename(t)).toMatch(/^\.ec2-push-tmp\.[0-9a-f]{12}\.[0-9a-f]+$/)
     expect(tempPathFor('/srv/app/a')).not.toBe(tempPathFor('/srv/app/a'))
   })
 })

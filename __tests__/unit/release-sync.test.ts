@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { buildConfig, parseReleaseId } from '../../src/config.js'
-import { describeHeldLock } from '../../src/release/lock.js'
-import { parseReleaseState } from '../../src/release/layout.js'
-import { releasesToPrune } from '../../src/release/prune.js'
+import { describeHolder } from '../../src/deploy/steps/lock.js'
+import { releasesToPrune } from '../../src/deploy/steps/prune.js'
+import { parseReleaseState, rollbackTarget } from '../../src/remote/releases.js'
 import { deletable, isContained } from '../../src/sync/apply.js'
 import { parseListing } from '../../src/remote/listing.js'
 import { checkSeal, formatManifest, manifestKey, parseManifest } from '../../src/sync/manifest.js'
@@ -94,17 +94,25 @@ test('the manifest is trusted only with its seal intact, for the folder it was w
   expect(parseManifest('', key, '/srv/app').reason).toBe('no manifest')
 })
 
-test('listing: our own files and temporaries are never part of the set', () => {
+test('listing: our metadata folder and temporaries are never part of the set; user files named .ec2-push* are', () => {
   const rec = (y: string, rel: string) => `${y} 1 2 4.0 644 ${rel}\0`
   const l = parseListing(
     rec('f', 'index.html') +
       rec('f', '.ec2-push-manifest') +
-      rec('f', '.ec2-push-release') +
-      rec('f', 'dir/.x.ec2-push-0a1b2c.tmp') +
+      rec('f', '.ec2-push/manifest') +
+      rec('f', '.ec2-push/lock/owner') +
+      rec('f', 'dir/.ec2-push-tmp.0a1b2c.1f') +
+      rec('f', 'dir/.ec2-push-notes') +
       rec('l', 'link') +
       rec('f', 'name with\nnewline')
   )
-  expect([...l.keys()]).toEqual(['index.html', 'link', 'name with\nnewline'])
+  expect([...l.keys()]).toEqual([
+    'index.html',
+    '.ec2-push-manifest',
+    'dir/.ec2-push-notes',
+    'link',
+    'name with\nnewline'
+  ])
   expect(l.get('link')!.type).toBe('link')
 })
 
@@ -119,34 +127,61 @@ test('release state: ordered by creation, foreign current links recognised', () 
   expect(parseReleaseState('').current.kind).toBe('missing')
 })
 
-test('pruning keeps the newest N and never current, even when current is an older one', () => {
-  const rel = (id: string, seq: number) => ({ id, seq })
-  const all = [rel('a', 1), rel('b', 2), rel('c', 3), rel('d', 4)]
+test('pruning keeps the newest N good releases and never current; failed and unfinished ones go first', () => {
+  const rel = (id: string, seq: number, outcome?: 'live' | 'failed' | 'rolled-back') => ({ id, seq, outcome })
+  const all = [rel('a', 1, 'live'), rel('b', 2, 'live'), rel('c', 3, 'live'), rel('d', 4, 'live')]
   expect(releasesToPrune(all, 'd', 2)).toEqual(['a', 'b'])
-  expect(releasesToPrune(all, 'a', 2)).toEqual(['b'])
+  expect(releasesToPrune(all, 'a', 2)).toEqual(['b', 'c'])
   expect(releasesToPrune(all, 'd', 10)).toEqual([])
+  // The issue's case: r3 failed (rolled back to r2), r4 with keep 2 keeps r2, not r3.
+  const mixed = [
+    rel('r1', 1, 'live'),
+    rel('r2', 2, 'live'),
+    rel('r3', 3, 'failed'),
+    rel('r4', 4, 'live'),
+    rel('x', 5)
+  ]
+  expect(releasesToPrune(mixed, 'r4', 2)).toEqual(['r3', 'x', 'r1'])
+  // Releases of older versions (marked inside the folder, no log) count as good.
+  expect(releasesToPrune([{ id: 'o', seq: 1, old: true }, rel('n', 2, 'live')], 'n', 2)).toEqual([])
 })
 
-test('a held lock names its owner; an expired one is stale and says how to remove it', () => {
+test('rollback goes to the newest release before current that went live and did not fail', () => {
+  const s = parseReleaseState(
+    'link\treleases/r4\nrelease\tr1\tv=2 seq=1\nrelease\tr2\tv=2 seq=2\nrelease\tr3\tv=2 seq=3\nrelease\tr4\tv=2 seq=4\n' +
+      'event\tr1\tlive\tt\tx\nevent\tr2\tlive\tt\tx\nevent\tr3\tlive\tt\tx\nevent\tr3\tfailed\tt\tx\nevent\tr4\tlive\tt\tx\n'
+  )
+  expect(s.releases.map(r => r.outcome)).toEqual(['live', 'live', 'failed', 'live'])
+  expect(rollbackTarget(s, 'r4')?.id).toBe('r2')
+  expect(rollbackTarget(s, 'r1')).toBeUndefined()
+})
+
+test("a held lock names its holder and age; one past its holder's own limit, or whose process is gone here, is stale", () => {
   const now = 1_800_000_000
-  const live = describeHeldLock('/srv/app/.ec2-push.lock', 'web-1', {
+  const owner = {
     now: String(now),
     token: 't',
-    run: 'o/r#1.1',
+    repo: 'o/r',
+    run: '1',
+    attempt: '2',
+    runner: 'gh-7',
     host: 'runner-a',
     pid: '1',
-    since: String(now - 10),
     ttl: '1860'
-  })
-  expect(live).toMatch(/^Another deploy holds the lock .* \(run o\/r#1\.1 on runner-a \(pid 1\)/)
-  const stale = describeHeldLock('/srv/app/.ec2-push.lock', 'web-1', {
-    now: String(now),
-    token: 't',
-    since: String(now - 5000),
-    ttl: '1860'
-  })
-  expect(stale).toMatch(
-    /is stale .*held 5000 s, past its owner's limit of 1860 s.*rm -rf '\/srv\/app\/\.ec2-push\.lock'/
+  }
+  const live = describeHolder({ ...owner, since: String(now - 10) }, { host: 'elsewhere', alive: () => true })
+  expect(live.who).toMatch(/^o\/r run 1 attempt 2 on runner gh-7 \(host runner-a, pid 1, since /)
+  expect(live.age).toBe('holding it for 10 s')
+  expect(live.stale).toBeUndefined()
+  const expired = describeHolder(
+    { ...owner, since: String(now - 5000) },
+    { host: 'elsewhere', alive: () => true }
+  )
+  expect(expired.stale).toBe("held 5000 s, past its owner's limit of 1860 s")
+  const gone = describeHolder({ ...owner, since: String(now - 10) }, { host: 'runner-a', alive: () => false })
+  expect(gone.stale).toBe('its process 1 no longer exists on runner-a')
+  expect(describeHolder({ now: String(now), dirtime: String(now - 500) }).stale).toBe(
+    'no owner file after 2 minutes'
   )
 })
 
@@ -171,7 +206,8 @@ test('listings come back gzipped where the instance has gzip and base64, as they
     await mkdir(path.join(dir, 'sub dir'))
     await writeFile(path.join(dir, 'a.txt'), 'a')
     await writeFile(path.join(dir, 'sub dir', "-it's.bin"), 'bb')
-    await writeFile(path.join(dir, '.ec2-push-manifest'), 'ec2-push-manifest 2\nhmac 00\n')
+    await mkdir(path.join(dir, '.ec2-push'))
+    await writeFile(path.join(dir, '.ec2-push', 'manifest'), 'ec2-push-manifest 2\nhmac 00\n')
     const gz = runSh(snapshotScript(dir), process.env)
     const plain = runSh(snapshotScript(dir), { PATH: bin })
     expect(gz).toContain('--ec2-push-gzip-base64--')
@@ -232,7 +268,8 @@ test('sync snapshots: the instance compares where it has awk, else the listing a
         { sha256: digests.get(rel) ?? '0'.repeat(64), mode: e.mode, stamp: e.stamp }
       ])
     )
-    await writeFile(path.join(dir, '.ec2-push-manifest'), formatManifest(key, dir, entries))
+    await mkdir(path.join(dir, '.ec2-push'), { recursive: true })
+    await writeFile(path.join(dir, '.ec2-push', 'manifest'), formatManifest(key, dir, entries))
     await new Promise(r => setTimeout(r, 20))
     await writeFile(path.join(dir, 'edited.txt'), content('edited.txt').toUpperCase())
     const changedContent = content('changed.txt').replace('content', 'CONTENT')

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { watchCancellation } from '../cancellation.js'
 import { buildConfig, type InputSource } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
 import { figuresLine } from '../report/results.js'
@@ -53,11 +54,14 @@ export async function deployCommand(argv: readonly string[], io: CliIo): Promise
   }
   const awsOptions = idTokenOptions(config.aws.roleToAssume, last(args, 'web-identity-token-file'))
 
-  const run = await runDeploy(config, logger, { aws: awsOptions })
+  const cancellation = watchCancellation(line => io.err(`ec2-push: ${line}`), 130)
+  const run = await runDeploy(config, logger, { aws: awsOptions, cancel: cancellation.signal }).finally(() =>
+    cancellation.dispose()
+  )
   printOutputs(io, run, isSet(args, 'json'))
   if (run.error) {
     io.err(`ec2-push: ${run.error}`)
-    return 1
+    return cancellation.signal.aborted ? 130 : 1
   }
   // The figures a person reads last, the same as the job summary's (bytes-per-second included).
   if (!isSet(args, 'quiet') && !config.dryRun) io.err(`ec2-push: ${figuresLine(run.outputs)}`)

@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib'
-import { LOCK_NAME, isOwnFile } from './names.js'
+import { META_DIR, isOwnFile } from './names.js'
 import { nulList, shellQuote } from './quote.js'
 
 /**
@@ -25,11 +25,11 @@ export const FIND_TYPES = '\\( -type f -o -type l \\)'
 export const FIND_FORMAT = '%y %i %s %C@ %m %P\\0'
 
 /**
- * `find` over the current folder (our lock skipped), one FIND_FORMAT record per file or symlink
+ * `find` over the current folder (our metadata folder skipped), one FIND_FORMAT record per file or symlink
  * ending in `end`; `select` narrows it further.
  */
 export function findEntries(select = '', end = '\\0'): string {
-  return `find . -mindepth 1 -path ./${LOCK_NAME} -prune -o ${FIND_TYPES} ${select} -printf '${FIND_FORMAT.replace('\\0', end)}'`
+  return `find . -mindepth 1 -path ./${META_DIR} -prune -o ${FIND_TYPES} ${select} -printf '${FIND_FORMAT.replace('\\0', end)}'`
 }
 
 /**

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { isLinePath, MANIFEST_HEADER, manifestLine, type ManifestEntry } from './manifest-lines.js'
-import { MANIFEST_NAME } from './names.js'
+import { manifestPath, tempPathFor } from './names.js'
 import { shellQuote } from './quote.js'
 
 /**
@@ -15,26 +14,21 @@ export const LISTED = '--ec2-push-listed--'
 /** Precedes the digest of the lines the instance put together (carriedWriteScript). */
 const DIGEST = '--ec2-push-digest--'
 
-export function manifestPath(dir: string): string {
-  return path.posix.join(dir, MANIFEST_NAME)
-}
+/** Where a manifest lives (in .ec2-push/, beside what it describes: remote/names.ts). */
+export { manifestPath }
 
-function tempName(dir: string): string {
-  return path.posix.join(dir, `.${MANIFEST_NAME}.ec2-push-${randomBytes(6).toString('hex')}.tmp`)
-}
-
-/** The manifest, read whole from stdin, put in place; then `after`. */
-export function writeScript(dir: string, after = ''): string {
-  const tmp = shellQuote(tempName(dir))
-  return `cat > ${tmp} && mv -f -- ${tmp} ${shellQuote(manifestPath(dir))} || exit 1\n${after}`
+/** The manifest `file`, read whole from stdin, put in place (its folder made if need be); then `after`. */
+export function writeScript(file: string, after = ''): string {
+  const tmp = shellQuote(tempPathFor(file))
+  return `mkdir -p -- ${shellQuote(path.posix.dirname(file))} && cat > ${tmp} && mv -f -- ${tmp} ${shellQuote(file)} || exit 1\n${after}`
 }
 
 /**
  * `listing` (a script listing the folder), LISTED, then writeScript: one exec in which the listing
  * comes back and the manifest made from it goes in on stdin.
  */
-export function listedWriteScript(listing: string, dir: string, after = ''): string {
-  return `${listing}echo ${LISTED}\n${writeScript(dir, after)}`
+export function listedWriteScript(listing: string, file: string, after = ''): string {
+  return `${listing}echo ${LISTED}\n${writeScript(file, after)}`
 }
 
 /** What the manifest holds when the instance puts it together (carriedWriteScript). */
@@ -67,10 +61,10 @@ export function carriedInput(parts: CarriedParts): string {
  * The lines come counted, so they are read without waiting for the end of stdin (the seal comes
  * on it later); awk reads them from head, not from stdin (mawk would wait to fill its buffer).
  */
-export function carriedWriteScript(dir: string, relist: string, after = ''): string {
-  const final = shellQuote(manifestPath(dir))
-  const tmp = shellQuote(tempName(dir))
-  const body = shellQuote(tempName(dir))
+export function carriedWriteScript(file: string, relist: string, after = ''): string {
+  const final = shellQuote(file)
+  const tmp = shellQuote(tempPathFor(file))
+  const body = shellQuote(tempPathFor(file))
   return `IFS= read -r n || exit 1
 { head -n "$n"; echo --
 ${relist}} | awk -v M=${final} '${CARRY_AWK}' > ${body} || { rm -f -- ${body}; exit 1; }

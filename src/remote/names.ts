@@ -2,40 +2,102 @@ import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 
 /**
- * The names ec2-push reserves on the instance (its bookkeeping and its temporaries), in one place:
- * what the listing hides, what `delete` never removes and what the scripts here write
- * (docs/remote-protocol.md, "Reserved names").
+ * The names ec2-push reserves on the instance, in one place (docs/remote-protocol.md, "Reserved
+ * names"): what the listing hides, what `delete` never removes and what the scripts here write.
+ * Everything of ec2-push's lives in one metadata folder beside the user's files and releases,
+ * never inside a release: Everything of its own lives in one metadata
+ *
+ *   <remote-path>/.ec2-push/lock/owner          the deploy lock (a mkdir lock) and who holds it
+ *   <remote-path>/.ec2-push/manifest            the sync manifest of an in-place deploy
+ *   <remote-path>/.ec2-push/manifests/<id>      the sync manifest of release <id>
+ *   <remote-path>/.ec2-push/releases/<id>       the marker of release <id> (seq, time, run)
+ *   <remote-path>/.ec2-push/log                 one line per event: <id> TAB live|failed|rolled-back TAB <time> TAB <run>
+ *   <remote-path>/releases/<id>/                a release: the user's files and nothing else
+ *   <remote-path>/current -> releases/<id>      switched by one rename
+ *
+ * Temporaries sit beside their final path as `.ec2-push-tmp.<run token>.<n>`, so the deploy that
+ * made them can remove exactly its own, and the next deploy can sweep those of runs that are gone.
  */
 
-/** The release folder's marker: nothing without it is ever removed as a release. */
-export const RELEASE_MARKER = '.ec2-push-release'
-/** The sync manifest, beside the files it describes. */
-export const MANIFEST_NAME = '.ec2-push-manifest'
-/** The deploy lock (a folder made with mkdir, holding an `owner` file). */
-export const LOCK_NAME = '.ec2-push.lock'
+export const META_DIR = '.ec2-push'
+export const RELEASES_DIR = 'releases'
+export const CURRENT_LINK = 'current'
+export const TEMP_PREFIX = '.ec2-push-tmp.'
 
-/** Random per process, so two runs never pick the same name; a counter keeps names unique within one. */
-const TEMP_PREFIX = randomBytes(6).toString('hex')
+/** Layouts written by earlier versions, recognised when met on an instance. */
+export const OLD_LOCK = '.ec2-push.lock'
+export const OLD_RELEASE_MARKER = '.ec2-push-release'
+
+/** Release ids: a safe single folder name. */
+export const RELEASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
+
+export function metaPath(root: string, ...parts: string[]): string {
+  return path.posix.join(root, META_DIR, ...parts)
+}
+
+export function lockPath(root: string): string {
+  return metaPath(root, 'lock')
+}
+
+export function releaseDir(root: string, id: string): string {
+  return path.posix.join(root, RELEASES_DIR, id)
+}
+
+export function currentPath(root: string): string {
+  return path.posix.join(root, CURRENT_LINK)
+}
+
+export function markerPath(root: string, id: string): string {
+  return metaPath(root, 'releases', id)
+}
+
+export function releaseLogPath(root: string): string {
+  return metaPath(root, 'log')
+}
+
+/** The sync manifest of `root` deployed in place, or of release `id`. */
+export function manifestPath(root: string, id?: string): string {
+  return id === undefined ? metaPath(root, 'manifest') : metaPath(root, 'manifests', id)
+}
+
+/** The same manifest named from inside the folder it describes (scripts that `cd` there read it so). */
+export function manifestFromDir(id?: string): string {
+  return id === undefined
+    ? path.posix.join(META_DIR, 'manifest')
+    : path.posix.join('..', '..', META_DIR, 'manifests', id)
+}
+
+/** A temporary's name for this run: the token says whose it is. */
+export function tempName(token: string, n: string): string {
+  return `${TEMP_PREFIX}${token}.${n}`
+}
+
+/**
+ * This run's token: random per process, so two runs never pick the same name. Every temporary the
+ * run makes carries it, so the run (or the action's post step after it) removes exactly its own,
+ * and the next deploy knows the rest are orphans.
+ */
+export const RUN_TOKEN = randomBytes(6).toString('hex')
 let tempCounter = 0
 
 /**
- * A temporary name beside the final one, so the rename that publishes it stays on one file system.
- * Starts with a dot (hidden), says who made it, and is short enough for any NAME_MAX.
+ * A temporary name beside the final one, so the rename that publishes it stays on one file system:
+ * `.ec2-push-tmp.<run token>.<n>`, hidden, short for any NAME_MAX, and no user name in it.
  */
 export function tempPathFor(finalPath: string): string {
-  const dir = path.posix.dirname(finalPath)
-  const base = path.posix.basename(finalPath).slice(0, 60)
-  return path.posix.join(dir, `.${base}.ec2-push-${TEMP_PREFIX}${(tempCounter++).toString(16)}.tmp`)
+  return path.posix.join(path.posix.dirname(finalPath), tempName(RUN_TOKEN, (tempCounter++).toString(16)))
 }
 
-/** Whether a file name (no folder) is one of our temporaries, as tempPathFor makes them. */
+/** Whether a file name (no folder) is one of our temporaries (any run's). */
 export function isTempName(base: string): boolean {
-  return /^\..*\.ec2-push-[0-9a-f]+\.tmp$/.test(base)
+  return base.startsWith(TEMP_PREFIX)
 }
 
-/** Our own bookkeeping files and temporaries, never part of a deploy's set nor deleted by `delete`. */
+/**
+ * Is this relative path (as a listing of a deployed folder names it) ec2-push's own, not the user's?
+ * The metadata folder and temporaries; user files named `.ec2-push*` otherwise are the user's.
+ */
 export function isOwnFile(rel: string): boolean {
-  if (rel === MANIFEST_NAME || rel === RELEASE_MARKER || rel === LOCK_NAME || rel.startsWith(`${LOCK_NAME}/`))
-    return true
+  if (rel === META_DIR || rel.startsWith(`${META_DIR}/`)) return true
   return isTempName(rel.slice(rel.lastIndexOf('/') + 1))
 }

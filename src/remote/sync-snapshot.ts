@@ -8,7 +8,7 @@ import {
   type RemoteEntry
 } from './listing.js'
 import { isLinePath, type SealClaim } from './manifest-lines.js'
-import { MANIFEST_NAME } from './names.js'
+import { manifestFromDir } from './names.js'
 import { shellQuote } from './quote.js'
 
 /**
@@ -111,9 +111,14 @@ function comparedFiles(request: SnapshotRequest): PlannedShape[] {
 const CONTROL = `"*[$(printf '\\001-\\037')]*"`
 
 /** The snapshot of `dir`: compared there when `request` is given and the tools are there. */
-export function snapshotScript(dir: string, request?: SnapshotRequest): string {
+export function snapshotScript(
+  dir: string,
+  request?: SnapshotRequest,
+  /** The manifest, named from inside `dir` (remote/names.ts manifestFromDir). */
+  manifestFile = manifestFromDir()
+): string {
   if (!request) return compressedOutput(rawListingScript(dir))
-  const manifest = shellQuote(MANIFEST_NAME)
+  const manifest = shellQuote(manifestFile)
   const expected = comparedFiles(request).map(
     f => `${request.digests.get(f.relativePath)} ${f.size} ${(f.mode & 0o777).toString(8)} ${f.relativePath}`
   )

@@ -1,4 +1,4 @@
-import type { TargetResult } from '../deploy.js'
+import type { TargetResult } from '../deploy/types.js'
 
 /** The step's outputs, added up over every target. */
 export interface DeployOutputs {

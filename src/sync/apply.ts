@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { deleteScript, isContained, linkScript } from '../remote/delete.js'
-import { runScriptOk } from '../release/shell.js'
+import { runScriptOk } from '../ssh/run-script.js'
 import type { SshConnection } from '../ssh/connection.js'
 import type { ProtectMatcher } from './protect.js'
 

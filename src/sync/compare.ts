@@ -7,7 +7,7 @@ import {
   type SnapshotRequest
 } from '../remote/sync-snapshot.js'
 import { hashUnderScript, parseHashUnder } from '../remote/verify.js'
-import { runScript, runScriptOk } from '../release/shell.js'
+import { runScript, runScriptOk } from '../ssh/run-script.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { checkSeal, parseManifest } from './manifest.js'
 
@@ -39,10 +39,12 @@ export async function compareWithRemote(
   files: PlannedFile[],
   localDigests: Map<string, string> | undefined,
   key: Buffer | undefined,
-  snapshot?: RemoteSnapshot
+  snapshot?: RemoteSnapshot,
+  /** The manifest, named from inside `dir` (when the snapshot is read here). */
+  manifestFile?: string
 ): Promise<SyncComparison> {
   const request = localDigests && { files, digests: localDigests }
-  const snap = snapshot ?? (await readSnapshot(conn, dir, request))
+  const snap = snapshot ?? (await readSnapshot(conn, dir, request, manifestFile))
   const { listing, joined } = snap
   const planned = new Set(files.map(f => f.relativePath))
   // A listed entry where the set has a folder is a symbolic link to one (find does not follow it): the
@@ -124,9 +126,13 @@ export async function compareWithRemote(
 export async function readSnapshot(
   conn: SshConnection,
   dir: string,
-  request?: SnapshotRequest
+  request?: SnapshotRequest,
+  manifestFile?: string
 ): Promise<RemoteSnapshot> {
-  return parseSnapshot(await runScriptOk(conn, snapshotScript(dir, request), `Reading ${dir}`), request)
+  return parseSnapshot(
+    await runScriptOk(conn, snapshotScript(dir, request, manifestFile), `Reading ${dir}`),
+    request
+  )
 }
 
 /** `a/b/c` -> `a`, `a/b`. */

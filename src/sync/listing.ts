@@ -36,6 +36,3 @@ export function refreshListing(
     }
   }
 }
-
-/** For release/flows.ts, until it imports the listing from remote/listing.ts itself. */
-export { listingScript, parseListing } from '../remote/listing.js'

@@ -7,11 +7,10 @@ import {
   carriedWriteScript,
   LISTED,
   listedWriteScript,
-  manifestPath,
   writeScript
 } from '../remote/manifest-write.js'
 import { relistScript } from '../remote/listing.js'
-import { execScript } from '../release/shell.js'
+import { execScript } from '../ssh/run-script.js'
 import type { SshConnection } from '../ssh/connection.js'
 import type { ListingRefresh } from './listing.js'
 import { formatManifest, sealLine } from './manifest.js'
@@ -42,16 +41,17 @@ export async function writeManifest(
   conn: SshConnection,
   key: Buffer,
   dir: string,
+  /** Where the manifest goes (remote/names.ts manifestPath: in .ec2-push/, beside the folder). */
+  final: string,
   digests: Map<string, string>,
   /** The files' stamps now, or how to list them (then in the same exec as the write). */
   listing: Map<string, RemoteEntry> | ListingRefresh,
   /** A script to run in the same exec once the manifest is in place. */
   after = ''
 ): Promise<void> {
-  const final = manifestPath(dir)
   if (listing instanceof Map) {
     const text = formatManifest(key, dir, entriesFor(digests, listing))
-    return failed(final, await execScript(conn, writeScript(dir, after), { stdin: text }))
+    return failed(final, await execScript(conn, writeScript(final, after), { stdin: text }))
   }
   // One exec, one conversation: the instance lists, the listing comes back, the manifest sealed
   // from it goes in on stdin (a round trip fewer than listing and writing separately).
@@ -78,7 +78,7 @@ export async function writeManifest(
       stdin.destroy(err as Error)
     }
   }
-  const r = await execScript(conn, listedWriteScript(listing.script, dir, after), {
+  const r = await execScript(conn, listedWriteScript(listing.script, final, after), {
     stdin,
     onStdout
   }).finally(() => stdin.end())
@@ -97,11 +97,11 @@ export async function writeCarriedManifest(
   conn: SshConnection,
   key: Buffer,
   dir: string,
+  final: string,
   digests: Map<string, string>,
   parts: { carried: ReadonlySet<string>; uploaded: string[]; known: Map<string, RemoteEntry> },
   after = ''
 ): Promise<void> {
-  const final = manifestPath(dir)
   const uploaded = new Map(
     parts.uploaded.filter(rel => isLinePath(rel) && digests.has(rel)).map(rel => [rel, digests.get(rel)!])
   )
@@ -124,8 +124,8 @@ export async function writeCarriedManifest(
     sealed = true
     stdin.end(`${sealLine(key, dir, digest)}\n`)
   }
-  const r = await execScript(conn, carriedWriteScript(dir, relist, after), { stdin, onStdout }).finally(() =>
-    stdin.end()
+  const r = await execScript(conn, carriedWriteScript(final, relist, after), { stdin, onStdout }).finally(
+    () => stdin.end()
   )
   if (!sealed) throw new Error(`writing ${final} failed: ${r.stderr.trim() || 'the instance did not answer'}`)
   failed(final, r)

@@ -317,8 +317,8 @@ export class UploadSession {
           }
           await this.sftp.renameOver(s.temp, s.final).catch(async err => {
             const why = await this.explain(err, s.file, s.final)
-            // A rename no retry can make succeed: its verified temporary goes now, not with the next run.
-            if (why instanceof UserError) await this.dropTemp(s.temp)
+            // A failed rename drops its verified temporary now (a retry writes a new one), not with the next run.
+            if (!this.conn.isClosed) await this.dropTemp(s.temp)
             throw why
           })
           this.openTemps.delete(s.temp)

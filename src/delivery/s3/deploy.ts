@@ -2,12 +2,12 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { createHash, randomBytes } from 'node:crypto'
 import type { DeployConfig } from '../../config.js'
-import type { TargetResult } from '../../deploy.js'
+import type { TargetResult } from '../../deploy/types.js'
 import { errorMessage, UserError } from '../../errors.js'
 import { planFiles, type FilePlan } from '../../files/plan.js'
 import type { Logger } from '../../log.js'
-import { releaseDir } from '../../release/layout.js'
-import { runLabel } from '../../release/lock.js'
+import { releaseDir } from '../../remote/names.js'
+import { runLabel } from '../../remote/releases.js'
 import {
   MANIFEST_HEADER,
   manifestLine,

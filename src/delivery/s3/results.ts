@@ -1,6 +1,6 @@
 import type { DeployConfig } from '../../config.js'
-import type { TargetResult } from '../../deploy.js'
-import { releaseDir } from '../../release/layout.js'
+import type { TargetResult } from '../../deploy/types.js'
+import { releaseDir } from '../../remote/names.js'
 import { S3_RESULT_PREFIX } from '../../remote/s3-release.js'
 import type { InvocationOutcome } from './run-command.js'
 

@@ -1,6 +1,5 @@
-import type { SshConnection } from '../ssh/connection.js'
-import { execChannel, execScript, type ShellOptions } from '../ssh/exec.js'
-import { shellQuote } from '../transfer/remote-path.js'
+import type { SshConnection } from './connection.js'
+import { execChannel, execScript, type ShellOptions } from './exec.js'
 
 /**
  * Run a POSIX sh script on the instance: the script goes through stdin (execScript), so its length
@@ -25,20 +24,5 @@ export async function runScriptOk(
   return r.stdout
 }
 
-/** `printf '%s\0' 'a' 'b' ...`: a NUL-separated list for `xargs -0`, with no argv limit (printf is a builtin). */
-export function nulList(paths: string[]): string {
-  if (paths.length === 0) return 'printf ""'
-  const lines: string[] = []
-  for (let i = 0; i < paths.length; i += 500) {
-    lines.push(
-      `printf '%s\\0' ${paths
-        .slice(i, i + 500)
-        .map(shellQuote)
-        .join(' ')}`
-    )
-  }
-  return `{ ${lines.join('; ')}; }`
-}
-
-export { execChannel, execScript, shellQuote }
-export type { ShellOptions, ShellResult } from '../ssh/exec.js'
+export { execChannel, execScript }
+export type { ShellOptions, ShellResult } from './exec.js'

@@ -1,6 +1,7 @@
 import { UserError } from '../errors.js'
 import type { SshConnection } from '../ssh/connection.js'
-import { execChannel, shellQuote } from './shell.js'
+import { execChannel } from '../ssh/run-script.js'
+import { shellQuote } from '../remote/quote.js'
 
 export interface CommandContext {
   /** pre-command or post-command (for messages). */

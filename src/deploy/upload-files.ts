@@ -112,6 +112,9 @@ async function uploadOver(
     if (opts.signal?.aborted) throw new UserError(`Upload to ${label} was cancelled.`)
     let session: UploadSession | undefined
     const before = filesDone
+    // A cancellation ends the SFTP channel at once: the requests in flight fail and nothing new starts.
+    const stop = () => session?.end()
+    opts.signal?.addEventListener('abort', stop, { once: true })
     try {
       const conn = await link.get(opts.signal)
       session = new UploadSession(conn, {
@@ -140,6 +143,7 @@ async function uploadOver(
           method === 'sha256sum' ? 'sha256 (sha256sum on the instance)' : 'sha256 (read back over SFTP)'
       if (leftoverTemps.size) await session.removeTemps(leftoverTemps)
       const failed = await session.uploadAll(pending)
+      if (opts.signal?.aborted) throw new UserError(`Upload to ${label} was cancelled.`)
       if (conn.isClosed) throw new Error('the connection closed during the upload')
       consecutiveFailures = 0
       pending = retryableFiles(failed, fileAttempts, opts.retries, logger, label)
@@ -164,6 +168,7 @@ async function uploadOver(
       )
       await sleep(delay)
     } finally {
+      opts.signal?.removeEventListener('abort', stop)
       session?.end()
     }
   }

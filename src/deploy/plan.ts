@@ -1,16 +1,18 @@
 import path from 'node:path'
-import type { TargetDeployOptions } from '../deploy.js'
+import { UserError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { readReleaseState, releaseDir } from '../release/layout.js'
+import { releaseDir } from '../remote/names.js'
 import { deletable } from '../sync/apply.js'
-import { compareWithRemote } from '../sync/compare.js'
-import { protectMatcher } from '../sync/protect.js'
-import { TargetConnection } from '../target/connection.js'
+import { DeployContext } from './context.js'
+import { recipe } from './recipe.js'
+import { runSteps } from './runner.js'
+import { initialState } from './state.js'
+import type { TargetDeployOptions } from './types.js'
 
 /**
- * dry-run: what a deploy would do on each target, without any write on the instance. Without
- * sync, delete or rollback nothing is opened at all; with them the instance is only read
- * (listing, sha256sum, the release markers), never locked, created or changed.
+ * dry-run: the same steps as a deploy (recipe.ts), each asked what it would do instead of doing it.
+ * Without sync, delete or rollback nothing is opened at all; with them the instance is only read
+ * (listing, sha256sum, the releases), never locked, created or changed.
  */
 
 export type PlanAction = 'upload' | 'skip' | 'reuse'
@@ -69,62 +71,33 @@ export async function planTarget(o: PlanTargetOptions): Promise<TargetPlan> {
     remotePath: atomic ? releaseDir(root, config.releaseId) : root,
     files: []
   }
-  const actions = new Map<string, PlanAction>()
-  const needsInstance = config.sync || config.delete || config.rollback
-  if (needsInstance) {
-    const link = new TargetConnection({
-      target,
-      login: o.login,
-      hostKey: o.hostKey,
-      logger: o.logger,
-      retries: config.retries,
-      backoffBaseMs: 1000,
-      beforeConnect: o.beforeConnect,
-      loginRefused: o.loginRefused
-    })
-    try {
-      let compareDir: string | undefined = root
-      if (atomic) {
-        const state = await link.step('Reading the releases', conn => readReleaseState(conn, root))
-        const cur = state.current.kind === 'release' ? state.current.id : undefined
-        out.current = cur
-        compareDir = cur ? releaseDir(root, cur) : undefined
-        if (config.rollback) {
-          const at = state.releases.findIndex(r => r.id === cur)
-          out.rollbackTo = at > 0 ? state.releases[at - 1].id : undefined
-          if (!out.rollbackTo) out.error = `no release before ${cur ?? '(none)'} to roll back to`
-          out.remotePath = out.rollbackTo ? releaseDir(root, out.rollbackTo) : root
-          return out
-        }
-      }
-      if (compareDir) {
-        const dir = compareDir
-        const cmp = await link.step('Comparing with the instance', async conn =>
-          compareWithRemote(
-            conn,
-            dir,
-            plan.files,
-            config.sync ? await o.localDigests : undefined,
-            o.manifestKey
-          )
-        )
-        for (const f of cmp.same) actions.set(f.relativePath, atomic ? 'reuse' : 'skip')
-        if (config.delete && !atomic) {
-          const isProtected = protectMatcher(config.protect)
-          out.delete = deletable(cmp.extras, isProtected)
-          out.protected = cmp.extras.filter(r => isProtected(r))
-        }
-      }
-    } finally {
-      link.close()
-    }
+  const c = new DeployContext({ ...o, link: undefined })
+  const state = initialState(plan.files)
+  try {
+    await runSteps(c, recipe(config), state, true)
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err
+    out.error = err.message
+  } finally {
+    await c.closeLinks()
+  }
+  out.current = state.previous
+  if (config.rollback) {
+    out.rollbackTo = state.rollbackTo
+    out.remotePath = state.rollbackTo ? releaseDir(root, state.rollbackTo) : root
+    return out
+  }
+  const present = new Set(state.present)
+  if (config.delete && !atomic && state.cmp) {
+    out.delete = deletable(state.cmp.extras, c.isProtected)
+    out.protected = state.cmp.extras.filter(r => c.isProtected(r))
   }
   for (const f of plan.files) {
     out.files.push({
       local: f.localPath,
       remote: path.posix.join(out.remotePath, f.relativePath),
       size: f.size,
-      action: actions.get(f.relativePath) ?? 'upload'
+      action: present.has(f.relativePath) ? (atomic ? 'reuse' : 'skip') : 'upload'
     })
   }
   return out

@@ -1,0 +1,318 @@
+import { UserError } from '../errors.js'
+import type { PlannedFile } from '../files/plan.js'
+import { runUserCommand } from './user-command.js'
+import { releaseDir } from '../remote/names.js'
+import type { SshConnection } from '../ssh/connection.js'
+import type { Phase } from '../ssh/round-trips.js'
+import { keepShellReady } from '../ssh/exec.js'
+import { runScriptOk } from '../ssh/run-script.js'
+import { compareWithRemote, type SyncComparison } from '../sync/compare.js'
+import { protectMatcher, type ProtectMatcher } from '../sync/protect.js'
+import type { RemoteSnapshot, SnapshotRequest } from '../remote/sync-snapshot.js'
+import { RUN_TOKEN } from '../remote/names.js'
+import { probeVerifyMethod } from '../transfer/verify.js'
+import { TargetConnection } from './connection.js'
+import type { Step } from './runner.js'
+import type { DeployState } from './state.js'
+import type { TargetDeployOptions, TargetResult } from './types.js'
+import { uploadFiles } from './upload-files.js'
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+
+/** The connection a deploy to one target uses; runDeploy makes it early so connecting overlaps planning. */
+export function targetConnection(
+  o: Pick<
+    TargetDeployOptions,
+    'target' | 'config' | 'login' | 'hostKey' | 'logger' | 'beforeConnect' | 'loginRefused' | 'backoffBaseMs'
+  >
+): TargetConnection {
+  return new TargetConnection({
+    target: o.target,
+    login: o.login,
+    hostKey: o.hostKey,
+    logger: o.logger,
+    retries: o.config.retries,
+    backoffBaseMs: o.backoffBaseMs ?? 1000,
+    beforeConnect: o.beforeConnect,
+    loginRefused: o.loginRefused
+  })
+}
+
+/** The folders (relative, with every ancestor, and the root itself as '.') that hold these files. */
+export function foldersOf(rels: string[]): Set<string> {
+  const dirs = new Set<string>()
+  for (const rel of rels) {
+    for (let d = path.posix.dirname(rel); !dirs.has(d); d = path.posix.dirname(d)) {
+      dirs.add(d)
+      if (d === '.') break
+    }
+  }
+  return dirs
+}
+
+/**
+ * What every step of one target's deploy shares: the options, the connection, the result's figures
+ * (the steps add to them), and the helpers steps use (log lines, user commands, the upload, the
+ * comparison). It holds no step's state: that is DeployState, handed from step to step.
+ */
+export class DeployContext {
+  readonly result: TargetResult
+  readonly link: TargetConnection
+  readonly isProtected: ProtectMatcher
+  readonly root: string
+  /** This deploy's lock token (unique per deploy) and the token its temporaries carry (per run). */
+  readonly token = `${RUN_TOKEN}-${randomBytes(4).toString('hex')}`
+  readonly tempToken = RUN_TOKEN
+  /** Steps whose fragment rode along with an earlier exec (the runner skips them). */
+  readonly absorbed = new Set<Step>()
+  /** The steps after the one running (for execWithTail). */
+  following: readonly Step[] = []
+  /** While undoing after a cancellation: the budget's signal (undos pass it to their execs). */
+  undoSignal?: AbortSignal
+
+  constructor(readonly o: TargetDeployOptions) {
+    const { config, target, plan } = o
+    this.result = {
+      target: target.label,
+      mode: target.mode,
+      status: 'failure',
+      filesUploaded: 0,
+      filesSkipped: 0,
+      filesTotal: plan.files.length,
+      bytesTransferred: 0,
+      durationMs: 0,
+      verification: config.verify === 'none' ? 'none' : 'pending',
+      reconnects: 0
+    }
+    this.link = o.link ?? targetConnection(o)
+    this.isProtected = protectMatcher(config.protect)
+    this.root = config.remotePath
+  }
+
+  /**
+   * The upload's SFTP channel, the verification probe and a shell for the next script open
+   * alongside the first steps (lock, listing): each costs round trips, which over ssm or eice are
+   * tens of milliseconds apiece.
+   */
+  prepareConnection(): void {
+    const { config, plan } = this.o
+    const upload = !config.rollback && plan.files.length > 0
+    const verify = upload && config.verify !== 'none'
+    this.link.setOnConnect(conn => {
+      if (upload) conn.sftp().catch(() => {})
+      if (verify) void probeVerifyMethod(conn)
+      keepShellReady(conn)
+    })
+    // A full upload of several files shares them among more connections: open those alongside the
+    // first (a sync decides later, once it knows how many files changed).
+    if (upload && !config.sync && plan.files.length > 1) this.extraLinks(plan.files.length)
+  }
+
+  /** Connections beside `link` that the upload shares files with. */
+  readonly extra: TargetConnection[] = []
+
+  /** How many connections an upload may use: `connections`, and over eice its share of the tunnels. */
+  private connectionLimit(): number {
+    const { config, target } = this.o
+    const tunnels =
+      target.mode === 'eice'
+        ? Math.floor(config.eiceMaxTunnels / Math.max(1, config.maxParallelTargets))
+        : Infinity
+    return Math.max(1, Math.min(config.connections, tunnels))
+  }
+
+  /** The connections beside `link` for an upload of `files` files, opened (and made ready) now. */
+  extraLinks(files: number): TargetConnection[] {
+    const want = Math.min(this.connectionLimit() - 1, files - 1)
+    const verify = this.o.config.verify !== 'none'
+    while (this.extra.length < want) {
+      const l = targetConnection(this.o)
+      l.trips.phase = 'upload'
+      l.setOnConnect(conn => {
+        conn.sftp().catch(() => {})
+        if (verify) {
+          void probeVerifyMethod(conn)
+          keepShellReady(conn)
+        }
+      })
+      l.prewarm(this.o.signal ?? new AbortController().signal)
+      this.extra.push(l)
+    }
+    return this.extra.slice(0, Math.max(0, want))
+  }
+
+  /** Close every connection and put their figures in the result. */
+  async closeLinks(): Promise<void> {
+    this.link.close()
+    for (const l of this.extra) {
+      await l.settle()
+      l.close()
+    }
+    this.result.reconnects = this.link.reconnects + this.extra.reduce((n, l) => n + l.reconnects, 0)
+    // The connections wait side by side: each phase took as many round trips as the longest chain.
+    const trips = { ...this.link.trips.byPhase }
+    for (const l of this.extra)
+      for (const p of Object.keys(trips) as Phase[]) trips[p] = Math.max(trips[p], l.trips.byPhase[p])
+    this.result.roundTrips = trips
+    this.result.connections = 1 + this.extra.length
+  }
+
+  get config() {
+    return this.o.config
+  }
+
+  get label(): string {
+    return this.o.target.label
+  }
+
+  get cancelled(): boolean {
+    return !!this.o.signal?.aborted
+  }
+
+  throwIfCancelled(): void {
+    if (this.cancelled) throw new UserError(`The deploy to ${this.label} was cancelled`)
+  }
+
+  /** The signal a step's work stops on: the deploy's, or while undoing, the undo budget's. */
+  get signal(): AbortSignal | undefined {
+    return this.undoSignal ?? this.o.signal
+  }
+
+  info(line: string): void {
+    this.o.logger.info(this.o.parallel ? `[${this.label}] ${line}` : line)
+  }
+
+  warn(line: string): void {
+    this.o.logger.warning(line)
+  }
+
+  /** A log group when targets run one at a time; plain prefixed lines when they run together. */
+  phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.o.parallel ? fn() : this.o.logger.group(`${name}`, fn)
+  }
+
+  /** Run a script as one idempotent step (reconnecting when the connection drops under it). */
+  exec(what: string, script: string, signal = this.signal): Promise<string> {
+    return this.link.step(what, conn => runScriptOk(conn, script, what), signal)
+  }
+
+  /**
+   * Run `script` with the fragments of the steps right after this one that can ride along (unlock,
+   * for one), in one exec. Returns the output and what those steps would have returned.
+   */
+  async execWithTail(
+    what: string,
+    script: string,
+    state: Readonly<DeployState>,
+    run: (conn: SshConnection, script: string) => Promise<string> = (conn, s) => runScriptOk(conn, s, what)
+  ): Promise<{ out: string; done: Partial<DeployState> }> {
+    const riders: Step[] = []
+    const done: Partial<DeployState> = {}
+    let tail = ''
+    for (const step of this.following) {
+      const f = step.fragment?.(this, { ...state, ...done })
+      if (!f) break
+      riders.push(step)
+      tail += f.script
+      Object.assign(done, f.done)
+    }
+    const out = await this.link.step(what, conn => run(conn, script + tail), this.signal)
+    for (const step of riders) this.absorbed.add(step)
+    return { out, done }
+  }
+
+  commandEnv(releasePath: string, previous?: string): Record<string, string> {
+    const env: Record<string, string> = {
+      EC2_PUSH_RELEASE_PATH: releasePath,
+      EC2_PUSH_RELEASE_ID: this.result.releaseId ?? this.config.releaseId,
+      EC2_PUSH_REMOTE_PATH: this.root,
+      EC2_PUSH_TARGET: this.label
+    }
+    if (previous) env.EC2_PUSH_PREVIOUS_RELEASE_PATH = releaseDir(this.root, previous)
+    return env
+  }
+
+  /** pre-command / post-command over the same connection (never retried: it may not be idempotent). */
+  async command(name: 'pre-command' | 'post-command', env: Record<string, string>): Promise<void> {
+    const command = name === 'pre-command' ? this.config.preCommand : this.config.postCommand
+    if (!command) return
+    await this.phase(`${name} on ${this.label}`, async () => {
+      const conn = await this.link.get(this.signal)
+      await runUserCommand(conn, {
+        name,
+        command,
+        cwd: this.root,
+        env,
+        timeoutMs: this.config.commandTimeoutSeconds * 1000,
+        signal: this.signal,
+        onLine: line => this.info(line)
+      })
+    })
+  }
+
+  /** `present`: files already in place under remoteRoot (their folders need no mkdir). */
+  async upload(files: PlannedFile[], remoteRoot: string, present: string[] = []): Promise<void> {
+    const { config, target } = this.o
+    if (files.length === 0 && this.o.plan.files.length > 0) {
+      if (this.result.verification === 'pending')
+        this.result.verification = 'sha256 (all unchanged on the instance)'
+      this.info(`${this.label}: nothing to upload, all ${this.result.filesSkipped} files unchanged`)
+      return
+    }
+    await this.phase(`Upload to ${this.label} (${target.mode}: ${target.tunnel.description})`, async () => {
+      this.link.trips.phase = 'upload'
+      await uploadFiles({
+        link: this.link,
+        extraLinks: this.extraLinks(files.length),
+        files,
+        remoteRoot,
+        existingDirs: foldersOf(present),
+        concurrency: config.concurrency,
+        verify: config.verify,
+        followRemoteSymlinks: config.followRemoteSymlinks,
+        deletesExtras: config.delete,
+        retries: config.retries,
+        backoffBaseMs: this.o.backoffBaseMs ?? 1000,
+        logger: this.o.logger,
+        progress: this.result,
+        signal: this.o.signal
+      })
+      this.info(
+        `${this.label}: ${this.result.filesUploaded} files uploaded (${this.result.bytesTransferred} bytes)${this.result.filesSkipped ? `, ${this.result.filesSkipped} unchanged` : ''}, verified: ${this.result.verification}`
+      )
+    })
+  }
+
+  /** With sync, what the instance compares the folder with (the local digests: this waits for them). */
+  async snapshotRequest(): Promise<SnapshotRequest | undefined> {
+    const digests = this.config.sync ? await this.o.localDigests : undefined
+    return digests && { files: this.o.plan.files, digests }
+  }
+
+  compare(
+    dir: string,
+    what: string,
+    snapshot?: RemoteSnapshot,
+    manifestFile?: string
+  ): Promise<SyncComparison> {
+    return this.link.step(
+      what,
+      async conn =>
+        compareWithRemote(
+          conn,
+          dir,
+          this.o.plan.files,
+          this.config.sync ? await this.o.localDigests : undefined,
+          this.o.manifestKey,
+          snapshot,
+          manifestFile
+        ),
+      this.signal
+    )
+  }
+
+  /** The sealed manifest for the next sync (without it the next sync hashes on the instance). */
+  willWriteManifest(): boolean {
+    return !!this.o.manifestKey && !!this.o.localDigests && this.config.verify !== 'none'
+  }
+}

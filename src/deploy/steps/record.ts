@@ -1,0 +1,47 @@
+import { errorMessage } from '../../errors.js'
+import { manifestPath } from '../../remote/names.js'
+import { refreshListing } from '../../sync/listing.js'
+import { writeCarriedManifest, writeManifest } from '../../sync/manifest-write.js'
+import type { Step } from '../runner.js'
+
+/**
+ * record: the sealed sync manifest of what was deployed, in .ec2-push/ (the release log was written
+ * with the publish). In place it is written before post-command, so it records the files as they
+ * were verified; for a release, after prune (see prune.ts). Best effort: without it the next sync
+ * hashes on the instance. The unlock rides along in the same exec when it comes next.
+ */
+export const record: Step = {
+  name: 'record',
+  applies: c => c.willWriteManifest() && !c.config.rollback,
+  async run(c, s) {
+    const key = c.o.manifestKey!
+    const digests = (await c.o.localDigests)!
+    const id = s.release?.id
+    const dir = s.release?.dir ?? c.root
+    const file = manifestPath(c.root, id)
+    c.link.trips.phase = 'record'
+    try {
+      const { done } = await c.execWithTail('Writing the sync manifest', '', s, async (conn, after) => {
+        const cmp = s.cmp
+        if (!s.release && cmp && cmp.carried.size) {
+          const parts = {
+            carried: cmp.carried,
+            uploaded: s.toUpload.map(f => f.relativePath),
+            known: cmp.listing
+          }
+          await writeCarriedManifest(conn, key, dir, file, digests, parts, after)
+        } else {
+          // Files not uploaded kept the stamps the comparison listed; only the uploaded ones are listed again.
+          const now =
+            s.listing ??
+            refreshListing(dir, s.release ? undefined : cmp?.listing, s.release ? undefined : s.toUpload)
+          await writeManifest(conn, key, dir, file, digests, now, after)
+        }
+        return ''
+      })
+      return done
+    } catch (err) {
+      c.warn(`${c.label}: could not write the sync manifest: ${errorMessage(err)}`)
+    }
+  }
+}
