@@ -379,7 +379,12 @@ export const OUTPUTS: ReadonlyArray<OutputSpec> = [
   {
     name: 'results',
     description:
-      'JSON array, one object per target: target, mode, status (success, failure, cancelled, skipped), filesUploaded, filesSkipped, filesTotal, bytesTransferred, durationMs, verification, reconnects, roundTrips (round trips waited for per phase: connect, plan, upload, verify, publish, record), connections, releaseId, releasePath, previousRelease, rolledBack, filesDeleted, error.'
+      "JSON array, one object per target: target, mode, status (success, failure, cancelled, skipped), filesUploaded, filesSkipped, filesTotal, bytesTransferred, durationMs, verification, reconnects, roundTrips (round trips waited for per phase: connect, plan, upload, verify, publish, record), connections, releaseId, releasePath, previousRelease, rolledBack, filesDeleted, commandOutput (post-command's output, as command-output), error."
+  },
+  {
+    name: 'command-output',
+    description:
+      "post-command's output (stdout and stderr, as it wrote them) with one target, at most its last 64 KiB (a first line says how much was cut), with every secret the step masks replaced by ***. With several targets it is empty: each object of results has its own commandOutput."
   },
   {
     name: 'release-path',

@@ -1,3 +1,5 @@
+import { maskSecrets } from './report/command-output.js'
+
 /**
  * The logging surface the engine uses. The action backs it with @actions/core; the CLI and the
  * simulators with stderr. Keeping the engine off @actions/core makes it reusable from the CLI.
@@ -8,6 +10,8 @@ export interface Logger {
   debug(message: string): void
   /** Register a value that must never be printed (the action masks it in every later log line). */
   setSecret(value: string): void
+  /** `text` with every value registered by setSecret replaced by *** (for what is not a log line: outputs). */
+  mask?(text: string): string
   group<T>(name: string, fn: () => Promise<T>): Promise<T>
 }
 
@@ -19,6 +23,7 @@ export function streamLogger(
   const secrets: string[] = []
   const mask = (s: string): string => secrets.reduce((acc, secret) => acc.split(secret).join('***'), s)
   return {
+    mask: text => maskSecrets(text, secrets),
     info: m => write(mask(m)),
     warning: m => write(mask(`warning: ${m}`)),
     debug: m => {

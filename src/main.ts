@@ -4,6 +4,7 @@ import { buildConfig, type DeployConfig } from './config.js'
 import type { CleanupNote } from './deploy/types.js'
 import { errorMessage } from './errors.js'
 import type { Logger } from './log.js'
+import { maskSecrets } from './report/command-output.js'
 import { writeJobSummary } from './report/summary.js'
 import { runDeploy } from './run-deploy.js'
 
@@ -21,6 +22,7 @@ export const actionsLogger: Logger = {
     core.setSecret(v)
     for (const line of v.split('\n')) if (line.trim().length >= 8) core.setSecret(line.trim())
   },
+  mask: text => maskSecrets(text, masked),
   group: (name, fn) => core.group(name, fn)
 }
 
@@ -72,6 +74,7 @@ async function deploy(config: DeployConfig, cancel: AbortSignal): Promise<boolea
   core.setOutput('files-total', outputs['files-total'])
   core.setOutput('mode', outputs.mode)
   core.setOutput('results', JSON.stringify(outputs.results))
+  core.setOutput('command-output', outputs['command-output'])
   core.setOutput('release-path', releasePath ?? '')
   if (plan !== undefined) core.setOutput('plan', plan)
   await writeJobSummary(outputs, releasePath ?? config.remotePath, error).catch(err =>

@@ -142,6 +142,8 @@ export function printOutputs(io: CliIo, run: DeployRun, json: boolean): void {
   }
   for (const [name, v] of Object.entries(all)) {
     if (v === undefined) continue
-    io.out(`${name}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    // A multi-line value (command-output) as a JSON string, so each output stays one line.
+    const asJson = typeof v === 'object' || (typeof v === 'string' && v.includes('\n'))
+    io.out(`${name}=${asJson ? JSON.stringify(v) : String(v)}`)
   }
 }

@@ -1,3 +1,4 @@
+import { BoundedText, MAX_COMMAND_OUTPUT } from '../report/command-output.js'
 import { UserError } from '../errors.js'
 import type { PlannedFile } from '../files/plan.js'
 import { runUserCommand } from './user-command.js'
@@ -236,18 +237,29 @@ export class DeployContext {
   async command(name: 'pre-command' | 'post-command', env: Record<string, string>): Promise<void> {
     const command = name === 'pre-command' ? this.config.preCommand : this.config.postCommand
     if (!command) return
-    await this.phase(`${name} on ${this.label}`, async () => {
-      const conn = await this.link.get(this.signal)
-      await runUserCommand(conn, {
-        name,
-        command,
-        cwd: this.root,
-        env,
-        timeoutMs: this.config.commandTimeoutSeconds * 1000,
-        signal: this.signal,
-        onLine: line => this.info(line)
+    // post-command's output becomes the command-output step output (kept when it fails too). Lines
+    // are masked whole, before the bound could cut a secret in two.
+    const output = name === 'post-command' ? new BoundedText(MAX_COMMAND_OUTPUT) : undefined
+    const mask = (line: string) => this.o.logger.mask?.(line) ?? line
+    try {
+      await this.phase(`${name} on ${this.label}`, async () => {
+        const conn = await this.link.get(this.signal)
+        await runUserCommand(conn, {
+          name,
+          command,
+          cwd: this.root,
+          env,
+          timeoutMs: this.config.commandTimeoutSeconds * 1000,
+          signal: this.signal,
+          onLine: line => {
+            this.info(line)
+            output?.add(mask(line))
+          }
+        })
       })
-    })
+    } finally {
+      if (output) this.result.commandOutput = output.text()
+    }
   }
 
   /** `present`: files already in place under remoteRoot (their folders need no mkdir). */

@@ -34,6 +34,8 @@ export interface TargetResult {
   rolledBack?: boolean
   /** delete: true — remote files removed. */
   filesDeleted?: number
+  /** post-command's output (stdout and stderr as it wrote them), secrets masked, at most its last 64 KiB. */
+  commandOutput?: string
   error?: string
 }
 

@@ -11,6 +11,8 @@ export interface DeployOutputs {
   'files-total': number
   mode: string
   results: TargetResult[]
+  /** post-command's output with one target ('' with several: see each result's commandOutput). */
+  'command-output': string
 }
 
 export function summarise(
@@ -28,7 +30,8 @@ export function summarise(
     'files-skipped': results.reduce((n, r) => n + r.filesSkipped, 0),
     'files-total': filesTotal,
     mode,
-    results
+    results,
+    'command-output': results.length === 1 ? (results[0].commandOutput ?? '') : ''
   }
 }
 
