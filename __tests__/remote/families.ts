@@ -48,10 +48,12 @@ import {
 } from '../../src/remote/lock.js'
 import {
   createReleaseScript,
+  isGood,
   logReleaseScript,
   parseReleaseState,
   releaseStateScript,
-  removeReleasesScript
+  removeReleasesScript,
+  rollbackTarget
 } from '../../src/remote/releases.js'
 import { switchCurrentScript } from '../../src/remote/switch.js'
 import { checkSeal, formatManifest, manifestKey, parseManifest, sealLine } from '../../src/sync/manifest.js'
@@ -392,7 +394,28 @@ export const FAMILIES: Family[] = [
           expect(await readFile(path.join(site, 'current', rel), 'utf8')).toBe(fx.files.get(rel))
         expect(await readdir(path.join(site, '.ec2-push'))).not.toContain('lock')
       }
-      expect(await readFile(path.join(site, '.ec2-push', 'log'), 'utf8')).toMatch(/^r1\tlive\t.*\nr2\tlive\t/)
+      expect(await readFile(path.join(site, '.ec2-push', 'log'), 'utf8')).toMatch(
+        /^r1\tlive\t[^\t]+\ttest#1\nr2\tlive\t[^\t]+\ttest#1\n$/
+      )
+      // Push's layout: push's release reader sees both as its own good releases, r2 live, nothing
+      // of ec2-push's inside a release, and push's manifest path untouched (s3 keeps its own).
+      const state = parseReleaseState((await fx.run(releaseStateScript(site))).stdout)
+      expect(state).toMatchObject({
+        current: { kind: 'release', id: 'r2' },
+        releases: [
+          { id: 'r1', seq: 1, outcome: 'live', old: false },
+          { id: 'r2', seq: 2, outcome: 'live', old: false }
+        ]
+      })
+      expect(state.releases.every(isGood)).toBe(true)
+      expect(rollbackTarget(state, 'r2')?.id).toBe('r1')
+      for (const id of ['r1', 'r2'])
+        expect(await readdir(path.join(site, 'releases', id))).not.toContain('.ec2-push-release')
+      expect(await readdir(path.join(site, '.ec2-push'))).not.toContain('manifest')
+      // Push's prune removes an s3 release as its own: folder and marker.
+      await fx.run(removeReleasesScript(site, ['r1']))
+      expect(await readdir(path.join(site, 'releases'))).toEqual(['r2'])
+      expect(await readdir(path.join(site, '.ec2-push', 'releases'))).toEqual(['r2'])
       // In place, with delete: a file left from before goes, the deployed ones are there.
       const plain = path.join(fx.work, 'plain')
       await mkdir(plain)

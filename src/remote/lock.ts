@@ -37,8 +37,9 @@ export function safeWord(s: string): string {
  * output. When held: HELD and `key=value` lines (path, now, dirtime, the owner's fields). A lock
  * left by an older ec2-push (`<remote-path>/.ec2-push.lock`) counts as held by its owner.
  */
-export function acquireLockScript(root: string, owner: LockOwner, then = ':'): string {
-  const fields = `token=${safeWord(owner.token)}
+/** The owner file's lines (all but `since`, which the instance adds). */
+export function ownerFields(owner: LockOwner): string {
+  return `token=${safeWord(owner.token)}
 repo=${safeWord(owner.repo)}
 run=${safeWord(owner.run)}
 attempt=${safeWord(owner.attempt)}
@@ -46,6 +47,10 @@ runner=${safeWord(owner.runner)}
 host=${safeWord(owner.host)}
 pid=${owner.pid}
 ttl=${owner.ttl}`
+}
+
+export function acquireLockScript(root: string, owner: LockOwner, then = ':'): string {
+  const fields = ownerFields(owner)
   return `echo ${SHELL_MARK}
 L=${shellQuote(lockPath(root))}
 O=${shellQuote(path.posix.join(root, OLD_LOCK))}

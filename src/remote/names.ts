@@ -10,6 +10,7 @@ import path from 'node:path'
  *   <remote-path>/.ec2-push/lock/owner          the deploy lock (a mkdir lock) and who holds it
  *   <remote-path>/.ec2-push/manifest            the sync manifest of an in-place deploy
  *   <remote-path>/.ec2-push/manifests/<id>      the sync manifest of release <id>
+ *   <remote-path>/.ec2-push/s3-manifest         sha256 TAB path of what `delivery: s3` last published
  *   <remote-path>/.ec2-push/releases/<id>       the marker of release <id> (seq, time, run)
  *   <remote-path>/.ec2-push/log                 one line per event: <id> TAB live|failed|rolled-back TAB <time> TAB <run>
  *   <remote-path>/releases/<id>/                a release: the user's files and nothing else
@@ -23,6 +24,8 @@ export const META_DIR = '.ec2-push'
 export const RELEASES_DIR = 'releases'
 export const CURRENT_LINK = 'current'
 export const TEMP_PREFIX = '.ec2-push-tmp.'
+/** `delivery: s3`'s own reuse manifest in META_DIR (push's sealed manifest is another format). */
+export const S3_MANIFEST = 's3-manifest'
 
 /** Layouts written by earlier versions, recognised when met on an instance. */
 export const OLD_LOCK = '.ec2-push.lock'

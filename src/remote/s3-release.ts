@@ -1,4 +1,14 @@
 import { shellQuote } from '../transfer/remote-path.js'
+import { type LockOwner, ownerFields } from './lock.js'
+import {
+  CURRENT_LINK,
+  META_DIR,
+  OLD_LOCK,
+  OLD_RELEASE_MARKER,
+  RELEASES_DIR,
+  S3_MANIFEST,
+  TEMP_PREFIX
+} from './names.js'
 
 /**
  * The script every instance runs for `delivery: s3` (sent by Run Command as AWS-RunShellScript):
@@ -7,12 +17,10 @@ import { shellQuote } from '../transfer/remote-path.js'
  * JSON line (S3_RESULT_PREFIX...) the runner reads back. A pure renderer: the options become
  * shell assignments at the top, the body never changes. POSIX sh (dash, BusyBox), shellcheck-clean.
  *
- * On the instance, under <remote-path>:
- *   .ec2-push/lock/owner       the deploy lock (mkdir), with who holds it
- *   .ec2-push/manifest         sha256 TAB path of what the last successful deploy published (for sync)
- *   .ec2-push/log              one line per event: release id TAB live|failed|rolled-back TAB time
- *   releases/<id>/             a release (atomic), with its .ec2-push-release marker
- *   current                    symlink to releases/<id>, switched by rename
+ * On the instance it keeps push's layout (names.ts): the same lock and owner file, the same
+ * release markers in .ec2-push/releases/<id> (nothing of ours inside a release), the same release
+ * log, the same temporaries; only its reuse manifest is its own (.ec2-push/s3-manifest, sha256 TAB
+ * path), since push's sealed manifest at .ec2-push/manifest has another format.
  */
 
 export const S3_RESULT_PREFIX = '{"ec2push":1,'
@@ -36,6 +44,8 @@ export interface S3ReleaseScriptOptions {
   token: string
   run: string
   lockTtlSeconds: number
+  /** Who takes the lock (push's owner fields); by default built from token, run and lockTtlSeconds. */
+  owner?: LockOwner
 }
 
 /** The manifest lines (after MANIFEST_HEADER): sha256, octal mode, size, presigned URL, path. */
@@ -100,7 +110,20 @@ export function renderS3ReleaseScript(o: S3ReleaseScriptOptions): string {
     `POST=${shellQuote(o.postCommand ?? '')}`,
     `TOKEN=${shellQuote(o.token)}`,
     `RUN=${shellQuote(o.run)}`,
-    `TTL=${o.lockTtlSeconds}`
+    `OWNER=${shellQuote(
+      ownerFields(
+        o.owner ?? {
+          token: o.token,
+          repo: '',
+          run: o.run,
+          attempt: '',
+          runner: '',
+          host: '',
+          pid: 0,
+          ttl: o.lockTtlSeconds
+        }
+      )
+    )}`
   ]
   return `#!/bin/sh
 # ec2-push delivery: s3 (rendered by src/remote/s3-release.ts)
@@ -112,8 +135,9 @@ ${BODY}`
 
 /** The fixed part (String.raw keeps the shell's backslashes; `\\${` stands for the shell's `${`). */
 const BODY = String.raw`T0=$(date +%s)
-META="$ROOT/.ec2-push"
+META="$ROOT/${META_DIR}"
 LOCK="$META/lock"
+TMPN="${TEMP_PREFIX}$TOKEN"
 TAB=$(printf '\t')
 TMPD=''
 STAGE=''
@@ -131,7 +155,7 @@ cleanup() {
   if [ -n "$STAGE" ]; then rm -rf -- "$STAGE"; fi
   if [ "$HELD" = 1 ]; then rm -rf -- "$LOCK"; HELD=0; fi
 }
-record() { printf '%s\t%s\t%s\n' "$1" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$META/log" 2>/dev/null || :; }
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$RUN" >> "$META/log" 2>/dev/null || :; }
 fail() {
   printf 'ec2-push: %s\n' "$1" >&2
   if [ "$HELD" = 1 ] && [ "$MODE" = atomic ] && [ -n "$REL" ] && [ "$ROLLBACK" = 0 ]; then record "$REL" failed; fi
@@ -158,32 +182,40 @@ fetch() {
 lasterr() { tail -n 1 "$TMPD/err" 2>/dev/null | tr -d '\r'; }
 
 
+# A release's marker (push's, in $META/releases/<id>; or an older version's inside the folder).
+marker() {
+  if [ -f "$META/releases/$1" ]; then printf '%s' "$META/releases/$1"
+  elif [ -f "$ROOT/${RELEASES_DIR}/$1/${OLD_RELEASE_MARKER}" ] && [ ! -L "$ROOT/${RELEASES_DIR}/$1" ]; then printf '%s' "$ROOT/${RELEASES_DIR}/$1/${OLD_RELEASE_MARKER}"; fi
+}
 # releases as "seq TAB id", oldest first; the id current points to.
 list_releases() {
-  for d in "$ROOT"/releases/*/; do
-    [ -f "$d.ec2-push-release" ] || continue
+  for d in "$ROOT"/${RELEASES_DIR}/*/; do
     n=$(basename "$d")
-    s=$(sed -n 's/^seq=\([0-9]*\).*/\1/p' "$d.ec2-push-release")
+    m=$(marker "$n")
+    [ -n "$m" ] || continue
+    s=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^seq=[0-9]+$/) { print substr($i, 5); exit } }' "$m")
     printf '%s\t%s\n' "\${s:-0}" "$n"
   done | sort -n
 }
 current_id() {
-  [ -L "$ROOT/current" ] || return 0
-  t=$(readlink "$ROOT/current")
-  case "$t" in releases/*) t=\${t#releases/}; printf '%s' "\${t%/}" ;; esac
+  [ -L "$ROOT/${CURRENT_LINK}" ] || return 0
+  t=$(readlink "$ROOT/${CURRENT_LINK}")
+  case "$t" in ${RELEASES_DIR}/*) t=\${t#${RELEASES_DIR}/}; printf '%s' "\${t%/}" ;; esac
 }
 switch_to() {
-  ln -s "releases/$1" "$ROOT/.current.ec2-push-tmp.$TOKEN" || return 1
-  if ! mv -Tf "$ROOT/.current.ec2-push-tmp.$TOKEN" "$ROOT/current" 2>/dev/null &&
-     ! mv -hf "$ROOT/.current.ec2-push-tmp.$TOKEN" "$ROOT/current" 2>/dev/null; then
-    rm -f "$ROOT/.current.ec2-push-tmp.$TOKEN"; return 1
+  ln -s "${RELEASES_DIR}/$1" "$ROOT/$TMPN.current" || return 1
+  if ! mv -Tf "$ROOT/$TMPN.current" "$ROOT/${CURRENT_LINK}" 2>/dev/null &&
+     ! mv -hf "$ROOT/$TMPN.current" "$ROOT/${CURRENT_LINK}" 2>/dev/null; then
+    rm -f "$ROOT/$TMPN.current"; return 1
   fi
 }
 take_lock() {
   mkdir -p "$META" || fail "cannot create $META"
-  if mkdir "$LOCK" 2>/dev/null; then
+  if [ ! -d "$ROOT/${OLD_LOCK}" ] && mkdir "$LOCK" 2>/dev/null; then
     HELD=1
-    printf 'token=%s\nrun=%s\nhost=%s\npid=%s\nsince=%s\nttl=%s\n' "$TOKEN" "$RUN" "$(hostname 2>/dev/null || echo instance)" "$$" "$(date +%s)" "$TTL" > "$LOCK/owner"
+    if ! { printf '%s\n' "$OWNER" && printf 'since=%s\n' "$(date +%s)"; } > "$LOCK/owner.tmp" || ! mv -f "$LOCK/owner.tmp" "$LOCK/owner"; then
+      fail "cannot write the lock's owner file in $LOCK"
+    fi
   else
     who=$(sed -n 's/^run=//p' "$LOCK/owner" 2>/dev/null)
     since=$(sed -n 's/^since=//p' "$LOCK/owner" 2>/dev/null)
@@ -219,9 +251,9 @@ FILES=$(wc -l < "$TMPD/files" | tr -d ' ')
 
 # Sync: the files published by the last deploy (sha TAB path) that still exist can be reused.
 : > "$TMPD/have"
-if [ "$SYNC" = 1 ] && [ -f "$META/manifest" ]; then
+if [ "$SYNC" = 1 ] && [ -f "$META/${S3_MANIFEST}" ]; then
   if [ "$MODE" = atomic ]; then SRC=$ROOT/current; else SRC=$ROOT; fi
-  awk -F '\t' -v src="$SRC" '{ print $1 "\t" src "/" $2 }' "$META/manifest" > "$TMPD/have"
+  awk -F '\t' -v src="$SRC" '{ print $1 "\t" src "/" $2 }' "$META/${S3_MANIFEST}" > "$TMPD/have"
 fi
 
 if [ "$DRY" = 1 ]; then
@@ -241,16 +273,17 @@ if [ "$MODE" = atomic ]; then
   REL=$ID
   PREV=$(current_id)
   [ "$PREV" != "$ID" ] || fail "release $ID is what current points to; choose another release-id"
-  DEST="$ROOT/releases/$ID"
+  DEST="$ROOT/${RELEASES_DIR}/$ID"
   if [ -e "$DEST" ] || [ -L "$DEST" ]; then
-    if [ -f "$DEST/.ec2-push-release" ] && [ ! -L "$DEST" ]; then rm -rf -- "$DEST"
+    if [ -n "$(marker "$ID")" ] && [ ! -L "$DEST" ]; then rm -rf -- "$DEST"
     else fail "$DEST exists and was not made by ec2-push; move it away or choose another release-id"; fi
   fi
   seq=$(list_releases | awk -F '\t' '{ s = $1 } END { print s + 1 }')
-  mkdir -p "$DEST" || fail "cannot create $DEST"
-  printf 'seq=%s created=%s run=%s\n' "$seq" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$RUN" > "$DEST/.ec2-push-release"
+  mkdir -p "$META/releases" "$ROOT/${RELEASES_DIR}" || fail "cannot create $META/releases"
+  printf 'v=2 seq=%s created=%s run=%s\n' "$seq" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$RUN" > "$META/releases/$ID" || fail "cannot write the marker of release $ID"
+  mkdir "$DEST" || fail "cannot create $DEST"
 else
-  STAGE="$ROOT/.ec2-push-tmp.$TOKEN.stage"
+  STAGE="$ROOT/$TMPN.stage"
   mkdir -p "$STAGE" || fail "cannot create $STAGE"
   DEST=$STAGE
 fi
@@ -324,7 +357,9 @@ if [ "$MODE" = atomic ]; then
   # keep-releases: the oldest of ours go, never current.
   list_releases | awk -F '\t' -v keep="$KEEP" -v cur="$ID" '{ id[NR] = $2 } END { for (i = 1; i <= NR - keep; i++) if (id[i] != cur) print id[i] }' |
     while IFS= read -r old; do
-      if [ -f "$ROOT/releases/$old/.ec2-push-release" ]; then rm -rf -- "$ROOT/releases/$old"; fi
+      if [ -n "$(marker "$old")" ] && [ ! -L "$ROOT/${RELEASES_DIR}/$old" ]; then
+        rm -rf -- "$ROOT/${RELEASES_DIR}/$old" && rm -f -- "$META/releases/$old" "$META/manifests/$old"
+      fi
     done
 else
   # In place: each folder's files move over in one mv (each file a rename: never half-written).
@@ -337,7 +372,7 @@ else
       fail "moving the files into $ROOT/$d failed"
   done < "$TMPD/pubdirs"
   if [ "$DELETE" = 1 ]; then
-    (cd "$ROOT" && find . \( -path ./.ec2-push -o -path ./releases -o -name '.ec2-push-tmp.*' \) -prune -o \( -type f -o -type l \) -print) |
+    (cd "$ROOT" && find . \( -path ./${META_DIR} -o -path ./${RELEASES_DIR} -o -name '${TEMP_PREFIX}*' \) -prune -o \( -type f -o -type l \) -print) |
       sed 's|^\./||' |
       awk -F '\t' -v prot="$PROTECT" 'FILENAME == ARGV[1] { keep[$5] = 1; next } !($0 in keep) && (prot == "" || $0 !~ prot)' "$TMPD/files" - > "$TMPD/gone"
     DELETED=$(wc -l < "$TMPD/gone" | tr -d ' ')
@@ -346,8 +381,8 @@ else
   run_hook post-command "$POST" "$ROOT" || fail "post-command failed (exit status non-zero)"
 fi
 
-awk -F '\t' '{ print $1 "\t" $5 }' "$TMPD/files" > "$META/.manifest.ec2-push-tmp.$TOKEN" &&
-  mv -f "$META/.manifest.ec2-push-tmp.$TOKEN" "$META/manifest"
+awk -F '\t' '{ print $1 "\t" $5 }' "$TMPD/files" > "$META/$TMPN.${S3_MANIFEST}" &&
+  mv -f "$META/$TMPN.${S3_MANIFEST}" "$META/${S3_MANIFEST}"
 emit success ""
 cleanup
 exit 0

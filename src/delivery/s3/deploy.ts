@@ -1,6 +1,7 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { createHash, randomBytes } from 'node:crypto'
+import os from 'node:os'
 import type { DeployConfig } from '../../config.js'
 import type { TargetResult } from '../../deploy/types.js'
 import { errorMessage, UserError } from '../../errors.js'
@@ -153,7 +154,18 @@ export async function runS3Delivery(
       postCommand: config.postCommand,
       token,
       run: runLabel(),
-      lockTtlSeconds: config.timeoutSeconds + 60
+      lockTtlSeconds: config.timeoutSeconds + 60,
+      // The lock's owner as push writes it, so either delivery reads the other's holder.
+      owner: {
+        token,
+        repo: process.env.GITHUB_REPOSITORY ?? '',
+        run: process.env.GITHUB_RUN_ID ?? 'local',
+        attempt: process.env.GITHUB_RUN_ATTEMPT ?? '',
+        runner: process.env.RUNNER_NAME ?? '',
+        host: os.hostname(),
+        pid: process.pid,
+        ttl: config.timeoutSeconds + 60
+      }
     })
     const outcomes = await logger.group('Run Command', async () => {
       const commandIds = await sendCommands(ssm, {
