@@ -13,6 +13,7 @@ import {
 import { runScript, runScriptOk } from '../../ssh/run-script.js'
 import { setTimeout as pause } from 'node:timers/promises'
 import type { DeployContext } from '../context.js'
+import type { DeployState } from '../state.js'
 import type { Step } from '../runner.js'
 import type { CleanupNote } from '../types.js'
 import { firstReadScript, readsInstance } from './first-read.js'
@@ -27,63 +28,12 @@ export const lock: Step = {
   name: 'lock',
   applies: () => true,
   async run(c) {
-    const then = await firstReadScript(c)
-    const owner = lockOwner(c)
-    const waitUntil = Date.now() + c.config.lockWaitSeconds * 1000
-    let waiting = false
-    for (;;) {
-      const r = await c.link.step(
-        'Taking the deploy lock',
-        conn => runScript(conn, acquireLockScript(c.root, owner, then || ':')),
-        c.signal
-      )
-      if (!r.stdout.startsWith(`${SHELL_MARK}\n`)) {
-        if (then || c.config.preCommand || c.config.postCommand) {
-          throw new UserError(
-            `${c.label} does not let this account run commands (SFTP only); release, rollback, sync, delete and pre/post-command need a shell there.`
-          )
-        }
-        c.warn(`${c.label}: this account cannot run commands (SFTP only), so the deploy takes no lock there.`)
-        return {}
-      }
-      const out = r.stdout.slice(SHELL_MARK.length + 1)
-      if (r.code !== 0)
-        throw new UserError(
-          `Taking the deploy lock on ${c.label} failed: ${r.stderr.trim() || `exit ${r.code}`}`
-        )
-      if (out.startsWith('ACQUIRED')) {
-        c.o.onLock?.(cleanupNote(c), true)
-        return {
-          lock: { token: owner.token },
-          firstRead: out.slice(out.indexOf(THEN_MARK) + THEN_MARK.length + 1)
-        }
-      }
-      const f = parseFields(out)
-      if (f.token === owner.token) {
-        // Ours, taken before a reconnect: read what comes with it on its own.
-        c.o.onLock?.(cleanupNote(c), true)
-        const again = then ? await c.exec('Reading the instance', then) : ''
-        return { lock: { token: owner.token }, firstRead: again }
-      }
-      const holder = describeHolder(f)
-      if (holder.stale) {
-        c.warn(`${c.label}: breaking the deploy lock ${f.path} of ${holder.who}: ${holder.stale}.`)
-        await c.exec('Breaking a stale deploy lock', breakLockScript(f.path, f.token ?? '', owner.token))
-        continue
-      }
-      if (Date.now() < waitUntil) {
-        if (!waiting) c.info(`${c.label}: waiting for the deploy lock held by ${holder.who} (${holder.age})`)
-        waiting = true
-        await pause(Math.min(2000, waitUntil - Date.now()), undefined, { signal: c.signal }).catch(() => {})
-        c.throwIfCancelled()
-        continue
-      }
-      const waited = c.config.lockWaitSeconds
-        ? ` after waiting lock-wait-seconds (${c.config.lockWaitSeconds} s)`
-        : ''
-      throw new UserError(
-        `Another deploy holds the lock ${f.path} on ${c.label}${waited}: ${holder.who}, ${holder.age}; set 'lock-wait-seconds' to wait for it, or use a workflow 'concurrency' group so deploys queue.`
-      )
+    // Marked until the lock's answer is in: a cancellation meanwhile leaves the undo to release it.
+    inFlight.add(c)
+    try {
+      return await takeLock(c)
+    } finally {
+      if (!c.cancelled) inFlight.delete(c)
     }
   },
   async plan(c) {
@@ -92,9 +42,75 @@ export const lock: Step = {
     if (then) return { firstRead: await c.exec('Reading the instance', then) }
   },
   async undo(c, s) {
-    if (!s.lock || s.lockReleased) return
-    await c.exec('Releasing the deploy lock', releaseLockScript(c.root, s.lock.token))
+    // Cancelled while the lock's exec was in flight, the instance may hold the lock though no answer
+    // came back: release it anyway (the release only removes a lock holding this deploy's token).
+    if (s.lockReleased || (!s.lock && !inFlight.has(c))) return
+    await c.exec('Releasing the deploy lock', releaseLockScript(c.root, s.lock?.token ?? c.token))
     c.o.onLock?.(cleanupNote(c), false)
+  }
+}
+
+/** Deploys whose lock exec was sent and has not answered yet (see the lock's undo). */
+const inFlight = new WeakSet<DeployContext>()
+
+async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
+  const then = await firstReadScript(c)
+  const owner = lockOwner(c)
+  const waitUntil = Date.now() + c.config.lockWaitSeconds * 1000
+  let waiting = false
+  for (;;) {
+    const r = await c.link.step(
+      'Taking the deploy lock',
+      conn => runScript(conn, acquireLockScript(c.root, owner, then || ':')),
+      c.signal
+    )
+    if (!r.stdout.startsWith(`${SHELL_MARK}\n`)) {
+      if (then || c.config.preCommand || c.config.postCommand) {
+        throw new UserError(
+          `${c.label} does not let this account run commands (SFTP only); release, rollback, sync, delete and pre/post-command need a shell there.`
+        )
+      }
+      c.warn(`${c.label}: this account cannot run commands (SFTP only), so the deploy takes no lock there.`)
+      return {}
+    }
+    const out = r.stdout.slice(SHELL_MARK.length + 1)
+    if (r.code !== 0)
+      throw new UserError(
+        `Taking the deploy lock on ${c.label} failed: ${r.stderr.trim() || `exit ${r.code}`}`
+      )
+    if (out.startsWith('ACQUIRED')) {
+      c.o.onLock?.(cleanupNote(c), true)
+      return {
+        lock: { token: owner.token },
+        firstRead: out.slice(out.indexOf(THEN_MARK) + THEN_MARK.length + 1)
+      }
+    }
+    const f = parseFields(out)
+    if (f.token === owner.token) {
+      // Ours, taken before a reconnect: read what comes with it on its own.
+      c.o.onLock?.(cleanupNote(c), true)
+      const again = then ? await c.exec('Reading the instance', then) : ''
+      return { lock: { token: owner.token }, firstRead: again }
+    }
+    const holder = describeHolder(f)
+    if (holder.stale) {
+      c.warn(`${c.label}: breaking the deploy lock ${f.path} of ${holder.who}: ${holder.stale}.`)
+      await c.exec('Breaking a stale deploy lock', breakLockScript(f.path, f.token ?? '', owner.token))
+      continue
+    }
+    if (Date.now() < waitUntil) {
+      if (!waiting) c.info(`${c.label}: waiting for the deploy lock held by ${holder.who} (${holder.age})`)
+      waiting = true
+      await pause(Math.min(2000, waitUntil - Date.now()), undefined, { signal: c.signal }).catch(() => {})
+      c.throwIfCancelled()
+      continue
+    }
+    const waited = c.config.lockWaitSeconds
+      ? ` after waiting lock-wait-seconds (${c.config.lockWaitSeconds} s)`
+      : ''
+    throw new UserError(
+      `Another deploy holds the lock ${f.path} on ${c.label}${waited}: ${holder.who}, ${holder.age}; set 'lock-wait-seconds' to wait for it, or use a workflow 'concurrency' group so deploys queue.`
+    )
   }
 }
 
