@@ -140,7 +140,8 @@ describe('the CLI passphrase', () => {
     await writeFile(file, PASSPHRASE + '\n', { mode: 0o600 })
     const m = memoryIo()
     const code = await deployCommand([...base('by-file'), '--ssh-passphrase-file', file], m.io)
-    expect(m.err).toEqual([])
+    // Only the CLI's closing line: no warning, no error.
+    expect(m.err).toEqual([expect.stringMatching(/^ec2-push: 1 files uploaded .* bytes\/s$/)])
     expect(code).toBe(0)
     expect(await readFile(path.join(sshd.remoteRoot, 'by-file', 'a.txt'), 'utf8')).toBe('a\n')
     expect(m.log()).not.toMatch(/other users/)
@@ -150,7 +151,8 @@ describe('the CLI passphrase', () => {
     process.env.EC2_PUSH_SSH_PASSPHRASE = PASSPHRASE
     const m = memoryIo()
     const code = await deployCommand(base('by-env'), m.io)
-    expect(m.err).toEqual([])
+    // Only the CLI's closing line: no warning, no error.
+    expect(m.err).toEqual([expect.stringMatching(/^ec2-push: 1 files uploaded .* bytes\/s$/)])
     expect(code).toBe(0)
     expect(await readFile(path.join(sshd.remoteRoot, 'by-env', 'a.txt'), 'utf8')).toBe('a\n')
   })

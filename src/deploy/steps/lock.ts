@@ -1,4 +1,5 @@
 import os from 'node:os'
+import path from 'node:path'
 import { UserError } from '../../errors.js'
 import {
   acquireLockScript,
@@ -10,6 +11,7 @@ import {
   THEN_MARK,
   type LockOwner
 } from '../../remote/lock.js'
+import { lockPath } from '../../remote/names.js'
 import { runScript, runScriptOk } from '../../ssh/run-script.js'
 import { setTimeout as pause } from 'node:timers/promises'
 import type { DeployContext } from '../context.js'
@@ -50,6 +52,30 @@ export const lock: Step = {
   }
 }
 
+/**
+ * Why the lock could not be made, said as the upload says it for a file (transfer/failures.ts):
+ * these are the instance's own state, so they are not retried, and they name what to fix.
+ */
+function lockFailure(c: DeployContext, stderr: string): UserError {
+  const where = `on ${c.label}`
+  const quoted = /cannot create directory ['‘]([^'’]+)['’]/.exec(stderr)?.[1]
+  if (quoted && /Not a directory|File exists/.test(stderr)) {
+    const inTheWay = /Not a directory/.test(stderr) ? path.posix.dirname(quoted) : quoted
+    return new UserError(
+      `'${inTheWay}' ${where} is a file where a folder must be (to hold '${lockPath(c.root)}'): remove or rename it, or choose another remote-path.`
+    )
+  }
+  if (/Read-only file system/.test(stderr))
+    return new UserError(
+      `'${c.root}' ${where} is on a read-only file system: remount it read-write, or choose a remote-path on a writable one.`
+    )
+  if (/No space left|I\/O error|quota exceeded/i.test(stderr))
+    return new UserError(
+      `No space left ${where} for the deploy lock '${lockPath(c.root)}' (${stderr.split('\n')[0]}): free space there (or raise the disk quota), or choose a remote-path on another file system.`
+    )
+  return new UserError(`Taking the deploy lock on ${c.label} failed: ${stderr}`)
+}
+
 /** Deploys whose lock exec was sent and has not answered yet (see the lock's undo). */
 const inFlight = new WeakSet<DeployContext>()
 
@@ -74,10 +100,7 @@ async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
       return {}
     }
     const out = r.stdout.slice(SHELL_MARK.length + 1)
-    if (r.code !== 0)
-      throw new UserError(
-        `Taking the deploy lock on ${c.label} failed: ${r.stderr.trim() || `exit ${r.code}`}`
-      )
+    if (r.code !== 0) throw lockFailure(c, r.stderr.trim() || `exit ${r.code}`)
     if (out.startsWith('ACQUIRED')) {
       c.o.onLock?.(cleanupNote(c), true)
       return {
