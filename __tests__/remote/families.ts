@@ -41,6 +41,7 @@ import { cleanupScript } from '../../src/remote/cleanup.js'
 import {
   acquireLockScript,
   breakLockScript,
+  fileInTheWayScript,
   parseFields,
   releaseLockScript,
   removeOwnTempsScript,
@@ -543,6 +544,14 @@ export const FAMILIES: Family[] = [
       ok(await fx.run(releaseLockScript(root, 'tok-1')))
       expect((await readdir(path.join(root, '.ec2-push'))).includes('lock')).toBe(false)
       expect(metaManifestPath(root, 'r2')).toBe(path.join(root, '.ec2-push', 'manifests', 'r2'))
+
+      // A lock that cannot be made under a file: the file in the way is named, whatever its bytes.
+      const blocker = path.join(fx.work, `${HOSTILE_NAMES[1]}-file`)
+      await writeFile(blocker, 'not a folder\n')
+      const way = await fx.run(fileInTheWayScript(path.join(blocker, '.ec2-push', 'lock')))
+      ok(way)
+      expect(way.stdout).toBe(`${blocker}\n`)
+      expect((await fx.run(fileInTheWayScript(path.join(fx.work, 'absent', 'x')))).stdout).toBe('')
 
       // The user's command sees the variables and runs in remote-path, whatever their bytes.
       const env = { EC2_PUSH_A: HOSTILE_NAMES[1], EC2_PUSH_B: `it's\nsplit "twice"` }

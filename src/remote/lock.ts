@@ -123,3 +123,13 @@ export function parseFields(out: string): Record<string, string> {
   }
   return f
 }
+
+/** The nearest of `p` and its ancestors that exists and is not a folder (prints nothing if none). */
+export function fileInTheWayScript(p: string): string {
+  return `( p=${shellQuote(p)}
+while [ -n "$p" ] && [ "$p" != / ] && [ "$p" != . ]; do
+  if [ -e "$p" ] && [ ! -d "$p" ]; then printf '%s\\n' "$p"; exit 0; fi
+  p=$(dirname -- "$p")
+done ); :
+`
+}

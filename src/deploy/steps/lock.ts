@@ -1,5 +1,4 @@
 import os from 'node:os'
-import path from 'node:path'
 import { UserError } from '../../errors.js'
 import {
   acquireLockScript,
@@ -11,6 +10,7 @@ import {
   THEN_MARK,
   type LockOwner
 } from '../../remote/lock.js'
+import { fileInTheWayScript } from '../../remote/lock.js'
 import { lockPath } from '../../remote/names.js'
 import { runScript, runScriptOk } from '../../ssh/run-script.js'
 import { setTimeout as pause } from 'node:timers/promises'
@@ -56,13 +56,16 @@ export const lock: Step = {
  * Why the lock could not be made, said as the upload says it for a file (transfer/failures.ts):
  * these are the instance's own state, so they are not retried, and they name what to fix.
  */
-function lockFailure(c: DeployContext, stderr: string): UserError {
+async function lockFailure(c: DeployContext, stderr: string): Promise<UserError> {
   const where = `on ${c.label}`
   const quoted = /cannot create directory ['‘]([^'’]+)['’]/.exec(stderr)?.[1]
   if (quoted && /Not a directory|File exists/.test(stderr)) {
-    const inTheWay = /Not a directory/.test(stderr) ? path.posix.dirname(quoted) : quoted
+    // mkdir's message names the folder it could not make, not always the file in its way: ask.
+    const inTheWay = (
+      await c.exec('Finding the file in the way', fileInTheWayScript(quoted)).catch(() => '')
+    ).trim()
     return new UserError(
-      `'${inTheWay}' ${where} is a file where a folder must be (to hold '${lockPath(c.root)}'): remove or rename it, or choose another remote-path.`
+      `'${inTheWay || quoted}' ${where} is a file where a folder must be (to hold '${lockPath(c.root)}'): remove or rename it, or choose another remote-path.`
     )
   }
   if (/Read-only file system/.test(stderr))
@@ -100,7 +103,7 @@ async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
       return {}
     }
     const out = r.stdout.slice(SHELL_MARK.length + 1)
-    if (r.code !== 0) throw lockFailure(c, r.stderr.trim() || `exit ${r.code}`)
+    if (r.code !== 0) throw await lockFailure(c, r.stderr.trim() || `exit ${r.code}`)
     if (out.startsWith('ACQUIRED')) {
       c.o.onLock?.(cleanupNote(c), true)
       return {
