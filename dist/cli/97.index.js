@@ -87,7 +87,10 @@ function secretPartsOfKey(key) {
     return [key, key.trim(), ...lines];
 }
 
+// EXTERNAL MODULE: ./build/action/net/proxy-agent.js + 1 modules
+var proxy_agent = __webpack_require__(1442);
 ;// CONCATENATED MODULE: ./build/action/aws/instance-key.js
+
 
 
 
@@ -191,7 +194,8 @@ function createKeySource(opts) {
     let client = opts.client;
     const getClient = () => (client ??= new dist_cjs/* EC2InstanceConnectClient */.VJ({
         region: aws.region || undefined,
-        credentials: aws.credentials
+        credentials: aws.credentials,
+        ...(0,proxy_agent/* sdkProxyConfig */.L)()
     }));
     const push = async (instanceId, availabilityZone, signal) => {
         if (!instanceId) {
@@ -241,6 +245,275 @@ function createKeySource(opts) {
 function oneTimeKeyRefusedHint(instanceId, user) {
     return (`the instance ${instanceId} refused the one-time key pushed for user "${user}": it needs the ec2-instance-connect ` +
         `package (with IMDS reachable) and the OS user "${user}" must exist; fix that or give ssh-private-key`);
+}
+
+
+/***/ }),
+
+/***/ 1442:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  L: () => (/* binding */ sdkProxyConfig),
+  nz: () => (/* binding */ webSocketAgent)
+});
+
+// UNUSED EXPORTS: ProxyError, ProxyHttpAgent, ProxyHttpsAgent, connectThroughProxy
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __webpack_require__(7067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __webpack_require__(4708);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __webpack_require__(1692);
+// EXTERNAL MODULE: ./build/action/errors.js
+var errors = __webpack_require__(6932);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __webpack_require__(7030);
+;// CONCATENATED MODULE: ./build/action/net/proxy-env.js
+
+
+function envValue(env, name) {
+    for (const n of [name.toLowerCase(), name.toUpperCase()]) {
+        const value = env[n]?.trim();
+        if (value)
+            return { name: n, value };
+    }
+    return undefined;
+}
+/** The proxy URL with its password (if any) masked: what every message names the proxy by. */
+function maskedProxyUrl(url) {
+    const auth = url.username ? `${url.username}${url.password ? ':***' : ''}@` : '';
+    return `${url.protocol}//${auth}${url.host}`;
+}
+/** Parse a proxy variable's value as curl does: no scheme means http://; no port means 1080 (443 for https://). */
+function parseProxyUrl(value, variable) {
+    const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        throw new errors/* UserError */.yo(`${variable} is not a proxy URL ('${value.replace(/:[^:@/]*@/, ':***@')}'): use http://host:port`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new errors/* UserError */.yo(`${variable} names a ${url.protocol.slice(0, -1)} proxy (${maskedProxyUrl(url)}); only http:// and https:// proxies are supported`);
+    }
+    const portGiven = /:\d+(\/|$)/.test(text.replace(/^[a-z]+:\/\/([^@/]*@)?/i, ''));
+    if (url.protocol === 'http:' && !portGiven)
+        url.port = '1080';
+    return url;
+}
+/** The proxy's port (URL drops a scheme's default port from `port`). */
+function proxyPort(url) {
+    return Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+}
+/** The proxy for a connection to host:port over TLS (`secure`) or not, or undefined to go direct. */
+function proxyFor(host, port, secure, env = process.env) {
+    const found = envValue(env, secure ? 'https_proxy' : 'http_proxy');
+    if (!found)
+        return undefined;
+    if (bypassesProxy(host, port, envValue(env, 'no_proxy')?.value ?? ''))
+        return undefined;
+    const url = parseProxyUrl(found.value, found.name);
+    return { url, label: `${maskedProxyUrl(url)} (${found.name})` };
+}
+/** True when any proxy variable is set (so connections need the proxy-aware agents at all). */
+function anyProxyConfigured(env = process.env) {
+    return envValue(env, 'https_proxy') !== undefined || envValue(env, 'http_proxy') !== undefined;
+}
+/**
+ * curl's NO_PROXY matching: entries separated by commas (or spaces); `*` alone matches every host; a
+ * name matches itself and its subdomains (`example.com` and `.example.com` both match example.com and
+ * www.example.com, not notexample.com); an IP address matches that address, a CIDR (10.0.0.0/8) its
+ * range; names compare without case and without a trailing dot. As in Go and @actions/http-client, an
+ * entry with a port (`host:8443`, `[::1]:8443`) matches only connections to that port.
+ */
+function bypassesProxy(host, port, noProxy) {
+    const target = normaliseHost(host);
+    for (const raw of noProxy.split(/[\s,]+/)) {
+        if (!raw)
+            continue;
+        if (raw === '*')
+            return true;
+        const { name, port: entryPort } = splitEntry(raw);
+        if (entryPort !== undefined && entryPort !== port)
+            continue;
+        if (!name)
+            continue;
+        if (name.includes('/')) {
+            if (external_node_net_.isIP(target) && inCidr(target, name))
+                return true;
+            continue;
+        }
+        if (external_node_net_.isIP(name) || external_node_net_.isIP(target)) {
+            if (external_node_net_.isIP(name) && external_node_net_.isIP(target) && sameAddress(name, target))
+                return true;
+            continue;
+        }
+        const domain = name.replace(/^\*?\./, '');
+        if (target === domain || target.endsWith(`.${domain}`))
+            return true;
+    }
+    return false;
+}
+function normaliseHost(host) {
+    return host
+        .replace(/^\[(.*)\]$/, '$1')
+        .replace(/\.$/, '')
+        .toLowerCase();
+}
+function splitEntry(entry) {
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+    if (bracketed)
+        return { name: bracketed[1].toLowerCase(), port: bracketed[2] ? Number(bracketed[2]) : undefined };
+    // A bare IPv6 address (two colons or more) carries no port.
+    if ((entry.match(/:/g) ?? []).length >= 2)
+        return { name: normaliseHost(entry) };
+    const withPort = /^(.*):(\d+)$/.exec(entry);
+    if (withPort)
+        return { name: normaliseHost(withPort[1]), port: Number(withPort[2]) };
+    return { name: normaliseHost(entry) };
+}
+/** CIDR ranges and single addresses, compared by Node's BlockList (IPv4 and IPv6 alike). */
+function inCidr(address, cidr) {
+    const [base, bitsText] = cidr.split('/');
+    const family = external_node_net_.isIPv4(base) ? 'ipv4' : external_node_net_.isIPv6(base) ? 'ipv6' : undefined;
+    if (!family || !/^\d+$/.test(bitsText) || Number(bitsText) > (family === 'ipv4' ? 32 : 128))
+        return false;
+    const list = new external_node_net_.BlockList();
+    list.addSubnet(base, Number(bitsText), family);
+    return list.check(address, external_node_net_.isIPv4(address) ? 'ipv4' : 'ipv6');
+}
+function sameAddress(a, b) {
+    return inCidr(b, `${a}/${external_node_net_.isIPv4(a) ? 32 : 128}`);
+}
+
+;// CONCATENATED MODULE: ./build/action/net/proxy-agent.js
+
+
+
+
+
+/**
+ * HTTP agents that reach their hosts through the proxy the environment names (proxy-env.ts), by an
+ * HTTP CONNECT tunnel, and go direct where NO_PROXY says so or no proxy is set. The AWS SDK clients
+ * get them through their request handler, the Session Manager and EICE WebSockets through ws's
+ * `agent` option. Node's own http and https, the only dependencies allowed here, have no proxy
+ * support, and the proxy-agent packages are not among the allowed dependencies.
+ */
+/** How long the proxy may take to answer CONNECT before the attempt fails. */
+const CONNECT_TIMEOUT_MS = 30_000;
+/** Open a CONNECT tunnel to host:port through the proxy; resolves with the raw socket. */
+function connectThroughProxy(proxy, host, port) {
+    const { url } = proxy;
+    const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const headers = { Host: authority };
+    if (url.username) {
+        const user = decodeURIComponent(url.username);
+        const password = decodeURIComponent(url.password);
+        headers['Proxy-Authorization'] = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    }
+    const request = url.protocol === 'https:' ? external_node_https_.request : external_node_http_.request;
+    return new Promise((resolve, reject) => {
+        const req = request({
+            host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+            port: proxyPort(url),
+            method: 'CONNECT',
+            path: authority,
+            headers,
+            agent: false,
+            timeout: CONNECT_TIMEOUT_MS,
+            ...(url.protocol === 'https:' ? { servername: url.hostname } : {})
+        });
+        req.once('connect', (res, socket, head) => {
+            if (res.statusCode === 200) {
+                if (head.length)
+                    socket.unshift(head);
+                resolve(socket);
+                return;
+            }
+            socket.destroy();
+            reject(refused(proxy, authority, res.statusCode ?? 0, res.statusMessage ?? ''));
+        });
+        // A proxy that answers CONNECT with something other than a CONNECT reply (an HTTP server).
+        req.once('response', res => {
+            res.resume();
+            reject(refused(proxy, authority, res.statusCode ?? 0, res.statusMessage ?? ''));
+        });
+        req.once('timeout', () => req.destroy(new Error(`no answer to CONNECT within ${CONNECT_TIMEOUT_MS / 1000} s`)));
+        req.once('error', err => reject(new ProxyError(`cannot reach the proxy ${proxy.label}: ${err.message}: check the proxy variable and that the proxy runs`)));
+        req.end();
+    });
+}
+/** A proxy failure: one line naming the proxy (password masked) and what to check. */
+class ProxyError extends errors/* UserError */.yo {
+    constructor(message) {
+        super(message);
+        this.name = 'ProxyError';
+    }
+}
+function refused(proxy, authority, status, text) {
+    const what = `${status}${text ? ` ${text}` : ''}`;
+    // 407 is the standard answer; tinyproxy answers a CONNECT without valid credentials with 401.
+    if (status === 407 || status === 401) {
+        return new ProxyError(proxy.url.username
+            ? `the proxy ${proxy.label} refused the credentials in its URL (${what}) for CONNECT to ${authority}: check the user and password (URL-encoded) in the proxy variable`
+            : `the proxy ${proxy.label} needs credentials (${what}) for CONNECT to ${authority}: put them in the proxy variable (http://user:password@host:port) or list the host in NO_PROXY`);
+    }
+    return new ProxyError(`the proxy ${proxy.label} refused CONNECT to ${authority} (${what}): allow that host and port on the proxy, or list the host in NO_PROXY`);
+}
+/** Hands a failure to the agent's callback (its type wants a stream even then). */
+const failWith = (cb, err) => cb?.(err, undefined);
+/** http: (and ws:) through HTTP_PROXY by CONNECT, or direct. */
+class ProxyHttpAgent extends external_node_http_.Agent {
+    createConnection(options, cb) {
+        const host = options.host ?? options.hostname ?? 'localhost';
+        const port = Number(options.port ?? 80);
+        const proxy = proxyFor(host, port, false);
+        if (!proxy)
+            return super.createConnection(options);
+        connectThroughProxy(proxy, host, port).then(socket => cb?.(null, socket), err => failWith(cb, err));
+        return undefined;
+    }
+}
+/** https: (and wss:) through HTTPS_PROXY by CONNECT then TLS to the host itself, or direct. */
+class ProxyHttpsAgent extends external_node_https_.Agent {
+    createConnection(options, cb) {
+        const host = options.host ?? options.hostname ?? 'localhost';
+        const port = Number(options.port ?? 443);
+        const proxy = proxyFor(host, port, true);
+        if (!proxy)
+            return super.createConnection(options);
+        connectThroughProxy(proxy, host, port).then(socket => {
+            const secure = external_node_tls_.connect({ ...options, socket });
+            cb?.(null, secure);
+        }, err => failWith(cb, err));
+        return undefined;
+    }
+}
+/**
+ * Extra AWS SDK client configuration: the proxy-aware agents when a proxy variable is set (keep-alive,
+ * as the SDK's own agents), nothing otherwise, so runs without a proxy are unchanged. New agents for
+ * each client: a client's destroy() destroys its agents' sockets, in-flight requests included.
+ */
+function sdkProxyConfig() {
+    if (!anyProxyConfigured())
+        return {};
+    return {
+        requestHandler: {
+            httpAgent: new ProxyHttpAgent({ keepAlive: true, maxSockets: 50 }),
+            httpsAgent: new ProxyHttpsAgent({ keepAlive: true, maxSockets: 50 })
+        }
+    };
+}
+/** ws's `agent` option for a WebSocket to `url`: a proxy-aware agent when a proxy variable is set. */
+function webSocketAgent(url) {
+    if (!anyProxyConfigured())
+        return undefined;
+    return new URL(url).protocol === 'wss:' ? new ProxyHttpsAgent() : new ProxyHttpAgent();
 }
 
 
