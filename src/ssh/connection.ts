@@ -185,9 +185,9 @@ export class SshConnection {
 type ChannelCallback = (err: Error | undefined, channel: unknown) => void
 
 /**
- * Count the waits of exec channels (the open and the exec request: two in a row; then the
- * command's answer, from the first byte we send it to its close) and of SFTP channels (open,
- * subsystem, version: three in a row; then every request).
+ * Count the waits of exec channels (the open and the exec request: two in a row; then each time
+ * what we send is answered: a command's stdin and its output, each script of a long-lived shell)
+ * and of SFTP channels (open, subsystem, version: three in a row; then every request).
  */
 function countRequests(client: InstanceType<typeof Client>, trips: RoundTrips): void {
   const wrap = (name: 'exec' | 'sftp', steps: number, then: (channel: object) => void) => {
@@ -204,16 +204,32 @@ function countRequests(client: InstanceType<typeof Client>, trips: RoundTrips): 
     }
   }
   wrap('exec', 2, channel => {
-    const ch = channel as Duplex
+    const ch = channel as Duplex & { stderr?: Duplex }
+    // Turns, as in the handshake: what we send after the last answer waits for the next one. A
+    // long-lived shell takes one turn per script (written, then its output), a command one in all.
+    // Once the peer has ended its side, what we send (our own end, in reply) waits for nothing.
     let depth = 0
-    const first = <F extends (...a: never[]) => unknown>(fn: F): F =>
+    let peerEnded = false
+    const sending = <F extends (...a: never[]) => unknown>(fn: F): F =>
       ((...a: Parameters<F>) => {
-        if (!depth) depth = trips.send()
+        if (!depth && !peerEnded) depth = trips.send()
         return fn.apply(ch, a)
       }) as F
-    ch.write = first(ch.write)
-    ch.end = first(ch.end)
-    ch.once('close', () => depth && trips.answer(depth))
+    const answered = () => {
+      if (!depth) return
+      trips.answer(depth)
+      depth = 0
+    }
+    const ended = () => {
+      peerEnded = true
+      answered()
+    }
+    ch.write = sending(ch.write)
+    ch.end = sending(ch.end)
+    ch.on('data', answered)
+    ch.stderr?.on('data', answered)
+    ch.once('end', ended)
+    ch.once('close', ended)
   })
   wrap('sftp', 3, sftp => countSftpRequests(sftp, trips))
 }
