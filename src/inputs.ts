@@ -303,9 +303,9 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
   {
     name: 'max-parallel-targets',
     kind: 'string',
-    default: '1',
+    default: '',
     description:
-      "Targets deployed at once. The default, 1, is a rolling deploy: with fail-fast, a bad release stops at the first instance. With delivery: s3 it is Run Command's MaxConcurrency: a count or a percentage (e.g. 25%)."
+      "Targets deployed at once. With push the default is 1, a rolling deploy: with fail-fast, a bad release stops at the first instance. With delivery: s3 it is Run Command's MaxConcurrency, a count or a percentage (e.g. 25%), and the default is 50, as Run Command's own (an instance that fails keeps its current release)."
   },
   {
     name: 'fail-fast',

@@ -170,7 +170,10 @@ test('rollback switches current back on every instance; dry-run writes nothing',
   expect(rb.error).toBeUndefined()
   for (const id of ids.slice(0, 2)) {
     expect(await readlink(sandbox.fleet.fleet.pathOf(id, `${dest}/current`))).toBe('releases/x1')
-    expect(await readOnInstance(sandbox, id, `${dest}/.ec2-push/log`)).toMatch(/x1\trolled-back\t/)
+    // As push logs an on-purpose rollback: the release left is rolled-back, the one gone back to live.
+    expect(await readOnInstance(sandbox, id, `${dest}/.ec2-push/log`)).toMatch(
+      /^x1\tlive\t.*\nx2\tlive\t.*\nx2\trolled-back\t.*\nx1\tlive\t[^\n]*\n$/
+    )
   }
 })
 

@@ -87,14 +87,16 @@ describe('on a BusyBox fleet', () => {
       release: 'atomic',
       'release-id': 'bb1',
       'max-parallel-targets': '100%',
-      'post-command': 'test -x bin/run.sh && echo post-ok > /opt/bb/post'
+      // As with push: in remote-path, the release's path and the instance id exported.
+      'post-command':
+        'test -x "$EC2_PUSH_RELEASE_PATH/bin/run.sh" && echo "post-ok $EC2_PUSH_TARGET" > /opt/bb/post'
     })
     expect(run.error).toBeUndefined()
     expect(sandbox.fleet.s3.counters.requests.UploadPart).toBeGreaterThanOrEqual(3)
     for (const id of sandbox.fleet.instanceIds) {
       expect(await readlink(sandbox.fleet.fleet.pathOf(id, '/opt/bb/current'))).toBe('releases/bb1')
       expect((await readOnInstance(sandbox, id, '/opt/bb/current/big/large.bin')).length).toBeGreaterThan(0)
-      expect(await readOnInstance(sandbox, id, '/opt/bb/post')).toBe('post-ok\n')
+      expect(await readOnInstance(sandbox, id, '/opt/bb/post')).toBe(`post-ok ${id}\n`)
     }
   })
 

@@ -1,4 +1,14 @@
-import { lstat, mkdir, readdir, readFile, stat, statfs, writeFile } from 'node:fs/promises'
+import {
+  appendFile,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  stat,
+  statfs,
+  writeFile
+} from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { deleteScript, linkScript } from '../../src/remote/delete.js'
@@ -18,6 +28,7 @@ import { isTempName, lockPath, manifestPath as metaManifestPath } from '../../sr
 import {
   manifestLine as s3ManifestLine,
   renderS3ReleaseScript,
+  type S3ReleaseScriptOptions,
   S3_RESULT_PREFIX,
   MANIFEST_HEADER as S3_MANIFEST_HEADER
 } from '../../src/remote/s3-release.js'
@@ -36,6 +47,7 @@ import {
   streamHashScript
 } from '../../src/remote/verify.js'
 import { shellQuote } from '../../src/remote/quote.js'
+import { releasesToPrune } from '../../src/deploy/steps/prune.js'
 import { commandLine } from '../../src/deploy/user-command.js'
 import { cleanupScript } from '../../src/remote/cleanup.js'
 import {
@@ -431,6 +443,68 @@ export const FAMILIES: Family[] = [
       })
       for (const rel of rels) expect(await readFile(path.join(plain, rel), 'utf8')).toBe(fx.files.get(rel))
       expect(await readdir(plain)).not.toContain('old *.txt')
+
+      // Release history as push keeps it. A release whose post-command fails is logged as failed
+      // and current goes back; rollback skips it; keep-releases removes it first, log lines too.
+      const hist = path.join(fx.work, 'history')
+      const deploy = (id: string, over: Partial<S3ReleaseScriptOptions> = {}) =>
+        fx.run(
+          renderS3ReleaseScript({ ...base, remotePath: hist, release: 'atomic', releaseId: id, ...over }),
+          { via: 'command' }
+        )
+      const stateOf = async () => parseReleaseState((await fx.run(releaseStateScript(hist))).stdout)
+      expect((await deploy('h1', { keepReleases: 5 })).code).toBe(0)
+      const bad = await deploy('h2', {
+        keepReleases: 5,
+        postCommand:
+          'printf "%s|%s|%s\\n" "$EC2_PUSH_RELEASE_ID" "$(pwd)" "$EC2_PUSH_PREVIOUS_RELEASE_PATH" > ../post-env; exit 3'
+      })
+      expect({ code: bad.code, result: result(bad.stdout) }).toMatchObject({
+        code: 1,
+        result: { status: 'failure', rolledBack: true, release: 'h2', previous: 'h1' }
+      })
+      expect(await readFile(path.join(fx.work, 'post-env'), 'utf8')).toBe(
+        `h2|${hist}|${path.join(hist, 'releases', 'h1')}\n`
+      )
+      expect(await readlink(path.join(hist, 'current'))).toBe('releases/h1')
+      // h3 prunes the failed h2 (push's prune: failed ones first). A failed release older than
+      // current, which rollback must skip, is made by hand: h4 marked failed in the log.
+      expect((await deploy('h3', { keepReleases: 5 })).code).toBe(0)
+      expect(await readdir(path.join(hist, 'releases'))).toEqual(['h1', 'h3'])
+      expect((await deploy('h4', { keepReleases: 5 })).code).toBe(0)
+      expect((await deploy('h5', { keepReleases: 5 })).code).toBe(0)
+      await appendFile(path.join(hist, '.ec2-push', 'log'), 'h4\tfailed\t2026-01-01T00:00:00Z\tother#1\n')
+      const three = await stateOf()
+      expect(three.releases.map(r => [r.id, r.outcome])).toEqual([
+        ['h1', 'live'],
+        ['h3', 'live'],
+        ['h4', 'failed'],
+        ['h5', 'live']
+      ])
+      expect(rollbackTarget(three, 'h5')?.id).toBe('h3')
+      const back = await deploy('', { rollback: true })
+      expect({ code: back.code, result: result(back.stdout) }).toMatchObject({
+        code: 0,
+        result: { status: 'success', release: 'h3', previous: 'h5' }
+      })
+      expect(await readlink(path.join(hist, 'current'))).toBe('releases/h3')
+      // keep-releases 2: what push's prune would remove, given the same history.
+      const before = await stateOf()
+      const doomed = releasesToPrune([...before.releases, { id: 'h6', seq: 6, outcome: 'live' }], 'h6', 2)
+      expect(doomed).toEqual(['h4', 'h1', 'h3'])
+      expect((await deploy('h6')).code).toBe(0)
+      const after = await stateOf()
+      expect(after.releases.map(r => [r.id, r.outcome])).toEqual([
+        ['h5', 'rolled-back'],
+        ['h6', 'live']
+      ])
+      expect(await readdir(path.join(hist, 'releases'))).toEqual(['h5', 'h6'])
+      expect(await readdir(path.join(hist, '.ec2-push', 'releases'))).toEqual(['h5', 'h6'])
+      const logIds = (await readFile(path.join(hist, '.ec2-push', 'log'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map(l => l.split('\t')[0])
+      expect(new Set(logIds)).toEqual(new Set(['h5', 'h6']))
     }
   },
   {

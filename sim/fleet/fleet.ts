@@ -53,6 +53,8 @@ export interface FleetOptions {
   instances: FleetInstance[]
   /** The shell the agent runs scripts with (default `sh`, i.e. dash on Debian; `busybox sh` works too). */
   shell?: string[]
+  /** AWS_SSM_REGION_NAME in the scripts' environment. */
+  region?: string
 }
 
 export function checkFleetSupport(): string | undefined {
@@ -121,6 +123,9 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
             HOME: '/root',
             TMPDIR: agentDir,
             LANG: 'C',
+            // As the SSM agent sets them for a Run Command script.
+            AWS_SSM_INSTANCE_ID: instanceId,
+            AWS_SSM_REGION_NAME: opts.region ?? 'us-east-1',
             ...w.env
           },
           stdio: ['ignore', 'pipe', 'pipe']

@@ -56,7 +56,7 @@ export async function startFleetSim(opts: {
     online: true
   }))
   const hanging = new Set<string>()
-  const fleet = await createFleet({ root, instances, shell: opts.shell })
+  const fleet = await createFleet({ root, instances, shell: opts.shell, region: opts.region })
   const run = fleet.run.bind(fleet)
   fleet.run = (id, script, o) => run(id, hanging.has(id) ? 'sleep 2147483647\n' + script : script, o)
   const runCommand = addRunCommand(opts.addOperation, fleet)

@@ -144,6 +144,8 @@ STAGE=''
 HELD=0
 FILES=0 FETCHED=0 REUSED=0 BYTES=0 DELETED=0
 PREV='' REL='' ROLLED=false
+# MADE: this run made releases/$REL (undone on a failure before the switch); LIVE: current was switched to it.
+MADE=0 LIVE=0
 
 jstr() { printf '%s' "$1" | tr -d '"\\\r' | tr '\n\t' '  '; }
 emit() {
@@ -158,7 +160,9 @@ cleanup() {
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$RUN" >> "$META/log" 2>/dev/null || :; }
 fail() {
   printf 'ec2-push: %s\n' "$1" >&2
-  if [ "$HELD" = 1 ] && [ "$MODE" = atomic ] && [ -n "$REL" ] && [ "$ROLLBACK" = 0 ]; then record "$REL" failed; fi
+  # As push: a release that never went live leaves nothing behind; one that did is logged as failed.
+  if [ "$MADE" = 1 ] && [ "$LIVE" = 0 ]; then rm -rf -- "$ROOT/${RELEASES_DIR}/$REL" && rm -f -- "$META/releases/$REL"
+  elif [ "$LIVE" = 1 ]; then record "$REL" failed; fi
   emit failure "$1"
   cleanup
   exit 1
@@ -187,16 +191,22 @@ marker() {
   if [ -f "$META/releases/$1" ]; then printf '%s' "$META/releases/$1"
   elif [ -f "$ROOT/${RELEASES_DIR}/$1/${OLD_RELEASE_MARKER}" ] && [ ! -L "$ROOT/${RELEASES_DIR}/$1" ]; then printf '%s' "$ROOT/${RELEASES_DIR}/$1/${OLD_RELEASE_MARKER}"; fi
 }
-# releases as "seq TAB id", oldest first; the id current points to.
+# Our releases as "seq TAB id TAB outcome TAB old", oldest first: the outcome is the last event the
+# release log has for it (- for none), old is 1 for a release marked by an older version (no log).
 list_releases() {
   for d in "$ROOT"/${RELEASES_DIR}/*/; do
     n=$(basename "$d")
     m=$(marker "$n")
     [ -n "$m" ] || continue
-    s=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^seq=[0-9]+$/) { print substr($i, 5); exit } }' "$m")
-    printf '%s\t%s\n' "\${s:-0}" "$n"
-  done | sort -n
+    awk -v n="$n" '{ for (i = 1; i <= NF; i++) { if ($i ~ /^seq=[0-9]+$/) s = substr($i, 5); if ($i == "v=2") v = 1 } }
+      END { printf "%d\t%s\t%d\n", s, n, v ? 0 : 1 }' "$m"
+  done | sort -n | awk -F '\t' -v lf="$META/log" '
+    BEGIN { while ((getline l < lf) > 0) { split(l, f, "\t"); o[f[1]] = f[2] } }
+    { print $1 "\t" $2 "\t" (($2 in o) ? o[$2] : "-") "\t" $3 }'
 }
+# As push's isGood: went live and did not fail (an older version's release, without a log, counts).
+# shellcheck disable=SC2016 # an awk condition
+GOOD='$3 == "live" || ($3 == "-" && $4 == 1)'
 current_id() {
   [ -L "$ROOT/${CURRENT_LINK}" ] || return 0
   t=$(readlink "$ROOT/${CURRENT_LINK}")
@@ -222,9 +232,14 @@ take_lock() {
     fail "another deploy holds the lock $LOCK (run \${who:-unknown}, since \${since:-unknown} s after the epoch); wait for it, or if none is running remove it: rm -rf $LOCK"
   fi
 }
-run_hook() { # name command dir
-  [ -n "$2" ] || return 0
-  (cd "$3" && sh -c "$2") >&2 || return 1
+# pre-command and post-command as push runs them: in remote-path, set -e, with the release's paths exported.
+run_hook() { # command release-id previous-id
+  [ -n "$1" ] || return 0
+  if [ "$MODE" = atomic ] || [ "$ROLLBACK" = 1 ]; then rp="$ROOT/${RELEASES_DIR}/$2"; else rp=$ROOT; fi
+  pp=''; if [ -n "$3" ]; then pp="$ROOT/${RELEASES_DIR}/$3"; fi
+  (cd "$ROOT" && EC2_PUSH_RELEASE_PATH=$rp EC2_PUSH_RELEASE_ID=\${2:-$ID} EC2_PUSH_REMOTE_PATH=$ROOT \
+    EC2_PUSH_TARGET=\${AWS_SSM_INSTANCE_ID:-$(hostname)} EC2_PUSH_PREVIOUS_RELEASE_PATH=$pp \
+    sh -ec "$1") >&2 || return 1
 }
 
 if [ "$ROLLBACK" = 1 ]; then
@@ -232,13 +247,16 @@ if [ "$ROLLBACK" = 1 ]; then
   cur=$(current_id)
   [ -n "$cur" ] || fail "rollback: $ROOT/current is not a symlink to one of our releases"
   PREV=$cur
-  REL=$(list_releases | awk -F '\t' -v c="$cur" '$2 == c { print p; exit } { p = $2 }')
-  [ -n "$REL" ] || fail "rollback: there is no release before $cur on this instance"
+  # As push's rollbackTarget: the newest release before current that went live and did not fail.
+  REL=$(list_releases | awk -F '\t' -v c="$cur" '$2 == c { print g; exit } '"$GOOD"' { g = $2 }')
+  [ -n "$REL" ] || fail "rollback: there is no release before $cur on this instance that went live and did not fail"
   if [ "$DRY" = 1 ]; then emit dry-run ""; cleanup; exit 0; fi
+  run_hook "$PRE" "$REL" "$cur" || fail "pre-command failed (exit status non-zero); nothing was changed"
   switch_to "$REL" || fail "rollback: could not switch current to releases/$REL"
   ROLLED=true
-  record "$REL" rolled-back
-  run_hook post-command "$POST" "$ROOT/releases/$REL" || fail "post-command failed after the rollback to $REL (exit status non-zero)"
+  record "$cur" rolled-back
+  record "$REL" live
+  run_hook "$POST" "$REL" "$cur" || fail "post-command failed after the rollback to $REL (exit status non-zero)"
   emit success ""
   cleanup
   exit 0
@@ -267,12 +285,14 @@ if [ "$DRY" = 1 ]; then
 fi
 
 take_lock
-run_hook pre-command "$PRE" "$ROOT" || fail "pre-command failed (exit status non-zero); nothing was changed"
-
 if [ "$MODE" = atomic ]; then
   REL=$ID
   PREV=$(current_id)
   [ "$PREV" != "$ID" ] || fail "release $ID is what current points to; choose another release-id"
+fi
+run_hook "$PRE" "$REL" "$PREV" || fail "pre-command failed (exit status non-zero); nothing was changed"
+
+if [ "$MODE" = atomic ]; then
   DEST="$ROOT/${RELEASES_DIR}/$ID"
   if [ -e "$DEST" ] || [ -L "$DEST" ]; then
     if [ -n "$(marker "$ID")" ] && [ ! -L "$DEST" ]; then rm -rf -- "$DEST"
@@ -281,6 +301,7 @@ if [ "$MODE" = atomic ]; then
   seq=$(list_releases | awk -F '\t' '{ s = $1 } END { print s + 1 }')
   mkdir -p "$META/releases" "$ROOT/${RELEASES_DIR}" || fail "cannot create $META/releases"
   printf 'v=2 seq=%s created=%s run=%s\n' "$seq" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$RUN" > "$META/releases/$ID" || fail "cannot write the marker of release $ID"
+  MADE=1
   mkdir "$DEST" || fail "cannot create $DEST"
 else
   STAGE="$ROOT/$TMPN.stage"
@@ -333,7 +354,6 @@ sha256sum -c "$TMPD/fetch.sums" 2>/dev/null | sed -n 's/: FAILED.*$//p' > "$TMPD
 if [ -s "$TMPD/bad" ]; then
   n=$(wc -l < "$TMPD/bad" | tr -d ' ')
   first=$(head -n 1 "$TMPD/bad"); first=\${first#"$DEST"/}
-  [ "$MODE" != atomic ] || rm -rf -- "$DEST"
   fail "$n files fetched from S3 do not match their sha256 (first: $first): the objects changed after upload; nothing was published"
 fi
 
@@ -346,21 +366,31 @@ done < "$TMPD/modelist"
 
 if [ "$MODE" = atomic ]; then
   switch_to "$ID" || fail "could not switch current to releases/$ID (needs GNU mv -T or BSD mv -h)"
+  LIVE=1
   record "$ID" live
-  if ! run_hook post-command "$POST" "$DEST"; then
-    if [ -n "$PREV" ] && switch_to "$PREV"; then ROLLED=true; record "$PREV" rolled-back
+  if ! run_hook "$POST" "$ID" "$PREV"; then
+    if [ -z "$PREV" ]; then
+      fail "post-command failed (exit status non-zero); there is no earlier release to roll back to, so current still points to releases/$ID"
+    elif switch_to "$PREV"; then
+      ROLLED=true
       fail "post-command failed (exit status non-zero); rolled back: current points to releases/$PREV again"
     fi
-    rm -f "$ROOT/current"
-    fail "post-command failed (exit status non-zero); there was no release before, current was removed"
+    fail "post-command failed (exit status non-zero), and the switch back to releases/$PREV failed too: current still points to releases/$ID"
   fi
-  # keep-releases: the oldest of ours go, never current.
-  list_releases | awk -F '\t' -v keep="$KEEP" -v cur="$ID" '{ id[NR] = $2 } END { for (i = 1; i <= NR - keep; i++) if (id[i] != cur) print id[i] }' |
+  # keep-releases as push's prune: failed and unfinished releases first (never current), then the
+  # oldest good ones beyond keep (current counts as one); their lines leave the release log too.
+  list_releases | awk -F '\t' -v keep="$KEEP" -v cur="$ID" '$2 == cur { next }
+    '"$GOOD"' || $3 == "rolled-back" { good[++g] = $2; next } { print $2 }
+    END { for (i = 1; i <= g - (keep - 1); i++) print good[i] }' |
     while IFS= read -r old; do
       if [ -n "$(marker "$old")" ] && [ ! -L "$ROOT/${RELEASES_DIR}/$old" ]; then
-        rm -rf -- "$ROOT/${RELEASES_DIR}/$old" && rm -f -- "$META/releases/$old" "$META/manifests/$old"
+        rm -rf -- "$ROOT/${RELEASES_DIR}/$old" && rm -f -- "$META/releases/$old" "$META/manifests/$old" && printf '%s\n' "$old"
       fi
-    done
+    done > "$TMPD/pruned"
+  if [ -s "$TMPD/pruned" ] && [ -f "$META/log" ]; then
+    awk -F '\t' 'FILENAME == ARGV[1] { gone[$0] = 1; next } !($1 in gone)' "$TMPD/pruned" "$META/log" > "$META/$TMPN.log" &&
+      mv -f -- "$META/$TMPN.log" "$META/log"
+  fi
 else
   # In place: each folder's files move over in one mv (each file a rename: never half-written).
   awk -F '\t' '{ d = $5; if (sub(/\/[^\/]*$/, "", d) == 0) d = "."; print d }' "$TMPD/files" | sort -u > "$TMPD/pubdirs"
@@ -378,7 +408,7 @@ else
     DELETED=$(wc -l < "$TMPD/gone" | tr -d ' ')
     (cd "$ROOT" && tr '\n' '\0' < "$TMPD/gone" | xargs -0 rm -f --)
   fi
-  run_hook post-command "$POST" "$ROOT" || fail "post-command failed (exit status non-zero)"
+  run_hook "$POST" "" "" || fail "post-command failed (exit status non-zero)"
 fi
 
 awk -F '\t' '{ print $1 "\t" $5 }' "$TMPD/files" > "$META/$TMPN.${S3_MANIFEST}" &&

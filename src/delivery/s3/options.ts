@@ -2,7 +2,10 @@ import { UserError } from '../../errors.js'
 
 /**
  * The inputs of `delivery: s3`: the bucket and key prefix, and how Run Command fans out:
- * max-parallel-targets as MaxConcurrency (a count or a percentage; 1, a rolling deploy, as with push) and MaxErrors (0 with fail-fast, else `max-errors`, default all).
+ * max-parallel-targets as MaxConcurrency (a count or a percentage) and MaxErrors (0 with fail-fast,
+ * else `max-errors`, default all). MaxConcurrency defaults to Run Command's own 50, not push's 1:
+ * each instance verifies every file before it publishes and keeps its current release when a fetch
+ * or a check fails, and a rolling 1 would make a fleet take as long as N script runs in a row.
  */
 export interface S3DeliveryConfig {
   bucket: string
@@ -10,6 +13,9 @@ export interface S3DeliveryConfig {
   maxConcurrency: string
   maxErrors: string
 }
+
+/** Run Command's own default MaxConcurrency. */
+export const DEFAULT_MAX_CONCURRENCY = '50'
 
 const COUNT_OR_PERCENT = /^([1-9][0-9]{0,5}|[1-9][0-9]?%|100%)$/
 const ERRORS = /^(0|[1-9][0-9]{0,5}|[0-9]{1,2}%|100%)$/
@@ -33,7 +39,7 @@ export function parseS3Delivery(input: (name: string) => string, failFast: boole
     throw new UserError(
       `Input 's3-prefix' '${prefix}' must be a key prefix like 'deploys/web' (no spaces, quotes, backslashes, empty or '..' parts).`
     )
-  const parallel = input('max-parallel-targets').trim() || '1'
+  const parallel = input('max-parallel-targets').trim() || DEFAULT_MAX_CONCURRENCY
   if (!COUNT_OR_PERCENT.test(parallel))
     throw new UserError(
       `Input 'max-parallel-targets' with delivery: s3 is a count (e.g. 8) or a percentage (e.g. 10%), got '${parallel}'.`
