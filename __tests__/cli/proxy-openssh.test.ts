@@ -220,7 +220,8 @@ test('a proxy that cannot connect exits 1 with one line on stderr and nothing on
   expect(r.stdout.length).toBe(0)
   const lines = r.stderr.trim().split('\n')
   expect(lines).toHaveLength(1)
-  expect(lines[0]).toMatch(/^ec2-push: ssm: i-0fffffffffffffff0 is not connected to Session Manager/)
+  // Session Manager calls it not connected; EC2 here has no such instance, and the line says which.
+  expect(lines[0]).toMatch(/^ec2-push: ssm: Instance i-0fffffffffffffff0 does not exist in us-east-1/)
 })
 
 test('proxy refuses nlb and a missing instance id with one-line usage errors', async () => {

@@ -93,7 +93,7 @@ describe('describeTargets', () => {
       /is stopped: start it \(aws ec2 start-instances/
     )
     expect(await userError(describeTargets(specs('i-0123456789abcdef0'), ctx))).toBe(
-      'Instance i-0123456789abcdef0 was not found in region us-east-1: check the instance id and the aws-region input (instances are regional).'
+      'Instance i-0123456789abcdef0 does not exist in us-east-1 for these credentials: check the instance id, the region (aws-region; instances are regional) and the AWS account the credentials belong to.'
     )
   })
 

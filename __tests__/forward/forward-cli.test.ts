@@ -78,9 +78,10 @@ test('a host behind the instance over ssm; SIGTERM ends the sessions', async () 
   expect(answers).toEqual(['a', 'b', 'c'].map(t => `${t.repeat(5000)}\n`))
   child.kill('SIGTERM')
   expect(await exited).toBe(0)
+  // One per connection, and the one that checked the target before listening.
   expect(
     sandbox.ssm.sessions.started.filter(s => s.document === 'AWS-StartPortForwardingSessionToRemoteHost')
-  ).toHaveLength(3)
+  ).toHaveLength(4)
   expect(sandbox.ssm.sessions.unterminated()).toEqual([])
 })
 

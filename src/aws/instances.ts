@@ -51,7 +51,8 @@ export async function describeTargets(specs: TargetSpec[], aws: AwsContext): Pro
         const inst = byId.get(spec.instanceId)
         if (!inst) throw notFound([spec.instanceId], aws.region)
         const info = toInfo(inst, spec.label)
-        if (info.state !== 'running') throw new UserError(notRunningMessage(info))
+        const stopped = notRunning(info)
+        if (stopped) throw stopped
         add(info)
       } else if (spec.kind === 'tag') {
         for (const info of await describeTag(spec, aws)) add(info)
@@ -144,11 +145,40 @@ function notRunningMessage(i: InstanceInfo): string {
   }
 }
 
-function notFound(ids: string[], region: string): UserError {
-  const where = region ? ` in region ${region}` : ''
-  return new UserError(
-    `Instance ${ids.join(', ')} was not found${where}: check the instance id and the aws-region input (instances are regional).`
+/** EC2 says the instance does not exist (a wrong id, Region or account): no retry or other path helps. */
+export class NoSuchInstanceError extends UserError {}
+
+/** The one line for instance ids that EC2 says do not exist. */
+export function notFound(ids: string[], region: string): NoSuchInstanceError {
+  const where = region ? ` in ${region}` : ''
+  const what =
+    ids.length > 1 ? `Instances ${ids.join(', ')} do not exist` : `Instance ${ids.join(', ')} does not exist`
+  return new NoSuchInstanceError(
+    `${what}${where} for these credentials: check the instance id, the region (aws-region; instances are regional) and the AWS account the credentials belong to.`
   )
+}
+
+/**
+ * What EC2 says of one instance id: it does not exist (`missing`), or it exists (with its state), or
+ * the question could not be answered (`unknown`, with why: a permission, say).
+ */
+export async function instanceExistence(
+  instanceId: string,
+  aws: AwsContext
+): Promise<{ missing: NoSuchInstanceError } | { info: InstanceInfo } | { unknown: string }> {
+  try {
+    const found = await describe(aws, { InstanceIds: [instanceId] }, `instance ${instanceId}`)
+    const inst = found.find(i => i.InstanceId === instanceId)
+    return inst ? { info: toInfo(inst, instanceId) } : { missing: notFound([instanceId], aws.region) }
+  } catch (err) {
+    if (err instanceof NoSuchInstanceError) return { missing: err }
+    return { unknown: err instanceof Error ? err.message : String(err) }
+  }
+}
+
+/** Why an instance that exists cannot be deployed to, or undefined when it is running. */
+export function notRunning(info: InstanceInfo): UserError | undefined {
+  return info.state === 'running' ? undefined : new UserError(notRunningMessage(info))
 }
 
 /** Turn the SDK's failures into one-line errors that say which permission or input to fix. */

@@ -9,7 +9,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { chooseMode, type AutoModeFacts } from '../aws/auto-mode.js'
 import type { AwsContext } from '../aws/credentials.js'
 import { awsErrorCode, awsErrorMessage, ec2ClientFor } from '../aws/ec2.js'
-import { mapDescribeError, toInfo, type InstanceInfo } from '../aws/instances.js'
+import { mapDescribeError, NoSuchInstanceError, toInfo, type InstanceInfo } from '../aws/instances.js'
 import { ssmManagedStatus, type SsmManagedStatus } from '../aws/ssm-info.js'
 import { parseTarget } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
@@ -47,6 +47,8 @@ export interface DoctorReport {
   paths: { ssm: boolean; eice: boolean }
   instance?: InstanceInfo
   endpoint?: EndpointInfo
+  /** EC2 says the instance does not exist: this line says so, and nothing else was checked. */
+  missing?: string
 }
 
 export async function runDoctor(
@@ -77,6 +79,12 @@ export async function runDoctor(
   // mi- managed nodes are not EC2 instances: only Session Manager reaches them.
   const instance =
     spec.kind === 'instance' && spec.instanceId.startsWith('mi-') ? undefined : await lookUp(spec, aws, add)
+  if (instance instanceof NoSuchInstanceError) {
+    // Nothing else to check: no agent, endpoint or path can help an instance that does not exist.
+    report.missing = instance.message
+    report.auto = { error: instance.message }
+    return report
+  }
   if (instance) report.instance = instance
   const instanceId = instance?.instanceId ?? (spec.kind === 'instance' ? spec.instanceId : undefined)
   report.instanceId = instanceId
@@ -249,7 +257,7 @@ async function lookUp(
   spec: ReturnType<typeof parseTarget>,
   aws: AwsContext,
   add: Add
-): Promise<InstanceInfo | undefined> {
+): Promise<InstanceInfo | NoSuchInstanceError | undefined> {
   const input =
     spec.kind === 'instance'
       ? { InstanceIds: [spec.instanceId] }
@@ -261,15 +269,14 @@ async function lookUp(
     const res = await ec2ClientFor(aws).send(new DescribeInstancesCommand(input))
     found = (res.Reservations ?? []).flatMap(r => r.Instances ?? [])
   } catch (err) {
-    add(
-      'instance',
-      'lookup',
-      'fail',
-      errorMessage(
-        mapDescribeError(err, ('InstanceIds' in input && input.InstanceIds) || [], aws.region, spec.label)
-      )
+    const mapped = mapDescribeError(
+      err,
+      ('InstanceIds' in input && input.InstanceIds) || [],
+      aws.region,
+      spec.label
     )
-    return undefined
+    add('instance', 'lookup', 'fail', errorMessage(mapped))
+    return mapped instanceof NoSuchInstanceError ? mapped : undefined
   }
   if (found.length !== 1) {
     add(

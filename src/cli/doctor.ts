@@ -58,7 +58,7 @@ export function renderReport(report: DoctorReport, works: boolean): string {
   const lines = rows.map(r => '  ' + r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  '))
   const verdict = works
     ? `Some path works${report.auto.mode ? `; mode auto would use ${report.auto.mode}` : ''}.`
-    : 'No path works yet: fix one of the FAIL rows above.'
+    : (report.missing ?? 'No path works yet: fix one of the FAIL rows above.')
   return [`ec2-push doctor ${report.target} (${report.region})`, '', ...lines, '', verdict].join('\n')
 }
 

@@ -28,6 +28,9 @@ export async function openForwards(
       const { target, tunnel } = await tunnelFor(config, spec, ctx)
       first ??= target
       try {
+        // A target that cannot be reached (an instance that does not exist, say) fails here, in one
+        // line, rather than leaving a listener whose every connection fails.
+        await tunnel.check?.()
         listeners.push(await listenForward(spec, tunnel, ctx.logger))
       } catch (err) {
         await tunnel.close()

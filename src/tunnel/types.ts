@@ -13,6 +13,12 @@ export interface Tunnel {
    * cannot fix (permissions, bad target) and with any other error for transient ones.
    */
   open(signal?: AbortSignal): Promise<Duplex>
+  /**
+   * Ask, without opening a stream, whether open() can succeed as far as the service can tell (the
+   * target exists, is reachable, the caller may start sessions); rejects like open(). Paths with
+   * nothing to ask before connecting leave it out.
+   */
+  check?(signal?: AbortSignal): Promise<void>
   /** Release everything held across opens (sessions, sockets). Safe to call more than once. */
   close(): Promise<void>
 }

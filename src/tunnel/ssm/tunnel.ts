@@ -84,22 +84,30 @@ export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
     parameters.host = [opts.host]
   }
   const where = opts.host ? `${opts.host}:${opts.port}` : `port ${opts.port}`
+  const start = async (signal?: AbortSignal) => {
+    try {
+      return await client.send(
+        new StartSessionCommand({ Target: instanceId, DocumentName: document, Parameters: parameters }),
+        { abortSignal: signal }
+      )
+    } catch (err) {
+      throw await explainStartError(mapStartError(err, opts), opts)
+    }
+  }
 
   return {
     description: `ssm ${instanceId} (${document}, ${where})`,
+    async check(signal?: AbortSignal): Promise<void> {
+      // A session started and ended before its data channel opens: the agent never dials the port.
+      const { SessionId: sessionId, TokenValue: token } = await start(signal)
+      if (token) logger.setSecret(token)
+      if (!sessionId) return
+      live.set(sessionId, undefined)
+      await terminate(sessionId)
+    },
     async open(signal?: AbortSignal): Promise<Duplex> {
       if (closed) throw new Error('the ssm tunnel is closed')
-      let started
-      try {
-        started = await client.send(
-          new StartSessionCommand({ Target: instanceId, DocumentName: document, Parameters: parameters }),
-          {
-            abortSignal: signal
-          }
-        )
-      } catch (err) {
-        throw mapStartError(err, opts)
-      }
+      const started = await start(signal)
       const { SessionId: sessionId, TokenValue: token, StreamUrl: streamUrl } = started
       if (token) logger.setSecret(token)
       if (streamUrl) logger.setSecret(streamUrl)
@@ -170,6 +178,39 @@ export function createSsmTunnel(opts: SsmTunnelOptions): Tunnel {
   }
 }
 
+/** TargetNotConnected from StartSession: its wording until we know more (see explainStartError). */
+class NotConnectedError extends UserError {}
+
+function notConnected(id: string, msg: string): NotConnectedError {
+  // Session Manager answers the same for an id that does not exist (a wrong id, Region or account)
+  // as for an instance whose agent is offline; explainStartError asks EC2 which it is.
+  return new NotConnectedError(
+    `ssm: ${id} is not connected to Session Manager (${msg}): check that ${id} exists in this Region and account; if it does, check that its SSM Agent is online (Fleet Manager / DescribeInstanceInformation) and that the instance reaches the ssm and ssmmessages endpoints (a NAT gateway, or VPC interface endpoints).`
+  )
+}
+
+/**
+ * For an EC2 instance id that Session Manager calls not connected, ask EC2 whether it exists and
+ * runs, so the line says which: it does not exist, it is stopped, or its agent is not connected.
+ * When EC2 cannot be asked (no ec2:DescribeInstances), the line names both possibilities.
+ */
+async function explainStartError(err: Error, opts: SsmTunnelOptions): Promise<Error> {
+  const id = opts.instanceId
+  if (!(err instanceof NotConnectedError) || !id.startsWith('i-')) return err
+  const { instanceExistence, notRunning } = await import('../../aws/instances.js')
+  const found = await instanceExistence(id, opts.aws)
+  if ('missing' in found) return new UserError(`ssm: ${found.missing.message}`)
+  if ('unknown' in found) {
+    opts.logger.debug(`ssm ${id}: could not ask EC2 whether it exists: ${found.unknown}`)
+    return err
+  }
+  const stopped = notRunning(found.info)
+  if (stopped) return new UserError(`ssm: ${stopped.message}`)
+  return new UserError(
+    `ssm: ${id} is running but not connected to Session Manager: check that its SSM Agent is online (Fleet Manager / DescribeInstanceInformation) and that the instance reaches the ssm and ssmmessages endpoints (a NAT gateway, or VPC interface endpoints for ssm and ssmmessages).`
+  )
+}
+
 function mapStartError(err: unknown, opts: SsmTunnelOptions): Error {
   if (err instanceof UserError) return err // e.g. a proxy that refuses: its message names it
   const name = (err as { name?: string }).name ?? ''
@@ -177,11 +218,7 @@ function mapStartError(err: unknown, opts: SsmTunnelOptions): Error {
   const id = opts.instanceId
   switch (name) {
     case 'TargetNotConnected':
-      return new UserError(
-        // Session Manager answers the same for an instance that does not exist (a wrong id, Region or
-        // account) as for one whose agent is offline, so both are named, the cheaper check first.
-        `ssm: ${id} is not connected to Session Manager (${msg}): first check that ${id} exists in ${opts.aws.region} in this account (the id, the Region, the credentials' account); if it does, check that the SSM Agent on it is online (Fleet Manager / DescribeInstanceInformation) and that the instance has a route to the ssm and ssmmessages endpoints (a NAT gateway, or VPC interface endpoints for ssm and ssmmessages).`
-      )
+      return notConnected(id, msg)
     case 'AccessDeniedException':
       return new UserError(
         `ssm: not allowed to start a session on ${id} (${msg}): the role needs ssm:StartSession on arn:aws:ec2:${opts.aws.region}:<account>:instance/${id} and on the document arn:aws:ssm:${opts.aws.region}::document/${opts.document}, plus ssm:TerminateSession and ssm:ResumeSession.`
