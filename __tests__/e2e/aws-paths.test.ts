@@ -124,16 +124,23 @@ describe('ssm', () => {
   })
 
   test('an offline instance fails with one line that says what to check, and the session is not left open', async () => {
-    const run = await deploy({
-      mode: 'ssm',
-      targets: sandbox.ssm.offlineInstanceId,
-      'remote-path': remoteDir('ssm-offline'),
-      'ssh-private-key': key
-    })
-    expect(run.code).toBe(1)
-    expect(run.errors).toHaveLength(1)
-    expect(run.errors[0]).toMatch(/agent/i)
-    expect(sandbox.ssm.sessions.unterminated()).toEqual([])
+    // A running EC2 instance whose agent is offline (the simulator's offline node is unknown to EC2,
+    // which the line would rightly call an instance that does not exist).
+    sandbox.ssm.setInstanceState(sandbox.instanceId, 'offline')
+    try {
+      const run = await deploy({
+        mode: 'ssm',
+        targets: sandbox.instanceId,
+        'remote-path': remoteDir('ssm-offline'),
+        'ssh-private-key': key
+      })
+      expect(run.code).toBe(1)
+      expect(run.errors).toHaveLength(1)
+      expect(run.errors[0]).toMatch(/is running but not connected to Session Manager: .*SSM Agent/)
+      expect(sandbox.ssm.sessions.unterminated()).toEqual([])
+    } finally {
+      sandbox.ssm.setInstanceState(sandbox.instanceId, 'online')
+    }
   })
 })
 
