@@ -8,6 +8,8 @@ export interface TcpCutter {
   connections: number
   /** Connections cut so far. */
   cuts: number
+  /** Bytes each connection carried from client to server, in the order they were accepted. */
+  sent: number[]
   close(): Promise<void>
 }
 
@@ -22,7 +24,7 @@ export async function startTcpCutter(
   cutAfterBytes: number[]
 ): Promise<TcpCutter> {
   const sockets = new Set<net.Socket>()
-  const state = { connections: 0, cuts: 0 }
+  const state = { connections: 0, cuts: 0, sent: [] as number[] }
   const server = net.createServer(client => {
     const index = state.connections++
     const limit = cutAfterBytes[index]
@@ -42,6 +44,7 @@ export async function startTcpCutter(
         return
       }
       sent += chunk.length
+      state.sent[index] = sent
       if (!upstream.write(chunk)) client.pause()
     })
     upstream.on('drain', () => client.resume())
@@ -60,6 +63,9 @@ export async function startTcpCutter(
     },
     get cuts() {
       return state.cuts
+    },
+    get sent() {
+      return state.sent
     },
     close: () =>
       new Promise(resolve => {

@@ -69,6 +69,12 @@ import {
   rollbackTarget
 } from '../../src/remote/releases.js'
 import { switchCurrentScript } from '../../src/remote/switch.js'
+import {
+  parseRangeHash,
+  RANGE_BLOCK,
+  rangeHashRequest,
+  rangeHashScript
+} from '../../src/remote/range-hash.js'
 import { checkSeal, formatManifest, manifestKey, parseManifest, sealLine } from '../../src/sync/manifest.js'
 import { HOSTILE_DIR, HOSTILE_NAMES, INVALID_UTF8_NAMES, sha256, type Fixture } from './harness.js'
 
@@ -331,6 +337,35 @@ export const FAMILIES: Family[] = [
         hide: /^openssl$/
       })
       expect(parseStreamHash(viaSha256sum)).toBe(sha256(data))
+    }
+  },
+  {
+    name: 'range hashes',
+    modules: ['range-hash.ts'],
+    async run(fx) {
+      // A striped file's ranges, asked for out of order; the last one runs to the end of the file.
+      const file = path.join(fx.work, HOSTILE_NAMES[1])
+      const data = Buffer.alloc(3 * RANGE_BLOCK + 777)
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 12)) & 0xff
+      await writeFile(file, data)
+      const ranges = [
+        { offset: 2 * RANGE_BLOCK, length: RANGE_BLOCK + 777 },
+        { offset: 0, length: 2 * RANGE_BLOCK }
+      ]
+      const stdin = ranges.map(r => rangeHashRequest(r.offset, r.length)).join('')
+      const want = ranges.map(r => ({
+        offset: r.offset,
+        digest: sha256(data.subarray(r.offset, r.offset + r.length))
+      }))
+      for (const hide of [undefined, /^openssl$/]) {
+        const r = await fx.run(rangeHashScript(file), { via: 'command', stdin, hide })
+        ok(r)
+        expect(r.stdout.split('\n').filter(Boolean).map(parseRangeHash)).toEqual(want)
+      }
+      // On the shell loop too, as the upload runs it.
+      const looped = await fx.run(rangeHashScript(file), { stdin })
+      ok(looped)
+      expect(looped.stdout.split('\n').filter(Boolean).map(parseRangeHash)).toEqual(want)
     }
   },
   {

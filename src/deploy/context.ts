@@ -11,6 +11,7 @@ import { compareWithRemote, type SyncComparison } from '../sync/compare.js'
 import { protectMatcher, type ProtectMatcher } from '../sync/protect.js'
 import type { RemoteSnapshot, SnapshotRequest } from '../remote/sync-snapshot.js'
 import { RUN_TOKEN } from '../remote/names.js'
+import { connectionsUsable } from '../transfer/ranges.js'
 import { probeVerifyMethod } from '../transfer/verify.js'
 import { TargetConnection } from './connection.js'
 import type { Step } from './runner.js'
@@ -106,7 +107,7 @@ export class DeployContext {
     })
     // A full upload of several files shares them among more connections: open those alongside the
     // first (a sync decides later, once it knows how many files changed).
-    if (upload && !config.sync && plan.files.length > 1) this.extraLinks(plan.files.length)
+    if (upload && !config.sync) this.extraLinks(connectionsUsable(plan.files))
   }
 
   /** Connections beside `link` that the upload shares files with. */
@@ -122,9 +123,9 @@ export class DeployContext {
     return Math.max(1, Math.min(config.connections, tunnels))
   }
 
-  /** The connections beside `link` for an upload of `files` files, opened (and made ready) now. */
-  extraLinks(files: number): TargetConnection[] {
-    const want = Math.min(this.connectionLimit() - 1, files - 1)
+  /** The connections beside `link` for an upload that can use `usable` connections, opened (and made ready) now. */
+  extraLinks(usable: number): TargetConnection[] {
+    const want = Math.min(this.connectionLimit() - 1, usable - 1)
     const verify = this.o.config.verify !== 'none'
     while (this.extra.length < want) {
       const l = targetConnection(this.o)
@@ -275,7 +276,7 @@ export class DeployContext {
       this.link.trips.phase = 'upload'
       await uploadFiles({
         link: this.link,
-        extraLinks: this.extraLinks(files.length),
+        extraLinks: this.extraLinks(connectionsUsable(files)),
         files,
         remoteRoot,
         existingDirs: foldersOf(present),

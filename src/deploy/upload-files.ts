@@ -2,7 +2,10 @@ import type { VerifyMode } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
 import type { PlannedFile } from '../files/plan.js'
 import type { Logger } from '../log.js'
+import { connectionsUsable, isStriped } from '../transfer/ranges.js'
+import { uploadStriped } from '../transfer/striped.js'
 import { FileError, UploadSession } from '../transfer/upload.js'
+import { probeVerifyMethod } from '../transfer/verify.js'
 import { backoffDelay, sleep } from '../util/retry.js'
 import type { TargetConnection } from './connection.js'
 
@@ -40,13 +43,59 @@ const PROGRESS_EVERY_MS = 10000
  * fails on a live connection is retried up to `retries` times.
  */
 export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
-  const links = [opts.link, ...(opts.extraLinks ?? [])].slice(0, Math.max(1, opts.files.length))
-  if (links.length === 1) return uploadOver(opts.link, opts.files, opts)
-  const shares = shareOut(opts.files, links.length)
+  const all = [opts.link, ...(opts.extraLinks ?? [])]
+  const striped = await stripedFiles(opts)
+  if (striped.length) {
+    await uploadStriped(striped, {
+      ...opts,
+      links: all.slice(0, Math.max(1, connectionsUsable(striped))),
+      onBytes: ticker(opts, striped),
+      onFileDone: f => {
+        opts.progress.filesUploaded++
+        opts.progress.bytesTransferred += f.size
+      }
+    })
+  }
+  const files = striped.length ? opts.files.filter(f => !striped.includes(f)) : opts.files
+  if (files.length === 0) return
+  const links = all.slice(0, Math.max(1, files.length))
+  if (links.length === 1) return uploadOver(opts.link, files, opts)
+  const shares = shareOut(files, links.length)
   // Each connection retries and resumes its own share; the first failure is the upload's.
   const settled = await Promise.allSettled(shares.map((share, i) => uploadOver(links[i], share, opts)))
   const failed = settled.find(r => r.status === 'rejected')
   if (failed) throw (failed as PromiseRejectedResult).reason
+}
+
+/**
+ * The files written in ranges over every connection (transfer/striped.ts): the large ones, when
+ * the instance can hash ranges (an account that cannot exec has its files read back whole instead).
+ */
+async function stripedFiles(opts: UploadFilesOptions): Promise<PlannedFile[]> {
+  const large = opts.files.filter(isStriped)
+  if (large.length === 0 || opts.verify === 'none') return large
+  const method = await opts.link.step('Connecting', conn => probeVerifyMethod(conn), opts.signal)
+  if (method !== 'sha256sum') return []
+  if (opts.progress.verification === 'pending')
+    opts.progress.verification = 'sha256 (sha256sum on the instance)'
+  return large
+}
+
+/** Progress lines for striped files, as uploadOver writes them for the rest. */
+function ticker(opts: UploadFilesOptions, files: PlannedFile[]): (n: number) => void {
+  const started = Date.now()
+  const total = files.reduce((n, f) => n + f.size, 0)
+  let sent = 0
+  let last = started
+  return n => {
+    sent += n
+    if (Date.now() - last < PROGRESS_EVERY_MS) return
+    last = Date.now()
+    const secs = (last - started) / 1000
+    opts.logger.info(
+      `${opts.link.label}: ${mib(Math.min(sent, total))}/${mib(total)} MiB of ${files.length} large files sent (${(sent / 1e6 / secs).toFixed(1)} MB/s)`
+    )
+  }
 }
 
 /**

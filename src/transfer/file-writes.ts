@@ -12,8 +12,8 @@ import type { Sftp } from './sftp.js'
  * machine; reading 1 MiB from disk at a time for those writes then took 256 MiB from 2.2-3.0 s to
  * 1.6 s, and one read buffer for the whole file instead of one per MiB from 1.54 to 1.41 s.
  */
-const WRITE_CHUNK = 64 * 1024
-const WRITES_IN_FLIGHT = 32
+export const WRITE_CHUNK = 64 * 1024
+export const WRITES_IN_FLIGHT = 32
 const READ_BLOCK = 16 * WRITE_CHUNK
 
 /**

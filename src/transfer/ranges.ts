@@ -1,0 +1,62 @@
+import { RANGE_BLOCK } from '../remote/range-hash.js'
+
+/**
+ * How a large file is cut into ranges for a striped upload (transfer/striped.ts), and the work
+ * queue the channels take them from. One SFTP channel carries at most sshd's channel window (2 MiB)
+ * per round trip, and one connection at most its TCP window; a file of this size or more is written
+ * by every channel of every connection at once, each range at its offset.
+ */
+export const STRIPE_MIN_BYTES = 16 * 1024 * 1024
+
+/** Ranges never smaller than one channel window (the tail), nor larger than a cheap re-send. */
+const MIN_RANGE = 2 * RANGE_BLOCK
+const MAX_RANGE = 16 * RANGE_BLOCK
+
+export function isStriped(file: { size: number }): boolean {
+  return file.size >= STRIPE_MIN_BYTES
+}
+
+/** How many connections an upload of these files can keep busy: one a file, or all with a striped file. */
+export function connectionsUsable(files: readonly { size: number }[]): number {
+  return files.some(isStriped) ? Infinity : files.length
+}
+
+export interface Range {
+  offset: number
+  length: number
+  /** Failed attempts on a live connection (a write error, a digest that did not match). */
+  failures: number
+}
+
+/**
+ * The ranges of one file not yet taken. New ranges shrink as the file runs out (a share of what is
+ * left per lane, in whole RANGE_BLOCKs), so the channels finish close together instead of one
+ * carrying a large last range alone; ranges handed back (their connection was cut, their digest
+ * did not match) go out again first.
+ */
+export class RangeQueue {
+  private next = 0
+  private readonly again: Range[] = []
+
+  constructor(
+    readonly size: number,
+    private readonly lanes: number
+  ) {}
+
+  take(): Range | undefined {
+    const back = this.again.shift()
+    if (back) return back
+    const remaining = this.size - this.next
+    if (remaining <= 0) return undefined
+    const share = Math.ceil(remaining / (2 * this.lanes) / RANGE_BLOCK) * RANGE_BLOCK
+    let length = Math.min(MAX_RANGE, Math.max(MIN_RANGE, share))
+    if (remaining - length < MIN_RANGE) length = remaining
+    const range = { offset: this.next, length, failures: 0 }
+    this.next += length
+    return range
+  }
+
+  putBack(range: Range): void {
+    this.again.push(range)
+  }
+}
