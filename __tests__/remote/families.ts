@@ -55,6 +55,7 @@ import {
   breakLockScript,
   fileInTheWayScript,
   parseFields,
+  readLockAnswer,
   releaseLockScript,
   removeOwnTempsScript,
   sweepTempsScript
@@ -578,6 +579,19 @@ export const FAMILIES: Family[] = [
       const taken = await fx.run(acquireLockScript(root, owner, releaseStateScript(root)))
       ok(taken)
       expect(taken.stdout).toMatch(/^ec2-push-shell\nACQUIRED\n--ec2-push-then--\n$/)
+      // With the verification probe asked on the way (and sha256sum there or not).
+      for (const hide of [undefined, /^sha256sum$/]) {
+        const probed = await fx.run(acquireLockScript(root, { ...owner, token: 'tok-2' }, ':', true), {
+          hide
+        })
+        ok(probed)
+        const answer = readLockAnswer(probed.stdout, true)
+        expect(answer).toMatchObject({ shell: true, sha256sum: !hide })
+        expect(answer.rest).toMatch(/^HELD\n/)
+      }
+      expect(readLockAnswer('This service allows sftp connections only.\n', true)).toMatchObject({
+        shell: false
+      })
       const held = await fx.run(acquireLockScript(root, { ...owner, token: 'tok-2' }))
       ok(held)
       expect(held.stdout).toMatch(/^ec2-push-shell\nHELD\n/)

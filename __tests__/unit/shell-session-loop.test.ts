@@ -37,21 +37,14 @@ function runLoop(sh: string, env: NodeJS.ProcessEnv, input: Buffer) {
     const child = spawn(sh, ['-c', BOOT], { env })
     let stdout = ''
     let stderr = ''
-    let sent = false
-    child.stdout.on('data', d => {
-      stdout += d
-      // As the client does: the scripts go once the loop says it is ready (BOOT's head -c may read
-      // ahead in BusyBox).
-      if (!sent && stdout.includes(MARK)) {
-        sent = true
-        child.stdin.end(input)
-      }
-    })
+    child.stdout.on('data', d => (stdout += d))
     child.stderr.on('data', d => (stderr += d))
     child.on('error', reject)
     child.on('close', () => resolve({ stdout, stderr }))
+    // As the client does: the scripts follow the loop at once, in the same write (BOOT reads the
+    // loop exactly, so none of them is lost to it).
     const loop = Buffer.from(sessionScript(BOUNDARY))
-    child.stdin.write(Buffer.concat([Buffer.from(`${loop.length}\n`), loop]))
+    child.stdin.end(Buffer.concat([Buffer.from(`${loop.length}\n`), loop, input]))
   })
 }
 

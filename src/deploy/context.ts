@@ -99,15 +99,21 @@ export class DeployContext {
   prepareConnection(): void {
     const { config, plan } = this.o
     const upload = !config.rollback && plan.files.length > 0
-    const verify = upload && config.verify !== 'none'
+    // The verification probe is asked in the lock's exec (asksVerifyProbe), so the lock's script
+    // goes to the shell kept ready here rather than wait for one of its own to start.
     this.link.setOnConnect(conn => {
       if (upload) conn.sftp().catch(() => {})
-      if (verify) void probeVerifyMethod(conn)
       keepShellReady(conn)
     })
     // A full upload of several files shares them among more connections: open those alongside the
     // first (a sync decides later, once it knows how many files changed).
     if (upload && !config.sync) this.extraLinks(connectionsUsable(plan.files))
+  }
+
+  /** Whether the lock's exec asks the verification probe for the upload (transfer/verify.ts). */
+  asksVerifyProbe(): boolean {
+    const { config, plan } = this.o
+    return !config.rollback && plan.files.length > 0 && config.verify !== 'none'
   }
 
   /** Connections beside `link` that the upload shares files with. */

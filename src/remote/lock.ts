@@ -1,5 +1,6 @@
 import { shellQuote } from './quote.js'
 import { lockPath, metaPath, OLD_LOCK, TEMP_PREFIX } from './names.js'
+import { probeLineWorks, SHA256SUM_PROBE_LINE } from './probes.js'
 import path from 'node:path'
 
 /**
@@ -32,11 +33,6 @@ export function safeWord(s: string): string {
   return (s || '-').replace(/[^A-Za-z0-9._#/:@-]/g, '_').slice(0, 200)
 }
 
-/**
- * Take the lock, or print who holds it. On success: ACQUIRED, the sweep, THEN_MARK, then `then`'s
- * output. When held: HELD and `key=value` lines (path, now, dirtime, the owner's fields). A lock
- * left by an older ec2-push (`<remote-path>/.ec2-push.lock`) counts as held by its owner.
- */
 /** The owner file's lines (all but `since`, which the instance adds). */
 export function ownerFields(owner: LockOwner): string {
   return `token=${safeWord(owner.token)}
@@ -49,10 +45,16 @@ pid=${owner.pid}
 ttl=${owner.ttl}`
 }
 
-export function acquireLockScript(root: string, owner: LockOwner, then = ':'): string {
+/**
+ * Take the lock, or print who holds it. After SHELL_MARK, with `probe`, the sha256sum probe's line
+ * (remote/probes.ts). On success: ACQUIRED, the sweep, THEN_MARK, then `then`'s output. When held:
+ * HELD and `key=value` lines (path, now, dirtime, the owner's fields). A lock left by an older
+ * ec2-push (`<remote-path>/.ec2-push.lock`) counts as held by its owner.
+ */
+export function acquireLockScript(root: string, owner: LockOwner, then = ':', probe = false): string {
   const fields = ownerFields(owner)
   return `echo ${SHELL_MARK}
-L=${shellQuote(lockPath(root))}
+${probe ? `${SHA256SUM_PROBE_LINE}\n` : ''}L=${shellQuote(lockPath(root))}
 O=${shellQuote(path.posix.join(root, OLD_LOCK))}
 mkdir -p -- ${shellQuote(metaPath(root))} || exit 1
 if [ ! -d "$O" ] && mkdir -- "$L" 2>/dev/null; then
@@ -73,6 +75,23 @@ else
   exit 0
 fi
 `
+}
+
+/**
+ * What acquireLockScript printed: whether a shell ran it at all (an SFTP-only account runs nothing),
+ * the probe's verdict when it was asked, and the rest (ACQUIRED... or HELD...).
+ */
+export function readLockAnswer(
+  stdout: string,
+  probe: boolean
+): { shell: boolean; sha256sum?: boolean; rest: string } {
+  if (!stdout.startsWith(`${SHELL_MARK}\n`)) return { shell: false, rest: stdout }
+  let rest = stdout.slice(SHELL_MARK.length + 1)
+  if (!probe) return { shell: true, rest }
+  const nl = rest.indexOf('\n')
+  const line = nl < 0 ? rest : rest.slice(0, nl)
+  rest = nl < 0 ? '' : rest.slice(nl + 1)
+  return { shell: true, sha256sum: probeLineWorks(line), rest }
 }
 
 /**

@@ -8,12 +8,13 @@
 
 /**
  * What the login shell runs: reads a script of a given length from stdin and runs it, leaving the
- * rest of stdin to it: `<bytes>\n<script>...`. (GNU head -c reads no further than it is asked to,
- * where a shell reading a script from stdin would read ahead; BusyBox's may read ahead, so nothing
- * more is sent until the loop says it is ready.) One line, no backslash, no `!`: csh and fish
- * login shells take it as it is.
+ * rest of stdin to it: `<bytes>\n<script>...`. The loop is read a byte at a time (dd bs=1, in GNU
+ * coreutils and BusyBox alike), so not a byte past it is taken and the first script can follow it
+ * at once, without waiting for the loop to say it is ready (a round trip). Only without dd does it
+ * fall back to head -c, which reads no further than asked in GNU coreutils. One line, no
+ * backslash, no `!`: csh and fish login shells take it as it is.
  */
-export const BOOT = `IFS= read -r n || exit 1; s=$(head -c "$n") || exit 1; eval "$s"`
+export const BOOT = `IFS= read -r n || exit 1; s=$(dd bs=1 count="$n" 2>/dev/null) || s=$(head -c "$n") || exit 1; eval "$s"`
 
 /**
  * The loop, sent through BOOT. It says it is ready with the boundary, then per script reads

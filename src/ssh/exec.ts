@@ -168,14 +168,14 @@ export async function execScript(
   if (opts.signal?.aborted) throw new Error('cancelled')
   const slot = await takeSlot(conn, opts.stdin instanceof Readable, opts.signal)
   try {
-    let session: ShellSession
     try {
-      session = await slot.session
+      const session = await slot.session
+      return await conn.guard(session.run(script, opts))
     } catch (err) {
+      // The shell ended before it started (no exec allowed, say): what it reported, as the result.
       if (err instanceof ShellStartError) return err.result
       throw err
     }
-    return await conn.guard(session.run(script, opts))
   } finally {
     giveBack(conn, slot)
   }

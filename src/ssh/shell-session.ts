@@ -51,8 +51,11 @@ class BoundaryScanner {
 
   constructor(private readonly boundary: Buffer) {}
 
-  /** Returns the rest of the boundary's line once it is complete, else undefined. */
-  push(chunk: Buffer, emit: (body: Buffer) => void): string | undefined {
+  /**
+   * Once the boundary's line is complete: the rest of that line, and what came after it (the next
+   * script's output, when scripts follow each other without waiting). Else undefined.
+   */
+  push(chunk: Buffer, emit: (body: Buffer) => void): { line: string; after: Buffer } | undefined {
     if (this.tail) return this.endOfLine(Buffer.concat([this.tail, chunk]))
     const data = this.held.length ? Buffer.concat([this.held, chunk]) : chunk
     const at = data.indexOf(this.boundary)
@@ -68,14 +71,14 @@ class BoundaryScanner {
     return undefined
   }
 
-  private endOfLine(data: Buffer): string | undefined {
+  private endOfLine(data: Buffer): { line: string; after: Buffer } | undefined {
     const nl = data.indexOf(0x0a)
     if (nl < 0) {
       this.tail = Buffer.from(data)
       return undefined
     }
     this.tail = undefined
-    return data.subarray(0, nl).toString('latin1')
+    return { line: data.subarray(0, nl).toString('latin1'), after: data.subarray(nl + 1) }
   }
 
   /** What is held back, for a stream that ended without the boundary. */
@@ -89,6 +92,8 @@ class BoundaryScanner {
 
 /** One script in progress (or the shell's start, which is answered the same way). */
 interface Run {
+  /** The loop's own start (its boundary says it is ready), not a script. */
+  start: boolean
   out: Buffer[]
   err: Buffer[]
   code?: number
@@ -100,13 +105,19 @@ interface Run {
 }
 
 export class ShellSession {
-  private current?: Run
+  /**
+   * What was written and not yet answered, in order: the loop's start, then scripts. Each stream
+   * (stdout, stderr) belongs to the first run whose boundary it has not shown yet.
+   */
+  private readonly runs: Run[] = []
   private readonly stdoutScan: BoundaryScanner
   private readonly stderrScan: BoundaryScanner
   private exitCode: number | null = null
   private exitSignal?: string
   private closedFlag = false
   private readonly onClosed: (() => void)[] = []
+  /** Settles when the loop said it is ready; rejects when the shell ended first or the login shell printed. */
+  private ready: Promise<void> = Promise.resolve()
 
   private constructor(
     private readonly conn: SshConnection,
@@ -131,8 +142,11 @@ export class ShellSession {
   }
 
   /**
-   * Open the shell and wait until its loop says it is ready. A login shell whose start-up printed
-   * to stdout is a UserError naming that (the same output breaks SFTP for every tool).
+   * Open the shell: the exec, then the loop written to it. It resolves without waiting for the
+   * loop to say it is ready (BOOT reads the loop exactly, so a script can follow it at once); a
+   * script run meanwhile waits for that answer. A shell that ends before it is ready fails that
+   * script with ShellStartError; a login shell whose start-up printed to stdout with a UserError
+   * naming that (the same output breaks SFTP for every tool).
    */
   static async open(conn: SshConnection): Promise<ShellSession> {
     const channel = await new Promise<ClientChannel>((resolve, reject) =>
@@ -143,14 +157,21 @@ export class ShellSession {
     const boundary = randomBytes(16).toString('hex')
     const session = new ShellSession(conn, channel, boundary)
     const loop = Buffer.from(sessionScript(boundary), 'utf8')
-    const started = session.start()
+    const started = new Promise<{ stdout: Buffer; stderr: Buffer; ended: boolean }>(resolve =>
+      session.runs.push(session.newRun(r => resolve(r), true))
+    )
     channel.write(`${loop.length}\n`)
     channel.write(loop)
-    const r = await started
+    session.ready = started.then(r => session.checkStart(r))
+    session.ready.catch(() => {})
+    return session
+  }
+
+  private checkStart(r: { stdout: Buffer; stderr: Buffer; ended: boolean }): void {
     if (r.ended) {
       throw new ShellStartError({
-        code: session.exitCode,
-        signal: session.exitSignal,
+        code: this.exitCode,
+        signal: this.exitSignal,
         stdout: r.stdout.toString('utf8'),
         stderr: r.stderr.toString('utf8'),
         timedOut: false
@@ -158,53 +179,56 @@ export class ShellSession {
     }
     const printed = r.stdout.toString('utf8').trim()
     if (printed) {
-      session.close()
+      this.close()
       const line = printed.split('\n')[0].slice(0, 80)
       throw new UserError(
-        `The login shell on ${conn.label} printed ${JSON.stringify(line)} to stdout when it started: a start-up file (~/.bashrc, ~/.zshenv, ...) writes to stdout for non-interactive logins, which also breaks SFTP for every tool. Make it print only in interactive shells (for bash: put \`[[ $- == *i* ]] || return\` near the top of ~/.bashrc).`
+        `The login shell on ${this.conn.label} printed ${JSON.stringify(line)} to stdout when it started: a start-up file (~/.bashrc, ~/.zshenv, ...) writes to stdout for non-interactive logins, which also breaks SFTP for every tool. Make it print only in interactive shells (for bash: put \`[[ $- == *i* ]] || return\` near the top of ~/.bashrc).`
       )
     }
-    return session
   }
 
-  private start() {
-    return new Promise<{ stdout: Buffer; stderr: Buffer; ended: boolean }>(resolve => {
-      this.current = this.newRun(r => resolve(r))
-    })
+  /** Settles once the loop said it is ready (rejects as a script run on this shell would). */
+  whenReady(): Promise<void> {
+    return this.ready
   }
 
-  private newRun(finish: Run['finish']): Run {
-    return { out: [], err: [], stdoutDone: false, stderrDone: false, finish }
+  private newRun(finish: Run['finish'], start = false): Run {
+    return { start, out: [], err: [], stdoutDone: false, stderrDone: false, finish }
   }
 
   private onData(d: Buffer, isErr: boolean) {
-    const run = this.current
-    if (!run || (isErr ? run.stderrDone : run.stdoutDone)) return // nothing of a script's (a leftover child's)
-    const scan = isErr ? this.stderrScan : this.stdoutScan
-    const rest = scan.push(d, body => {
-      if (isErr) {
-        run.err.push(Buffer.from(body))
-        run.onStderr?.(body)
-      } else {
-        run.out.push(Buffer.from(body))
-        run.onStdout?.(body)
-      }
-    })
-    if (rest === undefined) return
-    if (isErr) run.stderrDone = true
-    else {
-      run.stdoutDone = true
-      const code = Number(rest.trim())
-      run.code = Number.isInteger(code) ? code : undefined
-    }
-    if (run.stdoutDone && run.stderrDone) {
-      this.current = undefined
-      run.finish({
-        code: run.code ?? null,
-        stdout: Buffer.concat(run.out),
-        stderr: Buffer.concat(run.err),
-        ended: false
+    let chunk = d
+    while (chunk.length > 0) {
+      // Nothing of a script's when every run has shown its boundary (a leftover child's output).
+      const run = this.runs.find(r => !(isErr ? r.stderrDone : r.stdoutDone))
+      if (!run) return
+      const scan = isErr ? this.stderrScan : this.stdoutScan
+      const end = scan.push(chunk, body => {
+        if (isErr) {
+          run.err.push(Buffer.from(body))
+          run.onStderr?.(body)
+        } else {
+          run.out.push(Buffer.from(body))
+          run.onStdout?.(body)
+        }
       })
+      if (end === undefined) return
+      chunk = end.after
+      if (isErr) run.stderrDone = true
+      else {
+        run.stdoutDone = true
+        const code = Number(end.line.trim())
+        run.code = Number.isInteger(code) ? code : undefined
+      }
+      if (run.stdoutDone && run.stderrDone) {
+        this.runs.splice(this.runs.indexOf(run), 1)
+        run.finish({
+          code: run.code ?? null,
+          stdout: Buffer.concat(run.out),
+          stderr: Buffer.concat(run.err),
+          ended: false
+        })
+      }
     }
   }
 
@@ -217,14 +241,14 @@ export class ShellSession {
   private onClose() {
     this.closedFlag = true
     for (const fn of this.onClosed.splice(0)) fn()
-    const run = this.current
-    this.current = undefined
-    if (!run) return
+    const runs = this.runs.splice(0)
     const out = this.stdoutScan.flush()
     const err = this.stderrScan.flush()
-    if (out.length) run.out.push(out)
-    if (err.length) run.err.push(err)
-    run.finish({ code: null, stdout: Buffer.concat(run.out), stderr: Buffer.concat(run.err), ended: true })
+    // What was held back belongs to the first run still listening on that stream.
+    runs.find(r => !r.stdoutDone)?.out.push(out)
+    runs.find(r => !r.stderrDone)?.err.push(err)
+    for (const run of runs)
+      run.finish({ code: null, stdout: Buffer.concat(run.out), stderr: Buffer.concat(run.err), ended: true })
   }
 
   /** End the shell (a script timed out or was cancelled): signal it, close our side. */
@@ -241,9 +265,17 @@ export class ShellSession {
    * Run one POSIX sh script in a subshell, with `opts.stdin` as its stdin. On timeout or abort the
    * shell is ended (a script cannot be stopped alone), so the next script gets another.
    */
-  run(script: string, opts: ShellOptions = {}): Promise<ShellResult> {
+  async run(script: string, opts: ShellOptions = {}): Promise<ShellResult> {
+    const result = this.runScript(script, opts)
+    result.catch(() => {})
+    // A shell that failed to start answers for the script sent behind its start.
+    await this.ready
+    return result
+  }
+
+  private runScript(script: string, opts: ShellOptions): Promise<ShellResult> {
     if (this.closedFlag) return Promise.reject(new TransientError(`the shell on ${this.conn.label} ended`))
-    if (this.current) return Promise.reject(new Error('one script at a time on a shell'))
+    if (this.runs.some(r => !r.start)) return Promise.reject(new Error('one script at a time on a shell'))
     const { channel } = this
     const stdin = opts.stdin
     let stopFeeding = () => {}
@@ -272,7 +304,7 @@ export class ShellSession {
       )
       run.onStdout = opts.onStdout
       run.onStderr = opts.onStderr
-      this.current = run
+      this.runs.push(run)
       const timer = opts.timeoutMs
         ? setTimeout(() => {
             timedOut = true

@@ -40,6 +40,11 @@ export function probeVerifyMethod(conn: SshConnection): Promise<VerifyMethod> {
   return probe
 }
 
+/** The probe's answer, learnt by a script that asked it on the way (the deploy lock's). */
+export function knowVerifyMethod(conn: SshConnection, method: VerifyMethod): void {
+  if (!probes.has(conn)) probes.set(conn, Promise.resolve(method))
+}
+
 async function probeOnce(conn: SshConnection): Promise<VerifyMethod> {
   try {
     return sha256sumWorks(await execScript(conn, SHA256SUM_PROBE)) ? 'sha256sum' : 'read-back'

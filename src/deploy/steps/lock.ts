@@ -4,15 +4,16 @@ import {
   acquireLockScript,
   breakLockScript,
   parseFields,
+  readLockAnswer,
   releaseLockScript,
   safeWord,
-  SHELL_MARK,
   THEN_MARK,
   type LockOwner
 } from '../../remote/lock.js'
 import { fileInTheWayScript } from '../../remote/lock.js'
 import { lockPath } from '../../remote/names.js'
 import { runScript, runScriptOk } from '../../ssh/run-script.js'
+import { knowVerifyMethod } from '../../transfer/verify.js'
 import { setTimeout as pause } from 'node:timers/promises'
 import type { DeployContext } from '../context.js'
 import type { DeployState } from '../state.js'
@@ -85,15 +86,22 @@ const inFlight = new WeakSet<DeployContext>()
 async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
   const then = await firstReadScript(c)
   const owner = lockOwner(c)
+  // The upload's question (can sha256sum run there?) rides along: it needs no shell of its own.
+  const probe = c.asksVerifyProbe()
   const waitUntil = Date.now() + c.config.lockWaitSeconds * 1000
   let waiting = false
   for (;;) {
     const r = await c.link.step(
       'Taking the deploy lock',
-      conn => runScript(conn, acquireLockScript(c.root, owner, then || ':')),
+      async conn => {
+        const r = await runScript(conn, acquireLockScript(c.root, owner, then || ':', probe))
+        const answer = readLockAnswer(r.stdout, probe)
+        if (probe) knowVerifyMethod(conn, answer.sha256sum ? 'sha256sum' : 'read-back')
+        return { ...r, answer }
+      },
       c.signal
     )
-    if (!r.stdout.startsWith(`${SHELL_MARK}\n`)) {
+    if (!r.answer.shell) {
       if (then || c.config.preCommand || c.config.postCommand) {
         throw new UserError(
           `${c.label} does not let this account run commands (SFTP only); release, rollback, sync, delete and pre/post-command need a shell there.`
@@ -102,7 +110,7 @@ async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
       c.warn(`${c.label}: this account cannot run commands (SFTP only), so the deploy takes no lock there.`)
       return {}
     }
-    const out = r.stdout.slice(SHELL_MARK.length + 1)
+    const out = r.answer.rest
     if (r.code !== 0) throw await lockFailure(c, r.stderr.trim() || `exit ${r.code}`)
     if (out.startsWith('ACQUIRED')) {
       c.o.onLock?.(cleanupNote(c), true)
