@@ -1,24 +1,25 @@
 import type { Duplex } from 'node:stream'
 import type { AwsContext } from '../aws/credentials.js'
-import { buildConfig } from '../config.js'
+import { resolveAwsContext } from '../aws/credentials.js'
+import { buildConfig, type DeployConfig } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
 import { silentLogger } from '../log.js'
 import { resolveTargets } from '../tunnel/index.js'
-import { isSet, last, parseArgs } from './args.js'
-import { applyProfile, NO_REGION, resolveRegion } from './aws-env.js'
+import { isSet, last, parseArgs, type FlagSpec } from './args.js'
+import { NO_REGION } from './aws-env.js'
+import { AWS_FLAGS, awsInputsOf } from './aws-flags.js'
 import { runDoctor, type Check, type DoctorReport } from './doctor-checks.js'
 import { doctorHelp } from './help.js'
 import type { CliIo } from './io.js'
 
-const FLAGS = [
-  { name: 'region', kind: 'string' },
-  { name: 'profile', kind: 'string' },
+const FLAGS: readonly FlagSpec[] = [
+  ...AWS_FLAGS,
   { name: 'port', kind: 'string' },
   { name: 'eice-endpoint-id', kind: 'string' },
   { name: 'connect', kind: 'boolean' },
   { name: 'json', kind: 'boolean' },
   { name: 'help', kind: 'boolean', short: 'h' }
-] as const
+]
 
 /** `ec2-push doctor <target>`: the checks as a table; exit 0 when some path works, 1 when none does. */
 export async function doctorCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -34,10 +35,14 @@ export async function doctorCommand(argv: readonly string[], io: CliIo): Promise
   const port = Number(last(args, 'port') ?? '22')
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new UserError(`--port must be 1-65535, got '${last(args, 'port')}'`)
-  applyProfile(last(args, 'profile'))
-  const region = await resolveRegion(last(args, 'region'))
-  if (!region) throw new UserError(NO_REGION)
-  const aws: AwsContext = { region, credentials: undefined }
+  const awsFlags = await awsInputsOf(args)
+  if (!awsFlags.inputs['aws-region']) throw new UserError(NO_REGION)
+  // The credentials the other commands would use: the default chain, or the role assumed as deploy does.
+  const aws = await resolveAwsContext(
+    configFor(target, port, awsFlags.inputs).aws,
+    silentLogger,
+    awsFlags.options
+  )
   const endpointId = last(args, 'eice-endpoint-id')
 
   const report = await runDoctor(target, aws, { endpointId, port })
@@ -62,22 +67,27 @@ export function renderReport(report: DoctorReport, works: boolean): string {
   return [`ec2-push doctor ${report.target} (${report.region})`, '', ...lines, '', verdict].join('\n')
 }
 
+/** A deploy configuration for one target, as the checks and connections need it (no files). */
+function configFor(target: string, port: number, values: Record<string, string>): DeployConfig {
+  const all: Record<string, string> = {
+    ...values,
+    targets: target,
+    port: String(port),
+    files: '*',
+    'remote-path': '.'
+  }
+  return buildConfig(name => all[name] ?? '')
+}
+
 /** Open each path that looks usable and read sshd's banner: proves StartSession / OpenTunnel and the network. */
 async function tryConnect(report: DoctorReport, aws: AwsContext, port: number, endpointId?: string) {
   for (const mode of ['ssm', 'eice'] as const) {
     if (!report.paths[mode] || !report.instanceId) continue
-    const config = buildConfig(
-      name =>
-        ({
-          mode,
-          targets: report.instanceId!,
-          port: String(port),
-          'aws-region': aws.region,
-          'eice-endpoint-id': endpointId ?? '',
-          files: '*',
-          'remote-path': '.'
-        })[name] ?? ''
-    )
+    const config = configFor(report.instanceId!, port, {
+      mode,
+      'aws-region': aws.region,
+      'eice-endpoint-id': endpointId ?? ''
+    })
     let detail: string
     let ok = false
     const [target] = await resolveTargets(config, { logger: silentLogger, aws: async () => aws }).catch(

@@ -1,12 +1,13 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { resolveAwsContext, type AwsContext } from '../aws/credentials.js'
+import { resolveAwsContext, type AwsContext, type ResolveAwsOptions } from '../aws/credentials.js'
 import { buildConfig } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
 import type { ForwardListener } from '../forward/listener.js'
 import { openForwards } from '../forward/open.js'
 import { needsAws } from '../tunnel/index.js'
-import { isSet, last, parseArgs } from './args.js'
-import { applyProfile, NO_REGION, resolveRegion } from './aws-env.js'
+import { isSet, last, parseArgs, type FlagSpec, type ParsedArgs } from './args.js'
+import { NO_REGION } from './aws-env.js'
+import { AWS_FLAGS, awsInputsOf } from './aws-flags.js'
 import { forwardHelp } from './help.js'
 import type { CliIo } from './io.js'
 import { cliLogger } from './progress.js'
@@ -19,17 +20,16 @@ import { cliLogger } from './progress.js'
  * listeners are up), and its post step sends SIGTERM.
  */
 
-const FLAGS = [
+const FLAGS: readonly FlagSpec[] = [
+  ...AWS_FLAGS,
   { name: 'mode', kind: 'string' },
-  { name: 'region', kind: 'string' },
-  { name: 'profile', kind: 'string' },
   { name: 'eice-endpoint-id', kind: 'string' },
   { name: 'ready-file', kind: 'string' },
   { name: 'inputs-file', kind: 'string' },
   { name: 'verbose', kind: 'boolean', short: 'v' },
   { name: 'debug', kind: 'boolean' },
   { name: 'help', kind: 'boolean', short: 'h' }
-] as const
+]
 
 const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const
 
@@ -50,7 +50,7 @@ export async function forwardCommand(argv: readonly string[], io: CliIo): Promis
     quiet: false,
     tty: false
   })
-  const values = await inputValues(args)
+  const { values, options } = await inputValues(args)
   const config = buildConfig(name => values[name] ?? '')
   if (config.forward.length === 0) {
     throw new UserError('forward needs at least one [local-port:]host:port, e.g. 5432:db.internal:5432')
@@ -61,7 +61,7 @@ export async function forwardCommand(argv: readonly string[], io: CliIo): Promis
     for (const s of SIGNALS) process.on(s, () => resolve())
   })
   let awsContext: Promise<AwsContext> | undefined
-  const aws = () => (awsContext ??= resolveAwsContext(config.aws, logger))
+  const aws = () => (awsContext ??= resolveAwsContext(config.aws, logger, options))
   const { listeners } = await openForwards(config, config.forward, { logger, aws })
   try {
     for (const l of listeners) io.out(`127.0.0.1:${l.localPort} -> ${l.spec.host}:${l.spec.port}`)
@@ -77,13 +77,18 @@ export async function forwardCommand(argv: readonly string[], io: CliIo): Promis
   return 0
 }
 
-/** The inputs from the action (a JSON file, removed once read) or from the command line. */
-async function inputValues(args: ReturnType<typeof parseArgs>): Promise<Record<string, string>> {
+/**
+ * The inputs from the action (a JSON file, removed once read; its OIDC token comes from the job) or
+ * from the command line, with what --role-to-assume needs to get its token.
+ */
+async function inputValues(
+  args: ParsedArgs
+): Promise<{ values: Record<string, string>; options: ResolveAwsOptions }> {
   const inputsFile = last(args, 'inputs-file')
   if (inputsFile) {
     const values = JSON.parse(await readFile(inputsFile, 'utf8')) as Record<string, string>
     await rm(inputsFile, { force: true })
-    return values
+    return { values, options: {} }
   }
   const [target, ...specs] = args.positionals
   if (!target) {
@@ -91,15 +96,17 @@ async function inputValues(args: ReturnType<typeof parseArgs>): Promise<Record<s
       'forward needs a target and at least one forward: ec2-push forward i-0123456789abcdef0 5432:db.internal:5432'
     )
   }
-  applyProfile(last(args, 'profile'))
   const mode = last(args, 'mode') ?? 'auto'
-  const region = mode === 'nlb' ? '' : await resolveRegion(last(args, 'region'))
+  const aws = await awsInputsOf(args, { needRegion: mode !== 'nlb' })
   return {
-    mode,
-    targets: target,
-    forward: specs.join('\n'),
-    'aws-region': region ?? '',
-    'eice-endpoint-id': last(args, 'eice-endpoint-id') ?? ''
+    values: {
+      ...aws.inputs,
+      mode,
+      targets: target,
+      forward: specs.join('\n'),
+      'eice-endpoint-id': last(args, 'eice-endpoint-id') ?? ''
+    },
+    options: aws.options
   }
 }
 

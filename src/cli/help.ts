@@ -1,4 +1,5 @@
 import { OUTPUTS, type InputSpec } from '../inputs.js'
+import { AWS_ENV_FLAGS, ROLE_FLAGS } from './aws-flags.js'
 import { DEPLOY_INPUTS } from './options.js'
 import { VERSION } from './version.js'
 
@@ -12,7 +13,8 @@ Usage:
   ec2-push doctor <instance-id> [--connect]                     (what each path needs, checked)
   ec2-push forward <target> [local-port:]host:port...         (local listeners to the instance or behind it)
 
-Common options: --profile NAME (AWS_PROFILE), --region REGION, -h/--help, -V/--version.
+Common options: -h/--help, -V/--version; every command that calls AWS takes the same credential flags
+(--profile, --region, --role-to-assume with --web-identity-token-file, ...): see its --help.
 Run 'ec2-push <command> --help' for a command's options.`
 }
 
@@ -28,6 +30,19 @@ export function wrap(text: string, indent: number, width = 100): string {
   }
   if (line) lines.push(line)
   return lines.map(l => ' '.repeat(indent) + l).join('\n')
+}
+
+/**
+ * The AWS credential flags of proxy, forward and doctor: the same set as deploy's (src/cli/aws-flags.ts),
+ * the role's with the action inputs' descriptions.
+ */
+function awsFlagsHelp(): string {
+  const roles = ROLE_FLAGS.map(i => `${flagLine(i)}\n${wrap(i.description, 6)}`)
+  return [
+    'AWS credentials (without --role-to-assume, the SDK default chain: environment, --profile, SSO...):',
+    ...AWS_ENV_FLAGS.map(f => `  ${f.help}`),
+    ...roles
+  ].join('\n')
 }
 
 /** One input as a flag: its name and value, whether it is required or repeatable, its default. */
@@ -53,13 +68,11 @@ Inputs:
 ${inputs.join('\n')}
 
 More:
-  --profile NAME               AWS profile (sets AWS_PROFILE); credentials come from the SDK's default chain
-  --region REGION              same as --aws-region; default AWS_REGION, else the profile's region
+${AWS_ENV_FLAGS.map(f => `  ${f.help}`).join('\n')}
   --ssh-private-key-file PATH  read the private key from a file (keeps it out of the process list)
   --ssh-passphrase-file PATH   read the key's passphrase from a file's first line (or set
                                EC2_PUSH_SSH_PASSPHRASE); --ssh-passphrase shows it to every user in ps
   --known-hosts-file PATH      known_hosts lines to pin host keys (e.g. ~/.ssh/known_hosts)
-  --web-identity-token-file F  OIDC token for --role-to-assume outside GitHub Actions
   --json                       print the outputs as one JSON object instead of name=value lines
   --quiet                      only warnings and the error on stderr
   --debug                      debug lines on stderr
@@ -85,13 +98,13 @@ Opens a tunnel to the instance's sshd and copies it to stdin/stdout, for ssh's P
 
 Options:
   --mode ssm|eice|auto     the path (default auto: eice when the VPC has an endpoint, else ssm)
-  --region REGION          default AWS_REGION, else the profile's region
-  --profile NAME           AWS profile (sets AWS_PROFILE)
   --push-key FILE.pub      push this public key with EC2 Instance Connect first (valid 60 s)
   --user NAME              the OS user the pushed key is for (use %r in ssh config)
   --eice-endpoint-id ID    the endpoint to use (default: the one in the instance's subnet, else VPC)
   --ssm-document NAME      AWS-StartSSHSession (default) or AWS-StartPortForwardingSession
   -v, --verbose / --debug  diagnostics on stderr (stdout carries only the tunnel's bytes)
+
+${awsFlagsHelp()}
 
 The Session Manager session is terminated when either side closes and on SIGINT, SIGTERM and SIGHUP.`
 }
@@ -110,11 +123,11 @@ session per connection, until SIGINT, SIGTERM or SIGHUP; then every session is e
 
 Options:
   --mode ssm|eice|nlb|auto the path (default auto); eice reaches only ports 22 and 3389 (an AWS limit)
-  --region REGION          default AWS_REGION, else the profile's region
-  --profile NAME           AWS profile (sets AWS_PROFILE)
   --eice-endpoint-id ID    the endpoint to use (default: the one in the instance's subnet, else VPC)
   --ready-file FILE        once listening, write {pid, forwards: [{localPort, host, port}]} there (JSON)
-  -v, --verbose / --debug  diagnostics on stderr`
+  -v, --verbose / --debug  diagnostics on stderr
+
+${awsFlagsHelp()}`
 }
 
 export function doctorHelp(): string {
@@ -126,10 +139,10 @@ do the security groups let port 22 through?); permissions (EC2 dry runs); and wh
 would choose and why. Exit status 0 when some path works, 1 when none does.
 
 Options:
-  --region REGION          default AWS_REGION, else the profile's region
-  --profile NAME           AWS profile (sets AWS_PROFILE)
   --port N                 the instance's SSH port (default 22)
   --eice-endpoint-id ID    check this endpoint instead of looking one up
   --connect                also open each usable path and read sshd's banner (starts a session)
-  --json                   the report as JSON`
+  --json                   the report as JSON
+
+${awsFlagsHelp()}`
 }

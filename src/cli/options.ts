@@ -4,6 +4,7 @@
  * and the action share one schema through buildConfig(InputSource).
  */
 import { INPUTS, type InputKind } from '../inputs.js'
+import { AWS_ENV_FLAGS } from './aws-flags.js'
 
 export type { InputKind }
 
@@ -12,12 +13,11 @@ export const DEPLOY_INPUTS = INPUTS
 
 /** Flags of `deploy` that are not action inputs. */
 export const DEPLOY_EXTRA_FLAGS: ReadonlyArray<{ name: string; kind: InputKind }> = [
-  { name: 'profile', kind: 'string' },
-  { name: 'region', kind: 'string' },
+  // --profile, --region, --web-identity-token-file; the role's flags are action inputs.
+  ...AWS_ENV_FLAGS.map(({ name, kind }) => ({ name, kind })),
   { name: 'ssh-private-key-file', kind: 'string' },
   { name: 'ssh-passphrase-file', kind: 'string' },
   { name: 'known-hosts-file', kind: 'string' },
-  { name: 'web-identity-token-file', kind: 'string' },
   { name: 'json', kind: 'boolean' },
   { name: 'quiet', kind: 'boolean' },
   { name: 'debug', kind: 'boolean' }

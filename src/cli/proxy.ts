@@ -4,8 +4,9 @@ import { buildConfig, type DeployConfig } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { resolveTargets, type ResolvedTarget } from '../tunnel/index.js'
-import { isSet, last, parseArgs } from './args.js'
-import { applyProfile, NO_REGION, resolveRegion } from './aws-env.js'
+import { isSet, last, parseArgs, type FlagSpec } from './args.js'
+import { NO_REGION } from './aws-env.js'
+import { AWS_FLAGS, awsInputsOf } from './aws-flags.js'
 import { proxyHelp } from './help.js'
 import type { CliIo } from './io.js'
 import { cliLogger } from './progress.js'
@@ -18,10 +19,9 @@ import { pushPublicKey, readPublicKeyFile } from './push-key.js'
  * and closes the tunnel on every path, so no Session Manager session is left open.
  */
 
-const FLAGS = [
+const FLAGS: readonly FlagSpec[] = [
+  ...AWS_FLAGS,
   { name: 'mode', kind: 'string' },
-  { name: 'region', kind: 'string' },
-  { name: 'profile', kind: 'string' },
   { name: 'port', kind: 'string' },
   { name: 'push-key', kind: 'string' },
   { name: 'user', kind: 'string' },
@@ -30,7 +30,7 @@ const FLAGS = [
   { name: 'verbose', kind: 'boolean', short: 'v' },
   { name: 'debug', kind: 'boolean' },
   { name: 'help', kind: 'boolean', short: 'h' }
-] as const
+]
 
 const SIGNALS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const
 
@@ -70,15 +70,14 @@ export async function proxyCommand(argv: readonly string[], io: CliIo): Promise<
       "proxy reaches instances through ssm or eice (--mode ssm|eice|auto); for an NLB, point ssh at the load balancer's address directly"
     )
   }
-  applyProfile(last(args, 'profile'))
-  const region = await resolveRegion(last(args, 'region'))
-  if (!region) throw new UserError(NO_REGION)
+  const awsFlags = await awsInputsOf(args)
+  if (!awsFlags.inputs['aws-region']) throw new UserError(NO_REGION)
   const values: Record<string, string> = {
+    ...awsFlags.inputs,
     mode,
     targets: target,
     port,
     user: user ?? '',
-    'aws-region': region,
     'eice-endpoint-id': last(args, 'eice-endpoint-id') ?? '',
     'ssm-document': last(args, 'ssm-document') ?? '',
     // Required by the deploy schema, unused here.
@@ -101,7 +100,7 @@ export async function proxyCommand(argv: readonly string[], io: CliIo): Promise<
   let resolved: ResolvedTarget | undefined
   try {
     let awsContext: Promise<AwsContext> | undefined
-    const aws = () => (awsContext ??= resolveAwsContext(config.aws, logger))
+    const aws = () => (awsContext ??= resolveAwsContext(config.aws, logger, awsFlags.options))
     resolved = await oneTarget(config, logger, aws)
     if (stop.signal.aborted) return SIGNALS[stoppedBy!]
     if (publicKey) {
