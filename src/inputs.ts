@@ -124,7 +124,7 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
     kind: 'string',
     default: '4',
     description:
-      'SSH connections per target for an upload of several files (each with its own windows; files are shared out among them). Over eice at most eice-max-tunnels per deploy.'
+      'SSH connections per target for an upload (each with its own windows): files are shared out among them, and a file of 16 MiB or more is written by all of them at once, in ranges. Over eice at most eice-max-tunnels per deploy.'
   },
   {
     name: 'retries',

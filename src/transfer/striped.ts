@@ -353,6 +353,7 @@ class Stripe {
    */
   private async lane(sftp: Sftp, conn: SshConnection, crew: Crew, c: Carrier): Promise<void> {
     const handle = await sftp.open(this.temp, 'r+', 0)
+    const chunk = writeChunk(sftp, handle)
     const local = await this.local!
     const buffer = Buffer.allocUnsafe(READ_BLOCK)
     const inflight = new Set<Promise<void>>()
@@ -378,8 +379,8 @@ class Stripe {
           const len = Math.min(READ_BLOCK, end - pos)
           const { bytesRead } = await local.read(buffer, 0, len, pos)
           if (bytesRead !== len) throw changedLocally(this.file)
-          for (let off = 0; off < len; off += WRITE_CHUNK) {
-            const n = Math.min(WRITE_CHUNK, len - off)
+          for (let off = 0; off < len; off += chunk) {
+            const n = Math.min(chunk, len - off)
             const w: Promise<void> = sftp.write(handle, buffer.subarray(off, off + n), n, pos + off).then(
               () => {
                 inflight.delete(w)
@@ -447,6 +448,19 @@ class Stripe {
       }
     }
   }
+}
+
+/**
+ * Bytes per write request: as close to WRITE_CHUNK as fills whole SSH packets. Each request carries
+ * its header (25 bytes and the handle) in the channel's stream, so a request of exactly 64 KiB of
+ * data would take two full packets and a third of a few dozen bytes, each encrypted and sent on its
+ * own.
+ */
+function writeChunk(sftp: Sftp, handle: Buffer): number {
+  const packet = (sftp.raw as unknown as { outgoing?: { packetSize?: number } }).outgoing?.packetSize
+  if (!packet || packet < 4096) return WRITE_CHUNK
+  const packets = Math.max(1, Math.round(WRITE_CHUNK / packet))
+  return packets * packet - (25 + handle.length)
 }
 
 function changedLocally(file: PlannedFile): UserError {
