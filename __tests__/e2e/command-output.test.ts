@@ -46,6 +46,21 @@ function inputs(remote: string, targets: Sshd[], postCommand: string) {
 /** A line from the middle of the private key: the step masks each line of it. */
 const secretLine = () => a.clientKey.privateKey.trim().split('\n')[2]
 
+test('a character whose bytes arrive in two chunks is kept whole (the command pauses inside it)', async () => {
+  // 'é' is \303\251 in UTF-8; the sleep makes sshd send its two bytes in separate channel packets.
+  const run = await runBundledAction(
+    inputs(
+      path.join(a.remoteRoot, 'split'),
+      [a],
+      "printf 'caf\\303'; sleep 1; printf '\\251 \\342\\202'; sleep 1; printf '\\254\\n'"
+    )
+  )
+  expect(run.errors).toEqual([])
+  expect(run.outputs['command-output']).toBe('café €')
+  expect(run.stdout).toContain('café €')
+  expect(run.stdout).not.toContain('\ufffd')
+})
+
 test('one target: command-output has the lines, the secret masked; results carry the same', async () => {
   const secret = secretLine()
   expect(secret.length).toBeGreaterThan(20)

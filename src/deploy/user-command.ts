@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder'
 import { UserError } from '../errors.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { execChannel } from '../ssh/run-script.js'
@@ -44,19 +45,22 @@ const TIMEOUT_EXIT = 124
 /** Run a pre- or post-command, streaming its output line by line; non-zero exit or timeout throws. */
 export async function runUserCommand(conn: SshConnection, ctx: CommandContext): Promise<void> {
   let partial = ''
-  const onData = (d: Buffer) => {
-    const text = partial + d.toString('utf8')
-    const lines = text.split(/\r?\n/)
+  // One decoder per stream: a character split across two chunks is held until its last byte comes.
+  const reader = (decoder: StringDecoder) => (d: Buffer) => {
+    const lines = (partial + decoder.write(d)).split(/\r?\n/)
     partial = lines.pop() ?? ''
     for (const l of lines) ctx.onLine(l)
   }
+  const stdout = new StringDecoder('utf8')
+  const stderr = new StringDecoder('utf8')
   const started = Date.now()
   const r = await execChannel(conn, commandLine(ctx), {
     timeoutMs: ctx.timeoutMs + 3000,
     signal: ctx.signal,
-    onStdout: onData,
-    onStderr: onData
+    onStdout: reader(stdout),
+    onStderr: reader(stderr)
   })
+  partial += stdout.end() + stderr.end()
   if (partial) ctx.onLine(partial)
   if (r.timedOut || (r.code === TIMEOUT_EXIT && Date.now() - started >= ctx.timeoutMs - 100)) {
     throw new UserError(
