@@ -75,8 +75,7 @@ async function main() {
             'timeout-seconds': '3600'
           })[n] ?? ''
       ),
-      silentLogger,
-      { pollMs: 250 }
+      silentLogger
     )
     const s3Seconds = (performance.now() - t0) / 1000
     if (s3Run.error) throw new Error(`s3 leg failed: ${s3Run.error}`)

@@ -1,6 +1,7 @@
 import { readdir, readlink, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { startSandbox, type Sandbox } from '../../sim/sandbox-env.js'
+import { seededBytes } from '../helpers/artifacts.js'
 import { deployS3, makeS3Tree, readOnInstance, sha256, useSandboxEnv } from './helpers.js'
 
 /**
@@ -93,38 +94,85 @@ test('a redeploy uploads nothing new; with sync each instance reuses what it has
   expect(
     await readOnInstance(sandbox, ids[0], `${dest}/current/nested/deeper/data.bin`).then(s => s.length)
   ).toBeGreaterThan(0)
+  // One small file changed: a new pack goes up, and each instance fetches only that file's bytes
+  // from it (one range request), reusing the rest.
+  const changed = await makeS3Tree({ 'index.html': '<h1>changed</h1>\n' })
+  try {
+    const ranges = sandbox.fleet.s3.counters.requests.GetObjectRange ?? 0
+    const third = await deployS3(sandbox, { ...common, files: `${changed}/**`, 'release-id': 'c' })
+    expect(third.error).toBeUndefined()
+    for (const r of third.outputs.results)
+      expect(r).toMatchObject({ filesUploaded: 1, filesSkipped: 3, bytesTransferred: 17 })
+    expect((sandbox.fleet.s3.counters.requests.GetObjectRange ?? 0) - ranges).toBe(2)
+    for (const id of ids.slice(0, 2))
+      expect(await readOnInstance(sandbox, id, `${dest}/current/index.html`)).toBe('<h1>changed</h1>\n')
+  } finally {
+    await rm(changed, { recursive: true, force: true })
+  }
 })
 
 test('an object corrupted after upload fails only the instances that fetched it, each with one line; current is untouched', async () => {
   const dest = remote('corrupt')
   const prefix = 'corrupt'
+  const big = await makeS3Tree({ 'big/large.bin': seededBytes(2 * 1024 * 1024, 5) })
   const base = {
-    files: `${art}/**`,
+    files: `${big}/**`,
     'remote-path': dest,
     release: 'atomic',
     sync: 'true',
     's3-prefix': prefix,
     'fail-fast': 'false'
   }
-  // ids[0] has everything already; then data.bin's object is corrupted in S3.
-  const first = await deployS3(sandbox, { ...base, targets: ids[0], 'release-id': 'one' })
-  expect(first.error).toBeUndefined()
-  sandbox.fleet.corruptObject(prefix, sha256(await readFileBuf(path.join(art, 'nested/deeper/data.bin'))))
-  const run = await deployS3(sandbox, { ...base, targets: ids.slice(0, 3).join(','), 'release-id': 'two' })
-  const byId = Object.fromEntries(run.outputs.results.map(r => [r.target, r]))
-  expect(byId[ids[0]].status).toBe('success')
-  for (const id of ids.slice(1, 3)) {
-    expect(byId[id].status).toBe('failure')
-    expect(byId[id].error).toMatch(
-      /^1 files fetched from S3 do not match their sha256 \(first: nested\/deeper\/data\.bin\)/
+  const three = ids.slice(0, 3).join(',')
+  try {
+    // ids[0] has everything already; then the pack of small files is corrupted in S3.
+    const first = await deployS3(sandbox, { ...base, targets: ids[0], 'release-id': 'one' })
+    expect(first.error).toBeUndefined()
+    // The pack is the one object whose name is no file's sha256.
+    const files = ['big/large.bin', 'index.html', 'empty.txt', 'nested/deeper/data.bin', 'bin/run.sh']
+    const shas = new Set(
+      await Promise.all(files.map(async f => sha256(await readFileBuf(path.join(big, f)))))
     )
-    expect(byId[id].error).not.toContain('\n')
-    // Nothing was published there, and no release folder is left behind.
-    await expect(readlink(sandbox.fleet.fleet.pathOf(id, `${dest}/current`))).rejects.toThrow()
-    expect(await readdir(sandbox.fleet.fleet.pathOf(id, `${dest}/releases`))).toEqual([])
+    const packs = sandbox.fleet.s3
+      .keys(sandbox.fleet.bucket)
+      .filter(k => k.startsWith(`${prefix}/objects/`))
+      .map(k => k.slice(`${prefix}/objects/`.length))
+      .filter(sha => !shas.has(sha))
+    expect(packs).toHaveLength(1)
+    const packSha = packs[0]
+    sandbox.fleet.corruptObject(prefix, packSha)
+    const run = await deployS3(sandbox, { ...base, targets: three, 'release-id': 'two' })
+    const byId = Object.fromEntries(run.outputs.results.map(r => [r.target, r]))
+    expect(byId[ids[0]].status).toBe('success')
+    for (const id of ids.slice(1, 3)) {
+      expect(byId[id].status).toBe('failure')
+      expect(byId[id].error).toMatch(
+        /^the pack of small files fetched from S3 does not match its sha256 \(4 files, first: bin\/run\.sh\): the object changed after upload; nothing was published$/
+      )
+      // Nothing was published there, and no release folder is left behind.
+      await expect(readlink(sandbox.fleet.fleet.pathOf(id, `${dest}/current`))).rejects.toThrow()
+      expect(await readdir(sandbox.fleet.fleet.pathOf(id, `${dest}/releases`))).toEqual([])
+    }
+    expect(run.error).toContain(`2 of 3 instances failed:`)
+    expect(run.error).toContain(`${ids[1]}: the pack of small files fetched from S3 does not match`)
+
+    // The pack mended (the same byte flipped back), the large file's own object corrupted: the
+    // check of each file names it; ids[0] reuses it and is fine.
+    sandbox.fleet.corruptObject(prefix, packSha)
+    sandbox.fleet.corruptObject(prefix, sha256(await readFileBuf(path.join(big, 'big/large.bin'))))
+    const again = await deployS3(sandbox, { ...base, targets: three, 'release-id': 'three' })
+    const byId2 = Object.fromEntries(again.outputs.results.map(r => [r.target, r]))
+    expect(byId2[ids[0]].status).toBe('success')
+    for (const id of ids.slice(1, 3)) {
+      expect(byId2[id].error).toMatch(
+        /^1 files fetched from S3 do not match their sha256 \(first: big\/large\.bin\): the objects changed after upload; nothing was published$/
+      )
+      await expect(readlink(sandbox.fleet.fleet.pathOf(id, `${dest}/current`))).rejects.toThrow()
+      expect(await readdir(sandbox.fleet.fleet.pathOf(id, `${dest}/releases`))).toEqual([])
+    }
+  } finally {
+    await rm(big, { recursive: true, force: true })
   }
-  expect(run.error).toContain(`2 of 3 instances failed:`)
-  expect(run.error).toContain(`${ids[1]}: 1 files fetched from S3 do not match`)
 })
 
 test('an offline instance is reported as offline and does not hold the others', async () => {

@@ -27,6 +27,7 @@ import {
 import { isTempName, lockPath, manifestPath as metaManifestPath } from '../../src/remote/names.js'
 import {
   manifestLine as s3ManifestLine,
+  packLine as s3PackLine,
   renderS3ReleaseScript,
   type S3ReleaseScriptOptions,
   S3_RESULT_PREFIX,
@@ -48,6 +49,7 @@ import {
 } from '../../src/remote/verify.js'
 import { shellQuote } from '../../src/remote/quote.js'
 import { releasesToPrune } from '../../src/deploy/steps/prune.js'
+import { buildPack as buildS3Pack } from '../../src/delivery/s3/pack.js'
 import { commandLine } from '../../src/deploy/user-command.js'
 import { cleanupScript } from '../../src/remote/cleanup.js'
 import {
@@ -400,20 +402,44 @@ export const FAMILIES: Family[] = [
     async run(fx) {
       const src = path.join(fx.root, 's3 objects')
       await mkdir(src)
+      // Every third file is an object of its own, the rest travel in the pack (tar, with pax
+      // headers for the long names); 'copy' has the content of rels[1], which the pack holds once.
       const rels = [...fx.files.keys()].filter(isLinePath) // the manifest is tab- and line-separated
-      const lines = [S3_MANIFEST_HEADER]
-      for (const [i, rel] of rels.entries()) {
-        await writeFile(path.join(src, String(i)), fx.files.get(rel)!)
+      const files = rels.map((rel, i) => ({
+        relativePath: rel,
+        localPath: path.join(src, String(i)),
+        size: Buffer.byteLength(fx.files.get(rel)!),
+        sha256: sha256(fx.files.get(rel)!),
+        own: i % 3 === 0
+      }))
+      for (const f of files) await writeFile(f.localPath, fx.files.get(f.relativePath)!)
+      const copy = { ...files[1], relativePath: 'copy', own: false }
+      const pack = (await buildS3Pack([...files.filter(f => !f.own), copy]))!
+      await writeFile(path.join(src, 'pack'), pack.body)
+      const lines = [
+        S3_MANIFEST_HEADER,
+        s3PackLine({
+          sha256: pack.sha256,
+          size: pack.body.length,
+          url: pathToFileURL(path.join(src, 'pack')).href
+        })
+      ]
+      for (const f of [...files, copy]) {
+        const at = pack.members.get(f.sha256)
         lines.push(
           s3ManifestLine({
-            sha256: sha256(fx.files.get(rel)!),
-            mode: rel === 'run.sh' ? 0o755 : 0o644,
-            size: Buffer.byteLength(fx.files.get(rel)!),
-            url: pathToFileURL(path.join(src, String(i))).href,
-            path: rel
+            sha256: f.sha256,
+            mode: f.relativePath === 'run.sh' ? 0o755 : 0o644,
+            size: f.size,
+            source: f.own
+              ? pathToFileURL(f.localPath).href
+              : `${at!.path === f.relativePath ? '=' : '+'}${at!.offset}`,
+            path: f.relativePath
           })
         )
       }
+      rels.push('copy')
+      fx.files.set('copy', fx.files.get(files[1].relativePath)!)
       await writeFile(path.join(src, 'manifest'), lines.join('\n') + '\n')
       const site = path.join(fx.work, 'site $(touch PWNED-site)')
       const base = {
@@ -437,7 +463,13 @@ export const FAMILIES: Family[] = [
         expect({ code: r.code, result: result(r.stdout), stderr: r.stderr }).toMatchObject({
           code: 0,
           stderr: '',
-          result: { status: 'success', release: id, files: rels.length }
+          // r1 takes the whole pack (tar); r2 reuses every file of r1 (sync) and fetches nothing.
+          result: {
+            status: 'success',
+            release: id,
+            files: rels.length,
+            fetched: id === 'r1' ? rels.length : 0
+          }
         })
         for (const rel of rels)
           expect(await readFile(path.join(site, 'current', rel), 'utf8')).toBe(fx.files.get(rel))
@@ -465,17 +497,18 @@ export const FAMILIES: Family[] = [
       await fx.run(removeReleasesScript(site, ['r1']))
       expect(await readdir(path.join(site, 'releases'))).toEqual(['r2'])
       expect(await readdir(path.join(site, '.ec2-push', 'releases'))).toEqual(['r2'])
-      // In place, with delete: a file left from before goes, the deployed ones are there.
+      // In place, with delete, on an instance without tar: each file of the pack by its own range.
+      // A file left from before goes, the deployed ones are there.
       const plain = path.join(fx.work, 'plain')
       await mkdir(plain)
       await writeFile(path.join(plain, 'old *.txt'), 'old\n')
       const r = await fx.run(
         renderS3ReleaseScript({ ...base, remotePath: plain, release: 'none', releaseId: '', delete: true }),
-        { via: 'command' }
+        { via: 'command', hide: /^tar$/ }
       )
       expect({ code: r.code, result: result(r.stdout) }).toMatchObject({
         code: 0,
-        result: { status: 'success', deleted: 1 }
+        result: { status: 'success', deleted: 1, fetched: rels.length }
       })
       for (const rel of rels) expect(await readFile(path.join(plain, rel), 'utf8')).toBe(fx.files.get(rel))
       expect(await readdir(plain)).not.toContain('old *.txt')

@@ -23,7 +23,7 @@ import {
 /**
  * An S3 REST endpoint (path-style `/<bucket>/<key>`) on its own loopback port, for what `delivery: s3`
  * uses: PutObject, HeadObject, GetObject, CreateMultipartUpload / UploadPart / CompleteMultipartUpload /
- * AbortMultipartUpload, DeleteObject. Every request is SigV4-checked (Authorization header, or a
+ * AbortMultipartUpload, DeleteObject (GetObject with one byte range too). Every request is SigV4-checked (Authorization header, or a
  * presigned query that expires) by sim/sigv4-verify.ts; x-amz-checksum-sha256 is recomputed on
  * receipt and a mismatch is refused with BadDigest, as S3 does. Fault knobs: deny a key prefix
  * (AccessDenied), corrupt a stored object after upload. Counters say how many body bytes came in
@@ -242,6 +242,26 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
           if (o.checksumType) headers['x-amz-checksum-type'] = o.checksumType
         }
         if (method === 'HEAD') return { status: 200, headers }
+        const range = String(req.headers.range ?? '')
+        if (range) {
+          // One range, as S3 serves it (several ranges in one request it does not support).
+          const m = /^bytes=(\d+)-(\d*)$/.exec(range)
+          const start = m ? Number(m[1]) : NaN
+          const end = m?.[2] ? Math.min(Number(m[2]), o.body.length - 1) : o.body.length - 1
+          if (!(start <= end)) return s3Error(416, 'InvalidRange', 'The requested range is not satisfiable')
+          const part = o.body.subarray(start, end + 1)
+          counters.bytesOut += part.length
+          counters.requests.GetObjectRange = (counters.requests.GetObjectRange ?? 0) + 1
+          return {
+            status: 206,
+            headers: {
+              ...headers,
+              'content-length': String(part.length),
+              'content-range': `bytes ${start}-${end}/${o.body.length}`
+            },
+            body: part
+          }
+        }
         counters.bytesOut += o.body.length
         return { status: 200, headers, body: o.body }
       }

@@ -12,8 +12,8 @@ import {
 
 /**
  * The script every instance runs for `delivery: s3` (sent by Run Command as AWS-RunShellScript):
- * fetch the manifest through its presigned URL, fetch the files it lists (curl, else wget), verify
- * every sha256, and publish them in the same layout as `push` under the same lock, then print one
+ * fetch the manifest through its presigned URL, fetch the files it lists (curl, else wget; small
+ * files come in one pack, see delivery/s3/pack.ts), verify every sha256, and publish them in the same layout as `push` under the same lock, then print one
  * JSON line (S3_RESULT_PREFIX...) the runner reads back. A pure renderer: the options become
  * shell assignments at the top, the body never changes. POSIX sh (dash, BusyBox), shellcheck-clean.
  *
@@ -24,7 +24,7 @@ import {
  */
 
 export const S3_RESULT_PREFIX = '{"ec2push":1,'
-export const MANIFEST_HEADER = 'ec2-push-manifest\t1'
+export const MANIFEST_HEADER = 'ec2-push-manifest\t2'
 
 export interface S3ReleaseScriptOptions {
   remotePath: string
@@ -48,15 +48,25 @@ export interface S3ReleaseScriptOptions {
   owner?: LockOwner
 }
 
-/** The manifest lines (after MANIFEST_HEADER): sha256, octal mode, size, presigned URL, path. */
+/** The manifest's second line: the pack of small files (sha256, size, presigned URL), if any. */
+export function packLine(pack?: { sha256: string; size: number; url: string }): string {
+  return pack ? `pack\t${pack.sha256}\t${pack.size}\t${pack.url}` : 'pack\t-\t0\t-'
+}
+
+/**
+ * The manifest's file lines (after the pack line): sha256, octal mode, size, source, path. The
+ * source is a presigned URL, or `=<offset>` for a file stored in the pack with its data at that
+ * offset, or `+<offset>` for one whose content is the file stored there (the pack holds each
+ * content once).
+ */
 export function manifestLine(f: {
   sha256: string
   mode: number
   size: number
-  url: string
+  source: string
   path: string
 }): string {
-  return `${f.sha256}\t${(f.mode & 0o7777).toString(8).padStart(4, '0')}\t${f.size}\t${f.url}\t${f.path}`
+  return `${f.sha256}\t${(f.mode & 0o7777).toString(8).padStart(4, '0')}\t${f.size}\t${f.source}\t${f.path}`
 }
 
 /**
@@ -263,8 +273,11 @@ if [ "$ROLLBACK" = 1 ]; then
 fi
 
 fetch "$MANIFEST_URL" "$TMPD/manifest" || fail "fetching the manifest from S3 failed: $(lasterr) (an expired or refused presigned URL reads as 403)"
-[ "$(head -n 1 "$TMPD/manifest")" = "ec2-push-manifest\${TAB}1" ] || fail "the manifest fetched from S3 is not an ec2-push manifest (version 1)"
-tail -n +2 "$TMPD/manifest" > "$TMPD/files"
+[ "$(head -n 1 "$TMPD/manifest")" = "ec2-push-manifest\${TAB}2" ] || fail "the manifest fetched from S3 is not an ec2-push manifest (version 2)"
+# Line 2: the pack of small files (sha256, size, URL), or "pack - 0 -" when there is none.
+sed -n 2p "$TMPD/manifest" > "$TMPD/pack.line"
+IFS="$TAB" read -r _ PACK_SHA PACK_SIZE PACK_URL < "$TMPD/pack.line"
+tail -n +3 "$TMPD/manifest" > "$TMPD/files"
 FILES=$(wc -l < "$TMPD/files" | tr -d ' ')
 
 # Sync: the files published by the last deploy (sha TAB path) that still exist can be reused.
@@ -333,18 +346,56 @@ while IFS= read -r p; do : > "$p" || fail "cannot create $p"; done < "$TMPD/empt
 
 FETCHED=$(wc -l < "$TMPD/fetch" | tr -d ' ')
 BYTES=$(awk -F '\t' '{ b += $3 } END { printf "%d", b }' "$TMPD/fetch")
-if [ "$FETCHED" -gt 0 ]; then
+# Files in the pack (source =<offset>, or +<offset> for a copy of the file stored there) come from
+# the whole pack, one request and tar, when that costs less than a range request each (counting a
+# request as 64 KiB); without tar, by range. The others are objects of their own.
+awk -F '\t' -v tmp="$TMPD" '
+  { c = substr($4, 1, 1); if (c == "=" || c == "+") { print > (tmp "/inpack"); n++; b += $3 } else print > (tmp "/single") }
+  END { printf "%d %d\n", n, b }' "$TMPD/fetch" > "$TMPD/counts"
+for f in inpack single; do [ -f "$TMPD/$f" ] || : > "$TMPD/$f"; done
+read -r NPACK BPACK < "$TMPD/counts"
+RANGED=$TMPD/inpack
+if [ "$NPACK" -gt 0 ] && command -v tar >/dev/null 2>&1 && [ $((BPACK + NPACK * 65536)) -ge "$PACK_SIZE" ]; then
+  RANGED=/dev/null
+  BYTES=$((BYTES - BPACK + PACK_SIZE))
+  fetch "$PACK_URL" "$TMPD/pack" || fail "fetching the pack of small files from S3 failed: $(lasterr)"
+  # The pack is checked whole before tar reads it; each file is checked again below.
+  if ! printf '%s  %s\n' "$PACK_SHA" "$TMPD/pack" | sha256sum -c >/dev/null 2>&1; then
+    first=$(head -n 1 "$TMPD/inpack" | cut -f 5)
+    fail "the pack of small files fetched from S3 does not match its sha256 ($NPACK files, first: $first): the object changed after upload; nothing was published"
+  fi
+  tar -xmf "$TMPD/pack" -C "$DEST" 2>"$TMPD/err" || fail "unpacking the pack of small files failed: $(lasterr)"
+  rm -f -- "$TMPD/pack"
+  awk -F '\t' -v dest="$DEST" '
+    FILENAME == ARGV[1] { if (substr($4, 1, 1) == "=") m[substr($4, 2)] = $5; next }
+    substr($4, 1, 1) == "+" { print dest "/" m[substr($4, 2)] "\t" dest "/" $5 }' "$TMPD/files" "$TMPD/inpack" > "$TMPD/copies"
+  while IFS="$TAB" read -r src dst; do cp -- "$src" "$dst" || fail "cannot create $dst"; done < "$TMPD/copies"
+fi
+
+# What is left, as "URL TAB range (- for all) TAB path".
+awk -F '\t' -v pu="$PACK_URL" '
+  { c = substr($4, 1, 1) }
+  c == "=" || c == "+" { o = substr($4, 2) + 0; printf "%s\t%d-%d\t%s\n", pu, o, o + $3 - 1, $5; next }
+  { print $4 "\t-\t" $5 }' "$RANGED" "$TMPD/single" > "$TMPD/get"
+if [ -s "$TMPD/get" ]; then
   if [ "$FETCH" = curl ]; then
-    # In curl's config a quoted value takes \" and \\ for a quote and a backslash (names may hold both).
+    # One curl for all (one connection kept alive), a section each. In curl's config a quoted value
+    # takes \" and \\ for a quote and a backslash (names may hold both).
     awk -F '\t' -v dest="$DEST" '
       function q(s,  o, c, i) { o = ""; for (i = 1; i <= length(s); i++) { c = substr(s, i, 1); if (c == "\\" || c == "\"") o = o "\\"; o = o c }; return o }
-      { print "url = \"" q($4) "\""; print "output = \"" q(dest "/" $5) "\"" }' "$TMPD/fetch" > "$TMPD/curl.cfg"
-    curl -fsS --fail-early --retry 3 --retry-connrefused -K "$TMPD/curl.cfg" 2>"$TMPD/err" ||
-      fail "fetching $FETCHED files from S3 failed: $(lasterr)"
+      {
+        if (NR > 1) print "next"
+        print "url = \"" q($1) "\""; print "output = \"" q(dest "/" $3) "\""
+        if ($2 != "-") print "range = \"" $2 "\""
+        print "fail"; print "retry = 3"; print "retry-connrefused"
+      }' "$TMPD/get" > "$TMPD/curl.cfg"
+    n=$(wc -l < "$TMPD/get" | tr -d ' ')
+    curl -sS --fail-early -K "$TMPD/curl.cfg" 2>"$TMPD/err" || fail "fetching $n files from S3 failed: $(lasterr)"
   else
-    while IFS="$TAB" read -r _ _ _ url p; do
-      fetch "$url" "$DEST/$p" || fail "fetching $p from S3 failed: $(lasterr)"
-    done < "$TMPD/fetch"
+    while IFS="$TAB" read -r url range p; do
+      if [ "$range" = - ]; then fetch "$url" "$DEST/$p"
+      else wget -q --header "Range: bytes=$range" -O "$DEST/$p" "$url" 2>"$TMPD/err"; fi || fail "fetching $p from S3 failed: $(lasterr)"
+    done < "$TMPD/get"
   fi
 fi
 

@@ -12,6 +12,7 @@ import { runLabel } from '../../remote/releases.js'
 import {
   MANIFEST_HEADER,
   manifestLine,
+  packLine,
   protectRegex,
   renderS3ReleaseScript
 } from '../../remote/s3-release.js'
@@ -21,6 +22,7 @@ import { hashLocalFiles } from '../../sync/local-hash.js'
 import { currentCredentials, resolveAwsContext, type ResolveAwsOptions } from '../../aws/credentials.js'
 import { s3Failure } from './errors.js'
 import { objectKey, uploadObjects } from './objects.js'
+import { buildPack, packable } from './pack.js'
 import type { S3DeliveryConfig } from './options.js'
 import { createPresigner } from './presign.js'
 import { describeOutcomes, summaryTable } from './results.js'
@@ -29,7 +31,7 @@ import { sdkProxyConfig } from '../../net/proxy-agent.js'
 
 /**
  * `delivery: s3`, the whole of it: match and hash the files, upload each distinct one once to S3
- * (content-addressed), put a manifest listing them with presigned GET URLs, then one Run Command
+ * (content-addressed; small files in one pack), put a manifest listing them with presigned GET URLs, then one Run Command
  * (per 50 ids or per tag target) whose parameters hold only the release script and the manifest's
  * presigned URL. Each instance fetches, verifies and publishes by itself; the runner polls, then
  * reports per instance. Never throws, like runDeploy.
@@ -99,25 +101,48 @@ export async function runS3Delivery(
     if (!config.rollback) {
       const digests = await hashLocalFiles(plan.files)
       const objects = plan.files.map(f => ({ ...f, sha256: digests.get(f.relativePath)! }))
+      const inPack = packable(objects)
+      const pack = await buildPack(inPack)
+      const packed = new Set(pack ? inPack.map(f => f.relativePath) : [])
+      const own = objects.filter(o => !packed.has(o.relativePath))
       if (!config.dryRun) {
         const up = await logger.group('Upload to S3', () =>
-          uploadObjects(s3Client, s3.bucket, s3.prefix, objects, controller.signal)
+          uploadObjects(
+            s3Client,
+            s3.bucket,
+            s3.prefix,
+            [...own, ...(pack ? [{ sha256: pack.sha256, size: pack.body.length, body: pack.body }] : [])],
+            controller.signal
+          )
         )
         logger.info(
-          `s3://${s3.bucket}/${s3.prefix}/objects: ${up.uploaded} objects uploaded (${up.bytes} bytes), ${up.skipped} already there`
+          `s3://${s3.bucket}/${s3.prefix}/objects: ${up.uploaded} objects uploaded (${up.bytes} bytes), ${up.skipped} already there${pack ? `; ${packed.size} small files travel in one pack of ${pack.body.length} bytes` : ''}`
         )
       }
-      const lines = [MANIFEST_HEADER]
-      for (const o of objects)
+      const lines = [
+        MANIFEST_HEADER,
+        packLine(
+          pack && {
+            sha256: pack.sha256,
+            size: pack.body.length,
+            url: await presigner.url(objectKey(s3.prefix, pack.sha256))
+          }
+        )
+      ]
+      for (const o of objects) {
+        const at = packed.has(o.relativePath) ? pack!.members.get(o.sha256)! : undefined
         lines.push(
           manifestLine({
             sha256: o.sha256,
             mode: o.mode,
             size: o.size,
             path: o.relativePath,
-            url: await presigner.url(objectKey(s3.prefix, o.sha256))
+            source: at
+              ? `${at.path === o.relativePath ? '=' : '+'}${at.offset}`
+              : await presigner.url(objectKey(s3.prefix, o.sha256))
           })
         )
+      }
       const body = Buffer.from(lines.join('\n') + '\n')
       const manifestKey = `${s3.prefix}/manifests/${config.releaseId}-${token}.tsv`
       try {
@@ -182,7 +207,7 @@ export async function runS3Delivery(
       let last = -1
       return waitForInvocations(ssm, commandIds, {
         signal: controller.signal,
-        pollMs: opts.pollMs ?? 1000,
+        pollMs: opts.pollMs ?? 250,
         onProgress: (done, total) => {
           if (done !== last) logger.info(`${done} of ${total} instances done`)
           last = done

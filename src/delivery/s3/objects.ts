@@ -17,10 +17,12 @@ export const MULTIPART_THRESHOLD = 16 * 1024 * 1024
 const PART_SIZE = 8 * 1024 * 1024
 const OBJECTS_IN_FLIGHT = 16
 
+/** A file to upload (read from localPath), or bytes already in memory (the pack). */
 export interface LocalObject {
   sha256: string
   size: number
-  localPath: string
+  localPath?: string
+  body?: Buffer
 }
 
 export interface UploadSummary {
@@ -55,7 +57,7 @@ export async function uploadObjects(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
-            Body: await readFile(o.localPath),
+            Body: o.body ?? (await readFile(o.localPath!)),
             ChecksumSHA256: Buffer.from(o.sha256, 'hex').toString('base64')
           }),
           { abortSignal: signal }
@@ -66,7 +68,7 @@ export async function uploadObjects(
           params: {
             Bucket: bucket,
             Key: key,
-            Body: createReadStream(o.localPath, { highWaterMark: 1 << 20 }),
+            Body: o.body ?? createReadStream(o.localPath!, { highWaterMark: 1 << 20 }),
             ChecksumAlgorithm: 'SHA256'
           },
           partSize: PART_SIZE,

@@ -10,11 +10,12 @@ import {
 import type { TargetSpec } from '../../config.js'
 import { UserError } from '../../errors.js'
 import { awsErrorCode, awsErrorMessage } from '../../aws/ec2.js'
+import { runPool } from '../../fleet/pool.js'
 
 /**
  * Systems Manager Run Command as the fan-out: one SendCommand (AWS-RunShellScript) per 50 instance
  * ids (the API's limit) and one per tag target (`tag:Role=web` -> Targets Key=tag:Role), then
- * ListCommandInvocations polled with backoff until every invocation is over. An invocation still
+ * ListCommandInvocations polled (often at first, then less) until every invocation is over. An invocation still
  * waiting for its agent when all the others are done is an offline instance: its command is
  * cancelled (so it cannot run later, out of order) and it is reported as offline.
  */
@@ -22,6 +23,9 @@ import { awsErrorCode, awsErrorMessage } from '../../aws/ec2.js'
 export const DOCUMENT = 'AWS-RunShellScript'
 const IDS_PER_CALL = 50
 const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled'])
+const MAX_POLL_MS = 5000
+/** GetCommandInvocation calls at once when reading the outputs (the API throttles bursts). */
+const OUTPUTS_IN_FLIGHT = 8
 
 export interface SendOptions {
   targets: TargetSpec[]
@@ -97,7 +101,7 @@ export interface InvocationOutcome {
 
 export interface WaitOptions {
   signal: AbortSignal
-  /** First pause between polls (doubling up to 8x); tests make it short. */
+  /** The shortest pause between polls, per ListCommandInvocations call a poll makes; tests make it short. */
   pollMs: number
   onProgress?: (done: number, total: number) => void
 }
@@ -108,13 +112,21 @@ export async function waitForInvocations(
   commandIds: string[],
   o: WaitOptions
 ): Promise<InvocationOutcome[]> {
+  const started = Date.now()
   let delay = o.pollMs
   let invocations: CommandInvocation[] = []
   const offline = new Set<string>()
   for (;;) {
     await sleep(delay, o.signal)
-    delay = Math.min(delay * 2, o.pollMs * 8)
-    invocations = (await Promise.all(commandIds.map(id => listAll(ssm, id)))).flat()
+    const pages = await Promise.all(commandIds.map(id => listAll(ssm, id)))
+    invocations = pages.flatMap(p => p.invocations)
+    // A late poll costs at most an eighth of the time so far (a short deploy is seen done within a
+    // fraction of a second), never more than MAX_POLL_MS, and big fleets (many pages) poll less often.
+    const calls = pages.reduce((n, p) => n + p.calls, 0)
+    delay = Math.min(
+      Math.max(MAX_POLL_MS, o.pollMs * calls),
+      Math.max(o.pollMs * calls, (Date.now() - started) / 8)
+    )
     const open = invocations.filter(i => !TERMINAL.has(i.Status ?? '') && !offline.has(key(i)))
     o.onProgress?.(invocations.length - open.length, invocations.length)
     if (invocations.length && open.length === 0) break
@@ -127,41 +139,49 @@ export async function waitForInvocations(
       for (const i of open) offline.add(key(i))
     }
   }
-  return Promise.all(
-    invocations.map(async i => {
-      const base = {
-        instanceId: i.InstanceId ?? '',
-        commandId: i.CommandId ?? '',
-        statusDetails: i.StatusDetails ?? ''
-      }
-      if (offline.has(key(i))) return { ...base, status: 'Offline', stdout: '', stderr: '' }
-      const r = await ssm.send(
-        new GetCommandInvocationCommand({ CommandId: base.commandId, InstanceId: base.instanceId })
-      )
-      return {
-        ...base,
-        status: r.Status ?? i.Status ?? '',
-        statusDetails: r.StatusDetails ?? base.statusDetails,
-        stdout: r.StandardOutputContent ?? '',
-        stderr: r.StandardErrorContent ?? ''
-      }
-    })
-  )
+  const outcomes: InvocationOutcome[] = new Array(invocations.length)
+  await runPool(invocations, OUTPUTS_IN_FLIGHT, async (i, n) => {
+    const base = {
+      instanceId: i.InstanceId ?? '',
+      commandId: i.CommandId ?? '',
+      statusDetails: i.StatusDetails ?? ''
+    }
+    if (offline.has(key(i))) {
+      outcomes[n] = { ...base, status: 'Offline', stdout: '', stderr: '' }
+      return
+    }
+    const r = await ssm.send(
+      new GetCommandInvocationCommand({ CommandId: base.commandId, InstanceId: base.instanceId })
+    )
+    outcomes[n] = {
+      ...base,
+      status: r.Status ?? i.Status ?? '',
+      statusDetails: r.StatusDetails ?? base.statusDetails,
+      stdout: r.StandardOutputContent ?? '',
+      stderr: r.StandardErrorContent ?? ''
+    }
+  })
+  return outcomes
 }
 
 const key = (i: CommandInvocation) => `${i.CommandId}/${i.InstanceId}`
 
-async function listAll(ssm: SSMClient, commandId: string): Promise<CommandInvocation[]> {
+async function listAll(
+  ssm: SSMClient,
+  commandId: string
+): Promise<{ invocations: CommandInvocation[]; calls: number }> {
   const out: CommandInvocation[] = []
   let token: string | undefined
+  let calls = 0
   do {
     const r = await ssm.send(
       new ListCommandInvocationsCommand({ CommandId: commandId, MaxResults: 50, NextToken: token })
     )
+    calls++
     out.push(...(r.CommandInvocations ?? []))
     token = r.NextToken
   } while (token)
-  return out
+  return { invocations: out, calls }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
