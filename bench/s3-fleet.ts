@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildConfig } from '../src/config.js'
-import { silentLogger } from '../src/log.js'
+import { silentLogger, streamLogger, type Logger } from '../src/log.js'
 import { runDeploy } from '../src/run-deploy.js'
 import { startSandbox } from '../sim/sandbox-env.js'
 import { startSshd, type Sshd } from '../sim/sshd.js'
@@ -27,7 +27,11 @@ const { values } = parseArgs({
     'small-files': { type: 'string', default: '2000' },
     'small-kib': { type: 'string', default: '4' },
     'large-mib': { type: 'string', default: '64' },
-    parallel: { type: 'string', default: '8' }
+    parallel: { type: 'string', default: '8' },
+    /** Each leg's log on stderr, every line with the seconds since the leg began. */
+    log: { type: 'boolean', default: false },
+    /** Only the s3 leg (to look into it; the comparison needs both). */
+    'skip-push': { type: 'boolean', default: false }
   }
 })
 const instances = Number(values.instances)
@@ -36,6 +40,12 @@ const smallKib = Number(values['small-kib'])
 const largeMib = Number(values['large-mib'])
 const parallel = values.parallel!
 const command = `node build/bench/s3-fleet.js --instances ${instances} --small-files ${smallFiles} --small-kib ${smallKib} --large-mib ${largeMib} --parallel ${parallel}`
+
+const legLogger = (leg: string): Logger => {
+  if (!values.log) return silentLogger
+  const t0 = performance.now()
+  return streamLogger(line => log(`${leg} +${((performance.now() - t0) / 1000).toFixed(1)}s ${line}`))
+}
 
 async function main() {
   const art = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-bench-s3-'))
@@ -75,12 +85,16 @@ async function main() {
             'timeout-seconds': '3600'
           })[n] ?? ''
       ),
-      silentLogger
+      legLogger('s3')
     )
     const s3Seconds = (performance.now() - t0) / 1000
     if (s3Run.error) throw new Error(`s3 leg failed: ${s3Run.error}`)
     const s3Bytes = sandbox.fleet.s3.counters.bytesIn - s3Before
 
+    if (values['skip-push']) {
+      process.stdout.write(`s3: wall ${s3Seconds.toFixed(1)} s, runner bytes ${s3Bytes}\n`)
+      return
+    }
     log(`push: starting ${instances} sshd, one in each instance's namespace`)
     for (const id of ids) sshds.push(await startSshd({ wrap: sandbox.fleet.fleet.wrap(id) }))
     const key = sshds[0].clientKey.privateKey
@@ -106,7 +120,7 @@ async function main() {
             'timeout-seconds': '3600'
           })[n] ?? ''
       ),
-      silentLogger
+      legLogger('push')
     )
     const pushSeconds = (performance.now() - t0) / 1000
     if (pushRun.error) throw new Error(`push leg failed: ${pushRun.error}`)

@@ -9,7 +9,7 @@ import { startSshd, type Sshd } from './sshd.js'
 import { startSsmSim, type SsmSim } from './ssm/index.js'
 import type { SsmSimFaults } from './ssm/faults.js'
 import { startWanRelay, type WanLink, type WanRelay } from './wan-relay.js'
-import { startFleetSim, type FleetSim } from './fleet/index.js'
+import { startFleetSim, type FleetFaults, type FleetSim } from './fleet/index.js'
 
 /**
  * The whole local sandbox: a real sshd playing "the instance", and every AWS simulator on one
@@ -57,6 +57,8 @@ export interface SandboxOptions {
   fleetSize?: number
   /** The shell the fleet's agent runs scripts with (default sh). */
   fleetShell?: string[]
+  /** Faults of the Run Command fleet and its S3 endpoint. */
+  fleetFaults?: FleetFaults
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -127,7 +129,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       region,
       dir,
       size: opts.fleetSize,
-      shell: opts.fleetShell
+      shell: opts.fleetShell,
+      faults: opts.fleetFaults
     })
     stops.push(() => fleet.close())
     const env: Record<string, string> = {

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { fleetInstanceId, resolveInstances, type FleetFaults } from './fleet/index.js'
 import { startSandbox } from './sandbox-env.js'
 
 /**
@@ -7,6 +8,10 @@ import { startSandbox } from './sandbox-env.js'
  * KEY=value lines to FILE once everything is ready, and stop everything on SIGINT/SIGTERM.
  * `--rtt-ms 100` puts every path behind an emulated long link (sim/wan-relay.ts): that round-trip
  * time, the machine's largest TCP window per connection, and `--rate-mib-s` if given.
+ * The delivery: s3 fleet's faults (each flag, or the SANDBOX_* variable of the same name):
+ * `--fleet-offline 3,i-...` instances whose agent never takes a command, `--fleet-hang 2` instances
+ * whose commands never finish (they time out), `--s3-corrupt 'ec2-push/objects/*'` objects corrupted
+ * as soon as their upload is accepted (a glob over keys); `--fleet-size N` (default 50).
  */
 // package.json runs `node build/sim/sandbox.js -- ...`: Node 20 would otherwise take `--env-file`
 // after the script name as its own option (and exit when the file does not exist yet).
@@ -17,7 +22,11 @@ const { values } = parseArgs({
     'env-file': { type: 'string' },
     verbose: { type: 'boolean' },
     'rtt-ms': { type: 'string' },
-    'rate-mib-s': { type: 'string' }
+    'rate-mib-s': { type: 'string' },
+    'fleet-size': { type: 'string', default: process.env.SANDBOX_FLEET_SIZE },
+    'fleet-offline': { type: 'string', default: process.env.SANDBOX_FLEET_OFFLINE },
+    'fleet-hang': { type: 'string', default: process.env.SANDBOX_FLEET_HANG },
+    's3-corrupt': { type: 'string', default: process.env.SANDBOX_S3_CORRUPT }
   }
 })
 const number = (name: string, v: string | undefined): number | undefined => {
@@ -35,7 +44,27 @@ const wan =
   rttMs !== undefined || rateMibS !== undefined
     ? { rttMs: rttMs ?? 0, rateBytesPerSecond: rateMibS ? rateMibS * 1024 * 1024 : undefined }
     : undefined
-const sandbox = await startSandbox({ verbose: values.verbose, wan })
+const fleetSize = number('fleet-size', values['fleet-size']) ?? 50
+if (!Number.isInteger(fleetSize) || fleetSize < 1) {
+  process.stderr.write(`sandbox: --fleet-size must be a whole number >= 1, got '${values['fleet-size']}'\n`)
+  process.exit(2)
+}
+const list = (v: string | undefined) => (v ?? '').split(',').filter(x => x.trim())
+const fleetIds = Array.from({ length: fleetSize }, (_, i) => fleetInstanceId(i + 1))
+const fleetFaults: FleetFaults = {
+  offline: list(values['fleet-offline']),
+  hang: list(values['fleet-hang']),
+  corrupt: values['s3-corrupt'] || undefined
+}
+for (const flag of ['fleet-offline', 'fleet-hang'] as const) {
+  try {
+    resolveInstances(list(values[flag]), fleetIds)
+  } catch (err) {
+    process.stderr.write(`sandbox: --${flag}: ${(err as Error).message}\n`)
+    process.exit(2)
+  }
+}
+const sandbox = await startSandbox({ verbose: values.verbose, wan, fleetSize, fleetFaults })
 if (sandbox.relays) {
   const l = sandbox.relays.ssh.link
   process.stderr.write(

@@ -199,6 +199,30 @@ test('an offline instance is reported as offline and does not hold the others', 
   }
 })
 
+test('an offline instance that holds the only place in MaxConcurrency is given up on after a while; the next one runs', async () => {
+  sandbox.fleet.setOffline(ids[0])
+  try {
+    const run = await deployS3(
+      sandbox,
+      {
+        targets: `${ids[0]},${ids[1]}`,
+        files: `${art}/index.html`,
+        'remote-path': remote('offline-first'),
+        'max-parallel-targets': '1',
+        'fail-fast': 'false',
+        'timeout-seconds': '60',
+        's3-prefix': 'offline'
+      },
+      { offlineAfterMs: 1000 }
+    )
+    const byId = Object.fromEntries(run.outputs.results.map(r => [r.target, r]))
+    expect(byId[ids[1]].status).toBe('success')
+    expect(byId[ids[0]].error).toMatch(/^offline: /)
+  } finally {
+    sandbox.fleet.setOffline(ids[0], false)
+  }
+})
+
 test('rollback switches current back on every instance; dry-run writes nothing', async () => {
   const dest = remote('rollback')
   const base = {

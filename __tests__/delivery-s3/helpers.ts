@@ -44,7 +44,11 @@ export interface S3Run extends DeployRun {
 }
 
 /** runDeploy with action-style inputs (what action.yml would pass), in this process. */
-export async function deployS3(sandbox: Sandbox, inputs: Record<string, string>): Promise<S3Run> {
+export async function deployS3(
+  sandbox: Sandbox,
+  inputs: Record<string, string>,
+  opts: { offlineAfterMs?: number } = {}
+): Promise<S3Run> {
   const all: Record<string, string> = {
     delivery: 's3',
     's3-bucket': sandbox.fleet.bucket,
@@ -56,7 +60,7 @@ export async function deployS3(sandbox: Sandbox, inputs: Record<string, string>)
   const run = await runDeploy(
     config,
     streamLogger(l => lines.push(l)),
-    { pollMs: 50 }
+    { pollMs: 50, ...opts }
   )
   return { ...run, log: lines.join('\n') }
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import net from 'node:net'
@@ -86,6 +86,52 @@ test.each([
     expect(code).toBe(0)
     expect(await banner(port)).toBe('')
     expect(existsSync(env.SANDBOX_REMOTE_ROOT)).toBe(false)
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('the fleet fault flags are checked before anything starts, and said back in the env file', async () => {
+  const bad = spawnSync(process.execPath, [entry, '--', '--fleet-size', '3', '--fleet-offline', '4'], {
+    encoding: 'utf8'
+  })
+  expect(bad.status).toBe(2)
+  expect(bad.stderr).toBe(
+    "sandbox: --fleet-offline: '4' is not one of the fleet's instances (an id, or a number from 1 to 3)\n"
+  )
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-sbx-'))
+  const envFile = path.join(dir, 'sandbox.env')
+  const child = spawn(
+    process.execPath,
+    [
+      entry,
+      '--',
+      '--env-file',
+      envFile,
+      '--fleet-size',
+      '3',
+      '--fleet-offline',
+      '2',
+      '--s3-corrupt',
+      '*/objects/*'
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SANDBOX_FLEET_HANG: '3' } }
+  )
+  let stderr = ''
+  child.stderr.on('data', d => (stderr += d))
+  try {
+    const deadline = Date.now() + 60000
+    while (!stderr.includes('ready') && Date.now() < deadline && child.exitCode === null)
+      await new Promise(r => setTimeout(r, 100))
+    const env = parseEnv(await readFile(envFile, 'utf8'))
+    expect({
+      offline: env.SANDBOX_FLEET_OFFLINE,
+      hang: env.SANDBOX_FLEET_HANG,
+      corrupt: env.SANDBOX_S3_CORRUPT
+    }).toEqual({ offline: 'i-0f1ee700000000002', hang: 'i-0f1ee700000000003', corrupt: '*/objects/*' })
+    child.kill('SIGTERM')
+    expect(await new Promise<number | null>(resolve => child.once('exit', c => resolve(c)))).toBe(0)
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL')
     await rm(dir, { recursive: true, force: true })

@@ -26,7 +26,7 @@ import {
  * AbortMultipartUpload, DeleteObject (GetObject with one byte range too). Every request is SigV4-checked (Authorization header, or a
  * presigned query that expires) by sim/sigv4-verify.ts; x-amz-checksum-sha256 is recomputed on
  * receipt and a mismatch is refused with BadDigest, as S3 does. Fault knobs: deny a key prefix
- * (AccessDenied), corrupt a stored object after upload. Counters say how many body bytes came in
+ * (AccessDenied), corrupt a stored object after upload (one, or every one whose key matches). Counters say how many body bytes came in
  * (the runner's uploads) and went out (the instances' downloads).
  */
 
@@ -58,6 +58,11 @@ export interface S3Sim {
   corrupt(bucket: string, key: string): void
   /** Refuse every request for keys starting with `bucket/prefix` with AccessDenied. */
   deny(bucketAndPrefix: string): void
+  /**
+   * From now on, every object whose key `pattern` matches is corrupted (a byte flipped) as soon as
+   * its upload has been accepted, checksum and all: it changed after upload.
+   */
+  corruptAfterUpload(pattern: RegExp | undefined): void
   counters: { bytesIn: number; bytesOut: number; requests: Record<string, number> }
   close(): Promise<void>
 }
@@ -85,6 +90,17 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
   const buckets = new Map<string, Map<string, StoredObject>>()
   const uploads = new Map<string, Upload>()
   const denied: string[] = []
+  let corruptPattern: RegExp | undefined
+  const flip = (o: StoredObject) => {
+    const body = Buffer.from(o.body)
+    body[0] = body.length ? body[0] ^ 0xff : 0
+    o.body = body.length ? body : Buffer.from('x')
+  }
+  /** Store an accepted upload (then corrupt it, when a fault says so). */
+  const store = (objects: Map<string, StoredObject>, key: string, o: StoredObject) => {
+    objects.set(key, o)
+    if (corruptPattern?.test(key)) flip(o)
+  }
   const counters = { bytesIn: 0, bytesOut: 0, requests: {} as Record<string, number> }
 
   const authenticate = (
@@ -215,7 +231,7 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
         const bad = checkSha256(givenSha, body)
         if (bad) return bad
         const etag = md5Etag(body)
-        objects.set(key, {
+        store(objects, key, {
           body,
           etag,
           checksumSha256: givenSha,
@@ -362,7 +378,7 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
         const etag = `"${createHash('md5')
           .update(Buffer.concat(chosen.map(b => createHash('md5').update(b).digest())))
           .digest('hex')}-${listed.length}"`
-        objects.set(key, {
+        store(objects, key, {
           body: whole,
           etag,
           checksumSha256: composite,
@@ -423,11 +439,10 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
     corrupt: (b, k) => {
       const o = buckets.get(b)?.get(k)
       if (!o) throw new Error(`no object ${b}/${k} to corrupt`)
-      const body = Buffer.from(o.body)
-      body[0] = body.length ? body[0] ^ 0xff : 0
-      o.body = body.length ? body : Buffer.from('x')
+      flip(o)
     },
     deny: p => void denied.push(p),
+    corruptAfterUpload: p => void (corruptPattern = p),
     counters,
     close: () =>
       new Promise(resolve => {

@@ -40,7 +40,7 @@ export async function runS3Delivery(
   config: DeployConfig,
   s3: S3DeliveryConfig,
   logger: Logger,
-  opts: { cwd?: string; aws?: ResolveAwsOptions; pollMs?: number } = {}
+  opts: { cwd?: string; aws?: ResolveAwsOptions; pollMs?: number; offlineAfterMs?: number } = {}
 ): Promise<DeployRun> {
   const started = Date.now()
   const mode = 's3'
@@ -208,6 +208,7 @@ export async function runS3Delivery(
       return waitForInvocations(ssm, commandIds, {
         signal: controller.signal,
         pollMs: opts.pollMs ?? 250,
+        offlineAfterMs: opts.offlineAfterMs,
         onProgress: (done, total) => {
           if (done !== last) logger.info(`${done} of ${total} instances done`)
           last = done

@@ -15,15 +15,18 @@ import { runPool } from '../../fleet/pool.js'
 /**
  * Systems Manager Run Command as the fan-out: one SendCommand (AWS-RunShellScript) per 50 instance
  * ids (the API's limit) and one per tag target (`tag:Role=web` -> Targets Key=tag:Role), then
- * ListCommandInvocations polled (often at first, then less) until every invocation is over. An invocation still
- * waiting for its agent when all the others are done is an offline instance: its command is
- * cancelled (so it cannot run later, out of order) and it is reported as offline.
+ * ListCommandInvocations polled (often at first, then less) until every invocation is over. An
+ * invocation still waiting for its agent when all the others are done, or for a minute, is an
+ * offline instance: its command is cancelled (so it cannot run later, out of order, and its place
+ * in MaxConcurrency goes to the next instance) and it is reported as offline.
  */
 
 export const DOCUMENT = 'AWS-RunShellScript'
 const IDS_PER_CALL = 50
 const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled'])
 const MAX_POLL_MS = 5000
+/** An agent that has not taken a command in this long is treated as offline. */
+const OFFLINE_AFTER_MS = 60_000
 /** GetCommandInvocation calls at once when reading the outputs (the API throttles bursts). */
 const OUTPUTS_IN_FLIGHT = 8
 
@@ -104,6 +107,8 @@ export interface WaitOptions {
   /** The shortest pause between polls, per ListCommandInvocations call a poll makes; tests make it short. */
   pollMs: number
   onProgress?: (done: number, total: number) => void
+  /** How long an invocation may wait for its agent (Delayed) before it counts as offline. */
+  offlineAfterMs?: number
 }
 
 /** Poll until every invocation of every command is over (offline ones cancelled), then read their output. */
@@ -116,6 +121,8 @@ export async function waitForInvocations(
   let delay = o.pollMs
   let invocations: CommandInvocation[] = []
   const offline = new Set<string>()
+  const delayedSince = new Map<string, number>()
+  const offlineAfterMs = o.offlineAfterMs ?? OFFLINE_AFTER_MS
   for (;;) {
     await sleep(delay, o.signal)
     const pages = await Promise.all(commandIds.map(id => listAll(ssm, id)))
@@ -130,14 +137,21 @@ export async function waitForInvocations(
     const open = invocations.filter(i => !TERMINAL.has(i.Status ?? '') && !offline.has(key(i)))
     o.onProgress?.(invocations.length - open.length, invocations.length)
     if (invocations.length && open.length === 0) break
-    // Only agents that never took the command are left: they are offline.
-    if (invocations.length && open.every(i => i.Status === 'Delayed')) {
-      for (const id of commandIds) {
-        const mine = open.filter(i => i.CommandId === id).map(i => i.InstanceId!)
-        if (mine.length) await ssm.send(new CancelCommandCommand({ CommandId: id, InstanceIds: mine }))
-      }
-      for (const i of open) offline.add(key(i))
+    // An agent that has not taken the command when only such agents are left, or after
+    // offlineAfterMs, is offline: its command is cancelled there, which also frees its place
+    // in MaxConcurrency for the instances still waiting.
+    const now = Date.now()
+    for (const i of open)
+      if (i.Status === 'Delayed' && !delayedSince.has(key(i))) delayedSince.set(key(i), now)
+    const allDelayed = invocations.length > 0 && open.every(i => i.Status === 'Delayed')
+    const gone = open.filter(
+      i => i.Status === 'Delayed' && (allDelayed || now - delayedSince.get(key(i))! >= offlineAfterMs)
+    )
+    for (const id of commandIds) {
+      const mine = gone.filter(i => i.CommandId === id).map(i => i.InstanceId!)
+      if (mine.length) await ssm.send(new CancelCommandCommand({ CommandId: id, InstanceIds: mine }))
     }
+    for (const i of gone) offline.add(key(i))
   }
   const outcomes: InvocationOutcome[] = new Array(invocations.length)
   await runPool(invocations, OUTPUTS_IN_FLIGHT, async (i, n) => {
