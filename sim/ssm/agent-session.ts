@@ -47,7 +47,25 @@ export interface SessionSpec {
   properties: Record<string, string>
   /** Where "localhost:<portNumber>" on the instance leads; undefined = nothing listens there. */
   target?: SessionTarget
+  /** Whether the instance's resolver knows `properties.host` (default true). */
+  hostResolves?: boolean
 }
+
+/**
+ * The agent's default deny list for port forwarding to a remote host (the instance metadata, DNS, time
+ * and other link-local services); the VPC's own DNS addresses are denied too, which the simulator has not.
+ */
+const DENIED_REMOTE_IPS = new Set([
+  '169.254.169.254',
+  'fd00:ec2::254',
+  '169.254.169.253',
+  'fd00:ec2::253',
+  '169.254.169.123',
+  'fd00:ec2::123',
+  '169.254.169.250',
+  '169.254.169.251',
+  'fd00:ec2::240'
+])
 
 /**
  * What one agent read of the target socket returns, taken from the bytes queued since: everything
@@ -139,6 +157,8 @@ export class AgentSession {
   // Target connection.
   private socket?: net.Socket
   private targetState: 'none' | 'dialing' | 'connected' | 'closed' = 'none'
+  /** The target has been dialled once (a later dial is a reconnect). */
+  private dialled = false
 
   constructor(
     readonly spec: SessionSpec,
@@ -563,10 +583,22 @@ export class AgentSession {
     if (this.ended || this.targetState === 'dialing' || this.targetState === 'connected') return
     const port = Number(this.spec.properties.portNumber ?? '22')
     const target = this.spec.target
-    const refuse = () =>
-      this.end(
-        `${ERROR_MARK}Unable to connect to specified port: dial tcp ${this.spec.properties.host ?? '127.0.0.1'}:${port}: connect: connection refused`
-      )
+    const host = this.spec.properties.host ?? ''
+    // As the port plugin: the first dial's failure is the session's output, as the plugin sets it
+    // (no error banner); a later one (a reconnect on new client data after the target closed) ends
+    // the session with no output at all.
+    const first = !this.dialled
+    this.dialled = true
+    const fail = (why: string) => this.end(first ? `Unable to connect to specified port: ${why}` : '')
+    if (first && host && this.spec.hostResolves !== false && DENIED_REMOTE_IPS.has(host)) {
+      return this.end(`Forwarding to IP address ${host} is forbidden.`)
+    }
+    // The plugin dials the addresses the host resolved to; none resolved is its "missing address".
+    if (host && this.spec.hostResolves === false) return fail('missing address')
+    // The address Go's dial error names: the one dialled (the simulator resolves no names, so a routed
+    // name stands for its address).
+    const address = `${!host || host === 'localhost' ? '127.0.0.1' : net.isIPv6(host) ? `[${host}]` : host}:${port}`
+    const refuse = () => fail(`dial tcp ${address}: connect: connection refused`)
     if (!target || this.faults().dialFails) return refuse()
     this.targetState = 'dialing'
     const socket = net.connect({ host: target.host, port: target.port })
@@ -584,10 +616,11 @@ export class AgentSession {
       if (this.outQueue.length > 256) socket.pause()
       this.pumpTarget()
     })
-    socket.on('error', err => {
+    socket.on('error', () => {
       if (this.socket !== socket) return
       if (this.targetState === 'dialing') return refuse()
-      if (this.spec.properties.type !== 'LocalPortForwarding') this.end(`${ERROR_MARK}${err.message}`)
+      // A read error on the SSH document's connection fails the plugin with no output.
+      if (this.spec.properties.type !== 'LocalPortForwarding') this.end('')
     })
     socket.on('close', () => {
       if (this.socket !== socket || this.targetState === 'dialing') return
@@ -603,8 +636,8 @@ export class AgentSession {
     this.socket = undefined
     this.targetState = 'closed'
     s?.destroy()
-    if (this.spec.properties.type !== 'LocalPortForwarding')
-      this.end(`${ERROR_MARK}the connection to the port was closed by the client`)
+    // The SSH document's session ends with the connection (its read fails; no output is set).
+    if (this.spec.properties.type !== 'LocalPortForwarding') this.end('')
   }
 
   /** Send target bytes as Output messages, one per agentPacingMs (the agent's WritePump). */

@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { DUMMY_LONG_TERM_KEY, SIM_ACCOUNT_ID, SimCredentialStore } from '../aws/credential-store.js'
 import type { AwsSimServer, SimRequest, SimResponse } from '../aws/server.js'
@@ -155,12 +156,18 @@ export function addSsmApi(server: AwsSimServer, opts: SsmApiOptions): SsmApiSim 
       onInstance && port === (instance.sshPortOnInstance ?? 22)
         ? instance.target
         : instance.routes?.get(`${onInstance ? 'localhost' : host}:${port}`)
+    // What the instance's resolver knows: localhost, addresses, and the names the test routed.
+    const hostResolves =
+      onInstance ||
+      net.isIP(host) !== 0 ||
+      [...(instance.routes?.keys() ?? [])].some(k => k.startsWith(`${host}:`))
     const session = opts.dataChannel.createSession({
       sessionId,
       instanceId: target,
       document,
       properties,
-      target: route
+      target: route,
+      hostResolves
     })
     started.push({ sessionId, target, document, parameters, accessKeyId: req.accessKeyId })
     return jsonOk({ SessionId: sessionId, TokenValue: session.currentToken, StreamUrl: streamUrl(sessionId) })
