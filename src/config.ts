@@ -27,13 +27,12 @@ export interface AwsConfig {
 }
 
 /**
- * Files in flight per target. Each costs little (a small file is at most 64 KiB in memory, large
- * ones are capped apart in the upload), and over ssm or eice every file waits out round trips: 2,000
- * small files through the ssm simulator at 20 ms RTT took 7.2 s with 32 in flight, 3.75 s with
- * 128 (and on loopback 1.20x -> 1.36x OpenSSH's files/s). 128 stays well inside sftp-server's
- * open-file limits.
+ * Files in flight per connection. Over a long link every file waits out two round trips (its open,
+ * then its write and close), so a connection's share of small files should be in flight at once,
+ * not in waves; the upload also keeps their bytes in flight under a budget (transfer/upload.ts).
+ * 512 open files stay inside sftp-server's usual limit of 1,024 descriptors.
  */
-export const DEFAULT_CONCURRENCY = 128
+export const DEFAULT_CONCURRENCY = 512
 
 /**
  * SSH connections per target for an upload of several files: each has its own SFTP window (sshd's
@@ -317,7 +316,7 @@ export function buildConfig(raw: InputSource): DeployConfig {
     hostKeyFingerprint,
     knownHosts: input('known-hosts').trim() || undefined,
     strictHostKey: parseBoolean('strict-host-key', input('strict-host-key'), true),
-    concurrency: parseInteger('concurrency', input('concurrency'), DEFAULT_CONCURRENCY, 1, 256),
+    concurrency: parseInteger('concurrency', input('concurrency'), DEFAULT_CONCURRENCY, 1, 1024),
     connections: parseInteger('connections', input('connections'), DEFAULT_CONNECTIONS, 1, 16),
     retries: parseInteger('retries', input('retries'), 3, 0, 20),
     verify: parseChoice<VerifyMode>('verify', input('verify'), 'sha256', ['sha256', 'none']),

@@ -116,7 +116,7 @@ export const INPUTS: ReadonlyArray<InputSpec> = [
   {
     name: 'concurrency',
     kind: 'string',
-    default: '128',
+    default: '512',
     description: 'Files in flight at once per connection (large files: at most 8 of them at once).'
   },
   {

@@ -1,7 +1,13 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
+import type { PlannedFile } from '../../src/files/plan.js'
 import { connectSsh, type SshConnection } from '../../src/ssh/connection.js'
 import { execChannel, execScript, keepShellReady } from '../../src/ssh/exec.js'
+import { UploadSession } from '../../src/transfer/upload.js'
+import { seededBytes } from '../helpers/artifacts.js'
 
 /**
  * The round-trip counter (src/ssh/round-trips.ts) on a real sshd: what it counts is what a long
@@ -37,5 +43,52 @@ test('each script run on the long-lived shell is one round trip; a command on it
     expect(conn.trips.total - mid).toBe(3)
   } finally {
     conn.close()
+  }
+})
+
+/** `count` small files spread over nested folders (a/b), ten to a folder. */
+async function tree(dir: string, count: number): Promise<PlannedFile[]> {
+  const files: PlannedFile[] = []
+  for (let i = 0; i < count; i++) {
+    const rel = `a${Math.floor(i / 100)}/b${Math.floor(i / 10) % 10}/f${i}.txt`
+    if (i % 10 === 0) await mkdir(path.join(dir, path.dirname(rel)), { recursive: true })
+    const data = seededBytes(1000 + (i % 7) * 300, i)
+    await writeFile(path.join(dir, rel), data)
+    files.push({ localPath: path.join(dir, rel), relativePath: rel, size: data.length, mode: 0o644 })
+  }
+  return files
+}
+
+test('an upload of small files waits for as many round trips for 480 files in 48 folders as for 24 in 3', async () => {
+  const local = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-trips-'))
+  const conn = await connectTo('upload')
+  try {
+    const trips: Record<string, number> = {}
+    for (const count of [24, 480]) {
+      const files = await tree(path.join(local, `t${count}`), count)
+      // Into a new remote-path (every folder made), then again (every folder there).
+      for (const round of ['new', 'again']) {
+        const session = new UploadSession(conn, {
+          remoteRoot: path.join(sshd.remoteRoot, 'trips', `n${count}`),
+          concurrency: 512,
+          verify: 'sha256',
+          onFileDone: () => {}
+        })
+        await session.start()
+        const before = conn.trips.total
+        expect(await session.uploadAll(files)).toEqual([])
+        trips[`${round} ${count}`] = conn.trips.total - before
+        session.end()
+      }
+    }
+    // The folders asked about; the missing ones made and the files opened; the writes and closes;
+    // one verification; the renames.
+    expect(trips).toEqual({ 'new 24': 5, 'again 24': 5, 'new 480': 5, 'again 480': 5 })
+    expect((await readdir(path.join(sshd.remoteRoot, 'trips', 'n480'), { recursive: true })).length).toBe(
+      480 + 48 + 5
+    )
+  } finally {
+    conn.close()
+    await rm(local, { recursive: true, force: true })
   }
 })

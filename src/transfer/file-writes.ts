@@ -86,13 +86,17 @@ export async function writeLarge(
 /**
  * Gives files their exact mode. The mode is asked for at the open already, but the server's umask
  * applies there; the first file of each mode on a connection checks what the server made of it
- * (fstat) and later ones skip the extra request when the umask left it alone. Everything is sent
- * with the file's other requests, never waited for before the close: a mode the fstat finds wrong
- * is set by path after the close. (setuid, setgid and sticky are dropped on purpose.)
+ * (fstat) and later ones skip the extra request when the umask left it alone. Files of that mode
+ * sent while the first one's check is out wait for its answer rather than ask again (with every
+ * small file in flight at once, all of them would). Everything is sent with the file's other
+ * requests, never waited for before the close: a mode found wrong is set by path after the close.
+ * (setuid, setgid and sticky are dropped on purpose.)
  */
 export class ExactModes {
   /** Per mode: does the server keep it exactly when a file is created with it? */
   private readonly keptAtOpen = new Map<number, boolean>()
+  /** Per mode: the check under way. */
+  private readonly checking = new Map<number, Promise<boolean>>()
 
   constructor(private readonly sftp: Sftp) {}
 
@@ -101,10 +105,21 @@ export class ExactModes {
     const exact = this.keptAtOpen.get(mode)
     if (exact === true) return Promise.resolve(false)
     if (exact === false) return this.sftp.fchmod(handle, mode).then(() => false)
-    return this.sftp.fstat(handle).then(st => {
+    // A check that failed says nothing: the files that waited for it set their mode by path.
+    const pending = this.checking.get(mode)
+    if (pending)
+      return pending.then(
+        kept => !kept,
+        () => true
+      )
+    const check = this.sftp.fstat(handle).then(st => {
       const kept = (st.mode & 0o777) === mode
       this.keptAtOpen.set(mode, kept)
-      return !kept
+      return kept
     })
+    this.checking.set(mode, check)
+    const done = () => this.checking.delete(mode)
+    check.then(done, done)
+    return check.then(kept => !kept)
   }
 }

@@ -1,12 +1,13 @@
 import path from 'node:path'
 import { UserError } from '../errors.js'
-import { SFTP_STATUS, type Sftp, type SftpStatusError } from './sftp.js'
+import type { FolderSurvey } from './folders.js'
+import type { Sftp } from './sftp.js'
 
 /**
  * Symbolic links on the instance that would carry a deploy out of remote-path. A file is always
  * replaced by a rename, which replaces a link rather than following it; a folder on the way to a file
  * is followed. So each folder the upload writes into is resolved (SFTP realpath, all at once: one
- * round trip), and one that resolves outside remote-path is refused, naming the link and where it
+ * round trip, folders.ts), and one that resolves outside remote-path is refused, naming the link and where it
  * points, unless follow-remote-symlinks says such links are meant (shared folders). With delete, a link
  * to another folder inside remote-path is refused too, whatever follow says: the listing shows the files
  * written through it under the folder it points to, where they are not in the set, and delete would
@@ -14,34 +15,18 @@ import { SFTP_STATUS, type Sftp, type SftpStatusError } from './sftp.js'
  */
 export async function checkRemoteLinks(
   sftp: Sftp,
-  root: string,
-  folders: Iterable<string>,
+  survey: FolderSurvey,
   label: string,
   opts: { follow: boolean; deleting: boolean }
 ): Promise<void> {
   if (opts.follow && !opts.deleting) return
-  const rootReal = await sftp.realpath(root).catch((err: SftpStatusError) => {
-    if (err.code === SFTP_STATUS.NO_SUCH_FILE) return undefined
-    throw err
-  })
+  const { root, rootReal } = survey
   if (rootReal === undefined) return // nothing there yet: no link either
-  const rels = [...new Set(folders)].filter(d => d !== '.' && d !== '')
-  const resolved = await Promise.all(
-    rels.map(rel =>
-      sftp.realpath(path.posix.join(root, rel)).then(
-        real => ({ rel, real }),
-        (err: SftpStatusError) => {
-          if (err.code === SFTP_STATUS.NO_SUCH_FILE) return { rel, real: undefined }
-          throw err
-        }
-      )
-    )
-  )
+  const resolved = [...survey.resolved].map(([rel, real]) => ({ rel, real }))
   const under = rootReal === '/' ? '/' : `${rootReal}/`
   const inside = (real: string) => real === rootReal || real.startsWith(under)
   // The shallowest folder that does not resolve to itself is the link (its parent did).
   const moved = resolved
-    .filter((r): r is { rel: string; real: string } => r.real !== undefined)
     .filter(r => r.real !== path.posix.join(rootReal, r.rel))
     .filter(r => (inside(r.real) ? opts.deleting : !opts.follow))
     .sort((a, b) => a.rel.split('/').length - b.rel.split('/').length)[0]

@@ -54,8 +54,22 @@ export class Sftp {
     coalesceRequests(raw)
   }
 
-  open(p: string, flags: OpenMode, mode: number): Promise<Buffer> {
-    return this.call(cb => this.raw.open(p, flags, { mode }, cb))
+  /**
+   * Open a file. `then`, when given, is called with the handle as the answer is read, before the
+   * promise settles: requests it makes go out at once, ahead of whatever else the same read of the
+   * connection brought (the round-trip counter sees them as what they are, one wait after the open).
+   */
+  open(p: string, flags: OpenMode, mode: number, then?: (handle: Buffer) => void): Promise<Buffer> {
+    return this.call<Buffer>(cb =>
+      this.raw.open(p, flags, { mode }, (err, handle) => {
+        try {
+          if (!err && then) then(handle)
+        } catch (e) {
+          return cb(e as Error) // inside ssh2's reading of the connection: never thrown there
+        }
+        cb(err, handle)
+      })
+    )
   }
   write(handle: Buffer, buf: Buffer, len: number, position: number): Promise<void> {
     return this.call(cb => this.raw.write(handle, buf, 0, len, position, cb))
@@ -122,6 +136,18 @@ export class Sftp {
       this.dirs.set(d, Promise.resolve())
       this.assumed.add(d)
     }
+  }
+
+  /**
+   * Make folders without waiting for them (parents first): each mkdir goes out now, ahead of the
+   * opens that need it, and sftp-server handles a channel's requests in the order they came, so
+   * those opens find their folders in the same round trip. No answer is waited for: a folder still
+   * missing makes its files' opens fail, and the upload then makes it with mkdirp, which says why
+   * it cannot. (A server that reorders requests costs that fallback, never a misplaced file.)
+   */
+  mkdirAhead(dirs: string[]): void {
+    for (const d of dirs) this.call(cb => this.raw.mkdir(d, cb)).catch(() => {})
+    this.assumeDirs(dirs)
   }
 
   /** A folder assumed to exist was missing after all: assume none, and mkdirp asks again. */

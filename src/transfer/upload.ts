@@ -8,6 +8,7 @@ import { tempPathFor } from '../remote/names.js'
 import { checkable } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { explainWriteFailure } from './failures.js'
+import { foldersOf, surveyFolders } from './folders.js'
 import { checkRemoteLinks } from './remote-links.js'
 import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-writes.js'
 import { remoteFilePath } from './remote-path.js'
@@ -35,9 +36,17 @@ const MAX_STREAMED_VERIFICATIONS = 4
  * flight, and a few already fill the path; the other workers go on with small files meanwhile.
  */
 const MAX_LARGE_IN_FLIGHT = 8
-/** Files verified together by one `sha256sum` exec; large files flush the batch sooner. */
-const VERIFY_BATCH_FILES = 256
+/**
+ * Files verified together by one `sha256sum` exec at most (a batch goes sooner when nothing is left
+ * in flight to join it); large files fill a batch by their bytes.
+ */
+const VERIFY_BATCH_FILES = 1024
 const VERIFY_BATCH_BYTES = 64 * 1024 * 1024
+/**
+ * Bytes of small files in flight at once on a connection (each is read whole before it is sent):
+ * enough to keep more than sshd's 2 MiB channel window full, at a bounded memory cost.
+ */
+const SMALL_BYTES_IN_FLIGHT = 16 * 1024 * 1024
 
 export interface UploadOptions {
   remoteRoot: string
@@ -136,46 +145,103 @@ export class UploadSession {
   /**
    * Upload the files; resolves with the ones that failed on this (still live) connection.
    * A dropped connection rejects instead, and the caller reconnects for the rest.
+   *
+   * What waits for what, so that the round trips do not grow with the number of files: the folders
+   * are asked about together (one round trip) and the missing ones made in front of the files; every
+   * small file the limits allow is in flight at once (open, then its write and close); a batch is
+   * verified as soon as nothing is left in flight to join it, and its renames go out together. Batches
+   * are verified side by side, not one after another.
    */
   async uploadAll(files: PlannedFile[]): Promise<FileError[]> {
-    const folders = files.flatMap(f => {
-      const parts = f.relativePath.split('/')
-      return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'))
-    })
-    await checkRemoteLinks(this.sftp, this.opts.remoteRoot, folders, this.conn.label, {
+    await this.prepareFolders(files)
+    const failed: FileError[] = []
+    const publishing: Promise<void>[] = []
+    let batch: Staged[] = []
+    let batchBytes = 0
+    const flush = () => {
+      if (batch.length === 0) return
+      const p = this.publish(batch, failed)
+      p.catch(() => {}) // awaited below, with the rest
+      publishing.push(p)
+      batch = []
+      batchBytes = 0
+    }
+
+    let inFlight = 0
+    let smallInFlight = 0
+    let smallBytes = 0
+    let wake: (() => void) | undefined
+    const settled = (small: boolean, size: number) => {
+      inFlight--
+      if (small) {
+        smallInFlight--
+        smallBytes -= size
+      }
+      // Verified as soon as no small file is left to join the batch (or it is full).
+      if (batch.length >= VERIFY_BATCH_FILES || batchBytes >= VERIFY_BATCH_BYTES || smallInFlight === 0)
+        flush()
+      wake?.()
+      wake = undefined
+    }
+    const staging: Promise<void>[] = []
+    for (const file of files) {
+      const small = file.size <= SMALL_FILE_BYTES
+      // Room for one more: a place among `concurrency`, and for a small file, its bytes within the
+      // budget (read into memory until written).
+      while (
+        inFlight >= this.opts.concurrency ||
+        (small && smallInFlight > 0 && smallBytes + file.size > SMALL_BYTES_IN_FLIGHT)
+      )
+        await new Promise<void>(resolve => (wake = resolve))
+      // After a failure no retry can change (a full disk, a file where a folder goes), no new file starts.
+      if (this.stopped) break
+      inFlight++
+      if (small) {
+        smallInFlight++
+        smallBytes += file.size
+      }
+      const p = this.stage(file).then(
+        staged => {
+          batch.push(staged)
+          batchBytes += file.size
+          settled(small, file.size)
+        },
+        err => {
+          settled(small, file.size)
+          failed.push(this.asFileError(file, err))
+        }
+      )
+      p.catch(() => {}) // awaited below, with the rest
+      staging.push(p)
+    }
+    await Promise.all(staging)
+    flush()
+    await Promise.all(publishing)
+    return failed
+  }
+
+  /**
+   * Before any file: where the folders lead (one round trip for all), links out of remote-path
+   * refused, and the missing folders made ahead of the files that go in them.
+   */
+  private async prepareFolders(files: PlannedFile[]): Promise<void> {
+    const folders = new Set<string>()
+    for (const f of files) {
+      for (
+        let d = path.posix.dirname(f.relativePath);
+        d !== '.' && !folders.has(d);
+        d = path.posix.dirname(d)
+      )
+        folders.add(d)
+    }
+    const survey = await surveyFolders(this.sftp, this.opts.remoteRoot, folders)
+    await checkRemoteLinks(this.sftp, survey, this.conn.label, {
       follow: !!this.opts.followRemoteSymlinks,
       deleting: !!this.opts.deletesExtras
     })
-    const failed: FileError[] = []
-    let batch: Staged[] = []
-    let batchBytes = 0
-    let flushing: Promise<void> = Promise.resolve()
-    const flush = () => {
-      const staged = batch
-      batch = []
-      batchBytes = 0
-      flushing = flushing.then(() => this.publish(staged, failed))
-      return flushing
-    }
-
-    let next = 0
-    const worker = async () => {
-      // After a failure no retry can change (a full disk, a file where a folder goes), no new file starts.
-      while (next < files.length && !this.stopped) {
-        const file = files[next++]
-        try {
-          const staged = await this.stage(file)
-          batch.push(staged)
-          batchBytes += file.size
-          if (batch.length >= VERIFY_BATCH_FILES || batchBytes >= VERIFY_BATCH_BYTES) await flush()
-        } catch (err) {
-          failed.push(this.asFileError(file, err))
-        }
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, files.length) }, worker))
-    await flush()
-    return failed
+    const { present, toMake } = foldersOf(survey)
+    this.sftp.assumeDirs(present)
+    this.sftp.mkdirAhead(toMake)
   }
 
   /** A failed write on a live connection, as the instance explains it (a UserError when no retry can help). */
@@ -202,15 +268,23 @@ export class UploadSession {
     )
   }
 
-  /** Open a temporary file; when a folder assumed to exist does not, it is made and the open tried again. */
-  private async openTemp(temp: string, dir: string, mode: number): Promise<Buffer> {
+  /**
+   * Open a temporary file; when a folder assumed to exist does not, it is made and the open tried
+   * again. `then` is given the handle as soon as the answer is read (see Sftp.open).
+   */
+  private async openTemp(
+    temp: string,
+    dir: string,
+    mode: number,
+    then?: (h: Buffer) => void
+  ): Promise<Buffer> {
     try {
-      return await this.sftp.open(temp, 'w', mode)
+      return await this.sftp.open(temp, 'w', mode, then)
     } catch (err) {
       if ((err as SftpStatusError).code !== SFTP_STATUS.NO_SUCH_FILE) throw err
       this.sftp.forgetAssumedDirs()
       await this.sftp.mkdirp(dir)
-      return this.sftp.open(temp, 'w', mode)
+      return this.sftp.open(temp, 'w', mode, then)
     }
   }
 
@@ -241,16 +315,19 @@ export class UploadSession {
         // Recorded before the open: when the connection drops, the server may have created the file even
         // though its answer never arrived, and the next connection must remove it.
         this.openTemps.add(temp)
-        handle = await this.openTemp(temp, dir, file.mode & 0o777)
-        // The write, the mode check and the close go out together (SFTP has the server answer as if
-        // each request had waited for the one before): the file is one round trip after its open.
-        const sent = data.length > 0 ? this.sftp.write(handle, data, data.length, 0) : Promise.resolve()
-        sent.catch(() => {})
-        chmod = this.modes.send(handle, file.mode & 0o777)
-        chmod.catch(() => {})
-        const closing = this.sftp.closeHandle(handle)
-        closing.catch(() => {})
-        handle = undefined
+        // The write, the mode check and the close go out together as soon as the open is answered
+        // (SFTP has the server answer as if each request had waited for the one before): the file
+        // is one round trip after its open.
+        let sent: Promise<void> = Promise.resolve()
+        let closing: Promise<void> = Promise.resolve()
+        await this.openTemp(temp, dir, file.mode & 0o777, h => {
+          if (data.length > 0) sent = this.sftp.write(h, data, data.length, 0)
+          sent.catch(() => {})
+          chmod = this.modes.send(h, file.mode & 0o777)
+          chmod.catch(() => {})
+          closing = this.sftp.closeHandle(h)
+          closing.catch(() => {})
+        })
         await sent
         this.opts.onBytes?.(data.length)
         await closing
