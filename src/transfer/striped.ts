@@ -15,6 +15,7 @@ import { backoffDelay, sleep } from '../util/retry.js'
 import { explainWriteFailure } from './failures.js'
 import { WRITE_CHUNK, WRITES_IN_FLIGHT } from './file-writes.js'
 import { RangeQueue, type Range } from './ranges.js'
+import { surveyFolders } from './folders.js'
 import { checkRemoteLinks } from './remote-links.js'
 import { remoteFilePath } from './remote-path.js'
 import { Sftp } from './sftp.js'
@@ -273,7 +274,8 @@ class Stripe {
   private async create(sftp: Sftp, conn: SshConnection): Promise<void> {
     const parts = this.file.relativePath.split('/')
     const folders = parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'))
-    await checkRemoteLinks(sftp, this.o.remoteRoot, folders, conn.label, {
+    const survey = await surveyFolders(sftp, this.o.remoteRoot, folders)
+    await checkRemoteLinks(sftp, survey, conn.label, {
       follow: !!this.o.followRemoteSymlinks,
       deleting: !!this.o.deletesExtras
     })
