@@ -76,23 +76,15 @@ export class RoundTrips {
   }
 }
 
-/** Every SFTP request on this channel (ssh2 keeps the unanswered ones in `_requests`) is counted. */
+/** The counter of each SFTP channel's connection: Sftp (transfer/sftp.ts) counts every request it makes. */
+const sftpTrips = new WeakMap<object, RoundTrips>()
+
+/** Count the requests of this SFTP channel (each one made through Sftp) in `trips`. */
 export function countSftpRequests(sftp: object, trips: RoundTrips): void {
-  const s = sftp as { _requests?: Record<number, unknown> }
-  if (!s._requests || typeof s._requests !== 'object') return
-  const depths = new Map<PropertyKey, number>()
-  s._requests = new Proxy(s._requests, {
-    set(target, id, value) {
-      depths.set(id, trips.send())
-      return Reflect.set(target, id, value)
-    },
-    deleteProperty(target, id) {
-      const d = depths.get(id)
-      if (d !== undefined) {
-        trips.answer(d)
-        depths.delete(id)
-      }
-      return Reflect.deleteProperty(target, id)
-    }
-  })
+  sftpTrips.set(sftp, trips)
+}
+
+/** Where this SFTP channel's requests are counted, if anywhere. */
+export function sftpRoundTrips(sftp: object): RoundTrips | undefined {
+  return sftpTrips.get(sftp)
 }

@@ -1,5 +1,6 @@
 import type { OpenMode, SFTPWrapper } from 'ssh2'
 import path from 'node:path'
+import { sftpRoundTrips, type RoundTrips } from '../ssh/round-trips.js'
 
 /** Promise wrappers over the few ssh2 SFTP calls the engine uses. */
 
@@ -41,6 +42,8 @@ export class Sftp {
   private readonly assumed = new Set<string>()
   readonly hasPosixRename: boolean
   private readonly hasStatvfs: boolean
+  /** Where this channel's requests are counted. */
+  private readonly trips?: RoundTrips
 
   /** `guard` makes every call reject as soon as the connection underneath is lost. */
   constructor(
@@ -51,6 +54,7 @@ export class Sftp {
     const exts = (raw as unknown as { _extensions?: Record<string, string> })._extensions ?? {}
     this.hasPosixRename = 'posix-rename@openssh.com' in exts
     this.hasStatvfs = 'statvfs@openssh.com' in exts
+    this.trips = sftpRoundTrips(raw)
     coalesceRequests(raw)
   }
 
@@ -60,16 +64,7 @@ export class Sftp {
    * connection brought (the round-trip counter sees them as what they are, one wait after the open).
    */
   open(p: string, flags: OpenMode, mode: number, then?: (handle: Buffer) => void): Promise<Buffer> {
-    return this.call<Buffer>(cb =>
-      this.raw.open(p, flags, { mode }, (err, handle) => {
-        try {
-          if (!err && then) then(handle)
-        } catch (e) {
-          return cb(e as Error) // inside ssh2's reading of the connection: never thrown there
-        }
-        cb(err, handle)
-      })
-    )
+    return this.call<Buffer>(cb => this.raw.open(p, flags, { mode }, cb), then)
   }
   write(handle: Buffer, buf: Buffer, len: number, position: number): Promise<void> {
     return this.call(cb => this.raw.write(handle, buf, 0, len, position, cb))
@@ -123,9 +118,26 @@ export class Sftp {
     }
   }
 
-  private call<T>(fn: (cb: Callback<T>) => void): Promise<T> {
+  /**
+   * One request: counted as a round trip (ssh/round-trips.ts) from when it is made until its answer
+   * is read; `then` gets a successful answer right there, before the promise settles.
+   */
+  private call<T>(fn: (cb: Callback<T>) => void, then?: (v: T) => void): Promise<T> {
+    const trips = this.trips
+    const depth = trips ? trips.send() : 0
     return this.guard(
-      new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v as T))))
+      new Promise<T>((resolve, reject) =>
+        fn((err, v) => {
+          if (trips) trips.answer(depth)
+          if (err) return reject(err)
+          try {
+            then?.(v as T)
+          } catch (e) {
+            return reject(e as Error) // inside ssh2's reading of the connection: never thrown there
+          }
+          resolve(v as T)
+        })
+      )
     )
   }
 
