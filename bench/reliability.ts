@@ -7,8 +7,7 @@ import { isOwnFile } from '../src/remote/names.js'
 import { runBundledAction, type ActionRun } from '../sim/action-runner.js'
 import { testBundles } from '../sim/bundles.js'
 import { startSshd, type Sshd } from '../sim/sshd.js'
-import { startTcpCutter } from '../sim/tcp-cutter.js'
-import { startTcpFreezer } from '../sim/tcp-freezer.js'
+import { startTcpCutter, startTcpFreezer } from '../sim/tcp-faults.js'
 import { table } from './data.js'
 
 /**

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import os from 'node:os'
 import path from 'node:path'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
-import { startTcpCutter } from '../../sim/tcp-cutter.js'
+import { startTcpCutter } from '../../sim/tcp-faults.js'
 import { buildConfig } from '../../src/config.js'
 import { runDeploy } from '../../src/run-deploy.js'
 import { shareOut } from '../../src/deploy/upload-files.js'

@@ -3,7 +3,7 @@ import { open, mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/
 import os from 'node:os'
 import path from 'node:path'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
-import { startTcpCutter } from '../../sim/tcp-cutter.js'
+import { startTcpCutter } from '../../sim/tcp-faults.js'
 import { buildConfig } from '../../src/config.js'
 import { TargetConnection } from '../../src/deploy/connection.js'
 import { UserError } from '../../src/errors.js'

@@ -21,10 +21,9 @@ import {
   carriedWriteScript,
   LISTED,
   listedWriteScript,
-  manifestPath,
   writeScript
 } from '../../src/remote/manifest-write.js'
-import { isTempName, lockPath, manifestPath as metaManifestPath } from '../../src/remote/names.js'
+import { isTempName, lockPath, manifestPath } from '../../src/remote/names.js'
 import {
   manifestLine as s3ManifestLine,
   packLine as s3PackLine,
@@ -699,7 +698,7 @@ export const FAMILIES: Family[] = [
       ok(await fx.run(acquireLockScript(root, owner)))
       ok(await fx.run(releaseLockScript(root, 'tok-1')))
       expect((await readdir(path.join(root, '.ec2-push'))).includes('lock')).toBe(false)
-      expect(metaManifestPath(root, 'r2')).toBe(path.join(root, '.ec2-push', 'manifests', 'r2'))
+      expect(manifestPath(root, 'r2')).toBe(path.join(root, '.ec2-push', 'manifests', 'r2'))
 
       // A lock that cannot be made under a file: the file in the way is named, whatever its bytes.
       const blocker = path.join(fx.work, `${HOSTILE_NAMES[1]}-file`)

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { isLinePath, MANIFEST_HEADER, manifestLine, type ManifestEntry } from './manifest-lines.js'
-import { manifestPath, tempPathFor } from './names.js'
+import { tempPathFor } from './names.js'
 import { shellQuote } from './quote.js'
 
 /**
@@ -13,9 +13,6 @@ import { shellQuote } from './quote.js'
 export const LISTED = '--ec2-push-listed--'
 /** Precedes the digest of the lines the instance put together (carriedWriteScript). */
 const DIGEST = '--ec2-push-digest--'
-
-/** Where a manifest lives (in .ec2-push/, beside what it describes: remote/names.ts). */
-export { manifestPath }
 
 /** The manifest `file`, read whole from stdin, put in place (its folder made if need be); then `after`. */
 export function writeScript(file: string, after = ''): string {

@@ -1,4 +1,4 @@
-import { shellQuote } from '../transfer/remote-path.js'
+import { shellQuote } from './quote.js'
 import { type LockOwner, ownerFields } from './lock.js'
 import {
   CURRENT_LINK,

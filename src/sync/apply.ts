@@ -6,8 +6,6 @@ import type { ProtectMatcher } from './protect.js'
 
 /** Deleting extras and reusing unchanged files (the scripts are in remote/delete.ts). */
 
-export { isContained }
-
 /** What `delete` would remove: extras that are contained and not protected. */
 export function deletable(extras: string[], isProtected: ProtectMatcher): string[] {
   return extras.filter(rel => isContained(rel) && !isProtected(rel))
