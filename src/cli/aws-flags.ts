@@ -42,6 +42,15 @@ export const AWS_ENV_FLAGS: ReadonlyArray<{ name: string; kind: InputKind; help:
   }
 ]
 
+/** The flags of the commands that open one tunnel (proxy, forward) besides the AWS ones. */
+export const TUNNEL_FLAGS: ReadonlyArray<{ name: string; kind: InputKind; short?: string }> = [
+  { name: 'mode', kind: 'string' },
+  { name: 'eice-endpoint-id', kind: 'string' },
+  { name: 'verbose', kind: 'boolean', short: 'v' },
+  { name: 'debug', kind: 'boolean' },
+  { name: 'help', kind: 'boolean', short: 'h' }
+]
+
 /** Every AWS flag, for the commands whose other flags are not action inputs (proxy, forward, doctor). */
 export const AWS_FLAGS: ReadonlyArray<{ name: string; kind: InputKind }> = [...AWS_ENV_FLAGS, ...ROLE_FLAGS]
 

@@ -7,7 +7,7 @@ import { openForwards } from '../forward/open.js'
 import { needsAws } from '../tunnel/index.js'
 import { isSet, last, parseArgs, type FlagSpec, type ParsedArgs } from './args.js'
 import { NO_REGION } from './aws-env.js'
-import { AWS_FLAGS, awsInputsOf } from './aws-flags.js'
+import { AWS_FLAGS, awsInputsOf, TUNNEL_FLAGS } from './aws-flags.js'
 import { forwardHelp } from './help.js'
 import type { CliIo } from './io.js'
 import { cliLogger } from './progress.js'
@@ -22,13 +22,9 @@ import { cliLogger } from './progress.js'
 
 const FLAGS: readonly FlagSpec[] = [
   ...AWS_FLAGS,
-  { name: 'mode', kind: 'string' },
-  { name: 'eice-endpoint-id', kind: 'string' },
+  ...TUNNEL_FLAGS,
   { name: 'ready-file', kind: 'string' },
-  { name: 'inputs-file', kind: 'string' },
-  { name: 'verbose', kind: 'boolean', short: 'v' },
-  { name: 'debug', kind: 'boolean' },
-  { name: 'help', kind: 'boolean', short: 'h' }
+  { name: 'inputs-file', kind: 'string' }
 ]
 
 const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const

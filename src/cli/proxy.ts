@@ -3,10 +3,10 @@ import { resolveAwsContext, type AwsContext } from '../aws/credentials.js'
 import { buildConfig, type DeployConfig } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { resolveTargets, type ResolvedTarget } from '../tunnel/index.js'
+import { resolveOneTarget, type ResolvedTarget } from '../tunnel/index.js'
 import { isSet, last, parseArgs, type FlagSpec } from './args.js'
 import { NO_REGION } from './aws-env.js'
-import { AWS_FLAGS, awsInputsOf } from './aws-flags.js'
+import { AWS_FLAGS, awsInputsOf, TUNNEL_FLAGS } from './aws-flags.js'
 import { proxyHelp } from './help.js'
 import type { CliIo } from './io.js'
 import { cliLogger } from './progress.js'
@@ -21,15 +21,11 @@ import { pushPublicKey, readPublicKeyFile } from './push-key.js'
 
 const FLAGS: readonly FlagSpec[] = [
   ...AWS_FLAGS,
-  { name: 'mode', kind: 'string' },
+  ...TUNNEL_FLAGS,
   { name: 'port', kind: 'string' },
   { name: 'push-key', kind: 'string' },
   { name: 'user', kind: 'string' },
-  { name: 'eice-endpoint-id', kind: 'string' },
-  { name: 'ssm-document', kind: 'string' },
-  { name: 'verbose', kind: 'boolean', short: 'v' },
-  { name: 'debug', kind: 'boolean' },
-  { name: 'help', kind: 'boolean', short: 'h' }
+  { name: 'ssm-document', kind: 'string' }
 ]
 
 const SIGNALS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const
@@ -136,27 +132,20 @@ export async function proxyCommand(argv: readonly string[], io: CliIo): Promise<
   }
 }
 
-/** Resolve the one target the proxy serves (an instance id, or a tag filter matching exactly one). */
+/** The one instance the proxy serves: never a host (ssh reaches those itself). */
 async function oneTarget(
   config: DeployConfig,
   logger: Logger,
   aws: () => Promise<AwsContext>
 ): Promise<ResolvedTarget> {
-  const targets = await resolveTargets(config, { logger, aws })
-  const [first, ...more] = targets
-  if (!first || more.length) {
-    await Promise.all(targets.map(t => t.tunnel.close()))
+  const target = await resolveOneTarget(config, { logger, aws }, 'proxy')
+  if (target.mode === 'nlb') {
+    await target.tunnel.close()
     throw new UserError(
-      `proxy needs exactly one instance, but '${config.targets[0].label}' matched ${targets.length}: give an instance id`
+      `proxy reaches instances by id (i-...), not host names; ssh to '${target.label}' directly`
     )
   }
-  if (first.mode === 'nlb') {
-    await first.tunnel.close()
-    throw new UserError(
-      `proxy reaches instances by id (i-...), not host names; ssh to '${first.label}' directly`
-    )
-  }
-  return first
+  return target
 }
 
 /**

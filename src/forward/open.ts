@@ -1,6 +1,6 @@
 import type { DeployConfig } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
-import { resolveTargets, type ResolveContext, type ResolvedTarget } from '../tunnel/index.js'
+import { resolveOneTarget, type ResolveContext, type ResolvedTarget } from '../tunnel/index.js'
 import type { Tunnel } from '../tunnel/types.js'
 import { listenForward, type ForwardListener } from './listener.js'
 import { isInstanceItself, type ForwardSpec } from './spec.js'
@@ -47,17 +47,6 @@ export async function openForwards(
   return { target: first!, listeners }
 }
 
-async function oneTarget(config: DeployConfig, ctx: ResolveContext): Promise<ResolvedTarget> {
-  const targets = await resolveTargets(config, ctx)
-  if (targets.length !== 1) {
-    await Promise.all(targets.map(t => t.tunnel.close()))
-    throw new UserError(
-      `forward needs exactly one instance, but '${config.targets[0].label}' matched ${targets.length}: give an instance id`
-    )
-  }
-  return targets[0]
-}
-
 async function tunnelFor(
   config: DeployConfig,
   spec: ForwardSpec,
@@ -65,18 +54,19 @@ async function tunnelFor(
 ): Promise<{ target: ResolvedTarget; tunnel: Tunnel }> {
   if (isInstanceItself(spec.host)) {
     // The port on the instance (nlb: on the load balancer) takes the place of the SSH port.
-    const target = await oneTarget(
+    const target = await resolveOneTarget(
       {
         ...config,
         port: spec.port,
         ssmDocument: 'AWS-StartPortForwardingSession',
         targets: config.targets.map(t => (t.kind === 'host' ? { ...t, port: spec.port } : t))
       },
-      ctx
+      ctx,
+      'forward'
     )
     return { target, tunnel: target.tunnel }
   }
-  const target = await oneTarget(config, ctx)
+  const target = await resolveOneTarget(config, ctx, 'forward')
   await target.tunnel.close().catch(err => ctx.logger.debug(`forward: ${errorMessage(err)}`))
   if (target.mode !== 'ssm' || !target.instanceId) {
     throw new UserError(

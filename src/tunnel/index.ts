@@ -46,6 +46,25 @@ export async function resolveTargets(config: DeployConfig, ctx: ResolveContext):
   return out
 }
 
+/**
+ * The one target a command serves (proxy, forward): an instance id, a host, or a tag filter that
+ * matches exactly one instance; any other number closes what was resolved and says so.
+ */
+export async function resolveOneTarget(
+  config: DeployConfig,
+  ctx: ResolveContext,
+  command: string
+): Promise<ResolvedTarget> {
+  const targets = await resolveTargets(config, ctx)
+  if (targets.length !== 1) {
+    await Promise.all(targets.map(t => t.tunnel.close()))
+    throw new UserError(
+      `${command} needs exactly one instance, but '${config.targets[0].label}' matched ${targets.length}: give an instance id`
+    )
+  }
+  return targets[0]
+}
+
 function hostTarget(config: DeployConfig, spec: Extract<TargetSpec, { kind: 'host' }>): ResolvedTarget {
   if (config.mode !== 'nlb' && config.mode !== 'auto') {
     throw new UserError(
