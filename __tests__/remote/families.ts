@@ -23,7 +23,8 @@ import {
   listedWriteScript,
   writeScript
 } from '../../src/remote/manifest-write.js'
-import { isTempName, lockPath, manifestPath } from '../../src/remote/names.js'
+import { isTempName, lockPath, manifestPath, tempPathFor } from '../../src/remote/names.js'
+import { parsePut, PUT_DONE, putFilesScript, type PutFile } from '../../src/remote/put-files.js'
 import {
   manifestLine as s3ManifestLine,
   packLine as s3PackLine,
@@ -368,6 +369,58 @@ export const FAMILIES: Family[] = [
       const looped = await fx.run(rangeHashScript(file), { stdin })
       ok(looped)
       expect(looped.stdout.split('\n').filter(Boolean).map(parseRangeHash)).toEqual(want)
+    }
+  },
+  {
+    name: 'putting files from a script',
+    modules: ['put-files.ts'],
+    async run(fx) {
+      const file = (rel: string, text: string, mode = 0o644, sha = sha256(text)): PutFile => ({
+        rel,
+        temp: tempPathFor(rel),
+        mode,
+        sha256: sha,
+        data: Buffer.from(text)
+      })
+      const quoted = `it's "quoted".txt`
+      const nested = `${HOSTILE_DIR}/${HOSTILE_NAMES[1]}`
+      const good = [
+        file(quoted, 'new content\n'),
+        file(nested, ''),
+        file(`new ${HOSTILE_NAMES[2]}`, '#!/bin/sh\n', 0o750),
+        file('-rf', Buffer.from([0, 255, 10, 13]).toString('latin1'))
+      ]
+      good[3].data = Buffer.from([0, 255, 10, 13])
+      good[3].sha256 = sha256(good[3].data)
+      const all = await fx.run(putFilesScript(fx.work, good, 'echo afterwards'))
+      ok(all)
+      expect(all.stdout).toBe(`P 0\nP 1\nP 2\nP 3\n${PUT_DONE}\nafterwards\n`)
+      expect(parsePut(all.stdout)).toEqual({ put: new Set([0, 1, 2, 3]), whole: true })
+      expect(await readFile(path.join(fx.work, quoted), 'utf8')).toBe('new content\n')
+      expect(await readFile(path.join(fx.work, nested), 'utf8')).toBe('')
+      expect((await stat(path.join(fx.work, `new ${HOSTILE_NAMES[2]}`))).mode & 0o777).toBe(0o750)
+      expect(await readFile(path.join(fx.work, '-rf'))).toEqual(good[3].data)
+
+      // Left to the SFTP upload, with nothing written: a folder that is a link (to outside/), a
+      // folder that is not there, a folder where the file goes, bytes that do not match.
+      const before = await readFile(path.join(fx.work, 'run.sh'), 'utf8')
+      const left = [
+        file('to-outside/keep.txt', 'would go outside\n'),
+        file('no such folder/x', 'x'),
+        file(HOSTILE_DIR, 'over a folder'),
+        file('run.sh', 'changed\n', 0o755, sha256('something else')),
+        file(quoted, 'newer content\n')
+      ]
+      const some = await fx.run(putFilesScript(fx.work, left, 'echo afterwards'))
+      ok(some)
+      expect(some.stdout).toBe(`F 0\nF 1\nF 2\nF 3\nP 4\n${PUT_DONE}\n`)
+      expect(parsePut(some.stdout)).toEqual({ put: new Set([4]), whole: true })
+      expect(await readFile(path.join(fx.work, 'run.sh'), 'utf8')).toBe(before)
+      expect((await stat(path.join(fx.work, HOSTILE_DIR))).isDirectory()).toBe(true)
+      expect(await readFile(path.join(fx.work, quoted), 'utf8')).toBe('newer content\n')
+      expect(await leftTemporaries(fx.work)).toEqual([])
+      expect(await leftTemporaries(path.join(fx.work, HOSTILE_DIR))).toEqual([])
+      expect(parsePut('P 0\n')).toEqual({ put: new Set([0]), whole: false })
     }
   },
   {

@@ -40,6 +40,21 @@ export function targetConnection(
   })
 }
 
+/** Bytes one connection carries in about the time another takes to open (its TCP window a round trip). */
+const LATE_EXTRA_BYTES = 64 * 1024 * 1024
+
+/**
+ * The connections worth using for an upload decided late (a sync knows what changed only after
+ * the comparison): another connection then opens on the critical path, some ten round trips, so it
+ * pays only for more than one connection carries meanwhile: files beyond what `concurrency` keeps
+ * in flight twice over, many bytes, or a file striped over every connection.
+ */
+export function lateConnections(files: readonly { size: number }[], concurrency: number): number {
+  const bytes = files.reduce((n, f) => n + f.size, 0)
+  if (files.length > 2 * concurrency || bytes > LATE_EXTRA_BYTES) return connectionsUsable(files)
+  return Math.min(1, connectionsUsable(files))
+}
+
 /** The folders (relative, with every ancestor, and the root itself as '.') that hold these files. */
 export function foldersOf(rels: string[]): Set<string> {
   const dirs = new Set<string>()
@@ -214,19 +229,28 @@ export class DeployContext {
     state: Readonly<DeployState>,
     run: (conn: SshConnection, script: string) => Promise<string> = (conn, s) => runScriptOk(conn, s, what)
   ): Promise<{ out: string; done: Partial<DeployState> }> {
+    const { riders, tail, done } = this.fragments(this.following, state)
+    const out = await this.link.step(what, conn => run(conn, script + tail), this.signal)
+    for (const step of riders) this.absorbed.add(step)
+    return { out, done }
+  }
+
+  /** The fragments of the first of `steps` that have one, in a row (unlock's, for one). */
+  fragments(
+    steps: readonly Step[],
+    state: Readonly<DeployState>
+  ): { riders: Step[]; tail: string; done: Partial<DeployState> } {
     const riders: Step[] = []
     const done: Partial<DeployState> = {}
     let tail = ''
-    for (const step of this.following) {
+    for (const step of steps) {
       const f = step.fragment?.(this, { ...state, ...done })
       if (!f) break
       riders.push(step)
       tail += f.script
       Object.assign(done, f.done)
     }
-    const out = await this.link.step(what, conn => run(conn, script + tail), this.signal)
-    for (const step of riders) this.absorbed.add(step)
-    return { out, done }
+    return { riders, tail, done }
   }
 
   commandEnv(releasePath: string, previous?: string): Record<string, string> {
@@ -282,7 +306,9 @@ export class DeployContext {
       this.link.trips.phase = 'upload'
       await uploadFiles({
         link: this.link,
-        extraLinks: this.extraLinks(connectionsUsable(files)),
+        extraLinks: this.extraLinks(
+          this.config.sync ? lateConnections(files, config.concurrency) : connectionsUsable(files)
+        ),
         files,
         remoteRoot,
         existingDirs: foldersOf(present),

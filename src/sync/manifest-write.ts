@@ -92,6 +92,8 @@ export async function writeManifest(
  * uploaded files' lines are made there from their digests and their stamps now, and only the
  * other files' lines (`known` stamps) are made here. Nothing has to come down but the digest of
  * the result, which comes back to be sealed: one exec, one round trip beside its own.
+ * `wrap` puts the writing inside a larger script (remote/put-files.ts), which may end before it:
+ * then the output comes back with `written` false instead of an error.
  */
 export async function writeCarriedManifest(
   conn: SshConnection,
@@ -100,8 +102,9 @@ export async function writeCarriedManifest(
   final: string,
   digests: Map<string, string>,
   parts: { carried: ReadonlySet<string>; uploaded: string[]; known: Map<string, RemoteEntry> },
-  after = ''
-): Promise<void> {
+  after = '',
+  wrap?: (script: string) => string
+): Promise<{ out: string; written: boolean; failure?: string }> {
   const uploaded = new Map(
     parts.uploaded.filter(rel => isLinePath(rel) && digests.has(rel)).map(rel => [rel, digests.get(rel)!])
   )
@@ -124,9 +127,18 @@ export async function writeCarriedManifest(
     sealed = true
     stdin.end(`${sealLine(key, dir, digest)}\n`)
   }
-  const r = await execScript(conn, carriedWriteScript(final, relist, after), { stdin, onStdout }).finally(
-    () => stdin.end()
+  const script = carriedWriteScript(final, relist, after)
+  const r = await execScript(conn, wrap ? wrap(script) : script, { stdin, onStdout }).finally(() =>
+    stdin.end()
   )
-  if (!sealed) throw new Error(`writing ${final} failed: ${r.stderr.trim() || 'the instance did not answer'}`)
-  failed(final, r)
+  const failure = !sealed
+    ? `writing ${final} failed: ${r.stderr.trim() || 'the instance did not answer'}`
+    : r.code !== 0
+      ? `writing ${final} failed: ${r.stderr.trim()}`
+      : undefined
+  // Inside a larger script, what came before the writing is the caller's to read, even when it failed.
+  if (wrap)
+    return { out: r.stdout, written: !failure, failure: r.code === 0 && !sealed ? undefined : failure }
+  if (failure) throw new Error(failure)
+  return { out: r.stdout, written: true }
 }

@@ -3,6 +3,7 @@ import { manifestPath } from '../../remote/names.js'
 import { refreshListing } from '../../sync/listing.js'
 import { writeCarriedManifest, writeManifest } from '../../sync/manifest-write.js'
 import type { Step } from '../runner.js'
+import type { DeployState } from '../state.js'
 
 /**
  * record: the sealed sync manifest of what was deployed, in .ec2-push/ (the release log was written
@@ -22,19 +23,14 @@ export const record: Step = {
     c.link.trips.phase = 'record'
     try {
       const { done } = await c.execWithTail('Writing the sync manifest', '', s, async (conn, after) => {
-        const cmp = s.cmp
-        if (!s.release && cmp && cmp.carried.size) {
-          const parts = {
-            carried: cmp.carried,
-            uploaded: s.toUpload.map(f => f.relativePath),
-            known: cmp.listing
-          }
-          await writeCarriedManifest(conn, key, dir, file, digests, parts, after)
+        const carried = carriedParts(s)
+        if (carried) {
+          await writeCarriedManifest(conn, key, dir, file, digests, carried, after)
         } else {
           // Files not uploaded kept the stamps the comparison listed; only the uploaded ones are listed again.
           const now =
             s.listing ??
-            refreshListing(dir, s.release ? undefined : cmp?.listing, s.release ? undefined : s.toUpload)
+            refreshListing(dir, s.release ? undefined : s.cmp?.listing, s.release ? undefined : s.toUpload)
           await writeManifest(conn, key, dir, file, digests, now, after)
         }
         return ''
@@ -44,4 +40,14 @@ export const record: Step = {
       c.warn(`${c.label}: could not write the sync manifest: ${errorMessage(err)}`)
     }
   }
+}
+
+/**
+ * In place, when the comparison trusted the old manifest for some files: the parts the instance
+ * makes the new manifest from (those files' lines carried over, the uploaded ones made there).
+ */
+export function carriedParts(s: Readonly<DeployState>) {
+  const cmp = s.cmp
+  if (s.release || !cmp || !cmp.carried.size) return undefined
+  return { carried: cmp.carried, uploaded: s.toUpload.map(f => f.relativePath), known: cmp.listing }
 }

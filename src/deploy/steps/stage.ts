@@ -7,6 +7,7 @@ import { isContained } from '../../remote/delete.js'
 import { linkFromPrevious } from '../../sync/apply.js'
 import { parseSnapshot, snapshotScript } from '../../remote/sync-snapshot.js'
 import type { DeployContext } from '../context.js'
+import { putWithManifest } from '../put-small.js'
 import type { Step } from '../runner.js'
 import type { DeployState } from '../state.js'
 import { cleanupNote } from './lock.js'
@@ -23,6 +24,9 @@ export const stage: Step = {
   applies: c => !c.config.rollback,
   async run(c, s) {
     if (!s.release) {
+      // A few small changes ride with the manifest's exec (deploy/put-small.ts), else SFTP.
+      const put = await putWithManifest(c, s)
+      if (put) return put
       await c.upload(s.toUpload, c.root, s.present)
       return
     }
