@@ -34,7 +34,7 @@ test('an offline instance, a command that times out and objects corrupted after 
     'remote-path': '/srv/faults',
     release: 'atomic',
     'fail-fast': 'false',
-    'timeout-seconds': '20'
+    'timeout-seconds': '30'
   })
   const byId = Object.fromEntries(run.outputs.results.map(r => [r.target, r]))
   expect(byId[corrupted].error).toMatch(/^the pack of small files fetched from S3 does not match its sha256/)

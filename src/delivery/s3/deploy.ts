@@ -192,11 +192,14 @@ export async function runS3Delivery(
         ttl: config.timeoutSeconds + 60
       }
     })
+    // From what is left of the step's limit once the files are in S3, so a command that hangs
+    // times out while the runner is still there to say which instance it was.
+    const commandTimeout = executionTimeout(config.timeoutSeconds - Math.ceil((Date.now() - started) / 1000))
     const outcomes = await logger.group('Run Command', async () => {
       const commandIds = await sendCommands(ssm, {
         targets: config.targets,
         script,
-        executionTimeoutSeconds: executionTimeout(config.timeoutSeconds),
+        executionTimeoutSeconds: commandTimeout,
         maxConcurrency: s3.maxConcurrency,
         maxErrors: s3.maxErrors,
         comment: `ec2-push ${config.rollback ? 'rollback' : config.releaseId}`
@@ -221,7 +224,7 @@ export async function runS3Delivery(
       )
     results = describeOutcomes(outcomes, plan.files.length, {
       ...config,
-      timeoutSeconds: executionTimeout(config.timeoutSeconds)
+      timeoutSeconds: commandTimeout
     })
     for (const line of summaryTable(results)) logger.info(line)
     const outputs = summarise(results, Date.now() - started, filesTotal, mode)
@@ -252,8 +255,8 @@ export async function runS3Delivery(
 }
 
 /**
- * The command's executionTimeout: the step's limit less a margin (a quarter, at most 60 s), so the
- * runner is still there to read a timed-out instance's output and say which one it was.
+ * The command's executionTimeout: the time the step has left less a margin (a quarter, at most
+ * 60 s), so the runner is still there to read a timed-out instance's output and say which one it was.
  */
 export function executionTimeout(timeoutSeconds: number): number {
   return Math.min(172800, Math.max(5, timeoutSeconds - Math.min(60, Math.floor(timeoutSeconds / 4))))
