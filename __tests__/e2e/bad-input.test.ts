@@ -66,7 +66,7 @@ test.each<[string, Record<string, string>, RegExp]>([
   ['nlb without a pinned host key', { 'host-key-fingerprint': '' }, /needs the instance's host key pinned/],
   ['a malformed fingerprint', { 'host-key-fingerprint': 'md5:abc' }, /must be SHA256:/],
   ['a non-boolean', { 'strict-host-key': 'maybe' }, /'strict-host-key' must be true or false/],
-  ['an out-of-range number', { concurrency: '0' }, /'concurrency' must be from 1 to 256/],
+  ['an out-of-range number', { concurrency: '0' }, /'concurrency' must be from 1 to 1024/],
   ['a user the key is not authorized for', { user: 'nobody-here' }, /SSH login as 'nobody-here' was refused/]
 ])('%s', async (_what, over, message) => {
   const inputs = { ...good(), ...over }
