@@ -34,7 +34,12 @@ import {
   MANIFEST_HEADER as S3_MANIFEST_HEADER
 } from '../../src/remote/s3-release.js'
 import { SHA256SUM_PROBE, sha256sumWorks } from '../../src/remote/probes.js'
-import { parseSnapshot, snapshotScript, type SnapshotRequest } from '../../src/remote/sync-snapshot.js'
+import {
+  parseSnapshot,
+  plannedInput,
+  snapshotScript,
+  type SnapshotRequest
+} from '../../src/remote/sync-snapshot.js'
 import {
   checkable,
   checkScript,
@@ -195,6 +200,14 @@ export const FAMILIES: Family[] = [
       expect(second.listing.has('run.sh')).toBe(false)
       // Names the line-based join cannot hold come back as listing records.
       for (const rel of fx.files.keys()) if (!isLinePath(rel)) expect(second.listing.has(rel)).toBe(true)
+
+      // The same join with the planned files on stdin, read after the listing.
+      const streamed = parseSnapshot(
+        (await fx.run(snapshotScript(fx.work, 'stdin'), { stdin: plannedInput(request) })).stdout,
+        request
+      )
+      expect(streamed.joined).toEqual(second.joined)
+      expect(streamed.listing).toEqual(second.listing)
 
       // Without awk the listing and the manifest come back whole.
       const raw = parseSnapshot(

@@ -102,6 +102,48 @@ END {
   print "S " (same + 0)
 }`
 
+/**
+ * The same join with the listing first and the planned files after it, as they come on the
+ * script's stdin (plannedInput): the instance lists the folder and reads the manifest while the
+ * runner is still hashing its files. Prints what JOIN_AWK prints.
+ */
+const JOIN_AWK_LISTING_FIRST = `BEGIN {
+  while ((getline l < M) > 0) {
+    if (length(l) < 66 || substr(l, 65, 1) != " ") continue
+    split(l, f, " ")
+    p = l; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", p)
+    msha[p] = f[1]; mmode[p] = f[2]; mstamp[p] = f[3] " " f[4] " " f[5]
+  }
+}
+phase == 0 {
+  if ($0 == "--") { phase = 1; next }
+  p = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", p)
+  rec[p] = $0; ty[p] = $1; sz[p] = $3; md[p] = $5; st[p] = $2 " " $3 " " $4
+  next
+}
+{
+  p = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", p)
+  if (!(p in rec)) { print "M " p; next }
+  trusted = (p in msha) && mstamp[p] == st[p] && mmode[p] "" == md[p] ""
+  if (ty[p] == "f" && sz[p] + 0 == $2 + 0 && md[p] "" == $3 "" && trusted && msha[p] "" == $1 "") same++
+  else print "R " (trusted ? msha[p] : "-") " " rec[p]
+  delete rec[p]
+}
+END {
+  for (p in rec) print "R - " rec[p]
+  print "S " (same + 0)
+}`
+
+/** The planned files' lines for a snapshot that reads them from stdin (snapshotScript with 'stdin'). */
+export function plannedInput(request: SnapshotRequest): string {
+  return comparedFiles(request)
+    .map(
+      f =>
+        `${request.digests.get(f.relativePath)} ${f.size} ${(f.mode & 0o777).toString(8)} ${f.relativePath}\n`
+    )
+    .join('')
+}
+
 /** The planned files the instance compares (the rest, if any, are judged from the listing). */
 function comparedFiles(request: SnapshotRequest): PlannedShape[] {
   return request.files.filter(f => request.digests.has(f.relativePath) && isLinePath(f.relativePath))
@@ -110,23 +152,40 @@ function comparedFiles(request: SnapshotRequest): PlannedShape[] {
 /** fnmatch pattern for a path with a control character (listed apart, NUL-terminated). */
 const CONTROL = `"*[$(printf '\\001-\\037')]*"`
 
-/** The snapshot of `dir`: compared there when `request` is given and the tools are there. */
+/**
+ * The snapshot of `dir`: compared there when `request` is given and the tools are there. With
+ * 'stdin', the planned files come on the script's stdin (plannedInput), read after the listing.
+ */
 export function snapshotScript(
   dir: string,
-  request?: SnapshotRequest,
+  request?: SnapshotRequest | 'stdin',
   /** The manifest, named from inside `dir` (remote/names.ts manifestFromDir). */
   manifestFile = manifestFromDir()
 ): string {
   if (!request) return compressedOutput(rawListingScript(dir))
   const manifest = shellQuote(manifestFile)
+  const seal = `echo ${JOINED}
+if [ -f ${manifest} ]; then
+  printf 'H %s\\nD %s\\nT %s\\n' "$(head -n 1 ${manifest})" "$(sed '$d' ${manifest} | sha256sum | cut -c1-64)" "$(tail -n 1 ${manifest})"
+fi`
+  if (request === 'stdin') {
+    return joinedOrRaw(
+      dir,
+      manifest,
+      `${seal}
+{ ${findEntries(`! -path ${CONTROL}`, '\\n')}
+echo --
+cat
+} | awk -v M=${manifest} '${JOIN_AWK_LISTING_FIRST}' || exit 1
+echo ${RAW}
+${findEntries(`-path ${CONTROL}`)}`
+    )
+  }
   const expected = comparedFiles(request).map(
     f => `${request.digests.get(f.relativePath)} ${f.size} ${(f.mode & 0o777).toString(8)} ${f.relativePath}`
   )
   // The here-document ends at a line no planned path can make (each line starts with a sha256).
-  const joined = `echo ${JOINED}
-if [ -f ${manifest} ]; then
-  printf 'H %s\\nD %s\\nT %s\\n' "$(head -n 1 ${manifest})" "$(sed '$d' ${manifest} | sha256sum | cut -c1-64)" "$(tail -n 1 ${manifest})"
-fi
+  const joined = `${seal}
 { cat <<'EC2_PUSH_PLANNED'
 ${expected.join('\n')}
 EC2_PUSH_PLANNED
@@ -135,6 +194,11 @@ ${findEntries(`! -path ${CONTROL}`, '\\n')}
 } | awk -v M=${manifest} '${JOIN_AWK}' || exit 1
 echo ${RAW}
 ${findEntries(`-path ${CONTROL}`)}`
+  return joinedOrRaw(dir, manifest, joined)
+}
+
+/** `joined` where the instance has awk, sha256sum and sed; else the listing and the manifest whole. */
+function joinedOrRaw(dir: string, manifest: string, joined: string): string {
   return compressedOutput(`( cd -- ${shellQuote(dir)} 2>/dev/null || exit 0
 if command -v awk >/dev/null 2>&1 && command -v sha256sum >/dev/null 2>&1 && command -v sed >/dev/null 2>&1; then
 ${joined}

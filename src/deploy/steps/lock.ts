@@ -12,14 +12,15 @@ import {
 } from '../../remote/lock.js'
 import { fileInTheWayScript } from '../../remote/lock.js'
 import { lockPath } from '../../remote/names.js'
-import { runScript, runScriptOk } from '../../ssh/run-script.js'
+import { execScript, runScriptOk } from '../../ssh/run-script.js'
 import { knowVerifyMethod } from '../../transfer/verify.js'
 import { setTimeout as pause } from 'node:timers/promises'
 import type { DeployContext } from '../context.js'
 import type { DeployState } from '../state.js'
 import type { Step } from '../runner.js'
 import type { CleanupNote } from '../types.js'
-import { firstReadScript, readsInstance } from './first-read.js'
+import { firstReadScript, firstReadStreamed, readsInstance } from './first-read.js'
+import { PassThrough } from 'node:stream'
 
 /**
  * lock: every deploy that writes holds the lock on the instance from here to `unlock`. What the
@@ -84,7 +85,9 @@ async function lockFailure(c: DeployContext, stderr: string): Promise<UserError>
 const inFlight = new WeakSet<DeployContext>()
 
 async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
-  const then = await firstReadScript(c)
+  // A sync's read goes out now, its planned files behind it on stdin once they are hashed.
+  const streamed = firstReadStreamed(c)
+  const then = streamed.script || (await firstReadScript(c))
   const owner = lockOwner(c)
   // The upload's question (can sha256sum run there?) rides along: it needs no shell of its own.
   const probe = c.asksVerifyProbe()
@@ -94,7 +97,13 @@ async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
     const r = await c.link.step(
       'Taking the deploy lock',
       async conn => {
-        const r = await runScript(conn, acquireLockScript(c.root, owner, then || ':', probe))
+        const stdin = streamed.input && new PassThrough()
+        if (stdin)
+          streamed.input!.then(
+            t => stdin.end(t),
+            () => stdin.end()
+          )
+        const r = await execScript(conn, acquireLockScript(c.root, owner, then || ':', probe), { stdin })
         const answer = readLockAnswer(r.stdout, probe)
         if (probe) knowVerifyMethod(conn, answer.sha256sum ? 'sha256sum' : 'read-back')
         return { ...r, answer }
@@ -123,7 +132,8 @@ async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
     if (f.token === owner.token) {
       // Ours, taken before a reconnect: read what comes with it on its own.
       c.o.onLock?.(cleanupNote(c), true)
-      const again = then ? await c.exec('Reading the instance', then) : ''
+      const read = streamed.script ? await firstReadScript(c) : then
+      const again = read ? await c.exec('Reading the instance', read) : ''
       return { lock: { token: owner.token }, firstRead: again }
     }
     const holder = describeHolder(f)
