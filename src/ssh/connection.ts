@@ -226,9 +226,19 @@ function countRequests(client: InstanceType<typeof Client>, trips: RoundTrips): 
     }
     ch.write = sending(ch.write)
     ch.end = sending(ch.end)
-    ch.on('data', answered)
-    ch.stderr?.on('data', answered)
-    ch.once('end', ended)
+    // What ssh2 hands the channel is watched where it is pushed, not with listeners: a 'data'
+    // listener would start the stream flowing, and its end and close could then pass before the
+    // channel's user listens for them.
+    const watch = (stream: Duplex) => {
+      const push = stream.push.bind(stream)
+      stream.push = (chunk: unknown, encoding?: BufferEncoding) => {
+        if (chunk === null) ended()
+        else answered()
+        return push(chunk, encoding)
+      }
+    }
+    watch(ch)
+    if (ch.stderr) watch(ch.stderr)
     ch.once('close', ended)
   })
   wrap('sftp', 3, sftp => countSftpRequests(sftp, trips))
