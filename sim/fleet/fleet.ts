@@ -14,6 +14,9 @@ import path from 'node:path'
 /** Where a remote-path must live for the fleet to keep each instance's writes apart. */
 export const OVERLAID = ['/srv', '/opt', '/var', '/home', '/mnt']
 
+/** How long a cancelled script has to end after SIGTERM before it is killed. */
+const CANCEL_GRACE_MS = 10_000
+
 export interface FleetInstance {
   instanceId: string
   tags: Record<string, string>
@@ -135,21 +138,28 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         child.stdout.on('data', c => out.push(c))
         child.stderr.on('data', c => err.push(c))
         let timedOut = false
-        const kill = () => {
+        const kill = (signal: NodeJS.Signals = 'SIGKILL') => {
           try {
-            process.kill(-child.pid!, 'SIGKILL')
+            process.kill(-child.pid!, signal)
           } catch {
             // already gone
           }
+        }
+        // A cancel: SIGTERM to the script's process group (its trap cleans up), SIGKILL if it lingers.
+        let grace: NodeJS.Timeout | undefined
+        const cancel = () => {
+          kill('SIGTERM')
+          grace = setTimeout(kill, CANCEL_GRACE_MS)
         }
         const timer = setTimeout(() => {
           timedOut = true
           kill()
         }, o.timeoutSeconds * 1000)
-        o.signal?.addEventListener('abort', kill, { once: true })
+        o.signal?.addEventListener('abort', cancel, { once: true })
         child.on('close', code => {
           clearTimeout(timer)
-          o.signal?.removeEventListener('abort', kill)
+          clearTimeout(grace)
+          o.signal?.removeEventListener('abort', cancel)
           resolve({
             code,
             stdout: Buffer.concat(out).toString('utf8'),

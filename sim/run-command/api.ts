@@ -5,7 +5,9 @@ import type { Fleet } from '../fleet/fleet.js'
 
 /**
  * Systems Manager Run Command (JSON 1.1, `AmazonSSM.*`): SendCommand, ListCommandInvocations,
- * GetCommandInvocation, CancelCommand, for AWS-RunShellScript on a simulated fleet.
+ * GetCommandInvocation, CancelCommand, for AWS-RunShellScript on a simulated fleet. CancelCommand
+ * cancels invocations not yet started at once; a running one's script gets SIGTERM (SIGKILL if it
+ * outlives a grace period) and the invocation is Cancelling until it ends, then Cancelled.
  * As the service: at most 50 InstanceIds a call, or Targets by tag; MaxConcurrency (a count or a
  * percentage of the targets) bounds the invocations in flight; once more than MaxErrors have failed
  * (or timed out), the ones not yet sent are not sent (Cancelled). An offline agent's invocation waits
@@ -17,7 +19,15 @@ import type { Fleet } from '../fleet/fleet.js'
 export interface Invocation {
   commandId: string
   instanceId: string
-  status: 'Pending' | 'InProgress' | 'Delayed' | 'Success' | 'Failed' | 'TimedOut' | 'Cancelled'
+  status:
+    | 'Pending'
+    | 'InProgress'
+    | 'Delayed'
+    | 'Success'
+    | 'Failed'
+    | 'TimedOut'
+    | 'Cancelling'
+    | 'Cancelled'
   statusDetails: string
   responseCode: number
   stdout: string
@@ -69,7 +79,7 @@ export function addRunCommand(
         if (i.status === 'Pending') Object.assign(i, { status: 'Cancelled', statusDetails: 'Cancelled' })
       return
     }
-    let inFlight = cmd.invocations.filter(i => i.status === 'InProgress' || i.status === 'Delayed').length
+    let inFlight = cmd.invocations.filter(i => ['InProgress', 'Delayed', 'Cancelling'].includes(i.status)).length
     for (const inv of cmd.invocations) {
       if (inFlight >= concurrency) break
       if (inv.status !== 'Pending') continue
@@ -89,11 +99,13 @@ export function addRunCommand(
           signal: inv.abort.signal
         })
         .then(r => {
-          if (inv.status !== 'InProgress') return
+          if (inv.status !== 'InProgress' && inv.status !== 'Cancelling') return
           inv.ended = new Date()
           inv.stdout = r.stdout
           inv.stderr = r.stderr
-          if (r.timedOut)
+          if (inv.status === 'Cancelling')
+            Object.assign(inv, { status: 'Cancelled', statusDetails: 'Cancelled', responseCode: r.code ?? -1 })
+          else if (r.timedOut)
             Object.assign(inv, { status: 'TimedOut', statusDetails: 'ExecutionTimedOut', responseCode: -1 })
           else if (r.code === 0)
             Object.assign(inv, { status: 'Success', statusDetails: 'Success', responseCode: 0 })
@@ -281,9 +293,13 @@ export function addRunCommand(
     const only = (b.InstanceIds ?? []) as string[]
     for (const i of cmd.invocations) {
       if (only.length && !only.includes(i.instanceId)) continue
-      if (TERMINAL.has(i.status)) continue
-      i.abort?.abort()
-      Object.assign(i, { status: 'Cancelled', statusDetails: 'Cancelled', ended: new Date() })
+      if (TERMINAL.has(i.status) || i.status === 'Cancelling') continue
+      // Not started: never runs. Running: its script is signalled (it may trap and clean up) and the
+      // invocation is Cancelling until the script has ended.
+      if (i.status === 'InProgress') {
+        Object.assign(i, { status: 'Cancelling', statusDetails: 'Cancelling' })
+        i.abort?.abort()
+      } else Object.assign(i, { status: 'Cancelled', statusDetails: 'Cancelled', ended: new Date() })
     }
     schedule(cmd)
     return jsonOk({})

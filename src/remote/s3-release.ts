@@ -24,6 +24,8 @@ import {
  */
 
 export const S3_RESULT_PREFIX = '{"ec2push":1,'
+/** At most this much of post-command's output rides in the result line (see jout). */
+export const POST_OUTPUT_BYTES = 8000
 export const MANIFEST_HEADER = 'ec2-push-manifest\t2'
 
 export interface S3ReleaseScriptOptions {
@@ -158,9 +160,27 @@ PREV='' REL='' ROLLED=false
 MADE=0 LIVE=0
 
 jstr() { printf '%s' "$1" | tr -d '"\\\r' | tr '\n\t' '  '; }
+# post-command's output as a JSON string's body: its last ${POST_OUTPUT_BYTES} bytes (Run Command returns
+# only the first 24,000 characters of stdout, and escaping at most doubles them); OUTCUT says how
+# many bytes went before them (-1: post-command did not run).
+jout() {
+  tail -c ${POST_OUTPUT_BYTES} "$TMPD/post.out" | tr -d '\000-\010\013\014\016-\037' | awk '
+    BEGIN { ORS = "" }
+    NR > 1 { print "\\n" }
+    { for (i = 1; i <= length($0); i++) { c = substr($0, i, 1)
+        if (c == "\\") c = "\\\\"; else if (c == "\"") c = "\\\""; else if (c == "\t") c = "\\t"; else if (c == "\r") c = "\\r"
+        print c } }'
+}
 emit() {
-  printf '{"ec2push":1,"status":"%s","release":"%s","previous":"%s","files":%s,"fetched":%s,"reused":%s,"bytes":%s,"deleted":%s,"rolledBack":%s,"seconds":%s,"error":"%s"}\n' \
-    "$1" "$(jstr "$REL")" "$(jstr "$PREV")" "$FILES" "$FETCHED" "$REUSED" "$BYTES" "$DELETED" "$ROLLED" "$(( $(date +%s) - T0 ))" "$(jstr "$2")"
+  OUTCUT=-1 out=''
+  if [ -n "$TMPD" ] && [ -f "$TMPD/post.out" ]; then
+    n=$(wc -c < "$TMPD/post.out" | tr -d ' ')
+    OUTCUT=0
+    [ "$n" -le ${POST_OUTPUT_BYTES} ] || OUTCUT=$((n - ${POST_OUTPUT_BYTES}))
+    out=$(jout)
+  fi
+  printf '{"ec2push":1,"status":"%s","release":"%s","previous":"%s","files":%s,"fetched":%s,"reused":%s,"bytes":%s,"deleted":%s,"rolledBack":%s,"seconds":%s,"error":"%s","output":"%s","outputCut":%s}\n' \
+    "$1" "$(jstr "$REL")" "$(jstr "$PREV")" "$FILES" "$FETCHED" "$REUSED" "$BYTES" "$DELETED" "$ROLLED" "$(( $(date +%s) - T0 ))" "$(jstr "$2")" "$out" "$OUTCUT"
 }
 cleanup() {
   if [ -n "$TMPD" ]; then rm -rf -- "$TMPD"; fi
@@ -243,13 +263,17 @@ take_lock() {
   fi
 }
 # pre-command and post-command as push runs them: in remote-path, set -e, with the release's paths exported.
-run_hook() { # command release-id previous-id
+run_hook() { # command release-id previous-id pre|post
   [ -n "$1" ] || return 0
   if [ "$MODE" = atomic ] || [ "$ROLLBACK" = 1 ]; then rp="$ROOT/${RELEASES_DIR}/$2"; else rp=$ROOT; fi
   pp=''; if [ -n "$3" ]; then pp="$ROOT/${RELEASES_DIR}/$3"; fi
+  # Into a file, then stderr: post-command's is also the step's command-output (see jout).
   (cd "$ROOT" && EC2_PUSH_RELEASE_PATH=$rp EC2_PUSH_RELEASE_ID=\${2:-$ID} EC2_PUSH_REMOTE_PATH=$ROOT \
     EC2_PUSH_TARGET=\${AWS_SSM_INSTANCE_ID:-$(hostname)} EC2_PUSH_PREVIOUS_RELEASE_PATH=$pp \
-    sh -ec "$1") >&2 || return 1
+    sh -ec "$1") > "$TMPD/$4.out" 2>&1
+  s=$?
+  cat "$TMPD/$4.out" >&2
+  return $s
 }
 
 if [ "$ROLLBACK" = 1 ]; then
@@ -261,12 +285,12 @@ if [ "$ROLLBACK" = 1 ]; then
   REL=$(list_releases | awk -F '\t' -v c="$cur" '$2 == c { print g; exit } '"$GOOD"' { g = $2 }')
   [ -n "$REL" ] || fail "rollback: there is no release before $cur on this instance that went live and did not fail"
   if [ "$DRY" = 1 ]; then emit dry-run ""; cleanup; exit 0; fi
-  run_hook "$PRE" "$REL" "$cur" || fail "pre-command failed (exit status non-zero); nothing was changed"
+  run_hook "$PRE" "$REL" "$cur" pre || fail "pre-command failed (exit status non-zero); nothing was changed"
   switch_to "$REL" || fail "rollback: could not switch current to releases/$REL"
   ROLLED=true
   record "$cur" rolled-back
   record "$REL" live
-  run_hook "$POST" "$REL" "$cur" || fail "post-command failed after the rollback to $REL (exit status non-zero)"
+  run_hook "$POST" "$REL" "$cur" post || fail "post-command failed after the rollback to $REL (exit status non-zero)"
   emit success ""
   cleanup
   exit 0
@@ -303,7 +327,7 @@ if [ "$MODE" = atomic ]; then
   PREV=$(current_id)
   [ "$PREV" != "$ID" ] || fail "release $ID is what current points to; choose another release-id"
 fi
-run_hook "$PRE" "$REL" "$PREV" || fail "pre-command failed (exit status non-zero); nothing was changed"
+run_hook "$PRE" "$REL" "$PREV" pre || fail "pre-command failed (exit status non-zero); nothing was changed"
 
 if [ "$MODE" = atomic ]; then
   DEST="$ROOT/${RELEASES_DIR}/$ID"
@@ -419,7 +443,7 @@ if [ "$MODE" = atomic ]; then
   switch_to "$ID" || fail "could not switch current to releases/$ID (needs GNU mv -T or BSD mv -h)"
   LIVE=1
   record "$ID" live
-  if ! run_hook "$POST" "$ID" "$PREV"; then
+  if ! run_hook "$POST" "$ID" "$PREV" post; then
     if [ -z "$PREV" ]; then
       fail "post-command failed (exit status non-zero); there is no earlier release to roll back to, so current still points to releases/$ID"
     elif switch_to "$PREV"; then
@@ -459,7 +483,7 @@ else
     DELETED=$(wc -l < "$TMPD/gone" | tr -d ' ')
     (cd "$ROOT" && tr '\n' '\0' < "$TMPD/gone" | xargs -0 rm -f --)
   fi
-  run_hook "$POST" "" "" || fail "post-command failed (exit status non-zero)"
+  run_hook "$POST" "" "" post || fail "post-command failed (exit status non-zero)"
 fi
 
 awk -F '\t' '{ print $1 "\t" $5 }' "$TMPD/files" > "$META/$TMPN.${S3_MANIFEST}" &&

@@ -26,7 +26,7 @@ import { buildPack, packable } from './pack.js'
 import type { S3DeliveryConfig } from './options.js'
 import { createPresigner } from './presign.js'
 import { describeOutcomes, summaryTable } from './results.js'
-import { sendCommands, waitForInvocations } from './run-command.js'
+import { cancelCommands, sendCommands, waitForInvocations } from './run-command.js'
 import { sdkProxyConfig } from '../../net/proxy-agent.js'
 
 /**
@@ -40,7 +40,14 @@ export async function runS3Delivery(
   config: DeployConfig,
   s3: S3DeliveryConfig,
   logger: Logger,
-  opts: { cwd?: string; aws?: ResolveAwsOptions; pollMs?: number; offlineAfterMs?: number } = {}
+  opts: {
+    cwd?: string
+    aws?: ResolveAwsOptions
+    pollMs?: number
+    offlineAfterMs?: number
+    /** Aborted on SIGINT/SIGTERM: uploads stop, and a command already sent is cancelled. */
+    cancel?: AbortSignal
+  } = {}
 ): Promise<DeployRun> {
   const started = Date.now()
   const mode = 's3'
@@ -52,6 +59,8 @@ export async function runS3Delivery(
   let filesTotal = 0
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(new Error('timeout')), config.timeoutSeconds * 1000)
+  const cancel = opts.cancel ?? new AbortController().signal
+  const signal = AbortSignal.any([controller.signal, cancel])
   try {
     if (!config.remotePath.startsWith('/'))
       throw new UserError(
@@ -112,7 +121,7 @@ export async function runS3Delivery(
             s3.bucket,
             s3.prefix,
             [...own, ...(pack ? [{ sha256: pack.sha256, size: pack.body.length, body: pack.body }] : [])],
-            controller.signal
+            signal
           )
         )
         logger.info(
@@ -154,7 +163,7 @@ export async function runS3Delivery(
             ContentType: 'text/tab-separated-values',
             ChecksumSHA256: createHash('sha256').update(body).digest('base64')
           }),
-          { abortSignal: controller.signal }
+          { abortSignal: signal }
         )
       } catch (err) {
         throw s3Failure(err, 'PutObject', s3.bucket, manifestKey)
@@ -208,24 +217,35 @@ export async function runS3Delivery(
         `SendCommand: ${commandIds.join(', ')} (MaxConcurrency ${s3.maxConcurrency}, MaxErrors ${s3.maxErrors})`
       )
       let last = -1
-      return waitForInvocations(ssm, commandIds, {
-        signal: controller.signal,
-        pollMs: opts.pollMs ?? 250,
-        offlineAfterMs: opts.offlineAfterMs,
-        onProgress: (done, total) => {
-          if (done !== last) logger.info(`${done} of ${total} instances done`)
-          last = done
-        }
-      })
+      try {
+        return await waitForInvocations(ssm, commandIds, {
+          signal,
+          pollMs: opts.pollMs ?? 250,
+          offlineAfterMs: opts.offlineAfterMs,
+          onProgress: (done, total) => {
+            if (done !== last) logger.info(`${done} of ${total} instances done`)
+            last = done
+          }
+        })
+      } catch (err) {
+        if (!cancel.aborted) throw err
+        // Each instance's script traps the agent's signal and undoes its own work (lock, temporaries).
+        await cancelCommands(ssm, commandIds)
+        throw new UserError(
+          `The deploy was cancelled: Run Command was asked to cancel ${commandIds.join(', ')}; each instance keeps the release it had unless it had already switched.`
+        )
+      }
     })
     if (outcomes.length === 0)
       throw new UserError(
         `No instance matched the targets (${config.targets.map(t => t.label).join(', ')}): check the tag key and value and that the instances are managed by Systems Manager.`
       )
-    results = describeOutcomes(outcomes, plan.files.length, {
-      ...config,
-      timeoutSeconds: commandTimeout
-    })
+    results = describeOutcomes(
+      outcomes,
+      plan.files.length,
+      { ...config, timeoutSeconds: commandTimeout },
+      line => logger.mask?.(line) ?? line
+    )
     for (const line of summaryTable(results)) logger.info(line)
     const outputs = summarise(results, Date.now() - started, filesTotal, mode)
     const finalPath = results.find(r => r.status === 'success' && r.releasePath)?.releasePath ?? releasePath
@@ -241,7 +261,9 @@ export async function runS3Delivery(
     return { outputs, releasePath: finalPath, error: failureReport(results) }
   } catch (err) {
     let message = errorMessage(err)
-    if (controller.signal.aborted)
+    if (cancel.aborted && !(err instanceof UserError))
+      message = 'The deploy was cancelled before Run Command was sent; no instance was changed.'
+    else if (controller.signal.aborted && !cancel.aborted)
       message = `The deploy did not finish within timeout-seconds (${config.timeoutSeconds} s); raise 'timeout-seconds'.`
     if (!(err instanceof UserError)) logger.debug(err instanceof Error ? (err.stack ?? message) : message)
     return {

@@ -1,5 +1,6 @@
 import type { DeployConfig } from '../../config.js'
 import type { TargetResult } from '../../deploy/types.js'
+import { BoundedText, MAX_COMMAND_OUTPUT } from '../../report/command-output.js'
 import { releaseDir } from '../../remote/names.js'
 import { S3_RESULT_PREFIX } from '../../remote/s3-release.js'
 import type { InvocationOutcome } from './run-command.js'
@@ -21,6 +22,9 @@ interface InstanceReport {
   rolledBack: boolean
   seconds: number
   error: string
+  /** post-command's output (its end) and the bytes cut before it; outputCut -1 when it did not run. */
+  output?: string
+  outputCut?: number
 }
 
 /** Presigned URLs never reach a log, even if a tool on the instance printed one. */
@@ -52,7 +56,8 @@ function stderrTail(stderr: string): string {
 export function describeOutcomes(
   outcomes: InvocationOutcome[],
   filesTotal: number,
-  config: Pick<DeployConfig, 'remotePath' | 'release' | 'timeoutSeconds'>
+  config: Pick<DeployConfig, 'remotePath' | 'release' | 'timeoutSeconds'>,
+  mask: (line: string) => string = l => l
 ): TargetResult[] {
   return outcomes.map(o => {
     const report = parseReport(o.stdout)
@@ -76,9 +81,20 @@ export function describeOutcomes(
     }
     if (report?.rolledBack) base.rolledBack = true
     if (report?.deleted) base.filesDeleted = report.deleted
+    if (report?.output !== undefined && (report.outputCut ?? -1) >= 0)
+      base.commandOutput = commandOutput(report.output, report.outputCut!, mask)
     if (!ok) base.error = errorOf(o, report, config.timeoutSeconds)
     return base
   })
+}
+
+/** As push gives it: lines masked whole, then bounded; the instance already kept only the end. */
+function commandOutput(text: string, cut: number, mask: (line: string) => string): string {
+  const out = new BoundedText(MAX_COMMAND_OUTPUT)
+  // A cut inside a character leaves replacement characters at the start.
+  for (const line of scrub(text.replace(/^\uFFFD+/, '')).split('\n')) out.add(mask(line))
+  const body = out.text()
+  return cut > 0 ? `[first ${cut} bytes cut]\n${body}` : body
 }
 
 function errorOf(o: InvocationOutcome, report: InstanceReport | undefined, timeoutSeconds: number): string {

@@ -92,6 +92,11 @@ export async function sendCommands(ssm: SSMClient, o: SendOptions): Promise<stri
   return ids
 }
 
+/** CancelCommand for every command sent: invocations not started never run, running ones are signalled. */
+export async function cancelCommands(ssm: SSMClient, commandIds: string[]): Promise<void> {
+  await Promise.all(commandIds.map(id => ssm.send(new CancelCommandCommand({ CommandId: id }))))
+}
+
 export interface InvocationOutcome {
   instanceId: string
   commandId: string

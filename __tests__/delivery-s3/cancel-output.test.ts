@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs'
+import { readdir, readlink, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { buildConfig } from '../../src/config.js'
+import { streamLogger } from '../../src/log.js'
+import { META_DIR, TEMP_PREFIX } from '../../src/remote/names.js'
+import { runDeploy } from '../../src/run-deploy.js'
+import { startSandbox, type Sandbox } from '../../sim/sandbox-env.js'
+import { deployS3, makeS3Tree, useSandboxEnv } from './helpers.js'
+
+/**
+ * delivery: s3 and the step's edges: a cancelled step cancels its Run Command (each instance's
+ * script traps the signal and leaves nothing behind), and post-command's output comes back as
+ * command-output and results[].commandOutput, as push gives them.
+ */
+
+let sandbox: Sandbox
+let restoreEnv: () => void
+let art: string
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ fleetSize: 2, fleetShell: ['dash'] })
+  restoreEnv = useSandboxEnv(sandbox)
+  art = await makeS3Tree()
+})
+afterAll(async () => {
+  restoreEnv?.()
+  await sandbox?.stop()
+  if (art) await rm(art, { recursive: true, force: true })
+})
+
+const until = async (ok: () => boolean) => {
+  while (!ok()) await new Promise(r => setTimeout(r, 50))
+}
+
+test('post-command output: command-output with one target, each result its commandOutput, masked and cut as push does', async () => {
+  const [a, b] = sandbox.fleet.instanceIds
+  const one = await deployS3(sandbox, {
+    targets: a,
+    files: `${art}/**`,
+    'remote-path': '/srv/s3-out-1',
+    'post-command': 'echo "hello from $EC2_PUSH_TARGET"; echo "tab\there \\"quoted\\" back\\\\slash" >&2'
+  })
+  expect(one.error).toBeUndefined()
+  expect(one.outputs['command-output']).toBe(`hello from ${a}\ntab\there "quoted" back\\slash`)
+  expect(one.outputs.results[0].commandOutput).toBe(one.outputs['command-output'])
+
+  // Several targets: command-output is empty, each result carries its own; a long output keeps its end.
+  const many = await deployS3(sandbox, {
+    targets: `${a},${b}`,
+    files: `${art}/**`,
+    'remote-path': '/srv/s3-out-2',
+    'post-command': 'i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done; echo "$EC2_PUSH_TARGET"'
+  })
+  expect(many.error).toBeUndefined()
+  expect(many.outputs['command-output']).toBe('')
+  for (const r of many.outputs.results) {
+    expect(r.commandOutput).toMatch(/^\[first \d+ bytes cut\]\n/)
+    expect(r.commandOutput?.endsWith(`line 2999\n${r.target}`)).toBe(true)
+  }
+
+  // A secret the step masks never reaches the output, and a failing post-command keeps its output.
+  const lines: string[] = []
+  const logger = streamLogger(l => lines.push(l))
+  logger.setSecret('s3cr3t-value')
+  const inputs: Record<string, string> = {
+    delivery: 's3',
+    's3-bucket': sandbox.fleet.bucket,
+    'aws-region': sandbox.region,
+    targets: a,
+    files: `${art}/**`,
+    'remote-path': '/srv/s3-out-3',
+    'post-command': 'echo "token s3cr3t-value"; exit 3'
+  }
+  const failed = await runDeploy(
+    buildConfig(n => inputs[n] ?? ''),
+    logger,
+    { pollMs: 50 }
+  )
+  expect(failed.error).toMatch(/post-command failed/)
+  expect(failed.outputs['command-output']).toBe('token ***')
+})
+
+test('a cancelled deploy cancels its Run Command: no lock, no temporary, current untouched, invocations Cancelled', async () => {
+  const [hanging, busy] = sandbox.fleet.instanceIds
+  const dest = '/srv/s3-cancel'
+  const first = await deployS3(sandbox, {
+    targets: `${hanging},${busy}`,
+    files: `${art}/**`,
+    'remote-path': dest,
+    release: 'atomic',
+    'release-id': 'r1'
+  })
+  expect(first.error).toBeUndefined()
+  const at = (id: string, p = '') => sandbox.fleet.fleet.pathOf(id, path.join(dest, p))
+  const before = await readlink(at(busy, 'current'))
+
+  sandbox.fleet.hang(hanging)
+  const cancel = new AbortController()
+  const inputs: Record<string, string> = {
+    delivery: 's3',
+    's3-bucket': sandbox.fleet.bucket,
+    'aws-region': sandbox.region,
+    targets: `${hanging},${busy}`,
+    files: `${art}/**`,
+    'remote-path': dest,
+    release: 'atomic',
+    'release-id': 'r2',
+    // The busy instance waits in pre-command, holding the lock with its temporaries made.
+    'pre-command': 'sleep 600'
+  }
+  const sent = sandbox.fleet.runCommand.commands.length
+  const running = runDeploy(
+    buildConfig(n => inputs[n] ?? ''),
+    streamLogger(() => {}),
+    { pollMs: 50, cancel: cancel.signal }
+  )
+  await until(
+    () =>
+      sandbox.fleet.runCommand.commands.length > sent &&
+      existsSync(at(busy, `${META_DIR}/lock`)) &&
+      sandbox.fleet.runCommand.commands[sent].invocations.every(i => i.status === 'InProgress')
+  )
+  cancel.abort(new Error('cancelled by SIGINT'))
+  const run = await running
+  expect(run.error).toMatch(/^The deploy was cancelled: Run Command was asked to cancel/)
+
+  const command = sandbox.fleet.runCommand.commands[sent]
+  await until(() => command.invocations.every(i => i.status !== 'Cancelling'))
+  expect(command.invocations.map(i => i.status)).toEqual(['Cancelled', 'Cancelled'])
+  for (const id of [hanging, busy]) {
+    expect(await readlink(at(id, 'current'))).toBe(before)
+    expect(existsSync(at(id, `${META_DIR}/lock`))).toBe(false)
+    expect((await readdir(at(id))).filter(n => n.startsWith(TEMP_PREFIX))).toEqual([])
+    expect((await readdir(at(id, 'releases'))).sort()).toEqual(['r1'])
+    // The agent's folder for the command (the script's TMPDIR) holds only the script itself.
+    const agentDir = path.join(sandbox.fleet.fleet.root, '.agent', id, command.commandId)
+    expect(await readdir(agentDir)).toEqual(['_script.sh'])
+  }
+  expect(command.invocations.find(i => i.instanceId === busy)!.stdout).toMatch(/interrupted by a signal/)
+})
