@@ -522,18 +522,22 @@ export const FAMILIES: Family[] = [
       }
       const result = (out: string) => JSON.parse(out.slice(out.lastIndexOf(S3_RESULT_PREFIX)).trim())
       for (const id of ['r1', 'r2']) {
-        const r = await fx.run(renderS3ReleaseScript({ ...base, release: 'atomic', releaseId: id }), {
-          via: 'command'
-        })
+        // r2's post-command output comes back in the result line, JSON-escaped (and on stderr).
+        const post = id === 'r2' ? "printf '%s\\n' 'say \"hi\" \\ ok'; printf 'a\\tb\\n'" : undefined
+        const r = await fx.run(
+          renderS3ReleaseScript({ ...base, release: 'atomic', releaseId: id, postCommand: post }),
+          { via: 'command' }
+        )
         expect({ code: r.code, result: result(r.stdout), stderr: r.stderr }).toMatchObject({
           code: 0,
-          stderr: '',
+          stderr: post ? 'say "hi" \\ ok\na\tb\n' : '',
           // r1 takes the whole pack (tar); r2 reuses every file of r1 (sync) and fetches nothing.
           result: {
             status: 'success',
             release: id,
             files: rels.length,
-            fetched: id === 'r1' ? rels.length : 0
+            fetched: id === 'r1' ? rels.length : 0,
+            ...(post ? { output: 'say "hi" \\ ok\na\tb', outputCut: 0 } : { outputCut: -1 })
           }
         })
         for (const rel of rels)

@@ -20,14 +20,7 @@ export interface Invocation {
   commandId: string
   instanceId: string
   status:
-    | 'Pending'
-    | 'InProgress'
-    | 'Delayed'
-    | 'Success'
-    | 'Failed'
-    | 'TimedOut'
-    | 'Cancelling'
-    | 'Cancelled'
+    'Pending' | 'InProgress' | 'Delayed' | 'Success' | 'Failed' | 'TimedOut' | 'Cancelling' | 'Cancelled'
   statusDetails: string
   responseCode: number
   stdout: string
@@ -79,7 +72,9 @@ export function addRunCommand(
         if (i.status === 'Pending') Object.assign(i, { status: 'Cancelled', statusDetails: 'Cancelled' })
       return
     }
-    let inFlight = cmd.invocations.filter(i => ['InProgress', 'Delayed', 'Cancelling'].includes(i.status)).length
+    let inFlight = cmd.invocations.filter(i =>
+      ['InProgress', 'Delayed', 'Cancelling'].includes(i.status)
+    ).length
     for (const inv of cmd.invocations) {
       if (inFlight >= concurrency) break
       if (inv.status !== 'Pending') continue
@@ -104,7 +99,11 @@ export function addRunCommand(
           inv.stdout = r.stdout
           inv.stderr = r.stderr
           if (inv.status === 'Cancelling')
-            Object.assign(inv, { status: 'Cancelled', statusDetails: 'Cancelled', responseCode: r.code ?? -1 })
+            Object.assign(inv, {
+              status: 'Cancelled',
+              statusDetails: 'Cancelled',
+              responseCode: r.code ?? -1
+            })
           else if (r.timedOut)
             Object.assign(inv, { status: 'TimedOut', statusDetails: 'ExecutionTimedOut', responseCode: -1 })
           else if (r.code === 0)
