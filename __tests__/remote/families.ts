@@ -80,8 +80,9 @@ import { switchCurrentScript } from '../../src/remote/switch.js'
 import {
   parseRangeHash,
   RANGE_BLOCK,
+  RANGE_HASH_SCRIPT,
   rangeHashRequest,
-  rangeHashScript
+  requestPath
 } from '../../src/remote/range-hash.js'
 import { checkSeal, formatManifest, manifestKey, parseManifest, sealLine } from '../../src/sync/manifest.js'
 import { HOSTILE_DIR, HOSTILE_NAMES, INVALID_UTF8_NAMES, sha256, type Fixture } from './harness.js'
@@ -359,27 +360,44 @@ export const FAMILIES: Family[] = [
     name: 'range hashes',
     modules: ['range-hash.ts'],
     async run(fx) {
-      // A striped file's ranges, asked for out of order; the last one runs to the end of the file.
-      const file = path.join(fx.work, HOSTILE_NAMES[1])
+      // Ranges of files with hostile names, asked for out of order, one script for all of them; the
+      // last range of a file runs to its end; a file that is not there answers with no digest.
       const data = Buffer.alloc(3 * RANGE_BLOCK + 777)
       for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 12)) & 0xff
-      await writeFile(file, data)
-      const ranges = [
-        { offset: 2 * RANGE_BLOCK, length: RANGE_BLOCK + 777 },
-        { offset: 0, length: 2 * RANGE_BLOCK }
+      const names = [
+        HOSTILE_NAMES[1],
+        'line\nbreak',
+        'back\\slash',
+        '%s%n',
+        `it's "quoted".txt`,
+        'ünïcødé-日本.txt'
       ]
-      const stdin = ranges.map(r => rangeHashRequest(r.offset, r.length)).join('')
-      const want = ranges.map(r => ({
-        offset: r.offset,
-        digest: sha256(data.subarray(r.offset, r.offset + r.length))
-      }))
+      const stdin: string[] = []
+      const want: { offset: number; path: string; digest: string }[] = []
+      for (const [k, name] of names.entries()) {
+        const file = path.join(fx.work, `range ${name}`)
+        await writeFile(file, data.subarray(k))
+        const size = data.length - k
+        const asked = requestPath(file)
+        for (const offset of [2 * RANGE_BLOCK, 0]) {
+          const length = offset ? size - offset : 2 * RANGE_BLOCK
+          stdin.push(rangeHashRequest(asked, offset, length))
+          want.push({ offset, path: asked, digest: sha256(data.subarray(k + offset, k + offset + length)) })
+        }
+        // A file sent as one range: hashed whole.
+        stdin.push(rangeHashRequest(asked, 0, size, true))
+        want.push({ offset: 0, path: asked, digest: sha256(data.subarray(k)) })
+      }
+      const missing = requestPath(path.join(fx.work, 'not there'))
+      stdin.push(rangeHashRequest(missing, 0, RANGE_BLOCK))
+      want.push({ offset: 0, path: missing, digest: '' })
       for (const hide of [undefined, /^openssl$/]) {
-        const r = await fx.run(rangeHashScript(file), { via: 'command', stdin, hide })
+        const r = await fx.run(RANGE_HASH_SCRIPT, { via: 'command', stdin: stdin.join(''), hide })
         ok(r)
         expect(r.stdout.split('\n').filter(Boolean).map(parseRangeHash)).toEqual(want)
       }
       // On the shell loop too, as the upload runs it.
-      const looped = await fx.run(rangeHashScript(file), { stdin })
+      const looped = await fx.run(RANGE_HASH_SCRIPT, { stdin: stdin.join('') })
       ok(looped)
       expect(looped.stdout.split('\n').filter(Boolean).map(parseRangeHash)).toEqual(want)
     }

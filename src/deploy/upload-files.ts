@@ -2,7 +2,7 @@ import type { VerifyMode } from '../config.js'
 import { errorMessage, UserError } from '../errors.js'
 import type { PlannedFile } from '../files/plan.js'
 import type { Logger } from '../log.js'
-import { connectionsUsable, isStriped } from '../transfer/ranges.js'
+import { connectionsUsable, isRanged } from '../transfer/ranges.js'
 import { uploadStriped } from '../transfer/striped.js'
 import { FileError, UploadSession } from '../transfer/upload.js'
 import { probeVerifyMethod } from '../transfer/verify.js'
@@ -68,11 +68,11 @@ export async function uploadFiles(opts: UploadFilesOptions): Promise<void> {
 }
 
 /**
- * The files written in ranges over every connection (transfer/striped.ts): the large ones, when
- * the instance can hash ranges (an account that cannot exec has its files read back whole instead).
+ * The files written in ranges over every connection (transfer/striped.ts): those of a MiB and more,
+ * when the instance can hash ranges (an account that cannot exec has its files read back whole instead).
  */
 async function stripedFiles(opts: UploadFilesOptions): Promise<PlannedFile[]> {
-  const large = opts.files.filter(isStriped)
+  const large = opts.files.filter(isRanged)
   if (large.length === 0 || opts.verify === 'none') return large
   const method = await opts.link.step('Connecting', conn => probeVerifyMethod(conn), opts.signal)
   if (method !== 'sha256sum') return []

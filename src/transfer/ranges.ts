@@ -1,12 +1,15 @@
 import { RANGE_BLOCK } from '../remote/range-hash.js'
 
 /**
- * How a large file is cut into ranges for a striped upload (transfer/striped.ts), and the work
- * queue the channels take them from. One SFTP channel carries at most sshd's channel window (2 MiB)
- * per round trip, and one connection at most its TCP window; a file of this size or more is written
- * by every channel of every connection at once, each range at its offset.
+ * How files are cut into ranges for the range upload (transfer/striped.ts), and the queue the
+ * channels take a file's ranges from. One SFTP channel carries at most sshd's channel window (2 MiB)
+ * per round trip, and one connection at most its TCP window: a file of STRIPE_MIN_BYTES or more is
+ * written by every channel of every connection at once, each range at its offset. Files from
+ * RANGED_MIN_BYTES go the same way as one range each, many files at once, so the channels stream
+ * from one file into the next.
  */
 export const STRIPE_MIN_BYTES = 16 * 1024 * 1024
+export const RANGED_MIN_BYTES = RANGE_BLOCK
 
 /** Ranges never smaller than one channel window (the tail), nor larger than a cheap re-send. */
 const MIN_RANGE = 2 * RANGE_BLOCK
@@ -14,6 +17,11 @@ const MAX_RANGE = 16 * RANGE_BLOCK
 
 export function isStriped(file: { size: number }): boolean {
   return file.size >= STRIPE_MIN_BYTES
+}
+
+/** Files the range upload takes: striped ones, and those sent as one range. */
+export function isRanged(file: { size: number }): boolean {
+  return file.size >= RANGED_MIN_BYTES
 }
 
 /** How many connections an upload of these files can keep busy: one a file, or all with a striped file. */
@@ -48,6 +56,10 @@ export class RangeQueue {
     if (back) return back
     const remaining = this.size - this.next
     if (remaining <= 0) return undefined
+    if (!isStriped(this)) {
+      this.next = this.size
+      return { offset: 0, length: this.size, failures: 0 }
+    }
     const share = Math.ceil(remaining / (2 * this.lanes) / RANGE_BLOCK) * RANGE_BLOCK
     let length = Math.min(MAX_RANGE, Math.max(MIN_RANGE, share))
     if (remaining - length < MIN_RANGE) length = remaining
@@ -58,5 +70,10 @@ export class RangeQueue {
 
   putBack(range: Range): void {
     this.again.push(range)
+  }
+
+  /** Nothing left to hand out (ranges out may still come back). */
+  get empty(): boolean {
+    return this.again.length === 0 && this.next >= this.size
   }
 }

@@ -8,26 +8,27 @@ import { sha256FileRange } from '../files/hash.js'
 import type { PlannedFile } from '../files/plan.js'
 import type { Logger } from '../log.js'
 import { tempPathFor } from '../remote/names.js'
-import { parseRangeHash, rangeHashRequest, rangeHashScript } from '../remote/range-hash.js'
+import { parseRangeHash, RANGE_HASH_SCRIPT, rangeHashRequest, requestPath } from '../remote/range-hash.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { execScript } from '../ssh/exec.js'
 import { backoffDelay, sleep } from '../util/retry.js'
 import { explainWriteFailure } from './failures.js'
 import { WRITE_CHUNK, WRITES_IN_FLIGHT } from './file-writes.js'
-import { RangeQueue, type Range } from './ranges.js'
 import { surveyFolders } from './folders.js'
+import { isStriped, RangeQueue, type Range } from './ranges.js'
 import { checkRemoteLinks } from './remote-links.js'
 import { remoteFilePath } from './remote-path.js'
 import { Sftp } from './sftp.js'
 
 /**
- * Striped upload of large files: each file's ranges (transfer/ranges.ts) are written at their
- * offsets into one temporary by every SFTP channel of every connection to the target, a range at a
- * time from a shared queue (a fast channel takes more). The instance hashes each range once its
- * writes are acknowledged (remote/range-hash.ts) and it is compared with the local file's bytes
- * there; a range whose digest differs, or whose connection was cut before it was confirmed, is
- * written again, by whichever channel is free. Only when every range is confirmed is the temporary
- * renamed over the final path; a file that cannot be completed has its temporary removed.
+ * The range upload: files of a MiB and more (transfer/ranges.ts) are cut into ranges that every
+ * SFTP channel of every connection to the target takes from one queue, in file order (a fast channel
+ * takes more, and a channel streams from one file into the next). Each range is written at its
+ * offset into its file's temporary; the instance hashes it once its writes are acknowledged
+ * (remote/range-hash.ts) and it is compared with the local file's bytes there. A range whose digest
+ * differs, or whose connection was cut before it was confirmed, is written again by whichever
+ * channel is free. Only when every range of a file is confirmed is its temporary renamed over the
+ * final path; a file that cannot be completed fails the upload and its temporary is removed.
  */
 
 /**
@@ -36,6 +37,8 @@ import { Sftp } from './sftp.js'
  */
 const CHANNELS_PER_CONNECTION = 2
 const READ_BLOCK = 16 * WRITE_CHUNK
+/** Files begun and not yet published, at most (each holds a temporary and open handles). */
+const FILES_OPEN = 32
 
 export interface StripedUploadOptions {
   links: TargetConnection[]
@@ -56,21 +59,18 @@ export interface StripedUploadOptions {
   onRangeWritten?: (temp: string, range: Range) => Promise<void> | void
 }
 
-/** Upload each file striped over every connection, one file after another. */
+/** Upload the files in ranges over every connection; rejects with the first file that cannot be completed. */
 export async function uploadStriped(files: PlannedFile[], o: StripedUploadOptions): Promise<void> {
+  if (files.length === 0) return
   const carriers = o.links.map(l => new Carrier(l, o))
-  let current: Stripe | undefined
+  const work = new Work(files, o, carriers)
   const cancel = () => {
-    current?.settle(cancelled(o))
+    work.settle(cancelled(o))
     for (const c of carriers) c.endChannels(true)
   }
   o.signal?.addEventListener('abort', cancel, { once: true })
   try {
-    for (const file of files) {
-      if (o.signal?.aborted) throw cancelled(o)
-      current = new Stripe(file, o, carriers.length * CHANNELS_PER_CONNECTION)
-      await current.run(carriers)
-    }
+    await work.run()
   } finally {
     o.signal?.removeEventListener('abort', cancel)
     for (const c of carriers) c.endChannels(false)
@@ -147,25 +147,33 @@ class Carrier {
   }
 }
 
-/** A carrier's lanes and hasher while they work on one file; `held`: ranges taken, not yet confirmed. */
+/** A range of one file. */
+interface Piece extends Range {
+  stripe: Stripe
+}
+
+/** A carrier's lanes and hasher while its connection lasts; `held`: pieces taken, not yet confirmed. */
 interface Crew {
   stopped: boolean
-  held: Set<Range>
+  held: Set<Piece>
   hasher?: RangeHasher
 }
 
-/** One file being striped: the queue of its ranges, what is confirmed, and how it ended. */
+/** One file: its ranges, what is confirmed, its temporary. */
 class Stripe {
   readonly final: string
   readonly temp: string
+  /** The temporary as the instance's hasher is asked about it. */
+  readonly asked: string
   readonly queue: RangeQueue
-  private confirmed = 0
-  /** Settled: undefined while running, then null (every range confirmed) or the failure. */
-  outcome?: unknown
-  private waiting: (() => void)[] = []
+  readonly striped: boolean
+  confirmed = 0
+  published = false
   private digests = new Map<number, Promise<string>>()
   private creating?: Promise<void>
-  private local?: Promise<FileHandle>
+  /** The temporary may exist on the instance (removed when the upload fails). */
+  begun = false
+  private local?: Promise<{ fh: FileHandle; mtimeMs: number }>
 
   constructor(
     readonly file: PlannedFile,
@@ -174,72 +182,157 @@ class Stripe {
   ) {
     this.final = remoteFilePath(o.remoteRoot, file.relativePath)
     this.temp = tempPathFor(this.final)
+    this.asked = requestPath(this.temp)
     this.queue = new RangeQueue(file.size, lanes)
+    this.striped = isStriped(file)
   }
 
-  async run(carriers: Carrier[]): Promise<void> {
-    this.local = openLocal(this.file.localPath, 'r')
-    const local = await this.local
-    const before = await local.stat()
-    try {
-      if (before.size !== this.file.size) throw changedLocally(this.file)
-      await Promise.all(carriers.map(c => this.carry(c, carriers)))
-      if (this.outcome === undefined)
-        this.settle(new UserError(`Could not upload ${this.file.relativePath}.`))
-      const after = await local.stat()
-      if (this.outcome === null && (after.size !== before.size || after.mtimeMs !== before.mtimeMs))
-        this.outcome = changedLocally(this.file)
-      if (this.outcome === null) await this.publish(carriers)
-    } catch (err) {
-      this.outcome ??= err
-      this.settle(err)
-    } finally {
-      await local.close().catch(() => {})
-    }
-    if (this.outcome !== null) {
-      await this.removeTemp(carriers)
-      throw this.outcome
-    }
-    this.o.onFileDone(this.file)
+  /** The local file, opened once for every lane (and checked unchanged at the end). */
+  localFile(): Promise<FileHandle> {
+    this.local ??= (async () => {
+      const fh = await openLocal(this.file.localPath, 'r')
+      const st = await fh.stat()
+      if (st.size !== this.file.size) {
+        await fh.close()
+        throw changedLocally(this.file)
+      }
+      return { fh, mtimeMs: st.mtimeMs }
+    })()
+    return this.local.then(l => l.fh)
   }
 
-  take(): Range | undefined {
-    const r = this.queue.take()
-    if (r && this.o.verify !== 'none' && !this.digests.has(r.offset)) {
-      const digest = sha256FileRange(this.file.localPath, r.offset, r.length)
-      digest.catch(() => {})
-      this.digests.set(r.offset, digest)
-    }
-    return r
+  async closeLocal(check: boolean): Promise<void> {
+    const l = await this.local?.catch(() => undefined)
+    if (!l) return
+    this.local = undefined
+    const st = check ? await l.fh.stat().catch(() => undefined) : undefined
+    await l.fh.close().catch(() => {})
+    if (check && (!st || st.size !== this.file.size || st.mtimeMs !== l.mtimeMs))
+      throw changedLocally(this.file)
   }
 
   digestOf(r: Range): Promise<string> {
-    return this.digests.get(r.offset)!
-  }
-
-  putBack(r: Range): void {
-    this.queue.putBack(r)
-    this.notify()
-  }
-
-  confirm(r: Range): void {
-    this.confirmed += r.length
-    if (this.confirmed >= this.file.size) this.settle(null)
-  }
-
-  /** A range came out wrong on a live connection: again, or the file fails once it has had its retries. */
-  rangeFailed(r: Range, why: string): void {
-    r.failures++
-    if (r.failures > this.o.retries) {
-      this.settle(
-        new UserError(
-          `Could not upload ${this.file.relativePath}: ${why} (bytes ${r.offset}-${r.offset + r.length - 1}, after ${r.failures} attempts).`
-        )
-      )
-    } else {
-      this.o.logger.debug(`${this.file.relativePath}: ${why}; sending that range again`)
-      this.putBack(r)
+    let d = this.digests.get(r.offset)
+    if (!d) {
+      d = sha256FileRange(this.file.localPath, r.offset, r.length)
+      d.catch(() => {})
+      this.digests.set(r.offset, d)
     }
+    return d
+  }
+
+  /** A striped file's temporary, made once (by whichever channel comes first) with its mode, empty. */
+  ensureCreated(sftp: Sftp, conn: SshConnection): Promise<void> {
+    if (!this.creating) {
+      const creating = this.create(sftp, conn).then(async handle => {
+        await this.closeWithMode(sftp, handle)
+      })
+      this.creating = creating
+      creating.catch(() => {
+        if (this.creating === creating) this.creating = undefined
+      })
+      return creating
+    }
+    return this.creating
+  }
+
+  /** The temporary, created empty with the file's mode (its folder made first). */
+  async create(sftp: Sftp, conn: SshConnection): Promise<Buffer> {
+    try {
+      await sftp.mkdirp(path.posix.dirname(this.final))
+      this.begun = true
+      return await sftp.open(this.temp, 'w', this.file.mode & 0o777)
+    } catch (err) {
+      throw await this.explain(err, sftp, conn)
+    }
+  }
+
+  /** The umask may have taken bits off at the open: the mode is set exactly, sent with the close. */
+  closeWithMode(sftp: Sftp, handle: Buffer): Promise<unknown> {
+    const chmod = sftp.fchmod(handle, this.file.mode & 0o777)
+    chmod.catch(() => {})
+    return Promise.all([chmod, sftp.closeHandle(handle)])
+  }
+
+  explain(err: unknown, sftp: Sftp, conn: SshConnection): Promise<unknown> {
+    return explainWriteFailure(err, { sftp, conn, final: this.final, size: this.file.size })
+  }
+}
+
+/** Every file's ranges, the channels that write them, and how the upload ends. */
+class Work {
+  private readonly stripes: Stripe[]
+  private next = 0
+  private readonly again: Piece[] = []
+  /** Settled: undefined while running, then null (every file published) or the failure. */
+  outcome?: unknown
+  private waiting: (() => void)[] = []
+  private publishedCount = 0
+  private readonly publishing = new Set<Promise<void>>()
+
+  constructor(
+    files: PlannedFile[],
+    private readonly o: StripedUploadOptions,
+    private readonly carriers: Carrier[]
+  ) {
+    const lanes = carriers.length * CHANNELS_PER_CONNECTION
+    this.stripes = files.map(f => new Stripe(f, o, lanes))
+  }
+
+  private linksChecked?: Promise<void>
+
+  /**
+   * The folders every file goes into, checked once for links out of remote-path (transfer/
+   * remote-links.ts) before the first temporary is made, by whichever connection comes first.
+   */
+  checkLinks(sftp: Sftp, conn: SshConnection): Promise<void> {
+    if (!this.linksChecked) {
+      const folders = this.stripes.flatMap(s => {
+        const parts = s.file.relativePath.split('/')
+        return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'))
+      })
+      const checking = surveyFolders(sftp, this.o.remoteRoot, folders).then(survey =>
+        checkRemoteLinks(sftp, survey, conn.label, {
+          follow: !!this.o.followRemoteSymlinks,
+          deleting: !!this.o.deletesExtras
+        })
+      )
+      this.linksChecked = checking
+      checking.catch(() => {
+        if (this.linksChecked === checking) this.linksChecked = undefined
+      })
+      return checking
+    }
+    return this.linksChecked
+  }
+
+  async run(): Promise<void> {
+    await Promise.all(this.carriers.map(c => this.carry(c)))
+    await Promise.allSettled([...this.publishing])
+    if (this.outcome === undefined) this.settle(new UserError('The upload ended with files not written.'))
+    if (this.outcome === null) return
+    for (const s of this.stripes) await s.closeLocal(false)
+    await this.removeTemps()
+    throw this.outcome
+  }
+
+  /** The next piece: one handed back first, then the next range in file order. */
+  take(): Piece | undefined {
+    const back = this.again.shift()
+    if (back) return back
+    while (this.next < this.stripes.length) {
+      const s = this.stripes[this.next]
+      const r = s.queue.take()
+      if (r) return { ...r, stripe: s }
+      if (this.next - this.publishedCount >= FILES_OPEN) return undefined
+      this.next++
+    }
+    return undefined
+  }
+
+  putBack(p: Piece): void {
+    this.again.push(p)
+    this.notify()
   }
 
   settle(outcome: unknown): void {
@@ -254,50 +347,86 @@ class Stripe {
     for (const fn of w) fn()
   }
 
-  /** Resolves at the next change: a range handed back, the file settled, a crew stopped. */
+  /** Resolves at the next change: a piece handed back, a file published, the upload settled, a crew stopped. */
   changed(): Promise<void> {
     return new Promise(resolve => this.waiting.push(resolve))
   }
 
-  /** The temporary, made once (by whichever connection comes first) with its mode, empty. */
-  ensureCreated(sftp: Sftp, conn: SshConnection): Promise<void> {
-    if (!this.creating) {
-      const creating = this.create(sftp, conn)
-      this.creating = creating
-      creating.catch(() => {
-        if (this.creating === creating) this.creating = undefined
-      })
+  /** A piece is confirmed (by the instance's digest, or acknowledged when nothing is verified). */
+  confirm(p: Piece, crew: Crew, c: Carrier): void {
+    if (crew.stopped || !crew.held.delete(p)) return
+    c.failures = 0
+    const s = p.stripe
+    s.confirmed += p.length
+    if (s.confirmed < s.file.size || this.outcome !== undefined) return
+    const pub = this.publish(s, c).then(
+      () => {
+        this.publishing.delete(pub)
+        s.published = true
+        this.publishedCount++
+        this.o.onFileDone(s.file)
+        if (this.publishedCount === this.stripes.length) this.settle(null)
+        else this.notify()
+      },
+      err => {
+        this.publishing.delete(pub)
+        this.settle(err)
+      }
+    )
+    this.publishing.add(pub)
+  }
+
+  /** A piece came out wrong on a live connection: again, or the upload fails once it has had its retries. */
+  failed(p: Piece, crew: Crew, why: string): void {
+    if (crew.stopped || !crew.held.delete(p)) return
+    p.failures++
+    if (p.failures > this.o.retries) {
+      this.settle(
+        new UserError(
+          `Could not upload ${p.stripe.file.relativePath}: ${why} (bytes ${p.offset}-${p.offset + p.length - 1}, after ${p.failures} attempts).`
+        )
+      )
+    } else {
+      this.o.logger.debug(`${p.stripe.file.relativePath}: ${why}; sending that range again`)
+      this.putBack(p)
     }
-    return this.creating
   }
 
-  private async create(sftp: Sftp, conn: SshConnection): Promise<void> {
-    const parts = this.file.relativePath.split('/')
-    const folders = parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'))
-    const survey = await surveyFolders(sftp, this.o.remoteRoot, folders)
-    await checkRemoteLinks(sftp, survey, conn.label, {
-      follow: !!this.o.followRemoteSymlinks,
-      deleting: !!this.o.deletesExtras
-    })
-    const mode = this.file.mode & 0o777
-    try {
-      await sftp.mkdirp(path.posix.dirname(this.final))
-      const handle = await sftp.open(this.temp, 'w', mode)
-      // The umask may have taken bits off at the open: set the mode exactly (sent with the close).
-      const chmod = sftp.fchmod(handle, mode)
-      chmod.catch(() => {})
-      await Promise.all([chmod, sftp.closeHandle(handle)])
-    } catch (err) {
-      throw await this.explain(err, sftp, conn)
+  /** Rename over the final path, on the connection that confirmed the last range or another live one. */
+  private async publish(s: Stripe, first: Carrier): Promise<void> {
+    await s.closeLocal(true)
+    for (let attempt = 0; ; attempt++) {
+      const c = attempt === 0 ? first : (this.carriers.find(x => !x.gaveUp) ?? first)
+      let conn: SshConnection | undefined
+      try {
+        const ready = await c.ready()
+        conn = ready.conn
+        const sftp = ready.channels[0]
+        await sftp.renameOver(s.temp, s.final).catch(async err => {
+          throw await s.explain(err, sftp, ready.conn)
+        })
+        return
+      } catch (err) {
+        if (err instanceof UserError || attempt >= this.o.retries || this.outcome !== undefined) throw err
+        if (!conn || conn.isClosed || err instanceof TransientError) c.lost()
+        await sleep(backoffDelay(attempt + 1, this.o.backoffBaseMs, 15000))
+      }
     }
   }
 
-  explain(err: unknown, sftp: Sftp, conn: SshConnection): Promise<unknown> {
-    return explainWriteFailure(err, { sftp, conn, final: this.final, size: this.file.size })
+  /** Remove the temporaries of the files not published, over any live connection (else the deploy's undo does). */
+  private async removeTemps(): Promise<void> {
+    const left = this.stripes.filter(s => s.begun && !s.published)
+    for (const c of this.carriers) {
+      const sftp = c.liveChannel()
+      if (!sftp || left.length === 0) continue
+      const results = await Promise.allSettled(left.map(s => sftp.unlink(s.temp)))
+      for (let i = results.length - 1; i >= 0; i--) if (results[i].status === 'fulfilled') left.splice(i, 1)
+    }
   }
 
-  /** This carrier's part of the file: its lanes until the file settles, reconnecting when cut. */
-  private async carry(c: Carrier, all: Carrier[]): Promise<void> {
+  /** This carrier's part: its lanes until the upload settles, reconnecting when cut. */
+  private async carry(c: Carrier): Promise<void> {
     while (this.outcome === undefined && !c.gaveUp) {
       const crew: Crew = { stopped: false, held: new Set() }
       let conn: SshConnection | undefined
@@ -305,7 +434,7 @@ class Stripe {
       try {
         const ready = await c.ready()
         conn = ready.conn
-        await this.ensureCreated(ready.channels[0], conn)
+        await this.checkLinks(ready.channels[0], conn)
         if (this.o.verify !== 'none') crew.hasher = new RangeHasher(conn, this, crew, c)
         const working = ready.channels.map(sftp => this.lane(sftp, ready.conn, crew, c))
         lanes = working
@@ -316,7 +445,7 @@ class Stripe {
         this.notify()
         crew.hasher?.end()
         await Promise.allSettled(lanes)
-        for (const r of crew.held) this.putBack(r)
+        for (const p of crew.held) this.putBack(p)
         crew.held.clear()
         if (this.outcome !== undefined) return
         if (err instanceof UserError) return this.settle(err)
@@ -326,13 +455,13 @@ class Stripe {
         c.failures++
         if (c.failures > this.o.retries) {
           c.gaveUp = true
-          if (all.every(x => x.gaveUp))
+          if (this.carriers.every(x => x.gaveUp))
             this.settle(new UserError(`${errorMessage(err)} (gave up after ${c.failures} attempts)`))
           return
         }
         const delay = backoffDelay(c.failures, this.o.backoffBaseMs, 15000)
         this.o.logger.info(
-          `${c.label}: ${errorMessage(err)}; ${lost ? 'reconnecting' : 'trying again'} in ${(delay / 1000).toFixed(1)} s (attempt ${c.failures + 1} of ${this.o.retries + 1}); the ranges of ${this.file.relativePath} it had not confirmed go to the other connections`
+          `${c.label}: ${errorMessage(err)}; ${lost ? 'reconnecting' : 'trying again'} in ${(delay / 1000).toFixed(1)} s (attempt ${c.failures + 1} of ${this.o.retries + 1}); the ranges it had not confirmed go to the other connections`
         )
         await sleep(delay)
       } finally {
@@ -341,128 +470,113 @@ class Stripe {
     }
   }
 
-  /** A range is confirmed (by the instance's digest, or acknowledged when nothing is verified). */
-  confirmBy(r: Range, crew: Crew, c: Carrier): void {
-    if (crew.stopped || !crew.held.delete(r)) return
-    c.failures = 0
-    this.confirm(r)
-  }
-
   /**
-   * One channel: takes ranges and writes them with WRITES_IN_FLIGHT requests outstanding (the
-   * channel's window), the next range's writes right behind the last one's; a range whose writes
+   * One channel: takes pieces and writes them with WRITES_IN_FLIGHT requests outstanding (the
+   * channel's window), the next piece's writes right behind the last one's; a piece whose writes
    * are all acknowledged goes to the instance to be hashed (or is confirmed, without verification).
    */
   private async lane(sftp: Sftp, conn: SshConnection, crew: Crew, c: Carrier): Promise<void> {
-    const handle = await sftp.open(this.temp, 'r+', 0)
-    const chunk = writeChunk(sftp, handle)
-    const local = await this.local!
+    const handles = new Map<Stripe, Buffer>()
     const buffer = Buffer.allocUnsafe(READ_BLOCK)
     const inflight = new Set<Promise<void>>()
-    let failed: { err: unknown } | undefined
+    let failed: { err: unknown; stripe: Stripe } | undefined
+    let current: Stripe | undefined
+    const track = (op: Promise<unknown>, stripe: Stripe, n: number): Promise<void> => {
+      const w: Promise<void> = op.then(
+        () => {
+          inflight.delete(w)
+          if (n) this.o.onBytes(n)
+        },
+        err => {
+          inflight.delete(w)
+          failed ??= { err, stripe }
+        }
+      )
+      inflight.add(w)
+      return w
+    }
     const drain = async (below: number) => {
       while (inflight.size > below && !failed) await Promise.race(inflight)
       if (failed) throw failed.err
     }
+    // Handles of striped files with nothing left to hand out are closed (after their writes, in order).
+    const closeDone = (keep?: Stripe) => {
+      for (const [s, h] of handles) {
+        if (s === keep || !s.queue.empty) continue
+        handles.delete(s)
+        sftp.closeHandle(h).catch(() => {})
+      }
+    }
     try {
       for (;;) {
         if (this.outcome !== undefined || crew.stopped) break
-        const range = this.take()
-        if (!range) {
+        const piece = this.take()
+        if (!piece) {
           await drain(0)
+          closeDone()
           if (this.outcome !== undefined || crew.stopped) break
           await this.changed()
           continue
         }
-        crew.held.add(range)
+        crew.held.add(piece)
+        const s = piece.stripe
+        current = s
+        const chunk = writeChunk(sftp, WRITE_CHUNK)
+        let handle = handles.get(s)
+        if (!handle) {
+          if (s.striped) {
+            await s.ensureCreated(sftp, conn)
+            handle = await sftp.open(s.temp, 'r+', 0)
+            handles.set(s, handle)
+          } else handle = await s.create(sftp, conn)
+        }
+        closeDone(s)
+        const local = await s.localFile()
         const acks: Promise<void>[] = []
-        const end = range.offset + range.length
-        for (let pos = range.offset; pos < end; pos += READ_BLOCK) {
+        const end = piece.offset + piece.length
+        for (let pos = piece.offset; pos < end; pos += READ_BLOCK) {
           const len = Math.min(READ_BLOCK, end - pos)
           const { bytesRead } = await local.read(buffer, 0, len, pos)
-          if (bytesRead !== len) throw changedLocally(this.file)
-          for (let off = 0; off < len; off += chunk) {
-            const n = Math.min(chunk, len - off)
-            const w: Promise<void> = sftp.write(handle, buffer.subarray(off, off + n), n, pos + off).then(
-              () => {
-                inflight.delete(w)
-                this.o.onBytes(n)
-              },
-              err => {
-                inflight.delete(w)
-                failed ??= { err }
-              }
-            )
-            inflight.add(w)
-            acks.push(w)
+          if (bytesRead !== len) throw changedLocally(s.file)
+          const step = chunk - handle.length
+          for (let off = 0; off < len; off += step) {
+            const n = Math.min(step, len - off)
+            acks.push(track(sftp.write(handle, buffer.subarray(off, off + n), n, pos + off), s, n))
             await drain(WRITES_IN_FLIGHT - 1)
           }
         }
+        // A file sent whole: its mode and close go right behind its writes.
+        if (!s.striped) acks.push(track(s.closeWithMode(sftp, handle), s, 0))
+        if (this.o.verify !== 'none') void s.digestOf(piece)
         void Promise.all(acks)
-          .then(() => !failed && this.o.onRangeWritten?.(this.temp, range))
+          .then(() => !failed && this.o.onRangeWritten?.(s.temp, piece))
           .then(() => {
-            if (failed || crew.stopped || !crew.held.has(range) || this.outcome !== undefined) return
-            if (crew.hasher) crew.hasher.ask(range)
-            else this.confirmBy(range, crew, c)
+            if (failed || crew.stopped || !crew.held.has(piece) || this.outcome !== undefined) return
+            if (crew.hasher) crew.hasher.ask(piece)
+            else this.confirm(piece, crew, c)
           })
           .catch(() => {})
       }
     } catch (err) {
-      throw await this.explain(failed ? failed.err : err, sftp, conn)
+      const on = failed?.stripe ?? current
+      const why = failed ? failed.err : err
+      throw on ? await on.explain(why, sftp, conn) : why
     } finally {
-      sftp.closeHandle(handle).catch(() => {})
-    }
-  }
-
-  /** chmod was set at creation: the rename is all that is left (on a live connection). */
-  private async publish(carriers: Carrier[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const c = carriers.find(x => !x.gaveUp) ?? carriers[0]
-      let conn: SshConnection | undefined
-      try {
-        const ready = await c.ready()
-        conn = ready.conn
-        const sftp = ready.channels[0]
-        await sftp.renameOver(this.temp, this.final).catch(async err => {
-          throw await this.explain(err, sftp, ready.conn)
-        })
-        return
-      } catch (err) {
-        if (err instanceof UserError || attempt >= this.o.retries) throw err
-        if (!conn || conn.isClosed || err instanceof TransientError) c.lost()
-        await sleep(backoffDelay(attempt + 1, this.o.backoffBaseMs, 15000))
-      }
-    }
-  }
-
-  /** Remove the temporary over any live connection; if none is, the deploy's undo removes it. */
-  private async removeTemp(carriers: Carrier[]): Promise<void> {
-    if (!this.creating) return
-    await this.creating.catch(() => {})
-    for (const c of carriers) {
-      const sftp = c.liveChannel()
-      if (!sftp) continue
-      try {
-        await sftp.unlink(this.temp)
-        return
-      } catch {
-        // the next connection tries
-      }
+      for (const h of handles.values()) sftp.closeHandle(h).catch(() => {})
     }
   }
 }
 
 /**
- * Bytes per write request: as close to WRITE_CHUNK as fills whole SSH packets. Each request carries
- * its header (25 bytes and the handle) in the channel's stream, so a request of exactly 64 KiB of
- * data would take two full packets and a third of a few dozen bytes, each encrypted and sent on its
- * own.
+ * Bytes per write request, header included, as close to `target` as fills whole SSH packets: a
+ * request of exactly 64 KiB of data would take two full packets and a third of a few dozen bytes,
+ * each encrypted and sent on its own. The caller takes the request's own header off (25 bytes and
+ * the handle).
  */
-function writeChunk(sftp: Sftp, handle: Buffer): number {
+function writeChunk(sftp: Sftp, target: number): number {
   const packet = (sftp.raw as unknown as { outgoing?: { packetSize?: number } }).outgoing?.packetSize
-  if (!packet || packet < 4096) return WRITE_CHUNK
-  const packets = Math.max(1, Math.round(WRITE_CHUNK / packet))
-  return packets * packet - (25 + handle.length)
+  if (!packet || packet < 4096) return target
+  return Math.max(1, Math.round(target / packet)) * packet - 25
 }
 
 function changedLocally(file: PlannedFile): UserError {
@@ -470,27 +584,24 @@ function changedLocally(file: PlannedFile): UserError {
 }
 
 /**
- * The instance hashing one file's ranges for one connection (remote/range-hash.ts): a range is
- * asked for once its writes are acknowledged, and its answer confirms it or sends it again.
+ * The instance hashing ranges for one connection (remote/range-hash.ts): a piece is asked for once
+ * its writes are acknowledged, and its answer confirms it or sends it again.
  */
 class RangeHasher {
   private readonly feed = new PassThrough()
-  private readonly asked = new Map<number, Range>()
+  private readonly asked = new Map<string, Piece>()
   private partial = ''
   private ended = false
-  /** Rejects when the script (or its connection) ends while the file still needs it. */
+  /** Rejects when the script (or its connection) ends while the upload still needs it. */
   readonly broken: Promise<never>
 
   constructor(
     conn: SshConnection,
-    private readonly stripe: Stripe,
+    private readonly work: Work,
     private readonly crew: Crew,
     private readonly carrier: Carrier
   ) {
-    const run = execScript(conn, rangeHashScript(stripe.temp), {
-      stdin: this.feed,
-      onStdout: chunk => this.read(chunk)
-    })
+    const run = execScript(conn, RANGE_HASH_SCRIPT, { stdin: this.feed, onStdout: chunk => this.read(chunk) })
     this.broken = run.then(r => {
       if (this.ended) return new Promise<never>(() => {})
       throw new TransientError(
@@ -500,10 +611,10 @@ class RangeHasher {
     this.broken.catch(() => {})
   }
 
-  ask(r: Range): void {
+  ask(p: Piece): void {
     if (this.feed.writableEnded) return
-    this.asked.set(r.offset, r)
-    this.feed.write(rangeHashRequest(r.offset, r.length))
+    this.asked.set(`${p.offset} ${p.stripe.asked}`, p)
+    this.feed.write(rangeHashRequest(p.stripe.asked, p.offset, p.length, !p.stripe.striped))
   }
 
   private read(chunk: Buffer): void {
@@ -511,22 +622,22 @@ class RangeHasher {
     for (let nl = this.partial.indexOf('\n'); nl >= 0; nl = this.partial.indexOf('\n')) {
       const answer = parseRangeHash(this.partial.slice(0, nl))
       this.partial = this.partial.slice(nl + 1)
-      const r = answer && this.asked.get(answer.offset)
-      if (!r) continue
-      this.asked.delete(r.offset)
-      this.stripe.digestOf(r).then(
+      const key = answer && `${answer.offset} ${answer.path}`
+      const p = key && this.asked.get(key)
+      if (!p) continue
+      this.asked.delete(key)
+      p.stripe.digestOf(p).then(
         local => {
-          if (answer.digest === local) return this.stripe.confirmBy(r, this.crew, this.carrier)
-          if (this.crew.stopped || !this.crew.held.delete(r)) return
-          this.stripe.rangeFailed(
-            r,
-            `sha256 on the instance does not match (got ${answer.digest || 'nothing'})`
-          )
+          if (answer.digest === local) this.work.confirm(p, this.crew, this.carrier)
+          else
+            this.work.failed(
+              p,
+              this.crew,
+              `sha256 on the instance does not match (got ${answer.digest || 'nothing'})`
+            )
         },
         err =>
-          this.stripe.settle(
-            new UserError(`Could not read '${this.stripe.file.localPath}': ${errorMessage(err)}`)
-          )
+          this.work.settle(new UserError(`Could not read '${p.stripe.file.localPath}': ${errorMessage(err)}`))
       )
     }
   }
