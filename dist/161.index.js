@@ -119,14 +119,14 @@ const INPUTS = [
     {
         name: 'concurrency',
         kind: 'string',
-        default: '128',
+        default: '512',
         description: 'Files in flight at once per connection (large files: at most 8 of them at once).'
     },
     {
         name: 'connections',
         kind: 'string',
         default: '4',
-        description: 'SSH connections per target for an upload of several files (each with its own windows; files are shared out among them). Over eice at most eice-max-tunnels per deploy.'
+        description: 'SSH connections per target for an upload (each with its own windows): files are shared out among them, and a file of 16 MiB or more is written by all of them at once, in ranges. Over eice at most eice-max-tunnels per deploy.'
     },
     {
         name: 'retries',
@@ -287,8 +287,8 @@ const INPUTS = [
     {
         name: 'max-parallel-targets',
         kind: 'string',
-        default: '1',
-        description: "Targets deployed at once. The default, 1, is a rolling deploy: with fail-fast, a bad release stops at the first instance. With delivery: s3 it is Run Command's MaxConcurrency: a count or a percentage (e.g. 25%)."
+        default: '',
+        description: "Targets deployed at once. With push the default is 1, a rolling deploy: with fail-fast, a bad release stops at the first instance. With delivery: s3 it is Run Command's MaxConcurrency, a count or a percentage (e.g. 25%), and the default is 50, as Run Command's own (an instance that fails keeps its current release)."
     },
     {
         name: 'fail-fast',

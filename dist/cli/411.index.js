@@ -1145,20 +1145,30 @@ function createSsmTunnel(opts) {
         parameters.host = [opts.host];
     }
     const where = opts.host ? `${opts.host}:${opts.port}` : `port ${opts.port}`;
+    const start = async (signal) => {
+        try {
+            return await client.send(new dist_cjs/* StartSessionCommand */.EMb({ Target: instanceId, DocumentName: document, Parameters: parameters }), { abortSignal: signal });
+        }
+        catch (err) {
+            throw await explainStartError(mapStartError(err, opts), opts);
+        }
+    };
     return {
         description: `ssm ${instanceId} (${document}, ${where})`,
+        async check(signal) {
+            // A session started and ended before its data channel opens: the agent never dials the port.
+            const { SessionId: sessionId, TokenValue: token } = await start(signal);
+            if (token)
+                logger.setSecret(token);
+            if (!sessionId)
+                return;
+            live.set(sessionId, undefined);
+            await terminate(sessionId);
+        },
         async open(signal) {
             if (closed)
                 throw new Error('the ssm tunnel is closed');
-            let started;
-            try {
-                started = await client.send(new dist_cjs/* StartSessionCommand */.EMb({ Target: instanceId, DocumentName: document, Parameters: parameters }), {
-                    abortSignal: signal
-                });
-            }
-            catch (err) {
-                throw mapStartError(err, opts);
-            }
+            const started = await start(signal);
             const { SessionId: sessionId, TokenValue: token, StreamUrl: streamUrl } = started;
             if (token)
                 logger.setSecret(token);
@@ -1236,6 +1246,36 @@ function createSsmTunnel(opts) {
         }
     };
 }
+/** TargetNotConnected from StartSession: its wording until we know more (see explainStartError). */
+class NotConnectedError extends errors/* UserError */.yo {
+}
+function notConnected(id, msg) {
+    // Session Manager answers the same for an id that does not exist (a wrong id, Region or account)
+    // as for an instance whose agent is offline; explainStartError asks EC2 which it is.
+    return new NotConnectedError(`ssm: ${id} is not connected to Session Manager (${msg}): check that ${id} exists in this Region and account; if it does, check that its SSM Agent is online (Fleet Manager / DescribeInstanceInformation) and that the instance reaches the ssm and ssmmessages endpoints (a NAT gateway, or VPC interface endpoints).`);
+}
+/**
+ * For an EC2 instance id that Session Manager calls not connected, ask EC2 whether it exists and
+ * runs, so the line says which: it does not exist, it is stopped, or its agent is not connected.
+ * When EC2 cannot be asked (no ec2:DescribeInstances), the line names both possibilities.
+ */
+async function explainStartError(err, opts) {
+    const id = opts.instanceId;
+    if (!(err instanceof NotConnectedError) || !id.startsWith('i-'))
+        return err;
+    const { instanceExistence, notRunning } = await Promise.all(/* import() */[__webpack_require__.e(193), __webpack_require__.e(513)]).then(__webpack_require__.bind(__webpack_require__, 8513));
+    const found = await instanceExistence(id, opts.aws);
+    if ('missing' in found)
+        return new errors/* UserError */.yo(`ssm: ${found.missing.message}`);
+    if ('unknown' in found) {
+        opts.logger.debug(`ssm ${id}: could not ask EC2 whether it exists: ${found.unknown}`);
+        return err;
+    }
+    const stopped = notRunning(found.info);
+    if (stopped)
+        return new errors/* UserError */.yo(`ssm: ${stopped.message}`);
+    return new errors/* UserError */.yo(`ssm: ${id} is running but not connected to Session Manager: check that its SSM Agent is online (Fleet Manager / DescribeInstanceInformation) and that the instance reaches the ssm and ssmmessages endpoints (a NAT gateway, or VPC interface endpoints for ssm and ssmmessages).`);
+}
 function mapStartError(err, opts) {
     if (err instanceof errors/* UserError */.yo)
         return err; // e.g. a proxy that refuses: its message names it
@@ -1244,10 +1284,7 @@ function mapStartError(err, opts) {
     const id = opts.instanceId;
     switch (name) {
         case 'TargetNotConnected':
-            return new errors/* UserError */.yo(
-            // Session Manager answers the same for an instance that does not exist (a wrong id, Region or
-            // account) as for one whose agent is offline, so both are named, the cheaper check first.
-            `ssm: ${id} is not connected to Session Manager (${msg}): first check that ${id} exists in ${opts.aws.region} in this account (the id, the Region, the credentials' account); if it does, check that the SSM Agent on it is online (Fleet Manager / DescribeInstanceInformation) and that the instance has a route to the ssm and ssmmessages endpoints (a NAT gateway, or VPC interface endpoints for ssm and ssmmessages).`);
+            return notConnected(id, msg);
         case 'AccessDeniedException':
             return new errors/* UserError */.yo(`ssm: not allowed to start a session on ${id} (${msg}): the role needs ssm:StartSession on arn:aws:ec2:${opts.aws.region}:<account>:instance/${id} and on the document arn:aws:ssm:${opts.aws.region}::document/${opts.document}, plus ssm:TerminateSession and ssm:ResumeSession.`);
         case 'InvalidDocument':

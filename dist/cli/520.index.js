@@ -1,6 +1,353 @@
 export const id = 520;
-export const ids = [520];
+export const ids = [520,513];
 export const modules = {
+
+/***/ 7791:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   j: () => (/* binding */ chooseMode)
+/* harmony export */ });
+/**
+ * `mode: auto` for one target, as a pure decision over facts the caller gathered:
+ * host names mean nlb; else eice when the instance's VPC has a usable EC2 Instance Connect Endpoint;
+ * else ssm when DescribeInstanceInformation says the instance is managed and Online; else a one-line
+ * error listing what was checked and what is missing.
+ */
+function endpointFinding(f, vpc) {
+    if (!vpc)
+        return 'EC2 Instance Connect Endpoint: not applicable (no VPC known for it)';
+    if (f.endpointCheckError)
+        return `EC2 Instance Connect Endpoint in ${vpc}: could not check (${f.endpointCheckError})`;
+    if (f.usableEndpoint === undefined)
+        return `EC2 Instance Connect Endpoint in ${vpc}: not checked`;
+    return `EC2 Instance Connect Endpoint in ${vpc}: none usable (create one in that VPC, or set eice-endpoint-id)`;
+}
+function ssmFinding(f) {
+    if (f.ssmCheckError)
+        return `Systems Manager: could not check (${f.ssmCheckError})`;
+    const s = f.ssmManagedOnline;
+    if (!s)
+        return 'Systems Manager: not checked';
+    if (!s.managed) {
+        return 'Systems Manager: not a managed node (run the SSM agent and give the instance a role with AmazonSSMManagedInstanceCore)';
+    }
+    return `Systems Manager: managed but its agent is ${s.pingStatus || 'not Online'} (start the SSM agent; it must reach the SSM endpoints)`;
+}
+function chooseMode(facts) {
+    if (facts.isHost)
+        return { mode: 'nlb', reason: 'the target is a host name' };
+    const id = facts.instance?.instanceId;
+    const label = facts.target ?? id ?? '(unknown target)';
+    if (!id) {
+        return {
+            error: `mode: auto cannot choose a path for ${label}: it is neither a host name nor an instance that was found; check the target`
+        };
+    }
+    const vpc = facts.instance?.vpcId;
+    if (vpc && facts.usableEndpoint === true) {
+        return {
+            mode: 'eice',
+            reason: `${facts.endpointId ? `endpoint ${facts.endpointId}` : 'an EC2 Instance Connect Endpoint'} serves ${vpc}`
+        };
+    }
+    const ssm = facts.ssmManagedOnline;
+    if (ssm?.managed && (ssm.pingStatus ?? '').toLowerCase() === 'online') {
+        return { mode: 'ssm', reason: `${id} is managed by Systems Manager and Online` };
+    }
+    return {
+        error: `mode: auto found no path to ${label === id ? id : `${label} (${id})`}: checked ${endpointFinding(facts, vpc)}; ` +
+            `checked ${ssmFinding(facts)}; fix one of these, or set mode (and for nlb give a host name as the target)`
+    };
+}
+
+
+/***/ }),
+
+/***/ 1043:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   J6: () => (/* binding */ awsErrorCode),
+/* harmony export */   X_: () => (/* binding */ awsErrorMessage),
+/* harmony export */   Y0: () => (/* binding */ MAX_PAGES),
+/* harmony export */   pI: () => (/* binding */ ec2ClientFor)
+/* harmony export */ });
+/* harmony import */ var _aws_sdk_client_ec2__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(5193);
+/* harmony import */ var _net_proxy_agent_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1442);
+
+
+const clients = new WeakMap();
+/**
+ * One EC2 client per AWS context (the SDK honours AWS_ENDPOINT_URL_EC2, which points it at the
+ * simulator in tests and the sandbox). Its credential provider also signs the EICE tunnel URLs.
+ */
+function ec2ClientFor(aws) {
+    let client = clients.get(aws);
+    if (!client) {
+        client = new _aws_sdk_client_ec2__WEBPACK_IMPORTED_MODULE_1__/* .EC2Client */ .gu5({
+            region: aws.region || undefined,
+            credentials: aws.credentials,
+            ...(0,_net_proxy_agent_js__WEBPACK_IMPORTED_MODULE_0__/* .sdkProxyConfig */ .L)()
+        });
+        clients.set(aws, client);
+    }
+    return client;
+}
+/** The SDK's error code (`name`) of a failed call, or '' for non-service errors. */
+function awsErrorCode(err) {
+    if (err && typeof err === 'object') {
+        const e = err;
+        for (const v of [e.Code, e.name, e.code])
+            if (typeof v === 'string' && v)
+                return v;
+    }
+    return '';
+}
+/** The first sentence-sized piece of an AWS error message (IAM messages run long). */
+function awsErrorMessage(err) {
+    const m = err instanceof Error ? err.message : String(err);
+    return m.replace(/\s+/g, ' ').trim();
+}
+/** Bound on the pages one EC2 Describe* lookup reads (1000 instances, or many endpoints, a page). */
+const MAX_PAGES = 20;
+
+
+/***/ }),
+
+/***/ 8513:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   Ck: () => (/* binding */ toInfo),
+/* harmony export */   Eg: () => (/* binding */ describeTargets),
+/* harmony export */   ay: () => (/* binding */ NoSuchInstanceError),
+/* harmony export */   instanceExistence: () => (/* binding */ instanceExistence),
+/* harmony export */   notRunning: () => (/* binding */ notRunning),
+/* harmony export */   yj: () => (/* binding */ mapDescribeError)
+/* harmony export */ });
+/* unused harmony export notFound */
+/* harmony import */ var _aws_sdk_client_ec2__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5193);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(6932);
+/* harmony import */ var _ec2_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1043);
+
+
+
+/**
+ * Look up the instance targets: each id must exist and be running; each `tag:Key=Value` expands to
+ * every running instance carrying that tag (at least one). Host specs need no lookup and are skipped.
+ * Duplicates (an instance named twice) are returned once, in first-mention order.
+ */
+async function describeTargets(specs, aws) {
+    const out = [];
+    const seen = new Set();
+    const add = (i) => {
+        if (!seen.has(i.instanceId)) {
+            seen.add(i.instanceId);
+            out.push(i);
+        }
+    };
+    const idSpecs = specs.filter((s) => s.kind === 'instance');
+    const hybrid = idSpecs.find(s => s.instanceId.startsWith('mi-'));
+    if (hybrid) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`${hybrid.instanceId} is a Systems Manager hybrid node (mi-), not an EC2 instance: only mode 'ssm' can reach it, and it has no EC2 details to look up.`);
+    }
+    if (idSpecs.length) {
+        const ids = [...new Set(idSpecs.map(s => s.instanceId))];
+        const found = await describe(aws, { InstanceIds: ids }, `instance ${ids.join(', ')}`);
+        const byId = new Map(found.map(i => [i.InstanceId, i]));
+        for (const spec of specs) {
+            if (spec.kind === 'instance') {
+                const inst = byId.get(spec.instanceId);
+                if (!inst)
+                    throw notFound([spec.instanceId], aws.region);
+                const info = toInfo(inst, spec.label);
+                const stopped = notRunning(info);
+                if (stopped)
+                    throw stopped;
+                add(info);
+            }
+            else if (spec.kind === 'tag') {
+                for (const info of await describeTag(spec, aws))
+                    add(info);
+            }
+        }
+        return out;
+    }
+    for (const spec of specs)
+        if (spec.kind === 'tag')
+            for (const info of await describeTag(spec, aws))
+                add(info);
+    return out;
+}
+async function describeTag(spec, aws) {
+    const all = (await describe(aws, { Filters: [{ Name: `tag:${spec.key}`, Values: [spec.value] }] }, spec.label)).map(i => toInfo(i, spec.label));
+    const running = all.filter(i => i.state === 'running');
+    if (running.length)
+        return running;
+    const where = aws.region ? ` in ${aws.region}` : '';
+    if (!all.length) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`No instance${where} has the tag ${spec.key}=${spec.value} (target '${spec.label}'): check the tag key and value (both case-sensitive) and the region.`);
+    }
+    const states = all
+        .slice(0, 5)
+        .map(i => `${label(i)} is ${i.state}`)
+        .join(', ');
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`No running instance has the tag ${spec.key}=${spec.value}${where} (${states}${all.length > 5 ? ', ...' : ''}): start one, or fix the target '${spec.label}'.`);
+}
+async function describe(aws, input, what) {
+    const instances = [];
+    let pages = 0;
+    try {
+        for await (const page of (0,_aws_sdk_client_ec2__WEBPACK_IMPORTED_MODULE_2__/* .paginateDescribeInstances */ .H0T)({ client: (0,_ec2_js__WEBPACK_IMPORTED_MODULE_1__/* .ec2ClientFor */ .pI)(aws) }, input)) {
+            for (const r of page.Reservations ?? [])
+                instances.push(...(r.Instances ?? []));
+            if (++pages >= _ec2_js__WEBPACK_IMPORTED_MODULE_1__/* .MAX_PAGES */ .Y0)
+                break;
+        }
+    }
+    catch (err) {
+        throw mapDescribeError(err, input.InstanceIds ?? [], aws.region, what);
+    }
+    return instances;
+}
+/** What the tunnels need from one DescribeInstances item (`target`: the spec label that selected it). */
+function toInfo(i, target) {
+    const name = i.Tags?.find(t => t.Key === 'Name')?.Value;
+    return {
+        instanceId: i.InstanceId ?? '',
+        state: i.State?.Name ?? 'unknown',
+        privateIpAddress: i.PrivateIpAddress || undefined,
+        ipv6Address: i.Ipv6Address || undefined,
+        vpcId: i.VpcId ?? '',
+        subnetId: i.SubnetId ?? '',
+        securityGroupIds: (i.SecurityGroups ?? []).map(g => g.GroupId ?? '').filter(Boolean),
+        name: name || undefined,
+        availabilityZone: i.Placement?.AvailabilityZone,
+        target
+    };
+}
+function label(i) {
+    return i.name ? `${i.instanceId} (${i.name})` : i.instanceId;
+}
+function notRunningMessage(i) {
+    const who = `Instance ${label(i)}`;
+    switch (i.state) {
+        case 'stopped':
+            return `${who} is stopped: start it (aws ec2 start-instances --instance-ids ${i.instanceId}) and run the deploy again.`;
+        case 'stopping':
+            return `${who} is stopping: start it again once it has stopped, then run the deploy again.`;
+        case 'pending':
+            return `${who} is still starting (pending): wait until it is running, then run the deploy again.`;
+        case 'shutting-down':
+        case 'terminated':
+            return `${who} is ${i.state}: it can no longer be deployed to; remove it from 'targets'.`;
+        default:
+            return `${who} is ${i.state}, not running: deploys need a running instance.`;
+    }
+}
+/** EC2 says the instance does not exist (a wrong id, Region or account): no retry or other path helps. */
+class NoSuchInstanceError extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo {
+}
+/** The one line for instance ids that EC2 says do not exist. */
+function notFound(ids, region) {
+    const where = region ? ` in ${region}` : '';
+    const what = ids.length > 1 ? `Instances ${ids.join(', ')} do not exist` : `Instance ${ids.join(', ')} does not exist`;
+    return new NoSuchInstanceError(`${what}${where} for these credentials: check the instance id, the region (aws-region; instances are regional) and the AWS account the credentials belong to.`);
+}
+/**
+ * What EC2 says of one instance id: it does not exist (`missing`), or it exists (with its state), or
+ * the question could not be answered (`unknown`, with why: a permission, say).
+ */
+async function instanceExistence(instanceId, aws) {
+    try {
+        const found = await describe(aws, { InstanceIds: [instanceId] }, `instance ${instanceId}`);
+        const inst = found.find(i => i.InstanceId === instanceId);
+        return inst ? { info: toInfo(inst, instanceId) } : { missing: notFound([instanceId], aws.region) };
+    }
+    catch (err) {
+        if (err instanceof NoSuchInstanceError)
+            return { missing: err };
+        return { unknown: err instanceof Error ? err.message : String(err) };
+    }
+}
+/** Why an instance that exists cannot be deployed to, or undefined when it is running. */
+function notRunning(info) {
+    return info.state === 'running' ? undefined : new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(notRunningMessage(info));
+}
+/** Turn the SDK's failures into one-line errors that say which permission or input to fix. */
+function mapDescribeError(err, ids, region, what) {
+    if (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo)
+        return err; // e.g. a proxy that refuses: its message names it
+    const code = (0,_ec2_js__WEBPACK_IMPORTED_MODULE_1__/* .awsErrorCode */ .J6)(err);
+    const msg = (0,_ec2_js__WEBPACK_IMPORTED_MODULE_1__/* .awsErrorMessage */ .X_)(err);
+    switch (code) {
+        case 'UnauthorizedOperation':
+        case 'AccessDenied':
+        case 'AccessDeniedException':
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`The AWS credentials may not call ec2:DescribeInstances (${code}): allow "ec2:DescribeInstances" on resource "*" in the role's policy.`);
+        case 'InvalidInstanceID.NotFound': {
+            const listed = [...msg.matchAll(/i-[0-9a-f]+/g)].map(m => m[0]);
+            return notFound(listed.length ? listed : ids, region);
+        }
+        case 'InvalidInstanceID.Malformed':
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`EC2 rejected the instance id in ${what} as malformed (${msg}): instance ids look like i-0123456789abcdef0.`);
+        case 'AuthFailure':
+        case 'InvalidClientTokenId':
+        case 'UnrecognizedClientException':
+        case 'SignatureDoesNotMatch':
+        case 'IncompleteSignature':
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`EC2 did not accept the AWS credentials (${code}: ${msg}): check the credentials step (role-to-assume or the access keys).`);
+        case 'RequestExpired':
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`EC2 says the request has expired (${msg}): the runner's clock is probably wrong, or the session credentials expired.`);
+        case 'CredentialsProviderError':
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`No AWS credentials were found for ec2:DescribeInstances: set role-to-assume (OIDC) or run aws-actions/configure-aws-credentials first.`);
+        case 'InvalidParameterValue':
+        case 'InvalidParameterCombination':
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`EC2 rejected the lookup of ${what} (${code}: ${msg}).`);
+        default:
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .TransientError */ .N_(`ec2:DescribeInstances for ${what} failed${code ? ` (${code})` : ''}: ${msg}`, { cause: err });
+    }
+}
+
+
+/***/ }),
+
+/***/ 4045:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   T: () => (/* binding */ ssmManagedStatus)
+/* harmony export */ });
+/* harmony import */ var _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(4736);
+/* harmony import */ var _ec2_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1043);
+/* harmony import */ var _net_proxy_agent_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1442);
+
+
+
+/** Is the instance a Session Manager managed node, and is its agent Online? (DescribeInstanceInformation) */
+async function ssmManagedStatus(instanceId, aws) {
+    const client = new _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_2__/* .SSMClient */ .jBj({ region: aws.region, credentials: aws.credentials, ...(0,_net_proxy_agent_js__WEBPACK_IMPORTED_MODULE_1__/* .sdkProxyConfig */ .L)() });
+    try {
+        const out = await client.send(new _aws_sdk_client_ssm__WEBPACK_IMPORTED_MODULE_2__/* .DescribeInstanceInformationCommand */ .MXw({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }));
+        const info = out.InstanceInformationList?.find(i => i.InstanceId === instanceId);
+        if (!info)
+            return { managed: false };
+        return { managed: true, pingStatus: info.PingStatus, agentVersion: info.AgentVersion };
+    }
+    catch (err) {
+        const code = (0,_ec2_js__WEBPACK_IMPORTED_MODULE_0__/* .awsErrorCode */ .J6)(err);
+        throw new Error(code === 'AccessDeniedException'
+            ? 'AccessDenied on ssm:DescribeInstanceInformation'
+            : `${code || 'error'}: ${(0,_ec2_js__WEBPACK_IMPORTED_MODULE_0__/* .awsErrorMessage */ .X_)(err)}`);
+    }
+    finally {
+        client.destroy();
+    }
+}
+
+
+/***/ }),
 
 /***/ 9520:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
@@ -14,8 +361,10 @@ __webpack_require__.d(__webpack_exports__, {
   renderReport: () => (/* binding */ renderReport)
 });
 
+// EXTERNAL MODULE: ./build/action/aws/credentials.js
+var credentials = __webpack_require__(2223);
 // EXTERNAL MODULE: ./build/action/config.js + 1 modules
-var action_config = __webpack_require__(7578);
+var config = __webpack_require__(7578);
 // EXTERNAL MODULE: ./build/action/errors.js
 var errors = __webpack_require__(6932);
 // EXTERNAL MODULE: ./build/action/log.js
@@ -26,6 +375,8 @@ var tunnel = __webpack_require__(6230);
 var cli_args = __webpack_require__(5);
 // EXTERNAL MODULE: ./build/action/cli/aws-env.js
 var aws_env = __webpack_require__(5649);
+// EXTERNAL MODULE: ./build/action/cli/aws-flags.js
+var aws_flags = __webpack_require__(5693);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ec2/dist-cjs/index.js
 var dist_cjs = __webpack_require__(5193);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
@@ -102,7 +453,7 @@ async function runDoctor(target, aws, opts = {}) {
         auto: {},
         paths: { ssm: false, eice: false }
     };
-    const spec = (0,action_config/* parseTarget */.hu)(target);
+    const spec = (0,config/* parseTarget */.hu)(target);
     if (spec.kind === 'host') {
         throw new errors/* UserError */.yo(`doctor checks instances (i-..., mi-..., tag:Key=Value); '${target}' is a host name, which needs no AWS path`);
     }
@@ -110,6 +461,12 @@ async function runDoctor(target, aws, opts = {}) {
     await dryRuns(aws, add);
     // mi- managed nodes are not EC2 instances: only Session Manager reaches them.
     const instance = spec.kind === 'instance' && spec.instanceId.startsWith('mi-') ? undefined : await lookUp(spec, aws, add);
+    if (instance instanceof instances/* NoSuchInstanceError */.ay) {
+        // Nothing else to check: no agent, endpoint or path can help an instance that does not exist.
+        report.missing = instance.message;
+        report.auto = { error: instance.message };
+        return report;
+    }
     if (instance)
         report.instance = instance;
     const instanceId = instance?.instanceId ?? (spec.kind === 'instance' ? spec.instanceId : undefined);
@@ -251,8 +608,9 @@ async function lookUp(spec, aws, add) {
         found = (res.Reservations ?? []).flatMap(r => r.Instances ?? []);
     }
     catch (err) {
-        add('instance', 'lookup', 'fail', (0,errors/* errorMessage */.gJ)((0,instances/* mapDescribeError */.yj)(err, ('InstanceIds' in input && input.InstanceIds) || [], aws.region, spec.label)));
-        return undefined;
+        const mapped = (0,instances/* mapDescribeError */.yj)(err, ('InstanceIds' in input && input.InstanceIds) || [], aws.region, spec.label);
+        add('instance', 'lookup', 'fail', (0,errors/* errorMessage */.gJ)(mapped));
+        return mapped instanceof instances/* NoSuchInstanceError */.ay ? mapped : undefined;
     }
     if (found.length !== 1) {
         add('instance', 'lookup', 'fail', found.length === 0
@@ -319,9 +677,10 @@ var help = __webpack_require__(8483);
 
 
 
+
+
 const FLAGS = [
-    { name: 'region', kind: 'string' },
-    { name: 'profile', kind: 'string' },
+    ...aws_flags/* AWS_FLAGS */.E0,
     { name: 'port', kind: 'string' },
     { name: 'eice-endpoint-id', kind: 'string' },
     { name: 'connect', kind: 'boolean' },
@@ -342,11 +701,11 @@ async function doctorCommand(argv, io) {
     const port = Number((0,cli_args/* last */.HV)(args, 'port') ?? '22');
     if (!Number.isInteger(port) || port < 1 || port > 65535)
         throw new errors/* UserError */.yo(`--port must be 1-65535, got '${(0,cli_args/* last */.HV)(args, 'port')}'`);
-    (0,aws_env/* applyProfile */.mO)((0,cli_args/* last */.HV)(args, 'profile'));
-    const region = await (0,aws_env/* resolveRegion */.Zv)((0,cli_args/* last */.HV)(args, 'region'));
-    if (!region)
+    const awsFlags = await (0,aws_flags/* awsInputsOf */.A)(args);
+    if (!awsFlags.inputs['aws-region'])
         throw new errors/* UserError */.yo(aws_env/* NO_REGION */.tR);
-    const aws = { region, credentials: undefined };
+    // The credentials the other commands would use: the default chain, or the role assumed as deploy does.
+    const aws = await (0,credentials.resolveAwsContext)(configFor(target, port, awsFlags.inputs).aws, log/* silentLogger */.q, awsFlags.options);
     const endpointId = (0,cli_args/* last */.HV)(args, 'eice-endpoint-id');
     const report = await runDoctor(target, aws, { endpointId, port });
     if ((0,cli_args/* isSet */.vM)(args, 'connect'))
@@ -367,26 +726,33 @@ function renderReport(report, works) {
     const lines = rows.map(r => '  ' + r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  '));
     const verdict = works
         ? `Some path works${report.auto.mode ? `; mode auto would use ${report.auto.mode}` : ''}.`
-        : 'No path works yet: fix one of the FAIL rows above.';
+        : (report.missing ?? 'No path works yet: fix one of the FAIL rows above.');
     return [`ec2-push doctor ${report.target} (${report.region})`, '', ...lines, '', verdict].join('\n');
+}
+/** A deploy configuration for one target, as the checks and connections need it (no files). */
+function configFor(target, port, values) {
+    const all = {
+        ...values,
+        targets: target,
+        port: String(port),
+        files: '*',
+        'remote-path': '.'
+    };
+    return (0,config/* buildConfig */.fD)(name => all[name] ?? '');
 }
 /** Open each path that looks usable and read sshd's banner: proves StartSession / OpenTunnel and the network. */
 async function tryConnect(report, aws, port, endpointId) {
     for (const mode of ['ssm', 'eice']) {
         if (!report.paths[mode] || !report.instanceId)
             continue;
-        const config = (0,action_config/* buildConfig */.fD)(name => ({
+        const config = configFor(report.instanceId, port, {
             mode,
-            targets: report.instanceId,
-            port: String(port),
             'aws-region': aws.region,
-            'eice-endpoint-id': endpointId ?? '',
-            files: '*',
-            'remote-path': '.'
-        })[name] ?? '');
+            'eice-endpoint-id': endpointId ?? ''
+        });
         let detail;
         let ok = false;
-        const [target] = await (0,tunnel/* resolveTargets */.h)(config, { logger: log/* silentLogger */.q, aws: async () => aws }).catch(err => {
+        const [target] = await (0,tunnel/* resolveTargets */.h5)(config, { logger: log/* silentLogger */.q, aws: async () => aws }).catch(err => {
             report.checks.push({
                 area: 'connect',
                 check: `via ${mode}`,
@@ -436,6 +802,130 @@ function readBanner(stream) {
         stream.once('error', err => done(err));
         stream.once('end', () => done(text ? undefined : new Error('closed before sending anything')));
     });
+}
+
+
+/***/ }),
+
+/***/ 960:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   a9: () => (/* binding */ USABLE_ENDPOINT_STATES),
+/* harmony export */   sj: () => (/* binding */ targetAddress),
+/* harmony export */   vS: () => (/* binding */ findEndpoint)
+/* harmony export */ });
+/* harmony import */ var _aws_sdk_client_ec2__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5193);
+/* harmony import */ var _aws_ec2_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1043);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6932);
+
+
+
+/** States in which an endpoint carries tunnels (AWS CLI >= 2.30.6: an endpoint being modified keeps serving). */
+const USABLE_ENDPOINT_STATES = [
+    'create-complete',
+    'update-in-progress',
+    'update-failed',
+    'update-complete'
+];
+/**
+ * Find the endpoint for an instance, as the AWS CLI does: the given id (in a usable state), else the
+ * instance VPC's usable endpoints, preferring one in the instance's own subnet, else the first.
+ */
+async function findEndpoint(instance, aws, endpointId) {
+    const states = { Name: 'state', Values: USABLE_ENDPOINT_STATES };
+    if (endpointId) {
+        const [first] = await listEndpoints(aws, { InstanceConnectEndpointIds: [endpointId], Filters: [states] }, endpointId, () => false);
+        if (!first) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`EC2 Instance Connect Endpoint ${endpointId} is not available (not found in ${aws.region || 'this region'} or not in state ${USABLE_ENDPOINT_STATES.join('/')}): check 'eice-endpoint-id' and the endpoint's state.`);
+        }
+        return toInfo(first);
+    }
+    const sameSubnet = (e) => e.SubnetId === instance.subnetId;
+    const found = await listEndpoints(aws, { Filters: [states, { Name: 'vpc-id', Values: [instance.vpcId] }] }, instance.vpcId, sameSubnet);
+    const chosen = found.find(sameSubnet) ?? found[0];
+    if (!chosen) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`No usable EC2 Instance Connect Endpoint in ${instance.vpcId} (the VPC of ${instance.instanceId}): create one in that VPC (aws ec2 create-instance-connect-endpoint --subnet-id ${instance.subnetId}), pass 'eice-endpoint-id', or use mode ssm.`);
+    }
+    return toInfo(chosen);
+}
+/** Page through DescribeInstanceConnectEndpoints, stopping early once `stop` matches an item. */
+async function listEndpoints(aws, input, what, stop) {
+    const out = [];
+    let pages = 0;
+    try {
+        for await (const page of (0,_aws_sdk_client_ec2__WEBPACK_IMPORTED_MODULE_2__/* .paginateDescribeInstanceConnectEndpoints */ .sas)({ client: (0,_aws_ec2_js__WEBPACK_IMPORTED_MODULE_0__/* .ec2ClientFor */ .pI)(aws) }, input)) {
+            const items = page.InstanceConnectEndpoints ?? [];
+            out.push(...items);
+            if (items.some(stop) || ++pages >= _aws_ec2_js__WEBPACK_IMPORTED_MODULE_0__/* .MAX_PAGES */ .Y0)
+                break;
+        }
+    }
+    catch (err) {
+        throw mapEndpointError(err, what);
+    }
+    return out;
+}
+function toInfo(e) {
+    const fips = /^(1|true)$/i.test(process.env.AWS_USE_FIPS_ENDPOINT ?? '');
+    const dnsName = fips ? e.FipsDnsName : e.DnsName;
+    if (!dnsName) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(fips
+            ? `EC2 Instance Connect Endpoint ${e.InstanceConnectEndpointId} has no FIPS DNS name, but AWS_USE_FIPS_ENDPOINT is set: unset it or use an endpoint in a FIPS Region.`
+            : `EC2 Instance Connect Endpoint ${e.InstanceConnectEndpointId} has no DNS name yet: wait until it is create-complete.`);
+    }
+    const type = e.IpAddressType;
+    return {
+        endpointId: e.InstanceConnectEndpointId ?? '',
+        arn: e.InstanceConnectEndpointArn,
+        dnsName,
+        state: e.State ?? '',
+        vpcId: e.VpcId ?? '',
+        subnetId: e.SubnetId ?? '',
+        availabilityZone: e.AvailabilityZone,
+        securityGroupIds: e.SecurityGroupIds ?? [],
+        // Endpoints created before IPv6 support carry no type: they are IPv4.
+        ipAddressType: type === 'dualstack' || type === 'ipv6' ? type : 'ipv4'
+    };
+}
+/**
+ * The address the endpoint connects to: private IPv4 first, IPv6 second (as the CLI), restricted to
+ * what the endpoint's IP address type can reach.
+ */
+function targetAddress(instance, endpoint) {
+    const v4ok = endpoint.ipAddressType !== 'ipv6';
+    const v6ok = endpoint.ipAddressType !== 'ipv4';
+    if (v4ok && instance.privateIpAddress)
+        return instance.privateIpAddress;
+    if (v6ok && instance.ipv6Address)
+        return instance.ipv6Address;
+    if (!instance.privateIpAddress && !instance.ipv6Address) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`Instance ${instance.instanceId} has no private IPv4 or IPv6 address for the EC2 Instance Connect Endpoint to connect to.`);
+    }
+    const has = instance.privateIpAddress ? 'only a private IPv4 address' : 'only an IPv6 address';
+    const needs = instance.privateIpAddress ? 'ipv4 or dualstack' : 'ipv6 or dualstack';
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`Instance ${instance.instanceId} has ${has}, but EC2 Instance Connect Endpoint ${endpoint.endpointId} is ${endpoint.ipAddressType}: use an endpoint whose IP address type is ${needs} (aws ec2 modify-instance-connect-endpoint --ip-address-type).`);
+}
+function mapEndpointError(err, what) {
+    if (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo)
+        return err; // e.g. a proxy that refuses: its message names it
+    const code = (0,_aws_ec2_js__WEBPACK_IMPORTED_MODULE_0__/* .awsErrorCode */ .J6)(err);
+    const msg = (0,_aws_ec2_js__WEBPACK_IMPORTED_MODULE_0__/* .awsErrorMessage */ .X_)(err);
+    switch (code) {
+        case 'UnauthorizedOperation':
+        case 'AccessDenied':
+        case 'AccessDeniedException':
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`The AWS credentials may not call ec2:DescribeInstanceConnectEndpoints (${code}): allow "ec2:DescribeInstanceConnectEndpoints" on resource "*" in the role's policy, or pass 'eice-endpoint-id'.`);
+        case 'InvalidInstanceConnectEndpointId.NotFound':
+        case 'InvalidInstanceConnectEndpointId.Malformed':
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`EC2 Instance Connect Endpoint ${what} was not found (${code}): check 'eice-endpoint-id' (eice-...) and the region.`);
+        case 'AuthFailure':
+        case 'InvalidClientTokenId':
+        case 'SignatureDoesNotMatch':
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`EC2 did not accept the AWS credentials (${code}: ${msg}): check the credentials step.`);
+        default:
+            return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .TransientError */ .N_(`ec2:DescribeInstanceConnectEndpoints for ${what} failed${code ? ` (${code})` : ''}: ${msg}`, { cause: err });
+    }
 }
 
 

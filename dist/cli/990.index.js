@@ -325,6 +325,8 @@ var tunnel = __webpack_require__(6230);
 var cli_args = __webpack_require__(5);
 // EXTERNAL MODULE: ./build/action/cli/aws-env.js
 var aws_env = __webpack_require__(5649);
+// EXTERNAL MODULE: ./build/action/cli/aws-flags.js
+var aws_flags = __webpack_require__(5693);
 // EXTERNAL MODULE: ./build/action/cli/help.js
 var help = __webpack_require__(8483);
 // EXTERNAL MODULE: ./build/action/cli/progress.js
@@ -406,6 +408,7 @@ async function pushPublicKey(opts) {
 
 
 
+
 /**
  * `ec2-push proxy <instance> [port]`: an OpenSSH ProxyCommand. Opens one tunnel (ssm, eice, or what
  * auto picks) and copies bytes between it and stdin/stdout; nothing else ever goes to stdout. Ends
@@ -413,17 +416,12 @@ async function pushPublicKey(opts) {
  * and closes the tunnel on every path, so no Session Manager session is left open.
  */
 const FLAGS = [
-    { name: 'mode', kind: 'string' },
-    { name: 'region', kind: 'string' },
-    { name: 'profile', kind: 'string' },
+    ...aws_flags/* AWS_FLAGS */.E0,
+    ...aws_flags/* TUNNEL_FLAGS */.ju,
     { name: 'port', kind: 'string' },
     { name: 'push-key', kind: 'string' },
     { name: 'user', kind: 'string' },
-    { name: 'eice-endpoint-id', kind: 'string' },
-    { name: 'ssm-document', kind: 'string' },
-    { name: 'verbose', kind: 'boolean', short: 'v' },
-    { name: 'debug', kind: 'boolean' },
-    { name: 'help', kind: 'boolean', short: 'h' }
+    { name: 'ssm-document', kind: 'string' }
 ];
 const SIGNALS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 /** After stdin ends, how long the tunnel may take to flush and close before we close it ourselves. */
@@ -457,16 +455,15 @@ async function proxyCommand(argv, io) {
     if (mode === 'nlb') {
         throw new errors/* UserError */.yo("proxy reaches instances through ssm or eice (--mode ssm|eice|auto); for an NLB, point ssh at the load balancer's address directly");
     }
-    (0,aws_env/* applyProfile */.mO)((0,cli_args/* last */.HV)(args, 'profile'));
-    const region = await (0,aws_env/* resolveRegion */.Zv)((0,cli_args/* last */.HV)(args, 'region'));
-    if (!region)
+    const awsFlags = await (0,aws_flags/* awsInputsOf */.A)(args);
+    if (!awsFlags.inputs['aws-region'])
         throw new errors/* UserError */.yo(aws_env/* NO_REGION */.tR);
     const values = {
+        ...awsFlags.inputs,
         mode,
         targets: target,
         port,
         user: user ?? '',
-        'aws-region': region,
         'eice-endpoint-id': (0,cli_args/* last */.HV)(args, 'eice-endpoint-id') ?? '',
         'ssm-document': (0,cli_args/* last */.HV)(args, 'ssm-document') ?? '',
         // Required by the deploy schema, unused here.
@@ -488,7 +485,7 @@ async function proxyCommand(argv, io) {
     let resolved;
     try {
         let awsContext;
-        const aws = () => (awsContext ??= (0,credentials.resolveAwsContext)(config.aws, logger));
+        const aws = () => (awsContext ??= (0,credentials.resolveAwsContext)(config.aws, logger, awsFlags.options));
         resolved = await oneTarget(config, logger, aws);
         if (stop.signal.aborted)
             return SIGNALS[stoppedBy];
@@ -528,19 +525,14 @@ async function proxyCommand(argv, io) {
         io.stdin.destroy();
     }
 }
-/** Resolve the one target the proxy serves (an instance id, or a tag filter matching exactly one). */
+/** The one instance the proxy serves: never a host (ssh reaches those itself). */
 async function oneTarget(config, logger, aws) {
-    const targets = await (0,tunnel/* resolveTargets */.h)(config, { logger, aws });
-    const [first, ...more] = targets;
-    if (!first || more.length) {
-        await Promise.all(targets.map(t => t.tunnel.close()));
-        throw new errors/* UserError */.yo(`proxy needs exactly one instance, but '${config.targets[0].label}' matched ${targets.length}: give an instance id`);
+    const target = await (0,tunnel/* resolveOneTarget */.SG)(config, { logger, aws }, 'proxy');
+    if (target.mode === 'nlb') {
+        await target.tunnel.close();
+        throw new errors/* UserError */.yo(`proxy reaches instances by id (i-...), not host names; ssh to '${target.label}' directly`);
     }
-    if (first.mode === 'nlb') {
-        await first.tunnel.close();
-        throw new errors/* UserError */.yo(`proxy reaches instances by id (i-...), not host names; ssh to '${first.label}' directly`);
-    }
-    return first;
+    return target;
 }
 /**
  * Copy stdin -> tunnel and tunnel -> stdout with back-pressure until the tunnel closes, stdout goes
@@ -591,40 +583,6 @@ function pipeUntilClosed(stream, io, signal) {
         if (signal.aborted)
             finish();
     });
-}
-
-
-/***/ }),
-
-/***/ 2046:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
-
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   EY: () => (/* binding */ backoffDelay),
-/* harmony export */   L5: () => (/* binding */ retry),
-/* harmony export */   yy: () => (/* binding */ sleep)
-/* harmony export */ });
-/** Retries with exponential backoff and full jitter (as configure-aws-credentials does). */
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-function backoffDelay(attempt, baseDelayMs, maxDelayMs) {
-    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    return Math.floor(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
-async function retry(fn, opts) {
-    const { attempts, baseDelayMs = 500, maxDelayMs = 10000, shouldRetry = () => true, onRetry } = opts;
-    const wait = opts.sleep ?? sleep;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await fn(attempt);
-        }
-        catch (err) {
-            if (attempt >= attempts || !shouldRetry(err) || opts.signal?.aborted)
-                throw err;
-            const delay = backoffDelay(attempt, baseDelayMs, maxDelayMs);
-            onRetry?.(err, attempt, delay);
-            await wait(delay);
-        }
-    }
 }
 
 

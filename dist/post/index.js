@@ -28587,6 +28587,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream"
 
 /***/ }),
 
+/***/ 6193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+
+/***/ }),
+
 /***/ 8500:
 /***/ ((module) => {
 
@@ -28827,7 +28834,7 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 
 
 if (_actions_core__WEBPACK_IMPORTED_MODULE_1__.getState('cleanup')) {
-    const { postCleanup } = await Promise.all(/* import() */[__nccwpck_require__.e(292), __nccwpck_require__.e(884)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8884));
+    const { postCleanup } = await Promise.all(/* import() */[__nccwpck_require__.e(292), __nccwpck_require__.e(842)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1842));
     await postCleanup();
 }
 await (0,_post_run_js__WEBPACK_IMPORTED_MODULE_2__/* .runPost */ .a)();
