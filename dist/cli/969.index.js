@@ -3065,7 +3065,6 @@ class Carrier {
 /** One file: its ranges, what is confirmed, its temporary. */
 class Stripe {
     file;
-    o;
     final;
     temp;
     /** The temporary as the instance's hasher is asked about it. */
@@ -3079,10 +3078,9 @@ class Stripe {
     /** The temporary may exist on the instance (removed when the upload fails). */
     begun = false;
     local;
-    constructor(file, o, lanes) {
+    constructor(file, remoteRoot, lanes) {
         this.file = file;
-        this.o = o;
-        this.final = remoteFilePath(o.remoteRoot, file.relativePath);
+        this.final = remoteFilePath(remoteRoot, file.relativePath);
         this.temp = (0,names/* tempPathFor */.FD)(this.final);
         this.asked = requestPath(this.temp);
         this.queue = new RangeQueue(file.size, lanes);
@@ -3172,7 +3170,7 @@ class Work {
         this.o = o;
         this.carriers = carriers;
         const lanes = carriers.length * CHANNELS_PER_CONNECTION;
-        this.stripes = files.map(f => new Stripe(f, o, lanes));
+        this.stripes = files.map(f => new Stripe(f, o.remoteRoot, lanes));
     }
     linksChecked;
     /**

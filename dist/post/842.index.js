@@ -3544,7 +3544,6 @@ class Carrier {
 /** One file: its ranges, what is confirmed, its temporary. */
 class Stripe {
     file;
-    o;
     final;
     temp;
     /** The temporary as the instance's hasher is asked about it. */
@@ -3558,10 +3557,9 @@ class Stripe {
     /** The temporary may exist on the instance (removed when the upload fails). */
     begun = false;
     local;
-    constructor(file, o, lanes) {
+    constructor(file, remoteRoot, lanes) {
         this.file = file;
-        this.o = o;
-        this.final = remoteFilePath(o.remoteRoot, file.relativePath);
+        this.final = remoteFilePath(remoteRoot, file.relativePath);
         this.temp = tempPathFor(this.final);
         this.asked = requestPath(this.temp);
         this.queue = new RangeQueue(file.size, lanes);
@@ -3651,7 +3649,7 @@ class Work {
         this.o = o;
         this.carriers = carriers;
         const lanes = carriers.length * CHANNELS_PER_CONNECTION;
-        this.stripes = files.map(f => new Stripe(f, o, lanes));
+        this.stripes = files.map(f => new Stripe(f, o.remoteRoot, lanes));
     }
     linksChecked;
     /**

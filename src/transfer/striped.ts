@@ -177,10 +177,10 @@ class Stripe {
 
   constructor(
     readonly file: PlannedFile,
-    private readonly o: StripedUploadOptions,
+    remoteRoot: string,
     lanes: number
   ) {
-    this.final = remoteFilePath(o.remoteRoot, file.relativePath)
+    this.final = remoteFilePath(remoteRoot, file.relativePath)
     this.temp = tempPathFor(this.final)
     this.asked = requestPath(this.temp)
     this.queue = new RangeQueue(file.size, lanes)
@@ -276,7 +276,7 @@ class Work {
     private readonly carriers: Carrier[]
   ) {
     const lanes = carriers.length * CHANNELS_PER_CONNECTION
-    this.stripes = files.map(f => new Stripe(f, o, lanes))
+    this.stripes = files.map(f => new Stripe(f, o.remoteRoot, lanes))
   }
 
   private linksChecked?: Promise<void>
