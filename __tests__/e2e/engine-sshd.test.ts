@@ -244,10 +244,13 @@ test.each([
     Object.assign(raw, {
       close: (handle: Buffer, cb: (err?: Error | null) => void) =>
         close(handle, async err => {
+          // Another temporary may be renamed between the listing and the read: skip it, and always
+          // answer the close, or the upload would wait for it forever.
           for (const f of await readdir(remoteRoot).catch(() => [] as string[])) {
             const p = path.join(remoteRoot, f)
-            if (f.startsWith('.ec2-push-tmp.') && (await readFile(p, 'utf8')) === 'the real content\n')
-              await writeFile(p, 'changed on the instance\n')
+            if (!f.startsWith('.ec2-push-tmp.')) continue
+            if ((await readFile(p, 'utf8').catch(() => '')) === 'the real content\n')
+              await writeFile(p, 'changed on the instance\n', { flag: 'r+' }).catch(() => undefined)
           }
           cb(err)
         })
