@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseList, parseRemotePath, parseTarget, normalisePrivateKey } from '../../src/config.js'
 import { planFiles, commonAncestor } from '../../src/files/plan.js'
+import { wholeTreeOf } from '../../src/files/tree.js'
 import { capturingLogger } from '../helpers/logger.js'
 import { fingerprint, keysFromKnownHosts, targetNames } from '../../src/ssh/host-key.js'
 import { tempPathFor } from '../../src/remote/names.js'
@@ -193,6 +194,80 @@ describe('file selection (upload-artifact rules)', () => {
     expect(commonAncestor(['/a/b/c', '/a/b/d/e', '/a/b'])).toBe('/a/b')
     expect(commonAncestor(['/x', '/y'])).toBe('/')
   })
+})
+
+describe('a whole folder is listed by one walk, exactly as the glob lists it', () => {
+  let root: string
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-tree-'))
+    const t = path.join(root, 'tree')
+    const outside = path.join(root, 'outside')
+    for (const d of ['a/b/c', '.hid/x', 'sp ace/[br]', 'star*q?'])
+      await mkdir(path.join(t, d), { recursive: true })
+    await mkdir(path.join(outside, 'deep'), { recursive: true })
+    await writeFile(path.join(outside, 'deep', 'o.txt'), 'outside')
+    await writeFile(path.join(outside, 'file.txt'), 'linked file')
+    await writeFile(path.join(t, 'top.txt'), 'top')
+    await writeFile(path.join(t, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 })
+    await writeFile(path.join(t, '.env'), 'hidden')
+    await writeFile(path.join(t, '.hid', 'x', 'h.txt'), 'hidden folder')
+    await writeFile(path.join(t, 'a', 'b', 'c', 'deep.txt'), 'deep')
+    await writeFile(path.join(t, 'a', 'B.txt'), 'case')
+    await writeFile(path.join(t, 'a', 'b.txt'), 'case')
+    await writeFile(path.join(t, 'sp ace', '[br]', 'x y.txt'), 'odd')
+    await writeFile(path.join(t, 'star*q?', 'f*.txt'), 'odd')
+    await writeFile(path.join(t, 'empty'), '')
+    await symlink(path.join(outside, 'file.txt'), path.join(t, 'to-file'))
+    await symlink(outside, path.join(t, 'to-dir'))
+    await symlink(path.join(t, 'a'), path.join(t, 'a', 'b', 'up')) // a cycle: left out where it loops
+    await symlink(t, path.join(t, 'a', 'root-again'))
+    await symlink(path.join(root, 'missing'), path.join(t, 'broken'))
+    execFileSync('mkfifo', [path.join(t, 'a', 'fifo')])
+  })
+  afterAll(() => rm(root, { recursive: true, force: true }))
+
+  const plan = (patterns: string[], includeHiddenFiles: boolean) => {
+    const logger = capture()
+    return planFiles({ patterns, includeHiddenFiles, ifNoFilesFound: 'warn', logger, cwd: root }).then(p => ({
+      ...p,
+      // The 'No files matched' line quotes the patterns, which differ.
+      warnings: logger.lines.filter(l => l.startsWith('warning') && !l.includes('No files matched'))
+    }))
+  }
+
+  test('the walk is taken only for one literal folder or file, alone or with /**', () => {
+    expect(wholeTreeOf(['/r/tree/**'], ['/r/tree'])).toBe('/r/tree')
+    expect(wholeTreeOf(['/r/tree'], ['/r/tree'])).toBe('/r/tree')
+    expect(wholeTreeOf(['/r/tree/**', '/r/tree/**'], ['/r/tree'])).toBeUndefined()
+    expect(wholeTreeOf(['/r/tree/**/*'], ['/r/tree'])).toBeUndefined()
+    expect(wholeTreeOf(['/r/t[r]ee/**'], ['/r/tree'])).toBeUndefined()
+    expect(wholeTreeOf(['/r/t\\ree'], ['/r/tree'])).toBeUndefined()
+    expect(wholeTreeOf(['!/r/tree'], [])).toBeUndefined()
+  })
+
+  for (const hidden of [false, true]) {
+    test(`same files, modes, sizes, root and warnings (hidden files ${hidden ? 'included' : 'left out'})`, async () => {
+      for (const pattern of [
+        'tree/**',
+        'tree',
+        'tree/to-dir',
+        'tree/run.sh',
+        'tree/.hid/**',
+        'tree/broken'
+      ]) {
+        const walked = await plan([pattern], hidden)
+        // The same pattern twice is the same match, and not the walk's form: it goes through the glob.
+        const globbed = await plan([pattern, pattern], hidden)
+        expect(walked).toEqual(globbed)
+      }
+      const all = await plan(['tree/**'], hidden)
+      expect(all.files.length).toBeGreaterThan(8)
+      expect(all.files.find(f => f.relativePath === 'run.sh')?.mode).toBe(0o755)
+      expect(all.warnings.join('\n')).toMatch(/Skipping broken symbolic link '.*broken'/)
+      expect(all.warnings.join('\n')).toMatch(/'a\/b.txt' and 'a\/B.txt' differ only in case/)
+      expect(all.files.some(f => f.relativePath.startsWith('.hid/'))).toBe(hidden)
+    })
+  }
 })
 
 test('Limit: never more than max at once, the waiting ones run in order, a failure frees its place', async () => {

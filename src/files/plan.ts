@@ -2,6 +2,8 @@ import * as glob from '@actions/glob'
 import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import { statSync } from 'node:fs'
 import path from 'node:path'
+import { walkTree, wholeTreeOf, type TreeFile } from './tree.js'
+import { escapeName, isUtf8 } from './utf8-names.js'
 import type { IfNoFilesFound } from '../config.js'
 import { UserError } from '../errors.js'
 import type { Logger } from '../log.js'
@@ -62,41 +64,39 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
     omitBrokenSymbolicLinks: true,
     excludeHiddenFiles: !opts.includeHiddenFiles
   })
-  const matches: string[] = []
-  for await (const p of globber.globGenerator()) matches.push(p)
   const searchPaths = globber.getSearchPaths()
-  const walked = await walkSearchPaths(searchPaths, opts.includeHiddenFiles)
-  if (walked.notUtf8) {
-    throw new UserError(
-      `Local file name '${escapeName(walked.notUtf8)}' is not valid UTF-8 (shown with \\x escapes), and ec2-push names files on the instance in UTF-8: rename it (convmv -f latin1 -t utf-8 converts a tree), or move it out of 'files'.`
-    )
-  }
-  if (walked.brokenLink) {
-    await warnAboutBrokenLinks(patterns, opts.includeHiddenFiles, new Set(matches), logger)
-  }
+  // The lines as the glob reads them: trimmed, no blank lines or comments.
+  const lines = patterns
+    .join('\n')
+    .split('\n')
+    .map(l => l.trim())
+    .filter(l => l && !l.startsWith('#'))
+  const whole = wholeTreeOf(lines, searchPaths)
+  const found = whole
+    ? await listTree(whole, opts.includeHiddenFiles, logger)
+    : await listMatches(globber, patterns, opts.includeHiddenFiles, logger)
 
   let root: string
   if (opts.baseDir) root = path.resolve(cwd, opts.baseDir)
   else if (searchPaths.length > 1) root = commonAncestor(searchPaths)
-  else if (matches.length === 1 && searchPaths[0] === matches[0]) root = path.dirname(matches[0])
+  else if (found.length === 1 && searchPaths[0] === found[0].localPath)
+    root = path.dirname(found[0].localPath)
   else root = searchPaths[0] ?? cwd
 
   const files: PlannedFile[] = []
   const seenLower = new Map<string, string>()
-  matches.sort()
-  for (const localPath of matches) {
-    // Synchronous: the glob has just read these very entries, so they are in the page cache, and
-    // one statSync (microseconds) beats a thread-pool round trip per file.
-    const st = statSync(localPath)
+  found.sort((a, b) => (a.localPath < b.localPath ? -1 : a.localPath > b.localPath ? 1 : 0))
+  const under = root.endsWith(path.sep) ? root : root + path.sep
+  for (const { localPath, stats: st } of found) {
     if (!st.isFile()) continue
-    const rel = path.relative(root, localPath)
+    const rel = localPath.startsWith(under) ? localPath.slice(under.length) : path.relative(root, localPath)
     // `..hidden` and `...` are names inside the root; only a whole `..` segment climbs out of it.
     if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
       throw new UserError(
         `File '${localPath}' is outside base-dir '${root}': widen 'base-dir' or narrow 'files'.`
       )
     }
-    const relativePath = rel.split(path.sep).join('/')
+    const relativePath = path.sep === '/' ? rel : rel.split(path.sep).join('/')
     const lower = relativePath.toLowerCase()
     const clash = seenLower.get(lower)
     if (clash)
@@ -116,6 +116,37 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
     else logger.info(`${msg} Nothing to upload.`)
   }
   return { root, files, totalBytes: files.reduce((n, f) => n + f.size, 0) }
+}
+
+function notUtf8Error(name: Buffer): UserError {
+  return new UserError(
+    `Local file name '${escapeName(name)}' is not valid UTF-8 (shown with \\x escapes), and ec2-push names files on the instance in UTF-8: rename it (convmv -f latin1 -t utf-8 converts a tree), or move it out of 'files'.`
+  )
+}
+
+/** A whole folder (tree.ts): the files with their statistics, broken links named. */
+async function listTree(root: string, includeHidden: boolean, logger: Logger): Promise<TreeFile[]> {
+  const tree = await walkTree(root, includeHidden)
+  if (tree.notUtf8) throw notUtf8Error(tree.notUtf8)
+  for (const p of tree.brokenLinks) logger.warning(`Skipping broken symbolic link '${p}'.`)
+  return tree.files
+}
+
+/** Any other patterns: the glob's matches, each given its statistics. */
+async function listMatches(
+  globber: glob.Globber,
+  patterns: string[],
+  includeHidden: boolean,
+  logger: Logger
+): Promise<TreeFile[]> {
+  const matches: string[] = []
+  for await (const p of globber.globGenerator()) matches.push(p)
+  const walked = await walkSearchPaths(globber.getSearchPaths(), includeHidden)
+  if (walked.notUtf8) throw notUtf8Error(walked.notUtf8)
+  if (walked.brokenLink) await warnAboutBrokenLinks(patterns, includeHidden, new Set(matches), logger)
+  // Synchronous: the glob has just read these very entries, so they are in the page cache, and
+  // one statSync (microseconds) beats a thread-pool round trip per file.
+  return matches.map(localPath => ({ localPath, stats: statSync(localPath) }))
 }
 
 /**
@@ -156,50 +187,6 @@ async function walkSearchPaths(
     if (found.notUtf8) break
   }
   return found
-}
-
-/** A file name's bytes as text: valid UTF-8 as it is, every other byte as `\xNN`. */
-export function escapeName(name: Buffer): string {
-  let out = ''
-  for (let i = 0; i < name.length;) {
-    const n = utf8SequenceAt(name, i)
-    if (n === 0) {
-      out += `\\x${name[i].toString(16).padStart(2, '0')}`
-      i++
-    } else {
-      out += name.subarray(i, i + n).toString('utf8')
-      i += n
-    }
-  }
-  return out
-}
-
-function isUtf8(name: Buffer): boolean {
-  for (let i = 0; i < name.length;) {
-    const n = utf8SequenceAt(name, i)
-    if (n === 0) return false
-    i += n
-  }
-  return true
-}
-
-/** The length of the valid UTF-8 sequence starting at `i`, or 0 when there is none. */
-function utf8SequenceAt(b: Buffer, i: number): number {
-  const lead = b[i]
-  const n =
-    lead < 0x80
-      ? 1
-      : lead >= 0xc2 && lead <= 0xdf
-        ? 2
-        : lead >= 0xe0 && lead <= 0xef
-          ? 3
-          : lead >= 0xf0 && lead <= 0xf4
-            ? 4
-            : 0
-  if (n <= 1 || i + n > b.length) return n === 1 ? 1 : 0
-  const seq = b.subarray(i, i + n)
-  // Decoding and encoding again keeps the bytes only for a valid sequence (no overlong form, no surrogate).
-  return Buffer.from(seq.toString('utf8')).equals(seq) ? n : 0
 }
 
 /** @actions/glob drops broken symlinks silently; find them with a non-following pass and say so. */
