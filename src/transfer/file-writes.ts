@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { closeSync, openSync, readSync } from 'node:fs'
 import { open as openLocal } from 'node:fs/promises'
 import { UserError } from '../errors.js'
 import type { PlannedFile } from '../files/plan.js'
@@ -26,10 +26,21 @@ function changedSize(file: PlannedFile): UserError {
   return new UserError(`Local file '${file.localPath}' changed size during the upload.`)
 }
 
+/**
+ * A small file's bytes: open, one read and close, without the fstat readFileSync adds. One byte more
+ * than planned is asked for, so a file that grew is seen as well as one that shrank.
+ */
 export function readSmallFile(file: PlannedFile): Buffer {
-  const data = readFileSync(file.localPath)
-  if (data.length !== file.size) throw changedSize(file)
-  return data
+  const data = Buffer.allocUnsafe(file.size + 1)
+  const fd = openSync(file.localPath, 'r')
+  let n = 0
+  try {
+    for (let r = 1; r > 0 && n < data.length; n += r) r = readSync(fd, data, n, data.length - n, n)
+  } finally {
+    closeSync(fd)
+  }
+  if (n !== file.size) throw changedSize(file)
+  return data.subarray(0, n)
 }
 
 /**
@@ -100,10 +111,13 @@ export class ExactModes {
 
   constructor(private readonly sftp: Sftp) {}
 
-  /** Send what `handle` needs now (before its close); resolves true when a chmod by path must follow. */
-  send(handle: Buffer, mode: number): Promise<boolean> {
+  /**
+   * Send what `handle` needs now (before its close); resolves true when a chmod by path must follow.
+   * False at once when the open gives the mode exactly (no request, no promise: the common case).
+   */
+  send(handle: Buffer, mode: number): Promise<boolean> | false {
     const exact = this.keptAtOpen.get(mode)
-    if (exact === true) return Promise.resolve(false)
+    if (exact === true) return false
     if (exact === false) return this.sftp.fchmod(handle, mode).then(() => false)
     // A check that failed says nothing: the files that waited for it set their mode by path.
     const pending = this.checking.get(mode)

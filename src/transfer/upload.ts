@@ -289,82 +289,106 @@ export class UploadSession {
   }
 
   /** Write one file to its temporary name; large files wait for one of the MAX_LARGE_IN_FLIGHT places. */
-  private async stage(file: PlannedFile): Promise<Staged> {
-    return file.size <= SMALL_FILE_BYTES ? this.stageOne(file) : this.large.run(() => this.stageOne(file))
+  private stage(file: PlannedFile): Promise<Staged> {
+    return file.size <= SMALL_FILE_BYTES ? this.stageSmall(file) : this.large.run(() => this.stageLarge(file))
   }
 
-  /** Write one file to its temporary name (pipelined writes). */
-  private async stageOne(file: PlannedFile): Promise<Staged> {
+  /** Where a file goes: its final path, a temporary beside it, and their folder (made if need be). */
+  private async place(file: PlannedFile): Promise<{ final: string; temp: string }> {
     const final = remoteFilePath(this.opts.remoteRoot, file.relativePath)
     const temp = tempPathFor(final)
     const dir = path.posix.dirname(final)
-    await this.sftp.mkdirp(dir).catch(async err => {
-      throw await this.explain(err, file, final)
-    })
-    const verify = this.opts.verify !== 'none'
+    if (!this.sftp.hasDir(dir))
+      await this.sftp.mkdirp(dir).catch(async err => {
+        throw await this.explain(err, file, final)
+      })
+    return { final, temp }
+  }
+
+  /**
+   * A small file: one read, hashed from the same bytes, and every request after the open sent at
+   * once: the write, the mode check and the close go out together as soon as the open is answered
+   * (SFTP has the server answer as if each request had waited for the one before), so the file is
+   * one round trip after its open.
+   */
+  private async stageSmall(file: PlannedFile): Promise<Staged> {
+    const { final, temp } = await this.place(file)
+    const mode = file.mode & 0o777
+    const sent = { opened: false, chmod: false as Promise<boolean> | false }
+    const opened = (h: Buffer) => {
+      sent.opened = true
+      sent.chmod = this.modes.send(h, mode)
+      if (sent.chmod) sent.chmod.catch(() => {})
+    }
+    try {
+      const data = readSmallFile(file)
+      const sha256 = this.opts.verify !== 'none' ? sha256Hex(data) : ''
+      // Recorded before the open: when the connection drops, the server may have created the file even
+      // though its answer never arrived, and the next connection must remove it.
+      this.openTemps.add(temp)
+      try {
+        await this.sftp.putWhole(temp, mode, data, opened)
+      } catch (err) {
+        // A folder assumed to exist does not: made, and the file sent again.
+        if (sent.opened || (err as SftpStatusError).code !== SFTP_STATUS.NO_SUCH_FILE) throw err
+        this.sftp.forgetAssumedDirs()
+        await this.sftp.mkdirp(path.posix.dirname(final))
+        await this.sftp.putWhole(temp, mode, data, opened)
+      }
+      this.opts.onBytes?.(data.length)
+      if (sent.chmod && (await sent.chmod)) await this.sftp.chmod(temp, mode)
+      return { file, temp, final, sha256 }
+    } catch (err) {
+      throw await this.dropFailed(err, file, final, temp)
+    }
+  }
+
+  /** After a failed write: the failure as the instance explains it, and the partial temporary removed. */
+  private async dropFailed(err: unknown, file: PlannedFile, final: string, temp: string): Promise<unknown> {
+    // Asked while the partial temporary still takes its space (a full disk is seen as full).
+    const why = await this.explain(err, file, final)
+    // On a live connection, remove the partial temporary now; after a drop, the next connection does.
+    if (!this.conn.isClosed) await this.dropTemp(temp)
+    return why
+  }
+
+  /** A large file: pipelined writes, hashed on the worker thread meanwhile (and on the instance, when it is large enough). */
+  private async stageLarge(file: PlannedFile): Promise<Staged> {
+    const { final, temp } = await this.place(file)
+    const dir = path.posix.dirname(final)
+    const mode = file.mode & 0o777
     let handle: Buffer | undefined
-    let digest: Promise<string> = Promise.resolve('')
     let streaming: StreamingSha256 | undefined
     let remoteSha256: string | undefined
-    let chmod: Promise<boolean> = Promise.resolve(false)
+    // Not hashed at all when nothing is verified.
+    const digest = this.opts.verify !== 'none' ? sha256File(file.localPath) : Promise.resolve('')
+    digest.catch(() => {})
     try {
-      if (file.size <= SMALL_FILE_BYTES) {
-        // Small files: one read, hashed from the same bytes, and every request after the open sent at once.
-        const data = readSmallFile(file)
-        if (verify) digest = Promise.resolve(sha256Hex(data))
-        // Recorded before the open: when the connection drops, the server may have created the file even
-        // though its answer never arrived, and the next connection must remove it.
-        this.openTemps.add(temp)
-        // The write, the mode check and the close go out together as soon as the open is answered
-        // (SFTP has the server answer as if each request had waited for the one before): the file
-        // is one round trip after its open.
-        let sent: Promise<void> = Promise.resolve()
-        let closing: Promise<void> = Promise.resolve()
-        await this.openTemp(temp, dir, file.mode & 0o777, h => {
-          if (data.length > 0) sent = this.sftp.write(h, data, data.length, 0)
-          sent.catch(() => {})
-          chmod = this.modes.send(h, file.mode & 0o777)
-          chmod.catch(() => {})
-          closing = this.sftp.closeHandle(h)
-          closing.catch(() => {})
-        })
-        await sent
-        this.opts.onBytes?.(data.length)
-        await closing
-      } else {
-        // Hashed on the worker thread while this thread uploads; not at all when nothing is verified.
-        if (verify) digest = sha256File(file.localPath)
-        digest.catch(() => {})
-        this.openTemps.add(temp)
-        handle = await this.openTemp(temp, dir, file.mode & 0o777)
-        if (
-          this.verifyMethod === 'sha256sum' &&
-          file.size >= STREAM_VERIFY_BYTES &&
-          this.streamsOpen < MAX_STREAMED_VERIFICATIONS
-        ) {
-          streaming = streamRemoteSha256(this.conn, temp)
-          this.streamsOpen++
-        }
-        await writeLarge(this.sftp, handle, file, {
-          onBytes: n => this.opts.onBytes?.(n),
-          onWritten: bytes => streaming?.advance(bytes)
-        })
-        chmod = this.modes.send(handle, file.mode & 0o777)
-        chmod.catch(() => {})
-        remoteSha256 = await streaming?.finish(file.size)
-        const closing = this.sftp.closeHandle(handle)
-        handle = undefined
-        await closing
+      this.openTemps.add(temp)
+      handle = await this.openTemp(temp, dir, mode)
+      if (
+        this.verifyMethod === 'sha256sum' &&
+        file.size >= STREAM_VERIFY_BYTES &&
+        this.streamsOpen < MAX_STREAMED_VERIFICATIONS
+      ) {
+        streaming = streamRemoteSha256(this.conn, temp)
+        this.streamsOpen++
       }
-      if (await chmod) await this.sftp.chmod(temp, file.mode & 0o777)
+      await writeLarge(this.sftp, handle, file, {
+        onBytes: n => this.opts.onBytes?.(n),
+        onWritten: bytes => streaming?.advance(bytes)
+      })
+      const chmod = this.modes.send(handle, mode)
+      if (chmod) chmod.catch(() => {})
+      remoteSha256 = await streaming?.finish(file.size)
+      const closing = this.sftp.closeHandle(handle)
+      handle = undefined
+      await closing
+      if (chmod && (await chmod)) await this.sftp.chmod(temp, mode)
     } catch (err) {
       streaming?.cancel()
       if (handle) await this.sftp.closeHandle(handle).catch(() => {})
-      // Asked while the partial temporary still takes its space (a full disk is seen as full).
-      const why = await this.explain(err, file, final)
-      // On a live connection, remove the partial temporary now; after a drop, the next connection does.
-      if (!this.conn.isClosed) await this.dropTemp(temp)
-      throw why
+      throw await this.dropFailed(err, file, final, temp)
     } finally {
       if (streaming) this.streamsOpen--
     }
