@@ -88,6 +88,13 @@ export function agentRead(queue: Buffer[], max: number): Buffer | undefined {
   return Buffer.concat(parts, size)
 }
 
+interface FrameIdentity {
+  messageId: string
+  digest0: number
+  digest1: number
+  digest2: number
+}
+
 export interface SessionRecord {
   sessionId: string
   connects: number
@@ -130,7 +137,8 @@ export class AgentSession {
 
   // What the service checks of the client's frames.
   private maxClientSeq = -1
-  private readonly clientFrameIds = new Map<number, string>()
+  /** Per client sequence number: its MessageId and the first words of its PayloadDigest. */
+  private readonly clientFrameIds = new Map<number, FrameIdentity>()
   private readonly agentIds = new Map<number, string>()
   private killDone = false
   private pauseDone = false
@@ -267,7 +275,7 @@ export class AgentSession {
       return
     }
     const isNew = msg.messageType === MessageType.InputStreamData && msg.sequenceNumber > this.maxClientSeq
-    if (!this.validate(msg)) return
+    if (!this.validate(msg, raw)) return
     if (msg.messageType === MessageType.InputStreamData && msg.payloadType === PayloadType.Output) {
       if (f.maxFramePayload !== undefined && msg.payload.length > f.maxFramePayload) {
         this.end(
@@ -285,7 +293,7 @@ export class AgentSession {
   }
 
   /** Strict checks of a client frame beyond its layout; false = drop it (recorded as a violation). */
-  private validate(msg: SsmMessage): boolean {
+  private validate(msg: SsmMessage, raw: Buffer): boolean {
     const bad = (text: string) => {
       this.violation(text)
       return false
@@ -317,11 +325,23 @@ export class AgentSession {
       return bad(`client sent MessageType '${msg.messageType}'`)
     if (msg.flags !== 0) return bad(`input_stream_data flags ${msg.flags}`)
     const seq = msg.sequenceNumber
-    const id = `${msg.messageId}/${msg.payload.subarray(0, 24).toString('hex')}/${msg.payload.length}`
+    // The digest stands for the payload: the strict decode checked it against the payload's SHA-256.
+    const id: FrameIdentity = {
+      messageId: msg.messageId,
+      digest0: raw.readUInt32BE(80),
+      digest1: raw.readUInt32BE(84),
+      digest2: raw.readUInt32BE(88)
+    }
     if (seq > this.maxClientSeq + 1) return bad(`sequence jumped from ${this.maxClientSeq} to ${seq}`)
     if (seq <= this.maxClientSeq) {
       const first = this.clientFrameIds.get(seq)
-      if (first !== undefined && first !== id)
+      if (
+        first !== undefined &&
+        (first.messageId !== id.messageId ||
+          first.digest0 !== id.digest0 ||
+          first.digest1 !== id.digest1 ||
+          first.digest2 !== id.digest2)
+      )
         return bad(`seq ${seq} resent with a different MessageId or payload`)
     } else {
       this.maxClientSeq = seq

@@ -13,6 +13,7 @@ import {
   handshakeResponsePayload,
   MessageType,
   openDataChannelMessage,
+  PAYLOAD_OFFSET,
   parseAck,
   parseChannelClosed,
   parseFlag,
@@ -20,6 +21,7 @@ import {
   parseHandshakeRequest,
   PayloadType,
   ProcessedClientAction,
+  sealFrame,
   SsmMessage,
   StreamFlag
 } from './message.js'
@@ -118,7 +120,12 @@ export interface DataChannelStats {
 
 interface Queued {
   payloadType: number
-  payload: Buffer
+  /** A control or flag message's payload. */
+  payload?: Buffer
+  /** Stream data: the message being filled in place, its payload from PAYLOAD_OFFSET (`size` bytes so far). */
+  frame?: Buffer
+  /** Payload bytes. */
+  size: number
   /** Control messages (HandshakeResponse) skip the window, the pause and the handshake gate. */
   control?: boolean
   onAcked?: () => void
@@ -133,6 +140,8 @@ interface InFlight {
   laterAcks: number
   onAcked?: () => void
 }
+
+const BINARY = { binary: true } as const
 
 const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
 
@@ -228,7 +237,8 @@ export class SsmDataChannel {
 
   /** Queue a sequenced Flag message (DisconnectToPort / TerminateSession). */
   sendFlag(flag: number, onAcked?: () => void): void {
-    this.enqueue({ payloadType: PayloadType.Flag, payload: flagPayload(flag), onAcked })
+    const payload = flagPayload(flag)
+    this.enqueue({ payloadType: PayloadType.Flag, payload, size: payload.length, onAcked })
   }
 
   get isEnded(): boolean {
@@ -353,11 +363,10 @@ export class SsmDataChannel {
   }
 
   private send(frame: Buffer): void {
-    // A send while the socket is down is not an error: the message stays unacked and goes again after resume.
+    // A send while the socket is down is not an error: the message stays unacked and goes again after
+    // resume. A failed write closes the socket (its 'close' starts the resume), so no per-frame callback.
     if (!this.ws || !this.wsReady || this.ws.readyState !== WebSocket.OPEN) return
-    this.ws.send(frame, { binary: true }, err => {
-      if (err) this.log.debug(`${this.label}: send failed (will resend): ${err.message}`)
-    })
+    this.ws.send(frame, BINARY)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -509,15 +518,12 @@ export class SsmDataChannel {
         Error: `${a.actionType} is not supported by ec2-push`
       }
     })
-    this.enqueue({
-      payloadType: PayloadType.HandshakeResponse,
-      payload: handshakeResponsePayload({
-        ClientVersion: this.opts.clientVersion ?? CLIENT_VERSION,
-        ProcessedClientActions: processed,
-        Errors: null
-      }),
-      control: true
+    const payload = handshakeResponsePayload({
+      ClientVersion: this.opts.clientVersion ?? CLIENT_VERSION,
+      ProcessedClientActions: processed,
+      Errors: null
     })
+    this.enqueue({ payloadType: PayloadType.HandshakeResponse, payload, size: payload.length, control: true })
     // The agent cancels the session on an Unsupported answer; say why instead of waiting for its
     // channel_closed (the response above is already on the socket, ahead of our close frame).
     if (kms) this.fail(unsupportedKms())
@@ -589,26 +595,22 @@ export class SsmDataChannel {
 
   private onWrite(chunk: Buffer, cb: (err?: Error | null) => void): void {
     if (this.ended) return cb(new TransientError('the SSM session has ended'))
+    const frameSize = this.opts.frameSize
     for (let off = 0; off < chunk.length;) {
-      // Top up the last queued data message before starting a new one: fewer, fuller frames.
-      const last = this.sendQueue[this.sendQueue.length - 1]
-      if (
-        last &&
-        last.payloadType === PayloadType.Output &&
-        !last.control &&
-        last.payload.length < this.opts.frameSize
-      ) {
-        const take = Math.min(this.opts.frameSize - last.payload.length, chunk.length - off)
-        last.payload = Buffer.concat([last.payload, chunk.subarray(off, off + take)])
-        this.queuedBytes += take
-        off += take
-        continue
+      // Top up the last queued data message before starting a new one: fewer, fuller frames. The
+      // bytes go straight into the message's buffer, where its header is written when it is sent.
+      let last = this.sendQueue[this.sendQueue.length - 1]
+      if (!last?.frame || last.size === frameSize) {
+        last = {
+          payloadType: PayloadType.Output,
+          frame: Buffer.allocUnsafe(PAYLOAD_OFFSET + frameSize),
+          size: 0
+        }
+        this.sendQueue.push(last)
       }
-      const take = Math.min(this.opts.frameSize, chunk.length - off)
-      this.sendQueue.push({
-        payloadType: PayloadType.Output,
-        payload: Buffer.from(chunk.subarray(off, off + take))
-      })
+      const take = Math.min(frameSize - last.size, chunk.length - off)
+      chunk.copy(last.frame!, PAYLOAD_OFFSET + last.size, off, off + take)
+      last.size += take
       this.queuedBytes += take
       off += take
     }
@@ -620,7 +622,7 @@ export class SsmDataChannel {
   private enqueue(q: Queued): void {
     if (q.control) this.sendQueue.unshift(q)
     else this.sendQueue.push(q)
-    this.queuedBytes += q.payload.length
+    this.queuedBytes += q.size
     this.pump()
   }
 
@@ -650,33 +652,35 @@ export class SsmDataChannel {
       const next = this.sendQueue[0]
       if (!next.control) {
         if (this.paused || !this.handshakeDone) break
-        if (this.inflightBytes > 0 && this.inflightBytes + next.payload.length > this.opts.windowBytes) break
+        if (this.inflightBytes > 0 && this.inflightBytes + next.size > this.opts.windowBytes) break
         if (this.unacked.size >= MAX_UNACKED_MESSAGES) break
       }
       this.sendQueue.shift()
-      this.queuedBytes -= next.payload.length
+      this.queuedBytes -= next.size
       const seq = this.outSeq++
-      const frame = encodeMessage({
+      const header = {
         messageType: MessageType.InputStreamData,
         sequenceNumber: seq,
         flags: 0,
-        payloadType: next.payloadType,
-        payload: next.payload
-      })
+        payloadType: next.payloadType
+      }
+      const frame = next.frame
+        ? sealFrame(next.frame.subarray(0, PAYLOAD_OFFSET + next.size), header)
+        : encodeMessage({ ...header, payload: next.payload })
       const now = Date.now()
       if (this.unacked.size === 0) this.lastProgress = now
       this.unacked.set(seq, {
         seq,
         frame,
-        size: next.payload.length,
+        size: next.size,
         lastSent: now,
         retransmitted: false,
         laterAcks: 0,
         onAcked: next.onAcked
       })
-      this.inflightBytes += next.payload.length
+      this.inflightBytes += next.size
       this.stats.framesSent++
-      this.stats.payloadBytesSent += next.payload.length
+      this.stats.payloadBytesSent += next.size
       this.send(frame)
     }
     if (this.blockedWrite && this.queuedBytes <= this.opts.windowBytes) {

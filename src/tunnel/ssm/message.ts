@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { sha256 } from '../../util/sha256.js'
 
 /**
@@ -92,9 +92,37 @@ function writeUuid(id: string, out: Buffer, at: number): void {
 
 export function uuidFromWire(wire: Buffer): string {
   if (wire.length !== 16) throw new MessageFormatError(`MessageId must be 16 bytes, got ${wire.length}`)
-  const hi = wire.toString('hex', 8, 16)
-  const lo = wire.toString('hex', 0, 8)
-  return `${hi.slice(0, 8)}-${hi.slice(8, 12)}-${hi.slice(12, 16)}-${lo.slice(0, 4)}-${lo.slice(4)}`
+  return uuidAt(wire, 0)
+}
+
+/** The UUID whose wire form (halves swapped) is `buf[at .. at + 16]`. */
+function uuidAt(buf: Buffer, at: number): string {
+  const h = buf.toString('hex', at, at + 16)
+  return `${h.slice(16, 24)}-${h.slice(24, 28)}-${h.slice(28, 32)}-${h.slice(0, 4)}-${h.slice(4, 16)}`
+}
+
+/** Whether a wire-form MessageId is a version 1-5, RFC 4122 variant UUID (what isValidUuid checks of its text). */
+function wireUuidValid(buf: Buffer, at: number): boolean {
+  const version = buf[at + 14] >> 4
+  return version >= 1 && version <= 5 && (buf[at] & 0xc0) === 0x80
+}
+
+/** Random bytes for new MessageIds, drawn 16 at a time (as randomUUID does internally, minus the text). */
+const ID_POOL_BYTES = 16 * 256
+let idPool = Buffer.alloc(0)
+let idPoolAt = 0
+
+/** A fresh random (version 4) MessageId written in wire order: the per-frame path, no text form. */
+function writeRandomUuid(out: Buffer, at: number): void {
+  if (idPoolAt >= idPool.length) {
+    idPool = randomBytes(ID_POOL_BYTES)
+    idPoolAt = 0
+  }
+  idPool.copy(out, at, idPoolAt, idPoolAt + 16)
+  idPoolAt += 16
+  // Wire byte 14 is the UUID's byte 6 (version), wire byte 0 its byte 8 (variant).
+  out[at + 14] = (out[at + 14] & 0x0f) | 0x40
+  out[at] = (out[at] & 0x3f) | 0x80
 }
 
 const TWO_32 = 2 ** 32
@@ -119,27 +147,33 @@ export interface NewMessage {
 /** Encode one message; missing fields get the values the reference clients use. */
 export function encodeMessage(m: NewMessage): Buffer {
   const payload = m.payload ?? Buffer.alloc(0)
-  const typeLength = Buffer.byteLength(m.messageType, 'ascii')
-  if (typeLength === 0 || typeLength > MESSAGE_TYPE_BYTES) {
-    throw new MessageFormatError(`MessageType must be 1..32 bytes: '${m.messageType}'`)
-  }
-  // Every header byte is written below, so the buffer needs no zero-fill.
+  // Every header byte is written by sealFrame, so the buffer needs no zero-fill.
   const out = Buffer.allocUnsafe(PAYLOAD_OFFSET + payload.length)
-  out.writeUInt32BE(HEADER_LENGTH, 0)
-  out.write(m.messageType, 4, 'ascii')
-  out.fill(0x20, 4 + typeLength, 4 + MESSAGE_TYPE_BYTES)
-  out.writeUInt32BE(m.schemaVersion ?? 1, 36)
-  writeU64(out, m.createdDate ?? Date.now(), 40)
-  const seq = m.sequenceNumber ?? 0
-  if (seq >= 0 && Number.isSafeInteger(seq)) writeU64(out, seq, 48)
-  else out.writeBigInt64BE(BigInt(seq), 48)
-  writeU64(out, m.flags ?? 0, 56)
-  writeUuid(m.messageId ?? randomUUID(), out, 64)
-  sha256(payload).copy(out, 80)
-  out.writeUInt32BE(m.payloadType ?? 0, 112)
-  out.writeUInt32BE(payload.length, 116)
   payload.copy(out, PAYLOAD_OFFSET)
-  return out
+  return sealFrame(out, m)
+}
+
+/**
+ * Write the header of a message whose payload is already in place (`frame` from PAYLOAD_OFFSET to
+ * its end): the data channel fills frames straight from the stream, so each byte is copied once.
+ */
+export function sealFrame(frame: Buffer, m: Omit<NewMessage, 'payload'>): Buffer {
+  const padded = paddedType(m.messageType)
+  const payloadLength = frame.length - PAYLOAD_OFFSET
+  frame.writeUInt32BE(HEADER_LENGTH, 0)
+  padded.copy(frame, 4)
+  frame.writeUInt32BE(m.schemaVersion ?? 1, 36)
+  writeU64(frame, m.createdDate ?? Date.now(), 40)
+  const seq = m.sequenceNumber ?? 0
+  if (seq >= 0 && Number.isSafeInteger(seq)) writeU64(frame, seq, 48)
+  else frame.writeBigInt64BE(BigInt(seq), 48)
+  writeU64(frame, m.flags ?? 0, 56)
+  if (m.messageId === undefined) writeRandomUuid(frame, 64)
+  else writeUuid(m.messageId, frame, 64)
+  sha256(frame.subarray(PAYLOAD_OFFSET)).copy(frame, 80)
+  frame.writeUInt32BE(m.payloadType ?? 0, 112)
+  frame.writeUInt32BE(payloadLength, 116)
+  return frame
 }
 
 export interface DecodeOptions {
@@ -152,16 +186,32 @@ export interface DecodeOptions {
   strict?: boolean
 }
 
-/** A MessageType as the strict reader expects it on the wire: left-aligned, space-padded (cached). */
+/** A MessageType as written and as the strict reader expects it: left-aligned, space-padded (cached). */
 const paddedTypes = new Map<string, Buffer>()
 function paddedType(messageType: string): Buffer {
   let padded = paddedTypes.get(messageType)
   if (!padded) {
+    const length = Buffer.byteLength(messageType, 'ascii')
+    if (length === 0 || length > MESSAGE_TYPE_BYTES) {
+      throw new MessageFormatError(`MessageType must be 1..32 bytes: '${messageType}'`)
+    }
     padded = Buffer.alloc(MESSAGE_TYPE_BYTES, 0x20)
     padded.write(messageType, 0, 'ascii')
     if (paddedTypes.size < 64) paddedTypes.set(messageType, padded)
   }
   return padded
+}
+
+/** The types every data channel carries, space-padded: matched as bytes before any text is made. */
+const KNOWN_TYPES = Object.values(MessageType).map(type => ({ type, padded: paddedType(type) }))
+
+/** The MessageType field as text: a known type's padded bytes directly, anything else trimmed of NULs and spaces. */
+function readMessageType(rawType: Buffer): string {
+  for (const k of KNOWN_TYPES) if (k.padded.equals(rawType)) return k.type
+  return rawType
+    .toString('ascii')
+    .replace(/^\0+|\0+$/g, '')
+    .trim()
 }
 
 /** An unsigned 64-bit big-endian field as a Number (exact below 2^53, rounded above). */
@@ -175,10 +225,7 @@ export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage
     throw new MessageFormatError(`message too short: ${buf.length} bytes`)
   const headerLength = buf.readUInt32BE(0)
   const rawType = buf.subarray(4, 4 + MESSAGE_TYPE_BYTES)
-  const messageType = rawType
-    .toString('ascii')
-    .replace(/^\0+|\0+$/g, '')
-    .trim()
+  const messageType = readMessageType(rawType)
   const lenient =
     !opts.strict &&
     (messageType === MessageType.StartPublication || messageType === MessageType.PausePublication)
@@ -215,8 +262,8 @@ export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage
     throw new MessageFormatError(`SchemaVersion must be 1, got ${schemaVersion}`)
   const createdDate = readU64(buf, 40)
   if (!lenient && createdDate === 0) throw new MessageFormatError('CreatedDate is 0')
-  const messageId = uuidFromWire(buf.subarray(64, 80))
-  if (opts.strict && !isValidUuid(messageId))
+  const messageId = uuidAt(buf, 64)
+  if (opts.strict && !wireUuidValid(buf, 64))
     throw new MessageFormatError(`MessageId ${messageId} is not a version 1-5 UUID`)
   const payloadLength = buf.readUInt32BE(116)
   const payload = lenient ? buf.subarray(Math.min(payloadStart, buf.length)) : buf.subarray(payloadStart)
@@ -275,14 +322,15 @@ export interface Acknowledgement {
 }
 
 export function ackPayload(of: Pick<SsmMessage, 'messageType' | 'messageId' | 'sequenceNumber'>): Buffer {
+  // JSON.stringify of the same object, key for key (one per message received: spelled out, it costs a third).
   return Buffer.from(
-    JSON.stringify({
-      AcknowledgedMessageType: of.messageType,
-      AcknowledgedMessageId: of.messageId,
-      AcknowledgedMessageSequenceNumber: of.sequenceNumber,
-      IsSequentialMessage: true
-    })
+    `{"AcknowledgedMessageType":${jsonString(of.messageType)},"AcknowledgedMessageId":${jsonString(of.messageId)},"AcknowledgedMessageSequenceNumber":${JSON.stringify(of.sequenceNumber)},"IsSequentialMessage":true}`
   )
+}
+
+/** A string as JSON: plain ASCII without quotes or backslashes as is, anything else through JSON.stringify. */
+function jsonString(s: string): string {
+  return /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(s) ? `"${s}"` : JSON.stringify(s)
 }
 
 /** The acknowledge message for a received stream message: seq 0, flags 3, PayloadType 0 (§3.3). */
