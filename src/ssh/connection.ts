@@ -4,7 +4,9 @@ import type { SFTPWrapper } from 'ssh2'
 import { TransientError, UserError } from '../errors.js'
 import { fingerprint, HostKeyPolicy, normaliseFingerprint } from './host-key.js'
 import { countSftpRequests, RoundTrips } from './round-trips.js'
+import { pipelineLogin } from './pipelined-login.js'
 import { readOpenSshKeyHeader } from './private-key.js'
+import { sftpReadyAtVersion } from './sftp-ready-at-version.js'
 
 const { Client } = ssh2
 
@@ -187,7 +189,8 @@ type ChannelCallback = (err: Error | undefined, channel: unknown) => void
 /**
  * Count the waits of exec channels (the open and the exec request: two in a row; then each time
  * what we send is answered: a command's stdin and its output, each script of a long-lived shell)
- * and of SFTP channels (open, subsystem, version: three in a row; then every request).
+ * and of SFTP channels (open, subsystem, version: three in a row, ready without waiting for the
+ * limits, see sftp-ready-at-version.ts; then every request).
  */
 function countRequests(client: InstanceType<typeof Client>, trips: RoundTrips): void {
   const wrap = (name: 'exec' | 'sftp', steps: number, then: (channel: object) => void) => {
@@ -344,11 +347,8 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       stream.destroy()
       reject(err)
     }
-    let ready!: () => void
-    const isReady = new Promise<void>(r => (ready = r))
     client.once('ready', () => {
       settled = true
-      ready()
       clearTimeout(greeting.timer)
       client.removeListener('error', onError)
       client.on('error', () => {}) // later errors surface through the operations that hit them
@@ -381,7 +381,11 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     }
     client.on('error', onError)
     coalesceWrites(stream)
-    opts.roundTrips?.countTurns(stream, Promise.race([isReady, new Promise(r => stream.once('close', r))]))
+    const stopCounting = opts.roundTrips?.countTurns(stream)
+    if (stopCounting) {
+      client.once('ready', stopCounting)
+      stream.once('close', stopCounting)
+    }
     stream.once('close', () =>
       fail(new TransientError(`the connection to ${label} closed during the SSH handshake`))
     )
@@ -391,7 +395,9 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       privateKey: login.privateKey,
       passphrase: login.passphrase,
       // The key is the only way in: ssh2 would first try 'none' to learn the methods, a round trip
-      // that costs tens of milliseconds over ssm or eice.
+      // that costs tens of milliseconds over ssm or eice. (A list, not a function returning the key:
+      // ssh2 then signs with the key it parsed once here, and does not run an encrypted key's KDF again.)
+      // pipelineLogin below sends that attempt signed, right behind the service request.
       authHandler: ['publickey'],
       readyTimeout: opts.readyTimeoutMs ?? 30000,
       // Frequent enough that a waiting request always hears something from a live peer (watchForStalls);
@@ -406,6 +412,8 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
         return hostKey.keys.some(k => k.equals(key))
       }
     })
+    pipelineLogin(client)
+    sftpReadyAtVersion(client)
     const greetingMs = opts.greetingTimeoutMs ?? GREETING_TIMEOUT_MS
     greeting.timer = setTimeout(
       () =>

@@ -51,9 +51,11 @@ export class RoundTrips {
 
   /**
    * The SSH handshake on a fresh stream: every time the peer answers after we wrote is a round
-   * trip (the handshake takes turns), until `done` settles.
+   * trip (the handshake takes turns), until the returned function is called (at once when the login
+   * succeeds: what ssh2 sends unasked after it, like its answer to OpenSSH's host key announcement,
+   * is waited for by no one).
    */
-  countTurns(stream: Duplex, done: Promise<unknown>): void {
+  countTurns(stream: Duplex): () => void {
     let depth = 0
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean
     const counting = ((...args: unknown[]) => {
@@ -67,12 +69,11 @@ export class RoundTrips {
       depth = 0
     }
     stream.on('data', onData)
-    const stop = () => {
+    return () => {
       stream.removeListener('data', onData)
       // Unless someone wrapped it meanwhile.
       if (stream.write === counting) stream.write = write as Duplex['write']
     }
-    done.then(stop, stop)
   }
 }
 
