@@ -109,8 +109,12 @@ export class Sftp {
   }
 
   /** Replace `to` with `from` in one step (posix-rename), or as close to it as the server allows. */
-  async renameOver(from: string, to: string): Promise<void> {
+  renameOver(from: string, to: string): Promise<void> {
     if (this.hasPosixRename) return this.call(cb => this.raw.ext_openssh_rename(from, to, cb))
+    return this.renameThenReplace(from, to)
+  }
+
+  private async renameThenReplace(from: string, to: string): Promise<void> {
     try {
       await this.call(cb => this.raw.rename(from, to, cb))
     } catch {
