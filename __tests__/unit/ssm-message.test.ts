@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import {
+  ackedSequenceNumber,
   ackPayload,
   channelClosedPayload,
   decodeMessage,
@@ -272,5 +273,43 @@ describe('ssm payload helpers', () => {
       IsSequentialMessage: true
     })
     expect(PayloadType.Flag).toBe(10)
+  })
+})
+
+describe('ackedSequenceNumber: the in-place read of an ack agrees with the JSON reader', () => {
+  const full = (text: string): number | undefined => {
+    try {
+      return parseAck(Buffer.from(text)).acknowledgedMessageSequenceNumber
+    } catch {
+      return undefined
+    }
+  }
+  const cases = [
+    ackPayload({
+      messageType: MessageType.OutputStreamData,
+      messageId: EXAMPLE.messageId,
+      sequenceNumber: 0
+    }),
+    ackPayload({
+      messageType: MessageType.OutputStreamData,
+      messageId: EXAMPLE.messageId,
+      sequenceNumber: 4096
+    }),
+    '{"AcknowledgedMessageSequenceNumber":7}',
+    '{"AcknowledgedMessageSequenceNumber":7,"IsSequentialMessage":true}',
+    '{"acknowledgedmessagesequencenumber":8}',
+    '{"AcknowledgedMessageSequenceNumber": 9}',
+    '{"AcknowledgedMessageSequenceNumber":09}',
+    '{"AcknowledgedMessageSequenceNumber":-1}',
+    '{"AcknowledgedMessageSequenceNumber":1.5}',
+    '{"AcknowledgedMessageSequenceNumber":12,"AcknowledgedMessageSequenceNumber":13}',
+    '{"x":{"AcknowledgedMessageSequenceNumber":5}}',
+    '{"AcknowledgedMessageType":"\\"AcknowledgedMessageSequenceNumber\\":5,"}',
+    '{"AcknowledgedMessageSequenceNumber":12345678901234567}',
+    '{"AcknowledgedMessageSequenceNumber":',
+    'not json'
+  ]
+  it.each(cases.map(c => [c.toString()]))('%s', text => {
+    expect(ackedSequenceNumber(Buffer.from(text))).toBe(full(text))
   })
 })

@@ -5,6 +5,7 @@ import type { Logger } from '../../log.js'
 import { webSocketAgent } from '../../net/proxy-agent.js'
 import { maskOptions, type FrameMask } from '../ws-mask.js'
 import {
+  ackedSequenceNumber,
   ActionStatus,
   decodeMessage,
   encodeAck,
@@ -14,7 +15,6 @@ import {
   MessageType,
   openDataChannelMessage,
   PAYLOAD_OFFSET,
-  parseAck,
   parseChannelClosed,
   parseFlag,
   parseHandshakeComplete,
@@ -530,12 +530,8 @@ export class SsmDataChannel {
   }
 
   private onAck(msg: SsmMessage): void {
-    let seq: number
-    try {
-      seq = parseAck(msg.payload).acknowledgedMessageSequenceNumber
-    } catch {
-      return
-    }
+    const seq = ackedSequenceNumber(msg.payload)
+    if (seq === undefined) return
     const acked = this.unacked.get(seq)
     if (!acked) return
     const now = Date.now()
@@ -742,13 +738,15 @@ export class SsmDataChannel {
       )
       return
     }
-    // Oldest first, each on its own timer (lastSent is refreshed on resend, unlike the plugin).
+    // Oldest first, each on its own timer (lastSent is refreshed on resend, unlike the plugin). The map
+    // is in first-send order, so once a message never resent is within its timer, every later one is
+    // too (each was first sent no earlier): the scan stops there instead of visiting the whole window.
     let budget = RESEND_BUDGET_PER_TICK
     for (const m of this.unacked.values()) {
       if (now - m.lastSent > this.rto) {
         this.resend(m)
         if (--budget === 0) break
-      }
+      } else if (!m.retransmitted) break
     }
   }
 

@@ -206,9 +206,10 @@ function paddedType(messageType: string): Buffer {
 const KNOWN_TYPES = Object.values(MessageType).map(type => ({ type, padded: paddedType(type) }))
 
 /** The MessageType field as text: a known type's padded bytes directly, anything else trimmed of NULs and spaces. */
-function readMessageType(rawType: Buffer): string {
-  for (const k of KNOWN_TYPES) if (k.padded.equals(rawType)) return k.type
-  return rawType
+function readMessageType(buf: Buffer): string {
+  for (const k of KNOWN_TYPES) if (k.padded.compare(buf, 4, 4 + MESSAGE_TYPE_BYTES) === 0) return k.type
+  return buf
+    .subarray(4, 4 + MESSAGE_TYPE_BYTES)
     .toString('ascii')
     .replace(/^\0+|\0+$/g, '')
     .trim()
@@ -224,8 +225,7 @@ export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage
   if (buf.length < 4 + MESSAGE_TYPE_BYTES)
     throw new MessageFormatError(`message too short: ${buf.length} bytes`)
   const headerLength = buf.readUInt32BE(0)
-  const rawType = buf.subarray(4, 4 + MESSAGE_TYPE_BYTES)
-  const messageType = readMessageType(rawType)
+  const messageType = readMessageType(buf)
   const lenient =
     !opts.strict &&
     (messageType === MessageType.StartPublication || messageType === MessageType.PausePublication)
@@ -254,7 +254,7 @@ export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage
   }
   if (!lenient && !messageType) throw new MessageFormatError('MessageType is empty')
   if (opts.strict) {
-    if (!rawType.equals(paddedType(messageType)))
+    if (paddedType(messageType).compare(buf, 4, 4 + MESSAGE_TYPE_BYTES) !== 0)
       throw new MessageFormatError(`MessageType '${messageType}' is not left-aligned and space-padded`)
   }
   const schemaVersion = buf.readUInt32BE(36)
@@ -354,6 +354,45 @@ export function parseAck(payload: Buffer): Acknowledgement {
     acknowledgedMessageId: String(field(j, 'AcknowledgedMessageId') ?? ''),
     acknowledgedMessageSequenceNumber: seq,
     isSequentialMessage: field(j, 'IsSequentialMessage') === true
+  }
+}
+
+const ACKED_SEQ_KEY = Buffer.from('"AcknowledgedMessageSequenceNumber":')
+
+/**
+ * The sequence number an acknowledge names. Acks arrive one per message sent, so the agent's own
+ * spelling (Go's json.Marshal of a flat object: the key once, right after '{' or ',', then digits
+ * without a leading zero, then ',' or '}') is read in place; anything else goes through the full
+ * JSON reader. undefined: not an ack we can read (dropped, like the plugin).
+ */
+export function ackedSequenceNumber(payload: Buffer): number | undefined {
+  const at = payload.indexOf(ACKED_SEQ_KEY)
+  const flat = payload[0] === 0x7b && payload.indexOf(0x7b, 1) < 0
+  if (flat && at > 0 && (payload[at - 1] === 0x7b || payload[at - 1] === 0x2c)) {
+    const start = at + ACKED_SEQ_KEY.length
+    let n = 0
+    let i = start
+    for (; i < payload.length && i - start < 16; i++) {
+      const c = payload[i]
+      if (c < 0x30 || c > 0x39) break
+      n = n * 10 + (c - 0x30)
+    }
+    const digits = i - start
+    const end = payload[i]
+    const leadingZero = digits > 1 && payload[start] === 0x30
+    if (
+      digits > 0 &&
+      digits < 16 &&
+      !leadingZero &&
+      (end === 0x2c || end === 0x7d) &&
+      payload.indexOf(ACKED_SEQ_KEY, at + 1) < 0
+    )
+      return n
+  }
+  try {
+    return parseAck(payload).acknowledgedMessageSequenceNumber
+  } catch {
+    return undefined
   }
 }
 
