@@ -236,13 +236,19 @@ describe('a whole folder is listed by one walk, exactly as the glob lists it', (
   }
 
   test('the walk is taken only for one literal folder or file, alone or with /**', () => {
-    expect(wholeTreeOf(['/r/tree/**'], ['/r/tree'])).toBe('/r/tree')
-    expect(wholeTreeOf(['/r/tree'], ['/r/tree'])).toBe('/r/tree')
-    expect(wholeTreeOf(['/r/tree/**', '/r/tree/**'], ['/r/tree'])).toBeUndefined()
-    expect(wholeTreeOf(['/r/tree/**/*'], ['/r/tree'])).toBeUndefined()
-    expect(wholeTreeOf(['/r/t[r]ee/**'], ['/r/tree'])).toBeUndefined()
-    expect(wholeTreeOf(['/r/t\\ree'], ['/r/tree'])).toBeUndefined()
-    expect(wholeTreeOf(['!/r/tree'], [])).toBeUndefined()
+    expect(wholeTreeOf(['/r/tree/**'])).toBe('/r/tree')
+    expect(wholeTreeOf(['/r/tree'])).toBe('/r/tree')
+    expect(wholeTreeOf(['/r/tree/**', '/r/tree/**'])).toBeUndefined()
+    expect(wholeTreeOf(['/r/tree/**/*'])).toBeUndefined()
+    expect(wholeTreeOf(['/r/t[r]ee/**'])).toBeUndefined()
+    expect(wholeTreeOf(['/r/t\\ree'])).toBeUndefined()
+    expect(wholeTreeOf(['/r/t?ee'])).toBeUndefined()
+    expect(wholeTreeOf(['/r//tree/**'])).toBeUndefined()
+    expect(wholeTreeOf(['/r/./tree'])).toBeUndefined()
+    expect(wholeTreeOf(['/r/tree/'])).toBeUndefined()
+    expect(wholeTreeOf(['/'])).toBeUndefined()
+    expect(wholeTreeOf(['!/r/tree'])).toBeUndefined()
+    expect(wholeTreeOf(['~/tree'])).toBeUndefined()
   })
 
   for (const hidden of [false, true]) {

@@ -26,16 +26,16 @@ export interface Tree {
 }
 
 /**
- * The folder a file pattern lists whole: a single line, not negated, that is a literal path or a
- * literal path followed by `/**`, whose literal part is the glob's own search path. Anything else
- * (wildcards, escapes, character sets, `!`, several lines, a trailing separator) goes to the glob.
+ * The folder a file pattern lists whole: a single line, not negated, that is an absolute, normalised
+ * path with no wildcard, escape or character set, alone or followed by `/**` (the glob's search path
+ * is then that path, and everything under it matches). Anything else goes to the glob.
  */
-export function wholeTreeOf(lines: string[], searchPaths: string[]): string | undefined {
-  if (path.sep !== '/' || lines.length !== 1 || searchPaths.length !== 1) return undefined
+export function wholeTreeOf(lines: string[]): string | undefined {
+  if (path.sep !== '/' || lines.length !== 1) return undefined
   const [line] = lines
-  const [root] = searchPaths
-  if (/[*?[\]\\]/.test(root) || !path.isAbsolute(root)) return undefined
-  return line === root || line === `${root}/**` ? root : undefined
+  const root = line.endsWith('/**') ? line.slice(0, -3) : line
+  if (!path.isAbsolute(root) || root.endsWith('/') || /[*?[\]\\]/.test(root)) return undefined
+  return path.posix.normalize(root) === root ? root : undefined
 }
 
 /** Statistics of a path, following links; undefined when nothing is there (a broken link). */
