@@ -28,6 +28,7 @@ export function resetKnobs(sim: EiceSim): void {
     rejectUpgrade: undefined,
     maxTunnelDurationCap: undefined,
     cutAfterBytes: undefined,
+    onCut: undefined,
     throttleBytesPerSecond: undefined
   })
 }

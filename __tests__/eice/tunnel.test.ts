@@ -315,6 +315,29 @@ describe('tunnel lifetime', () => {
     expect(sim.counters.closedByDuration).toBe(before)
     await tunnel.close()
   })
+
+  test("over a long link too: the margin counts from the request, not from the instance's first bytes", async () => {
+    // 400 ms round trips to the endpoint: the service's clock starts well before sshd's banner arrives.
+    const farAws = await startAwsSimServer()
+    const far = await startEiceSim({
+      sshHost: sshd.host,
+      sshPort: sshd.port,
+      awsServer: farAws,
+      wan: { rttMs: 400 }
+    })
+    process.env.AWS_ENDPOINT_URL_EC2 = farAws.url
+    try {
+      const tunnel = await eiceTunnel(far, capturingLogger(), { maxTunnelDurationSeconds: 2 })
+      expect(await ended(await tunnel.open())).toBe('end')
+      expect(far.events.at(-1)).toMatchObject({ status: 101, maxTunnelDuration: '2' })
+      expect(far.counters.closedByDuration).toBe(0)
+      await tunnel.close()
+    } finally {
+      process.env.AWS_ENDPOINT_URL_EC2 = aws.url
+      await far.stop()
+      await farAws.close()
+    }
+  })
 })
 
 describe('concurrency', () => {

@@ -31,6 +31,8 @@ export interface EiceKnobs {
   cutAfterBytes?: number
   /** ... for this many tunnels (then the knob is spent). */
   cutTimes: number
+  /** Called at each cut, before the tunnel's sockets go (a test changes the world at that moment). */
+  onCut?: () => void
   /** Open tunnels per endpoint (the service: 20); one more gets 429 ThrottlingException. */
   maxConnections: number
   /** Wall-clock milliseconds per tunnel-second of maxTunnelDuration (1000 = real time). */
@@ -373,9 +375,14 @@ export async function startEiceEndpointServer(opts: EiceServerOptions): Promise<
       () => target.resume()
     )
     const durationTimer = setTimeout(() => {
-      counters.closedByDuration++
-      target.destroy()
-      ws.close(1000, 'Maximum tunnel duration reached')
+      // The tests' client shares this event loop, so a stall can make its own end and this cut due
+      // at once: read what has arrived first, and leave a tunnel whose client already closed it.
+      setImmediate(() => {
+        if (ws.readyState !== ws.OPEN) return
+        counters.closedByDuration++
+        target.destroy()
+        ws.close(1000, 'Maximum tunnel duration reached')
+      })
     }, duration * knobs.msPerTunnelSecond)
     const fail = (reason: string, code: number) => {
       target.destroy()
@@ -408,6 +415,7 @@ export async function startEiceEndpointServer(opts: EiceServerOptions): Promise<
       counters.bytesFromClient += buf.length
       if (cutAt !== undefined && fromClient >= cutAt) {
         counters.cuts++
+        knobs.onCut?.()
         target.destroy()
         ws.terminate()
         return

@@ -714,14 +714,16 @@ export class AgentSession {
         messageType: MessageType.ChannelClosed,
         payload: channelClosedPayload(this.spec.sessionId, output, this.spec.instanceId)
       })
-      // Let data already in the delay line go first, then the notice, then the close.
+      // Let data already in the delay line go first, then the notice, then the close. The socket
+      // goes when the client answers the close (ws itself gives up on a silent client after 30 s):
+      // destroyed earlier, with the client's data still unread here, it would be reset, and the
+      // reset can discard the notice before a busy client has read it.
       this.toClientDelay.push(() => {
-        if (ws.readyState !== WebSocket.OPEN) return
+        if (ws.readyState !== WebSocket.OPEN) return this.releaseResources()
+        ws.once('close', () => this.releaseResources())
         ws.send(frame)
         ws.close(closeCode, closeCode === 1000 ? '' : 'message too big')
-        setTimeout(() => this.releaseResources(), 50)
       })
-      setTimeout(() => this.releaseResources(), 2000).unref()
     } else {
       this.releaseResources()
     }

@@ -152,6 +152,9 @@ async function openOnce(
     `eice: opening a tunnel to ${f.instanceId} ${f.address}:${f.port} through ${f.endpointId} (maxTunnelDuration ${duration} s)`
   )
 
+  // The service starts counting maxTunnelDuration when it accepts the tunnel, which is after this
+  // request leaves: counting from here keeps the whole margin, whatever sshd's banner takes.
+  const requestedAt = Date.now()
   const ws = new WebSocket(url, {
     perMessageDeflate: false,
     handshakeTimeout: opts.handshakeTimeoutMs ?? 20_000,
@@ -246,7 +249,7 @@ async function openOnce(
       )
       stream.endTunnel('tunnel reached its maximum duration')
     },
-    duration * 1000 - marginMs
+    Math.max(0, requestedAt + duration * 1000 - marginMs - Date.now())
   )
   expiry.unref()
   stream.once('close', () => clearTimeout(expiry))
