@@ -88,6 +88,9 @@ export function agentRead(queue: Buffer[], max: number): Buffer | undefined {
   return Buffer.concat(parts, size)
 }
 
+/** How many recent client messages a resend is checked against. */
+const FRAME_IDS_KEPT = 50000
+
 interface FrameIdentity {
   messageId: string
   digest0: number
@@ -137,8 +140,10 @@ export class AgentSession {
 
   // What the service checks of the client's frames.
   private maxClientSeq = -1
-  /** Per client sequence number: its MessageId and the first words of its PayloadDigest. */
-  private readonly clientFrameIds = new Map<number, FrameIdentity>()
+  /** The last FRAME_IDS_KEPT client sequence numbers (at seq % FRAME_IDS_KEPT): MessageId and digest words. */
+  private readonly clientFrameIds: (FrameIdentity | undefined)[] = new Array<FrameIdentity | undefined>(
+    FRAME_IDS_KEPT
+  )
   private readonly agentIds = new Map<number, string>()
   private killDone = false
   private pauseDone = false
@@ -334,7 +339,8 @@ export class AgentSession {
     }
     if (seq > this.maxClientSeq + 1) return bad(`sequence jumped from ${this.maxClientSeq} to ${seq}`)
     if (seq <= this.maxClientSeq) {
-      const first = this.clientFrameIds.get(seq)
+      const first =
+        seq > this.maxClientSeq - FRAME_IDS_KEPT ? this.clientFrameIds[seq % FRAME_IDS_KEPT] : undefined
       if (
         first !== undefined &&
         (first.messageId !== id.messageId ||
@@ -345,8 +351,7 @@ export class AgentSession {
         return bad(`seq ${seq} resent with a different MessageId or payload`)
     } else {
       this.maxClientSeq = seq
-      this.clientFrameIds.set(seq, id)
-      this.clientFrameIds.delete(seq - 50000)
+      this.clientFrameIds[seq % FRAME_IDS_KEPT] = id
     }
     switch (msg.payloadType) {
       case PayloadType.Output:

@@ -202,12 +202,15 @@ function paddedType(messageType: string): Buffer {
   return padded
 }
 
-/** The types every data channel carries, space-padded: matched as bytes before any text is made. */
-const KNOWN_TYPES = Object.values(MessageType).map(type => ({ type, padded: paddedType(type) }))
+/** The types every data channel carries, space-padded, by their first letter (each type's is its own). */
+const KNOWN_TYPES = new Map(
+  Object.values(MessageType).map(type => [type.charCodeAt(0), { type, padded: paddedType(type) }])
+)
 
 /** The MessageType field as text: a known type's padded bytes directly, anything else trimmed of NULs and spaces. */
 function readMessageType(buf: Buffer): string {
-  for (const k of KNOWN_TYPES) if (k.padded.compare(buf, 4, 4 + MESSAGE_TYPE_BYTES) === 0) return k.type
+  const known = KNOWN_TYPES.get(buf[4])
+  if (known && known.padded.compare(buf, 4, 4 + MESSAGE_TYPE_BYTES) === 0) return known.type
   return buf
     .subarray(4, 4 + MESSAGE_TYPE_BYTES)
     .toString('ascii')
@@ -324,13 +327,8 @@ export interface Acknowledgement {
 export function ackPayload(of: Pick<SsmMessage, 'messageType' | 'messageId' | 'sequenceNumber'>): Buffer {
   // JSON.stringify of the same object, key for key (one per message received: spelled out, it costs a third).
   return Buffer.from(
-    `{"AcknowledgedMessageType":${jsonString(of.messageType)},"AcknowledgedMessageId":${jsonString(of.messageId)},"AcknowledgedMessageSequenceNumber":${JSON.stringify(of.sequenceNumber)},"IsSequentialMessage":true}`
+    `{"AcknowledgedMessageType":${JSON.stringify(of.messageType)},"AcknowledgedMessageId":${JSON.stringify(of.messageId)},"AcknowledgedMessageSequenceNumber":${JSON.stringify(of.sequenceNumber)},"IsSequentialMessage":true}`
   )
-}
-
-/** A string as JSON: plain ASCII without quotes or backslashes as is, anything else through JSON.stringify. */
-function jsonString(s: string): string {
-  return /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(s) ? `"${s}"` : JSON.stringify(s)
 }
 
 /** The acknowledge message for a received stream message: seq 0, flags 3, PayloadType 0 (§3.3). */
