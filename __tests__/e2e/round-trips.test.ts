@@ -6,6 +6,8 @@ import { startSshd, type Sshd } from '../../sim/sshd.js'
 import type { PlannedFile } from '../../src/files/plan.js'
 import { connectSsh, type SshConnection } from '../../src/ssh/connection.js'
 import { execChannel, execScript, keepShellReady } from '../../src/ssh/exec.js'
+import { folderSurveyScript, parseFolderSurvey } from '../../src/remote/folder-survey.js'
+import { foldersUnder, surveyFrom, surveyPaths } from '../../src/transfer/folders.js'
 import { UploadSession } from '../../src/transfer/upload.js'
 import { seededBytes } from '../helpers/artifacts.js'
 
@@ -86,6 +88,44 @@ test('an upload of small files waits for as many round trips for 480 files in 48
     expect(trips).toEqual({ 'new 24': 5, 'again 24': 5, 'new 480': 5, 'again 480': 5 })
     expect((await readdir(path.join(sshd.remoteRoot, 'trips', 'n480'), { recursive: true })).length).toBe(
       480 + 48 + 5
+    )
+  } finally {
+    conn.close()
+    await rm(local, { recursive: true, force: true })
+  }
+})
+
+test('with its folders surveyed by a script beforehand (as in the lock exec), an upload waits one round trip fewer', async () => {
+  const local = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-trips-'))
+  const conn = await connectTo('surveyed')
+  try {
+    const files = await tree(local, 240)
+    const trips: Record<string, number> = {}
+    for (const round of ['new', 'again']) {
+      const remoteRoot = path.join(sshd.remoteRoot, 'surveyed')
+      const rels = foldersUnder(files.map(f => f.relativePath))
+      const paths = surveyPaths(remoteRoot, rels)
+      const { answers } = parseFolderSurvey(
+        (await execScript(conn, folderSurveyScript(paths))).stdout,
+        paths.length
+      )
+      const session = new UploadSession(conn, {
+        remoteRoot,
+        survey: surveyFrom(remoteRoot, rels, answers!),
+        concurrency: 512,
+        verify: 'sha256',
+        onFileDone: () => {}
+      })
+      await session.start()
+      const before = conn.trips.total
+      expect(await session.uploadAll(files)).toEqual([])
+      trips[round] = conn.trips.total - before
+      session.end()
+    }
+    // The missing folders made and the files opened; the writes and closes; one verification; the renames.
+    expect(trips).toEqual({ new: 4, again: 4 })
+    expect((await readdir(path.join(sshd.remoteRoot, 'surveyed'), { recursive: true })).length).toBe(
+      240 + 24 + 3
     )
   } finally {
     conn.close()

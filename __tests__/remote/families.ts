@@ -5,14 +5,18 @@ import {
   readdir,
   readFile,
   readlink,
+  realpath,
   stat,
   statfs,
+  symlink,
   writeFile
 } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { deleteScript, linkScript } from '../../src/remote/delete.js'
+import { folderSurveyScript, parseFolderSurvey } from '../../src/remote/folder-survey.js'
 import { freeSpaceScript, parseFreeSpace } from '../../src/remote/free-space.js'
+import { surveyFrom, surveyPaths } from '../../src/transfer/folders.js'
 import { listingScript, parseListing, relistScript } from '../../src/remote/listing.js'
 import { isLinePath, type ManifestEntry } from '../../src/remote/manifest-lines.js'
 import {
@@ -462,6 +466,49 @@ export const FAMILIES: Family[] = [
       expect(sha256sumWorks(await fx.run(SHA256SUM_PROBE, { via: 'command', hide: /^sha256sum$/ }))).toBe(
         false
       )
+    }
+  },
+  {
+    name: 'folder survey',
+    modules: ['folder-survey.ts'],
+    async run(fx) {
+      const survey = async (root: string, rels: string[]) => {
+        const paths = surveyPaths(root, rels)
+        const r = await fx.run(`echo before\n${folderSurveyScript(paths)}echo after\n`)
+        ok(r)
+        const { answers, rest } = parseFolderSurvey(r.stdout, paths.length)
+        // The block comes out whole, whatever the answers.
+        expect(rest).toBe('before\nafter\n')
+        return answers && surveyFrom(root, rels, answers)
+      }
+      const made = `${HOSTILE_DIR}/new ${HOSTILE_NAMES[1]}`
+      const missing = `${made}/-rf`
+      const rels = [HOSTILE_DIR, 'to-outside', missing, made]
+      const work = await realpath(fx.work)
+      for (const root of [fx.work, path.relative(path.join(fx.root, 'cwd'), fx.work)]) {
+        const found = (await survey(root, rels))!
+        expect(found.rootReal).toBe(work)
+        expect(found.missingAbove).toEqual(new Set())
+        // Where each folder leads, links followed (the link check judges it, as with SFTP's realpath).
+        expect(found.resolved).toEqual(
+          new Map([
+            [HOSTILE_DIR, path.join(work, HOSTILE_DIR)],
+            ['to-outside', await realpath(fx.outside)]
+          ])
+        )
+        expect(found.missing).toEqual(new Set([missing, made]))
+      }
+      // remote-path and the folders above it missing.
+      const gone = (await survey(path.join(fx.work, 'new', 'deeper'), ['a']))!
+      expect(gone.rootReal).toBeUndefined()
+      expect(gone.missingAbove).toEqual(new Set([path.join(fx.work, 'new')]))
+      expect(gone.missing).toEqual(new Set(['a']))
+      // A file or a dangling link where a folder goes, or a real path with a line break: left to SFTP.
+      await symlink('nowhere', path.join(fx.work, 'dangling'))
+      await mkdir(path.join(fx.work, 'line\nbreak folder'))
+      for (const rel of ['run.sh', HOSTILE_NAMES[1], 'dangling', 'line\nbreak folder']) {
+        expect(await survey(fx.work, [HOSTILE_DIR, rel])).toBeUndefined()
+      }
     }
   },
   {

@@ -72,7 +72,16 @@ export class TargetConnection {
   /** Set the onConnect hook, and call it now if a connection is already open. */
   setOnConnect(fn: (conn: SshConnection) => void): void {
     this.o.onConnect = fn
-    if (this.conn && !this.conn.isClosed) fn(this.conn)
+    if (!this.conn || this.conn.isClosed) return
+    // The channels it opens count to connecting, as they do when the hook runs on connecting (a
+    // connection can be up before the deploy has planned its files).
+    const was = this.trips.connecting
+    this.trips.connecting = true
+    try {
+      fn(this.conn)
+    } finally {
+      this.trips.connecting = was
+    }
   }
 
   private async open(signal?: AbortSignal): Promise<SshConnection> {

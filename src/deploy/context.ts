@@ -13,6 +13,7 @@ import type { RemoteSnapshot, SnapshotRequest } from '../remote/sync-snapshot.js
 import { RUN_TOKEN } from '../remote/names.js'
 import { connectionsUsable } from '../transfer/ranges.js'
 import { probeVerifyMethod } from '../transfer/verify.js'
+import type { FolderSurvey } from '../transfer/folders.js'
 import { TargetConnection } from './connection.js'
 import type { Step } from './runner.js'
 import type { DeployState } from './state.js'
@@ -293,8 +294,16 @@ export class DeployContext {
     }
   }
 
-  /** `present`: files already in place under remoteRoot (their folders need no mkdir). */
-  async upload(files: PlannedFile[], remoteRoot: string, present: string[] = []): Promise<void> {
+  /**
+   * `present`: files already in place under remoteRoot (their folders need no mkdir); `survey`:
+   * the folders as the lock's exec found them.
+   */
+  async upload(
+    files: PlannedFile[],
+    remoteRoot: string,
+    present: string[] = [],
+    survey?: FolderSurvey
+  ): Promise<void> {
     const { config, target } = this.o
     if (files.length === 0 && this.o.plan.files.length > 0) {
       if (this.result.verification === 'pending')
@@ -312,6 +321,7 @@ export class DeployContext {
         files,
         remoteRoot,
         existingDirs: foldersOf(present),
+        survey,
         concurrency: config.concurrency,
         verify: config.verify,
         followRemoteSymlinks: config.followRemoteSymlinks,

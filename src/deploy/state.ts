@@ -2,6 +2,7 @@ import type { PlannedFile } from '../files/plan.js'
 import type { ReleaseState } from '../remote/releases.js'
 import type { SyncComparison } from '../sync/compare.js'
 import type { RemoteEntry } from '../remote/listing.js'
+import type { FolderSurvey } from '../transfer/folders.js'
 
 /**
  * What the steps of one deploy hand on to each other. Each field is written by one step (named
@@ -12,6 +13,8 @@ export interface DeployState {
   lock?: { token: string }
   /** lock: what the instance answered to the read made with the lock (release state or a snapshot). */
   firstRead: string
+  /** lock: the upload's folders as they were found then (in place, without a pre-command). */
+  folders?: FolderSurvey
   /** snapshot: the releases and where current points (release: atomic, rollback). */
   releases?: ReleaseState
   /** snapshot: release: atomic — the release current pointed to, and this one. */

@@ -4,6 +4,7 @@ import type { PlannedFile } from '../files/plan.js'
 import type { Logger } from '../log.js'
 import { connectionsUsable, isRanged } from '../transfer/ranges.js'
 import { uploadStriped } from '../transfer/striped.js'
+import type { FolderSurvey } from '../transfer/folders.js'
 import { FileError, UploadSession } from '../transfer/upload.js'
 import { probeVerifyMethod } from '../transfer/verify.js'
 import { backoffDelay, sleep } from '../util/retry.js'
@@ -23,6 +24,8 @@ export interface UploadFilesOptions {
   remoteRoot: string
   /** Folders under remoteRoot (relative) known to exist. */
   existingDirs?: Iterable<string>
+  /** The folders as the lock's exec found them (UploadOptions.survey). */
+  survey?: FolderSurvey
   concurrency: number
   verify: VerifyMode
   followRemoteSymlinks?: boolean
@@ -169,6 +172,7 @@ async function uploadOver(
       session = new UploadSession(conn, {
         remoteRoot: opts.remoteRoot,
         existingDirs: opts.existingDirs,
+        survey: opts.survey,
         concurrency: opts.concurrency,
         verify: opts.verify,
         followRemoteSymlinks: opts.followRemoteSymlinks,

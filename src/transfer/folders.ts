@@ -1,4 +1,5 @@
 import path from 'node:path'
+import type { SurveyAnswer } from '../remote/folder-survey.js'
 import { SFTP_STATUS, type Sftp, type SftpStatusError } from './sftp.js'
 
 /**
@@ -63,6 +64,64 @@ export async function surveyFolders(sftp: Sftp, root: string, rels: Iterable<str
     else survey.resolved.set(rel, r)
   })
   return survey
+}
+
+/** The folders an upload of these files writes into, relative to remote-path. */
+export function foldersUnder(relativePaths: Iterable<string>): Set<string> {
+  const folders = new Set<string>()
+  for (const rel of relativePaths) {
+    for (let d = path.posix.dirname(rel); d !== '.' && !folders.has(d); d = path.posix.dirname(d))
+      folders.add(d)
+  }
+  return folders
+}
+
+/**
+ * The same questions asked by a script on the instance (remote/folder-survey.ts): the paths it
+ * asks about, in order (remote-path, the folders above it, then `rels`), and the survey its
+ * answers make.
+ */
+export function surveyPaths(root: string, rels: Iterable<string>): string[] {
+  return [root, ...above(root), ...[...rels].map(rel => path.posix.join(root, rel))]
+}
+
+export function surveyFrom(root: string, rels: Iterable<string>, answers: SurveyAnswer[]): FolderSurvey {
+  const ups = above(root)
+  const folders = [...rels]
+  const real = (a: SurveyAnswer) => (a.kind === 'folder' ? a.real : undefined)
+  const survey: FolderSurvey = {
+    root,
+    rootReal: real(answers[0]),
+    resolved: new Map(),
+    missing: new Set(),
+    missingAbove: new Set(ups.filter((_, i) => answers[1 + i].kind === 'missing'))
+  }
+  folders.forEach((rel, i) => {
+    const r = real(answers[1 + ups.length + i])
+    if (r === undefined) survey.missing.add(rel)
+    else survey.resolved.set(rel, r)
+  })
+  return survey
+}
+
+/**
+ * The part of `survey` (of remote-path `root`) about `rels`, or undefined when it does not answer
+ * for every one of them.
+ */
+export function surveyFor(
+  survey: FolderSurvey,
+  root: string,
+  rels: Iterable<string>
+): FolderSurvey | undefined {
+  if (survey.root !== root) return undefined
+  const part: FolderSurvey = { ...survey, resolved: new Map(), missing: new Set() }
+  for (const rel of rels) {
+    const real = survey.resolved.get(rel)
+    if (real !== undefined) part.resolved.set(rel, real)
+    else if (survey.missing.has(rel)) part.missing.add(rel)
+    else return undefined
+  }
+  return part
 }
 
 /**

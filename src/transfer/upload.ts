@@ -8,7 +8,7 @@ import { tempPathFor } from '../remote/names.js'
 import { checkable } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { explainWriteFailure } from './failures.js'
-import { foldersOf, surveyFolders } from './folders.js'
+import { foldersOf, foldersUnder, surveyFolders, surveyFor, type FolderSurvey } from './folders.js'
 import { checkRemoteLinks } from './remote-links.js'
 import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-writes.js'
 import { remoteFilePath } from './remote-path.js'
@@ -52,6 +52,8 @@ export interface UploadOptions {
   remoteRoot: string
   /** Folders under remoteRoot (relative) known to exist: no round trip is spent asking. */
   existingDirs?: Iterable<string>
+  /** The folders already surveyed (with the lock, remote/folder-survey.ts): used when it covers the upload's. */
+  survey?: FolderSurvey
   concurrency: number
   verify: 'sha256' | 'none'
   /** Write through folder links that lead out of remoteRoot (follow-remote-symlinks); else refuse them. */
@@ -244,16 +246,10 @@ export class UploadSession {
    * refused, and the missing folders made ahead of the files that go in them.
    */
   private async prepareFolders(files: PlannedFile[]): Promise<void> {
-    const folders = new Set<string>()
-    for (const f of files) {
-      for (
-        let d = path.posix.dirname(f.relativePath);
-        d !== '.' && !folders.has(d);
-        d = path.posix.dirname(d)
-      )
-        folders.add(d)
-    }
-    const survey = await surveyFolders(this.sftp, this.opts.remoteRoot, folders)
+    const folders = foldersUnder(files.map(f => f.relativePath))
+    const { remoteRoot, survey: made } = this.opts
+    const survey =
+      (made && surveyFor(made, remoteRoot, folders)) ?? (await surveyFolders(this.sftp, remoteRoot, folders))
     await checkRemoteLinks(this.sftp, survey, this.conn.label, {
       follow: !!this.opts.followRemoteSymlinks,
       deleting: !!this.opts.deletesExtras

@@ -19,7 +19,7 @@ import type { DeployContext } from '../context.js'
 import type { DeployState } from '../state.js'
 import type { Step } from '../runner.js'
 import type { CleanupNote } from '../types.js'
-import { firstReadScript, firstReadStreamed, readsInstance } from './first-read.js'
+import { firstReadScript, firstReadStreamed, folderSurveyRead, readsInstance } from './first-read.js'
 import { PassThrough } from 'node:stream'
 
 /**
@@ -87,7 +87,10 @@ const inFlight = new WeakSet<DeployContext>()
 async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
   // A sync's read goes out now, its planned files behind it on stdin once they are hashed.
   const streamed = firstReadStreamed(c)
-  const then = streamed.script || (await firstReadScript(c))
+  const read = streamed.script || (await firstReadScript(c))
+  // The upload's folders are asked about too, so its first requests need not wait for that answer.
+  const survey = folderSurveyRead(c)
+  const then = (survey?.script ?? '') + read
   const owner = lockOwner(c)
   // The upload's question (can sha256sum run there?) rides along: it needs no shell of its own.
   const probe = c.asksVerifyProbe()
@@ -111,7 +114,7 @@ async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
       c.signal
     )
     if (!r.answer.shell) {
-      if (then || c.config.preCommand || c.config.postCommand) {
+      if (read || c.config.preCommand || c.config.postCommand) {
         throw new UserError(
           `${c.label} does not let this account run commands (SFTP only); release, rollback, sync, delete and pre/post-command need a shell there.`
         )
@@ -123,17 +126,16 @@ async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
     if (r.code !== 0) throw await lockFailure(c, r.stderr.trim() || `exit ${r.code}`)
     if (out.startsWith('ACQUIRED')) {
       c.o.onLock?.(cleanupNote(c), true)
-      return {
-        lock: { token: owner.token },
-        firstRead: out.slice(out.indexOf(THEN_MARK) + THEN_MARK.length + 1)
-      }
+      const after = out.slice(out.indexOf(THEN_MARK) + THEN_MARK.length + 1)
+      const { folders, rest } = survey?.take(after) ?? { rest: after }
+      return { lock: { token: owner.token }, firstRead: rest, folders }
     }
     const f = parseFields(out)
     if (f.token === owner.token) {
       // Ours, taken before a reconnect: read what comes with it on its own.
       c.o.onLock?.(cleanupNote(c), true)
-      const read = streamed.script ? await firstReadScript(c) : then
-      const again = read ? await c.exec('Reading the instance', read) : ''
+      const reread = streamed.script ? await firstReadScript(c) : read
+      const again = reread ? await c.exec('Reading the instance', reread) : ''
       return { lock: { token: owner.token }, firstRead: again }
     }
     const holder = describeHolder(f)

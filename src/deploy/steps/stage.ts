@@ -27,7 +27,7 @@ export const stage: Step = {
       // A few small changes ride with the manifest's exec (deploy/put-small.ts), else SFTP.
       const put = await putWithManifest(c, s)
       if (put) return put
-      await c.upload(s.toUpload, c.root, s.present)
+      await c.upload(s.toUpload, c.root, s.present, s.folders)
       return
     }
     return stageRelease(c, s)

@@ -1,0 +1,81 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { startSshd, type Sshd } from '../../sim/sshd.js'
+import { buildConfig } from '../../src/config.js'
+import { runDeploy } from '../../src/run-deploy.js'
+import { capturingLogger } from '../helpers/logger.js'
+import { actionInputs } from '../release/helpers.js'
+
+/**
+ * The round trips of a whole deploy of small files in place, phase by phase (src/ssh/round-trips.ts):
+ * the upload's folders are surveyed in the lock's exec (remote/folder-survey.ts), so the upload
+ * itself waits only for the opens and the writes; with a pre-command between the lock and the
+ * upload, the folders are asked about over SFTP as before.
+ */
+
+let sshd: Sshd
+let art: string
+
+beforeAll(async () => {
+  sshd = await startSshd()
+  art = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-deploy-trips-'))
+  for (let i = 0; i < 120; i++) {
+    await mkdir(path.join(art, `d${i % 12}`, 'e'), { recursive: true })
+    await writeFile(path.join(art, `d${i % 12}`, 'e', `f${i}.txt`), `file ${i}\n`)
+  }
+})
+afterAll(async () => {
+  await sshd?.stop()
+  if (art) await rm(art, { recursive: true, force: true })
+})
+
+async function deploy(remote: string, over: Record<string, string> = {}) {
+  const inputs: Record<string, string> = actionInputs(sshd, art, remote, over)
+  const run = await runDeploy(
+    buildConfig(n => inputs[n] ?? ''),
+    capturingLogger()
+  )
+  return run
+}
+
+test.each(['1', '3'])(
+  'in place over %s connections: the opens, the writes, one verification, the renames, the manifest',
+  async connections => {
+    for (const round of ['new', 'again']) {
+      const remote = path.join(sshd.remoteRoot, `in-place-${connections}`)
+      const run = await deploy(remote, { connections })
+      expect(run.error).toBeUndefined()
+      const r = run.outputs.results[0]
+      expect({ round, ...r.roundTrips, connect: undefined }).toEqual({
+        round,
+        connect: undefined,
+        plan: 0,
+        upload: 2,
+        verify: 1,
+        publish: 1,
+        record: 1
+      })
+      expect(r.filesUploaded).toBe(120)
+      expect(await readFile(path.join(remote, 'd7', 'e', 'f7.txt'), 'utf8')).toBe('file 7\n')
+    }
+  }
+)
+
+test('a pre-command may change the folders: the upload asks about them itself', async () => {
+  const remote = path.join(sshd.remoteRoot, 'pre')
+  const run = await deploy(remote, { connections: '1', 'pre-command': 'true' })
+  expect(run.error).toBeUndefined()
+  expect(run.outputs.results[0].roundTrips!.upload).toBe(3)
+})
+
+test('a folder link out of remote-path found by the survey is refused, and nothing is written through it', async () => {
+  const remote = path.join(sshd.remoteRoot, 'linked')
+  const outside = path.join(sshd.remoteRoot, 'elsewhere')
+  await mkdir(remote, { recursive: true })
+  await mkdir(outside, { recursive: true })
+  await symlink(outside, path.join(remote, 'd3'))
+  const run = await deploy(remote, { connections: '1' })
+  expect(run.error).toMatch(/'[^']*d3' on .* is a symbolic link to '[^']*elsewhere', outside remote-path/)
+  expect(await readdir(outside)).toEqual([])
+})
