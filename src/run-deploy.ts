@@ -43,6 +43,8 @@ export async function runDeploy(
     pollMs?: number
     /** delivery: s3 — how long an agent may not take the command before it counts as offline. */
     offlineAfterMs?: number
+    /** delivery: s3 — how long cancelled invocations get to end before they count as not confirmed. */
+    confirmCancelMs?: number
     /** Aborted on SIGINT/SIGTERM: new work stops, each target undoes what it did. */
     cancel?: AbortSignal
     /** Told when a target's lock is taken or released (the action saves it for its post step). */

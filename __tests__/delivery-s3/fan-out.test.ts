@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises'
 import { parseTarget } from '../../src/config.js'
 import { commandBatches } from '../../src/delivery/s3/run-command.js'
 import { startSandbox, type Sandbox } from '../../sim/sandbox-env.js'
-import { deployS3, makeS3Tree, useSandboxEnv } from './helpers.js'
+import { deployS3, makeS3Tree, settledState, useSandboxEnv } from './helpers.js'
 
 /**
  * How delivery: s3 hands the fan-out to Run Command: more than 50 instance ids go in several
@@ -110,3 +110,52 @@ test('max-errors with fail-fast: false: the command stops once more instances th
   ])
   expect(run.error).toMatch(/^2 of 5 instances failed \(2 not run: MaxErrors reached\):\n/)
 })
+
+test.each(['ThrottlingException', 'AccessDeniedException'] as const)(
+  'SendCommand %s for the second batch: the first batch is cancelled, the error says which batch and why in one line',
+  async type => {
+    const dest = `/srv/refused-${type}`
+    const before = sandbox.fleet.runCommand.commands.length
+    sandbox.fleet.runCommand.refuseSendCommand({ after: 1, type })
+    let run
+    try {
+      run = await deployS3(sandbox, {
+        targets: ids.join(','),
+        files: `${art}/**`,
+        'remote-path': dest,
+        release: 'atomic',
+        'release-id': 'x1',
+        // Each instance of the first batch holds its lock (and its new release) when the second is refused.
+        'pre-command': 'sleep 600'
+      })
+    } finally {
+      sandbox.fleet.runCommand.refuseSendCommand(undefined)
+    }
+    const sent = sandbox.fleet.runCommand.commands.slice(before)
+    expect(sent.map(c => c.instanceIds.length)).toEqual([50])
+    const first = ids.slice(0, 50)
+    const why =
+      type === 'ThrottlingException'
+        ? 'ThrottlingException: Rate exceeded \\(after 3 attempts\\); Systems Manager is throttling this account, run again later'
+        : `AccessDeniedException: User: \\S+ is not authorized to perform: ssm:SendCommand on resource: \\S+ because no identity-based policy allows the ssm:SendCommand action; the runner's role needs ssm:SendCommand on AWS-RunShellScript and the instances`
+    expect(run.error).toMatch(
+      new RegExp(
+        `^SendCommand for batch 2 of 2 \\(2 instance ids, ${ids[50]} to ${ids[51]}\\) failed: ${why}; Run Command cancelled 50 instances: \\d+ while running \\(${first[0]}, `
+      )
+    )
+    expect(run.error).not.toContain('\n')
+    expect(run.outputs.results.map(r => r.target)).toEqual(first)
+    expect(run.outputs.results.every(r => r.status === 'cancelled')).toBe(true)
+    expect(sent[0].invocations.every(i => i.status === 'Cancelled')).toBe(true)
+    // Nothing of the deploy anywhere: no lock, no temporary, no release, no current.
+    const states = await Promise.all(ids.map(id => settledState(sandbox, id, dest)))
+    for (const s of states)
+      expect(s).toEqual({
+        lock: false,
+        temporaries: [],
+        current: undefined,
+        releases: [],
+        agentLeftovers: []
+      })
+  }
+)

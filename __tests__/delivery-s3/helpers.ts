@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto'
-import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { buildConfig } from '../../src/config.js'
+import { META_DIR, TEMP_PREFIX } from '../../src/remote/names.js'
 import { streamLogger } from '../../src/log.js'
 import { runDeploy, type DeployRun } from '../../src/run-deploy.js'
 import type { Sandbox } from '../../sim/sandbox-env.js'
@@ -47,7 +49,7 @@ export interface S3Run extends DeployRun {
 export async function deployS3(
   sandbox: Sandbox,
   inputs: Record<string, string>,
-  opts: { offlineAfterMs?: number } = {}
+  opts: { offlineAfterMs?: number; confirmCancelMs?: number; cancel?: AbortSignal } = {}
 ): Promise<S3Run> {
   const all: Record<string, string> = {
     delivery: 's3',
@@ -67,4 +69,52 @@ export async function deployS3(
 
 export async function readOnInstance(sandbox: Sandbox, id: string, p: string): Promise<string> {
   return readFile(sandbox.fleet.fleet.pathOf(id, p), 'utf8')
+}
+
+/** What a deploy may leave on an instance: its lock, temporaries, releases and where current points. */
+export interface InstanceState {
+  lock: boolean
+  temporaries: string[]
+  current?: string
+  releases: string[]
+  /** The agent's folders of the instance's commands hold nothing but their scripts. */
+  agentLeftovers: string[]
+}
+
+export async function instanceState(sandbox: Sandbox, id: string, dest: string): Promise<InstanceState> {
+  const at = (p = '') => sandbox.fleet.fleet.pathOf(id, path.join(dest, p))
+  const list = (p: string) => readdir(p).catch(() => [] as string[])
+  const agent = path.join(sandbox.fleet.fleet.root, '.agent', id)
+  const agentLeftovers: string[] = []
+  for (const command of await list(agent))
+    for (const name of await list(path.join(agent, command)))
+      if (name !== '_script.sh') agentLeftovers.push(`${command}/${name}`)
+  return {
+    lock: existsSync(at(`${META_DIR}/lock`)),
+    temporaries: [
+      ...(await list(at())).filter(n => n.startsWith(TEMP_PREFIX)),
+      ...(await list(at(META_DIR))).filter(n => n.startsWith(TEMP_PREFIX))
+    ],
+    current: await readlink(at('current')).catch(() => undefined),
+    releases: (await list(at('releases'))).sort(),
+    agentLeftovers
+  }
+}
+
+/**
+ * The instance's state once nothing of a stopped deploy is left: a killed script's watcher polls
+ * for its end every second, so this waits (at most `boundMs`) for the lock and temporaries to go.
+ */
+export async function settledState(
+  sandbox: Sandbox,
+  id: string,
+  dest: string,
+  boundMs = 15_000
+): Promise<InstanceState> {
+  const until = Date.now() + boundMs
+  for (;;) {
+    const s = await instanceState(sandbox, id, dest)
+    if ((!s.lock && !s.temporaries.length && !s.agentLeftovers.length) || Date.now() > until) return s
+    await new Promise(r => setTimeout(r, 200))
+  }
 }

@@ -14,9 +14,6 @@ import path from 'node:path'
 /** Where a remote-path must live for the fleet to keep each instance's writes apart. */
 export const OVERLAID = ['/srv', '/opt', '/var', '/home', '/mnt']
 
-/** How long a cancelled script has to end after SIGTERM before it is killed. */
-const CANCEL_GRACE_MS = 10_000
-
 export interface FleetInstance {
   instanceId: string
   tags: Record<string, string>
@@ -138,19 +135,16 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         child.stdout.on('data', c => out.push(c))
         child.stderr.on('data', c => err.push(c))
         let timedOut = false
-        const kill = (signal: NodeJS.Signals = 'SIGKILL') => {
+        const kill = () => {
           try {
-            process.kill(-child.pid!, signal)
+            process.kill(-child.pid!, 'SIGKILL')
           } catch {
             // already gone
           }
         }
-        // A cancel: SIGTERM to the script's process group (its trap cleans up), SIGKILL if it lingers.
-        let grace: NodeJS.Timeout | undefined
-        const cancel = () => {
-          kill('SIGTERM')
-          grace = setTimeout(kill, CANCEL_GRACE_MS)
-        }
+        // A cancel, as the agent's killProcess (agent/executers/executers_unix.go) does it: SIGKILL
+        // to the script's process group at once, as on a timeout; no trap runs.
+        const cancel = () => kill()
         const timer = setTimeout(() => {
           timedOut = true
           kill()
@@ -158,7 +152,6 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
         o.signal?.addEventListener('abort', cancel, { once: true })
         child.on('close', code => {
           clearTimeout(timer)
-          clearTimeout(grace)
           o.signal?.removeEventListener('abort', cancel)
           resolve({
             code,

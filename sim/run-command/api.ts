@@ -6,8 +6,11 @@ import type { Fleet } from '../fleet/fleet.js'
 /**
  * Systems Manager Run Command (JSON 1.1, `AmazonSSM.*`): SendCommand, ListCommandInvocations,
  * GetCommandInvocation, CancelCommand, for AWS-RunShellScript on a simulated fleet. CancelCommand
- * cancels invocations not yet started at once; a running one's script gets SIGTERM (SIGKILL if it
- * outlives a grace period) and the invocation is Cancelling until it ends, then Cancelled.
+ * cancels invocations not yet started at once; a running one's script is killed (SIGKILL to its
+ * process group, as the agent does) and the invocation is Cancelling until it has ended, then
+ * Cancelled. Fault knobs: an agent that does not act on a cancel (its invocation stays Cancelling
+ * until the script ends by itself, then reports how it ended: CancelCommand guarantees nothing),
+ * and SendCommand refused after a number of calls (throttled, or denied).
  * As the service: at most 50 InstanceIds a call, or Targets by tag; MaxConcurrency (a count or a
  * percentage of the targets) bounds the invocations in flight; once more than MaxErrors have failed
  * (or timed out), the ones not yet sent are not sent (Cancelled). An offline agent's invocation waits
@@ -46,6 +49,14 @@ export interface RunCommandSim {
   commands: SentCommand[]
   /** Every JSON body SendCommand received (tests check no credential ever travels in one). */
   sentBodies: string[]
+  /** The agents of these instances take no notice of CancelCommand (they lost touch with the service). */
+  ignoreCancel: Set<string>
+  /**
+   * From the call after the first `after` SendCommand calls (counted from now), refuse every one with
+   * this error, as the service does: ThrottlingException ("Rate exceeded", retried by the SDK) or
+   * AccessDeniedException. Undefined lets every call through again.
+   */
+  refuseSendCommand(rule?: { after: number; type: 'ThrottlingException' | 'AccessDeniedException' }): void
 }
 
 const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled'])
@@ -61,6 +72,8 @@ export function addRunCommand(
 ): RunCommandSim {
   const commands: SentCommand[] = []
   const sentBodies: string[] = []
+  const ignoreCancel = new Set<string>()
+  let refusal: { after: number; type: string } | undefined
 
   const schedule = (cmd: SentCommand) => {
     const total = cmd.invocations.length
@@ -98,7 +111,7 @@ export function addRunCommand(
           inv.ended = new Date()
           inv.stdout = r.stdout
           inv.stderr = r.stderr
-          if (inv.status === 'Cancelling')
+          if (inv.status === 'Cancelling' && !ignoreCancel.has(inv.instanceId))
             Object.assign(inv, {
               status: 'Cancelled',
               statusDetails: 'Cancelled',
@@ -118,6 +131,14 @@ export function addRunCommand(
   const sendCommand = (req: SimRequest): SimResponse => {
     sentBodies.push(req.body.toString('utf8'))
     const b = req.json ?? {}
+    if (refusal && refusal.after-- <= 0)
+      return refusal.type === 'ThrottlingException'
+        ? jsonError(400, 'ThrottlingException', 'Rate exceeded')
+        : jsonError(
+            400,
+            'AccessDeniedException',
+            `User: arn:aws:sts::123456789012:assumed-role/deploy/ec2-push is not authorized to perform: ssm:SendCommand on resource: arn:aws:ec2:us-east-1:123456789012:instance/${String((b.InstanceIds as string[] | undefined)?.[0] ?? '*')} because no identity-based policy allows the ssm:SendCommand action`
+          )
     if (b.DocumentName !== 'AWS-RunShellScript')
       return jsonError(
         400,
@@ -290,6 +311,12 @@ export function addRunCommand(
     const cmd = find(String(b.CommandId ?? ''))
     if (!cmd) return jsonError(400, 'InvalidCommandId', 'The command ID is not valid.')
     const only = (b.InstanceIds ?? []) as string[]
+    if (only.length > 50)
+      return jsonError(
+        400,
+        'ValidationException',
+        `1 validation error detected: Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50`
+      )
     for (const i of cmd.invocations) {
       if (only.length && !only.includes(i.instanceId)) continue
       if (TERMINAL.has(i.status) || i.status === 'Cancelling') continue
@@ -297,7 +324,7 @@ export function addRunCommand(
       // invocation is Cancelling until the script has ended.
       if (i.status === 'InProgress') {
         Object.assign(i, { status: 'Cancelling', statusDetails: 'Cancelling' })
-        i.abort?.abort()
+        if (!ignoreCancel.has(i.instanceId)) i.abort?.abort()
       } else Object.assign(i, { status: 'Cancelled', statusDetails: 'Cancelled', ended: new Date() })
     }
     schedule(cmd)
@@ -308,7 +335,12 @@ export function addRunCommand(
   addOperation('ListCommandInvocations', listCommandInvocations)
   addOperation('GetCommandInvocation', getCommandInvocation)
   addOperation('CancelCommand', cancelCommand)
-  return { commands, sentBodies }
+  return {
+    commands,
+    sentBodies,
+    ignoreCancel,
+    refuseSendCommand: rule => void (refusal = rule && { ...rule })
+  }
 }
 
 /** The agent's plugin output: stdout, then stderr after its separator line, cut at 2,500 characters. */

@@ -63,6 +63,11 @@ export interface S3Sim {
    * its upload has been accepted, checksum and all: it changed after upload.
    */
   corruptAfterUpload(pattern: RegExp | undefined): void
+  /**
+   * From now on, a GET of an object whose key `pattern` matches gets no answer (a stalled fetch)
+   * until the pattern is cleared, when the held ones are answered.
+   */
+  stallGets(pattern: RegExp | undefined): void
   counters: { bytesIn: number; bytesOut: number; requests: Record<string, number> }
   close(): Promise<void>
 }
@@ -413,20 +418,33 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
     )
   }
 
+  let stallPattern: RegExp | undefined
+  const stalled: (() => void)[] = []
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', c => chunks.push(c))
     req.on('end', () => {
-      let out: S3Reply
-      try {
-        out = handle(req, Buffer.concat(chunks))
-      } catch (err) {
-        out = s3Error(500, 'InternalError', (err as Error).message)
+      const key = decodeURIComponent(
+        new URL(req.url ?? '/', 'http://s3.local').pathname.split('/').slice(2).join('/')
+      )
+      if (req.method === 'GET' && stallPattern?.test(key)) {
+        stalled.push(() => answer(req, res, Buffer.concat(chunks)))
+        return
       }
-      res.writeHead(out.status, out.headers ?? {})
-      res.end(req.method === 'HEAD' ? undefined : out.body)
+      answer(req, res, Buffer.concat(chunks))
     })
   })
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) => {
+    let out: S3Reply
+    try {
+      out = handle(req, raw)
+    } catch (err) {
+      out = s3Error(500, 'InternalError', (err as Error).message)
+    }
+    if (res.destroyed) return
+    res.writeHead(out.status, out.headers ?? {})
+    res.end(req.method === 'HEAD' ? undefined : out.body)
+  }
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
   return {
@@ -443,6 +461,10 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
     },
     deny: p => void denied.push(p),
     corruptAfterUpload: p => void (corruptPattern = p),
+    stallGets: p => {
+      stallPattern = p
+      if (!p) for (const go of stalled.splice(0)) go()
+    },
     counters,
     close: () =>
       new Promise(resolve => {

@@ -182,10 +182,13 @@ emit() {
   printf '{"ec2push":1,"status":"%s","release":"%s","previous":"%s","files":%s,"fetched":%s,"reused":%s,"bytes":%s,"deleted":%s,"rolledBack":%s,"seconds":%s,"error":"%s","output":"%s","outputCut":%s}\n' \
     "$1" "$(jstr "$REL")" "$(jstr "$PREV")" "$FILES" "$FETCHED" "$REUSED" "$BYTES" "$DELETED" "$ROLLED" "$(( $(date +%s) - T0 ))" "$(jstr "$2")" "$out" "$OUTCUT"
 }
+# The state files go first and the folder last: the watcher (see watch) finds the folder only when
+# this script was killed, and then undoes no more than is left.
 cleanup() {
-  if [ -n "$TMPD" ]; then rm -rf -- "$TMPD"; fi
+  if [ -n "$TMPD" ]; then rm -f -- "$TMPD/made" "$TMPD/live"; fi
   if [ -n "$STAGE" ]; then rm -rf -- "$STAGE"; fi
   if [ "$HELD" = 1 ]; then rm -rf -- "$LOCK"; HELD=0; fi
+  if [ -n "$TMPD" ]; then rm -rf -- "$TMPD"; fi
 }
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$RUN" >> "$META/log" 2>/dev/null || :; }
 fail() {
@@ -204,6 +207,33 @@ elif command -v wget >/dev/null 2>&1; then FETCH=wget
 else fail "neither curl nor wget is installed on this instance; install one of them (delivery: s3 fetches with it)"; fi
 command -v sha256sum >/dev/null 2>&1 || fail "sha256sum is not installed on this instance (coreutils or BusyBox provide it)"
 TMPD=$(mktemp -d) || fail "cannot create a temporary folder (mktemp -d)"
+
+# The SSM agent ends a cancelled or timed-out command with SIGKILL to its process group, so no trap
+# runs then. A watcher in a session of its own waits for this script to end; if the temporary
+# folder is still there (every other end removes it), it undoes what fail would have: the
+# unfinished release (unless current points to it), the lock, the temporaries. The script tells it
+# what it holds with files in $TMPD: held (the lock), made (the release id), live (switched).
+watch() {
+  command -v setsid >/dev/null 2>&1 || return 0
+  # shellcheck disable=SC2016 # expanded by the watcher's own sh
+  setsid sh -c '
+    while kill -0 "$1" 2>/dev/null; do sleep 1; done
+    [ -d "$2" ] || exit 0
+    root=$3 meta=$4 tmpn=$5 rel=""
+    if [ -f "$2/made" ]; then rel=$(cat "$2/made"); fi
+    if [ -n "$rel" ]; then
+      if [ -f "$2/live" ] || [ "$(readlink "$root/${CURRENT_LINK}")" = "${RELEASES_DIR}/$rel" ]; then
+        printf "%s\tfailed\t%s\t%s\n" "$rel" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$6" >> "$meta/log"
+      else
+        rm -rf -- "$root/${RELEASES_DIR}/$rel"; rm -f -- "$meta/releases/$rel"
+      fi
+    fi
+    rm -rf -- "$root/$tmpn".* "$meta/$tmpn".*
+    if [ -f "$2/held" ]; then rm -rf -- "$meta/lock"; fi
+    rm -rf -- "$2"
+  ' ec2-push-watch "$$" "$TMPD" "$ROOT" "$META" "$TMPN" "$RUN" </dev/null >/dev/null 2>&1 &
+}
+watch
 
 # fetch URL OUT: one file, the URL kept off the command line (curl reads it from its config on stdin).
 fetch() {
@@ -253,6 +283,7 @@ take_lock() {
   mkdir -p "$META" || fail "cannot create $META"
   if [ ! -d "$ROOT/${OLD_LOCK}" ] && mkdir "$LOCK" 2>/dev/null; then
     HELD=1
+    : > "$TMPD/held"
     if ! { printf '%s\n' "$OWNER" && printf 'since=%s\n' "$(date +%s)"; } > "$LOCK/owner.tmp" || ! mv -f "$LOCK/owner.tmp" "$LOCK/owner"; then
       fail "cannot write the lock's owner file in $LOCK"
     fi
@@ -337,6 +368,7 @@ if [ "$MODE" = atomic ]; then
   fi
   seq=$(list_releases | awk -F '\t' '{ s = $1 } END { print s + 1 }')
   mkdir -p "$META/releases" "$ROOT/${RELEASES_DIR}" || fail "cannot create $META/releases"
+  printf '%s' "$ID" > "$TMPD/made"
   printf 'v=2 seq=%s created=%s run=%s\n' "$seq" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$RUN" > "$META/releases/$ID" || fail "cannot write the marker of release $ID"
   MADE=1
   mkdir "$DEST" || fail "cannot create $DEST"
@@ -442,6 +474,7 @@ done < "$TMPD/modelist"
 if [ "$MODE" = atomic ]; then
   switch_to "$ID" || fail "could not switch current to releases/$ID (needs GNU mv -T or BSD mv -h)"
   LIVE=1
+  : > "$TMPD/live"
   record "$ID" live
   if ! run_hook "$POST" "$ID" "$PREV" post; then
     if [ -z "$PREV" ]; then

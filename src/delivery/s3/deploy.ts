@@ -26,8 +26,16 @@ import { buildPack, packable } from './pack.js'
 import type { S3DeliveryConfig } from './options.js'
 import { createPresigner } from './presign.js'
 import { describeOutcomes, summaryTable } from './results.js'
-import { cancelCommands, sendCommands, waitForInvocations } from './run-command.js'
+import {
+  Interrupted,
+  SendCommandFailure,
+  sendCommands,
+  stopCommands,
+  waitForInvocations,
+  type InvocationOutcome
+} from './run-command.js'
 import { sdkProxyConfig } from '../../net/proxy-agent.js'
+import { awsErrorCode, awsErrorMessage } from '../../aws/ec2.js'
 
 /**
  * `delivery: s3`, the whole of it: match and hash the files, upload each distinct one once to S3
@@ -47,6 +55,8 @@ export async function runS3Delivery(
     offlineAfterMs?: number
     /** Aborted on SIGINT/SIGTERM: uploads stop, and a command already sent is cancelled. */
     cancel?: AbortSignal
+    /** How long cancelled invocations get to end before they are reported as not confirmed. */
+    confirmCancelMs?: number
   } = {}
 ): Promise<DeployRun> {
   const started = Date.now()
@@ -204,21 +214,27 @@ export async function runS3Delivery(
     // From what is left of the step's limit once the files are in S3, so a command that hangs
     // times out while the runner is still there to say which instance it was.
     const commandTimeout = executionTimeout(config.timeoutSeconds - Math.ceil((Date.now() - started) / 1000))
-    const outcomes = await logger.group('Run Command', async () => {
-      const commandIds = await sendCommands(ssm, {
-        targets: config.targets,
-        script,
-        executionTimeoutSeconds: commandTimeout,
-        maxConcurrency: s3.maxConcurrency,
-        maxErrors: s3.maxErrors,
-        comment: `ec2-push ${config.rollback ? 'rollback' : config.releaseId}`
-      })
-      logger.info(
-        `SendCommand: ${commandIds.join(', ')} (MaxConcurrency ${s3.maxConcurrency}, MaxErrors ${s3.maxErrors})`
-      )
-      let last = -1
+    const sent: string[] = []
+    const { outcomes, stop } = await logger.group('Run Command', async () => {
       try {
-        return await waitForInvocations(ssm, commandIds, {
+        await sendCommands(
+          ssm,
+          {
+            targets: config.targets,
+            script,
+            executionTimeoutSeconds: commandTimeout,
+            maxConcurrency: s3.maxConcurrency,
+            maxErrors: s3.maxErrors,
+            comment: `ec2-push ${config.rollback ? 'rollback' : config.releaseId}`,
+            signal
+          },
+          sent
+        )
+        logger.info(
+          `SendCommand: ${sent.join(', ')} (MaxConcurrency ${s3.maxConcurrency}, MaxErrors ${s3.maxErrors})`
+        )
+        let last = -1
+        const outcomes = await waitForInvocations(ssm, sent, {
           signal,
           pollMs: opts.pollMs ?? 250,
           offlineAfterMs: opts.offlineAfterMs,
@@ -227,16 +243,29 @@ export async function runS3Delivery(
             last = done
           }
         })
+        return { outcomes, stop: undefined }
       } catch (err) {
-        if (!cancel.aborted) throw err
-        // Each instance's script traps the agent's signal and undoes its own work (lock, temporaries).
-        await cancelCommands(ssm, commandIds)
-        throw new UserError(
-          `The deploy was cancelled: Run Command was asked to cancel ${commandIds.join(', ')}; each instance keeps the release it had unless it had already switched.`
-        )
+        if (!sent.length) throw err
+        // Whatever stopped the step (a cancellation, its time limit, a later batch refused, polling
+        // failed), the commands already out are cancelled: no instance goes on deploying after it.
+        const why = cancel.aborted
+          ? 'the deploy was cancelled'
+          : controller.signal.aborted
+            ? `the step ran out of time, timeout-seconds ${config.timeoutSeconds}`
+            : err instanceof SendCommandFailure
+              ? 'SendCommand failed for a later batch'
+              : 'the runner could not follow the command'
+        const confirmMs = opts.confirmCancelMs ?? (cancel.aborted ? CONFIRM_AFTER_SIGNAL_MS : CONFIRM_MS)
+        logger.info(`Cancelling ${sent.join(', ')}: ${why}`)
+        const stopped = await stopCommands(ssm, sent, {
+          last: err instanceof Interrupted ? err : undefined,
+          pollMs: opts.pollMs ?? 250,
+          confirmMs
+        })
+        return { outcomes: stopped.outcomes, stop: { why, err, confirmMs, cancelError: stopped.cancelError } }
       }
     })
-    if (outcomes.length === 0)
+    if (outcomes.length === 0 && !stop)
       throw new UserError(
         `No instance matched the targets (${config.targets.map(t => t.label).join(', ')}): check the tag key and value and that the instances are managed by Systems Manager.`
       )
@@ -244,11 +273,28 @@ export async function runS3Delivery(
       outcomes,
       plan.files.length,
       { ...config, timeoutSeconds: commandTimeout },
-      line => logger.mask?.(line) ?? line
+      line => logger.mask?.(line) ?? line,
+      stop?.why
     )
     for (const line of summaryTable(results)) logger.info(line)
     const outputs = summarise(results, Date.now() - started, filesTotal, mode)
     const finalPath = results.find(r => r.status === 'success' && r.releasePath)?.releasePath ?? releasePath
+    if (stop) {
+      const line = stopLine(outcomes, stop.confirmMs, stop.cancelError)
+      const first = cancel.aborted
+        ? `The deploy was cancelled: ${line}`
+        : controller.signal.aborted
+          ? `The deploy did not finish within timeout-seconds (${config.timeoutSeconds} s): ${line}; raise 'timeout-seconds'`
+          : stop.err instanceof SendCommandFailure
+            ? `${stop.err.message}; ${line}`
+            : `Run Command could not be followed: ${followError(stop.err)}; ${line}`
+      // A refused batch is the one line asked for; otherwise the instances that failed follow it.
+      const failedLines = results
+        .filter(r => r.status === 'failure')
+        .map(r => `  ${r.target}: ${r.error ?? 'failed'}`)
+      const error = stop.err instanceof SendCommandFailure ? first : [first, ...failedLines].join('\n')
+      return { outputs, releasePath: finalPath, error }
+    }
     const failed = results.filter(r => r.status === 'failure')
     if (failed.length === 0 && !results.some(r => r.status === 'cancelled'))
       return {
@@ -264,7 +310,7 @@ export async function runS3Delivery(
     if (cancel.aborted && !(err instanceof UserError))
       message = 'The deploy was cancelled before Run Command was sent; no instance was changed.'
     else if (controller.signal.aborted && !cancel.aborted)
-      message = `The deploy did not finish within timeout-seconds (${config.timeoutSeconds} s); raise 'timeout-seconds'.`
+      message = `The deploy did not finish within timeout-seconds (${config.timeoutSeconds} s) and Run Command was not sent; no instance was changed; raise 'timeout-seconds'.`
     if (!(err instanceof UserError)) logger.debug(err instanceof Error ? (err.stack ?? message) : message)
     return {
       outputs: summarise(results, Date.now() - started, filesTotal, mode),
@@ -275,6 +321,50 @@ export async function runS3Delivery(
     clearTimeout(timer)
   }
 }
+
+/** After a cancellation signal the process exits within seconds (cancellation.ts): a short wait. */
+const CONFIRM_AFTER_SIGNAL_MS = 4000
+/** Otherwise, how long cancelled invocations get to end before they are reported as not confirmed. */
+const CONFIRM_MS = 15_000
+
+/**
+ * What stopping did, in one line: the instances cancelled while running and before starting (a
+ * few named), and those whose end Run Command had not confirmed when the wait gave up.
+ */
+export function stopLine(outcomes: InvocationOutcome[], confirmMs: number, cancelError?: string): string {
+  const running = outcomes.filter(o => o.stopped === 'running').map(o => o.instanceId)
+  const waiting = outcomes.filter(o => o.stopped === 'waiting').map(o => o.instanceId)
+  const open = outcomes.filter(o => o.unconfirmed).map(o => `${o.instanceId} (${o.status})`)
+  const parts = [
+    running.length && `${running.length} while running (${some(running)})`,
+    waiting.length && `${waiting.length} before starting (${some(waiting)})`
+  ].filter(Boolean)
+  const said = [
+    parts.length
+      ? `Run Command cancelled ${running.length + waiting.length} instances: ${parts.join(', ')}`
+      : 'Run Command was asked to cancel the commands sent, and no instance was still running them'
+  ]
+  if (open.length)
+    said.push(
+      `cancellation not confirmed after ${Math.round(confirmMs / 1000)} s on ${open.length} (${some(open)}): their scripts may still be running`
+    )
+  if (cancelError) said.push(`CancelCommand failed: ${cancelError}`)
+  return said.join('; ')
+}
+
+/** Why polling Run Command failed, as the service said it. */
+function followError(err: unknown): string {
+  const cause = err instanceof Interrupted ? err.reason : err
+  const code = awsErrorCode(cause)
+  const hint =
+    code === 'AccessDeniedException'
+      ? " (the runner's role needs ssm:ListCommandInvocations and ssm:GetCommandInvocation)"
+      : ''
+  return `${code && code !== 'Error' ? code + ': ' : ''}${awsErrorMessage(cause)}${hint}`
+}
+
+const some = (items: string[], n = 5) =>
+  items.length <= n ? items.join(', ') : `${items.slice(0, n).join(', ')} and ${items.length - n} more`
 
 /**
  * The command's executionTimeout: the time the step has left less a margin (a quarter, at most

@@ -57,7 +57,9 @@ export function describeOutcomes(
   outcomes: InvocationOutcome[],
   filesTotal: number,
   config: Pick<DeployConfig, 'remotePath' | 'release' | 'timeoutSeconds'>,
-  mask: (line: string) => string = l => l
+  mask: (line: string) => string = l => l,
+  /** Why the runner cancelled the commands, when it did ("the step ran out of time", ...). */
+  stoppedBecause = ''
 ): TargetResult[] {
   return outcomes.map(o => {
     const report = parseReport(o.stdout)
@@ -65,7 +67,7 @@ export function describeOutcomes(
     const base: TargetResult = {
       target: o.instanceId,
       mode: 's3',
-      status: ok ? 'success' : o.status === 'Cancelled' ? 'cancelled' : 'failure',
+      status: ok ? 'success' : o.status === 'Cancelled' && !o.unconfirmed ? 'cancelled' : 'failure',
       filesUploaded: report?.fetched ?? 0,
       filesSkipped: report?.reused ?? 0,
       filesTotal: report?.files ?? filesTotal,
@@ -83,7 +85,7 @@ export function describeOutcomes(
     if (report?.deleted) base.filesDeleted = report.deleted
     if (report?.output !== undefined && (report.outputCut ?? -1) >= 0)
       base.commandOutput = commandOutput(report.output, report.outputCut!, mask)
-    if (!ok) base.error = errorOf(o, report, config.timeoutSeconds)
+    if (!ok) base.error = errorOf(o, report, config.timeoutSeconds, stoppedBecause)
     return base
   })
 }
@@ -97,7 +99,17 @@ function commandOutput(text: string, cut: number, mask: (line: string) => string
   return cut > 0 ? `[first ${cut} bytes cut]\n${body}` : body
 }
 
-function errorOf(o: InvocationOutcome, report: InstanceReport | undefined, timeoutSeconds: number): string {
+function errorOf(
+  o: InvocationOutcome,
+  report: InstanceReport | undefined,
+  timeoutSeconds: number,
+  stoppedBecause: string
+): string {
+  if (o.unconfirmed)
+    return `cancellation not confirmed: Run Command still says ${o.status} (command ${o.commandId}), so its script may still be running there; check that instance`
+  if (o.stopped === 'running')
+    return `cancelled while its script ran (${stoppedBecause}): the agent stopped it, and the instance undoes its lock, temporaries and unfinished release`
+  if (o.stopped === 'waiting') return `cancelled before it started (${stoppedBecause}): nothing ran there`
   switch (o.status) {
     case 'Offline':
       return "offline: its SSM agent did not take the command (Run Command: Delayed); the command was cancelled there. Check the instance's SSM agent (PingStatus Online)."
