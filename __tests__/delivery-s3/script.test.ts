@@ -47,10 +47,17 @@ test.each([
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-sc-'))
   try {
     const file = path.join(dir, 'script.sh')
-    await writeFile(file, renderS3ReleaseScript({ ...base, ...over }))
+    const script = renderS3ReleaseScript({ ...base, ...over })
+    await writeFile(file, script)
     const r = spawnSync('shellcheck', ['-s', 'sh', file], { encoding: 'utf8' })
     expect(r.stdout + r.stderr).toBe('')
     expect(r.status).toBe(0)
+    // The watcher's script, a string to shellcheck above: checked on its own ($1... are its arguments).
+    const watcher = /^WATCHER='([^']*)'$/m.exec(script)![1]
+    await writeFile(file, `#!/bin/sh\n${watcher}\n`)
+    const w = spawnSync('shellcheck', ['-s', 'sh', file], { encoding: 'utf8' })
+    expect(w.stdout + w.stderr).toBe('')
+    expect(w.status).toBe(0)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

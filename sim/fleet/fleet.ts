@@ -112,6 +112,8 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       await mkdir(agentDir, { recursive: true })
       const file = path.join(agentDir, '_script.sh')
       await writeFile(file, script, { mode: 0o700 })
+      // Cancelled while the script was being written: it never starts.
+      if (o.signal?.aborted) return { code: null, stdout: '', stderr: '', timedOut: false }
       return new Promise(resolve => {
         const w = wrap(instanceId)
         const argv = [...w.argv, ...shell, file]

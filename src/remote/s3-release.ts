@@ -206,34 +206,43 @@ if command -v curl >/dev/null 2>&1; then FETCH=curl
 elif command -v wget >/dev/null 2>&1; then FETCH=wget
 else fail "neither curl nor wget is installed on this instance; install one of them (delivery: s3 fetches with it)"; fi
 command -v sha256sum >/dev/null 2>&1 || fail "sha256sum is not installed on this instance (coreutils or BusyBox provide it)"
-TMPD=$(mktemp -d) || fail "cannot create a temporary folder (mktemp -d)"
-
 # The SSM agent ends a cancelled or timed-out command with SIGKILL to its process group, so no trap
 # runs then. A watcher in a session of its own waits for this script to end; if the temporary
 # folder is still there (every other end removes it), it undoes what fail would have: the
 # unfinished release (unless current points to it), the lock, the temporaries. The script tells it
-# what it holds with files in $TMPD: held (the lock), made (the release id), live (switched).
-watch() {
-  command -v setsid >/dev/null 2>&1 || return 0
-  # shellcheck disable=SC2016 # expanded by the watcher's own sh
-  setsid sh -c '
-    while kill -0 "$1" 2>/dev/null; do sleep 1; done
-    [ -d "$2" ] || exit 0
-    root=$3 meta=$4 tmpn=$5 rel=""
-    if [ -f "$2/made" ]; then rel=$(cat "$2/made"); fi
-    if [ -n "$rel" ]; then
-      if [ -f "$2/live" ] || [ "$(readlink "$root/${CURRENT_LINK}")" = "${RELEASES_DIR}/$rel" ]; then
-        printf "%s\tfailed\t%s\t%s\n" "$rel" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$6" >> "$meta/log"
-      else
-        rm -rf -- "$root/${RELEASES_DIR}/$rel"; rm -f -- "$meta/releases/$rel"
-      fi
+# what it holds with files in $TMPD: held (the lock, or about to take it), made (the release id),
+# live (switched). The watcher makes the folder itself once it is out of the process group, and
+# says ok: a kill before that leaves nothing; after it, the watcher is there to clean up.
+# shellcheck disable=SC2016 # expanded by the watcher's own sh
+WATCHER='mkdir -m 700 "$2" || exit 1
+(
+  while kill -0 "$1" 2>/dev/null; do sleep 1; done
+  [ -d "$2" ] || exit 0
+  root=$3 meta=$4 tmpn=$5 rel=""
+  if [ -f "$2/made" ]; then rel=$(cat "$2/made"); fi
+  if [ -n "$rel" ]; then
+    if [ -f "$2/live" ] || [ "$(readlink "$root/${CURRENT_LINK}")" = "${RELEASES_DIR}/$rel" ]; then
+      printf "%s\tfailed\t%s\t%s\n" "$rel" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$6" >> "$meta/log"
+    else
+      rm -rf -- "$root/${RELEASES_DIR}/$rel"; rm -f -- "$meta/releases/$rel"
     fi
-    rm -rf -- "$root/$tmpn".* "$meta/$tmpn".*
-    if [ -f "$2/held" ]; then rm -rf -- "$meta/lock"; fi
-    rm -rf -- "$2"
-  ' ec2-push-watch "$$" "$TMPD" "$ROOT" "$META" "$TMPN" "$RUN" </dev/null >/dev/null 2>&1 &
-}
-watch
+  fi
+  rm -rf -- "$root/$tmpn".* "$meta/$tmpn".*
+  # Ours: its owner names our token, or it has none yet (killed between the mkdir and the owner).
+  if [ -f "$2/held" ] && { [ ! -f "$meta/lock/owner" ] || grep -qx "token=$7" "$meta/lock/owner"; }; then
+    rm -rf -- "$meta/lock"
+  fi
+  rm -rf -- "$2"
+) </dev/null >/dev/null 2>&1 &
+echo ok'
+T="\${TMPDIR:-/tmp}/ec2-push.$TOKEN.$$"
+if command -v setsid >/dev/null 2>&1; then
+  ok=$(setsid sh -c "$WATCHER" ec2-push-watch "$$" "$T" "$ROOT" "$META" "$TMPN" "$RUN" "$TOKEN" 2>/dev/null)
+else
+  ok=$(mkdir -m 700 "$T" 2>/dev/null && echo ok)
+fi
+[ "$ok" = ok ] || fail "cannot create the temporary folder $T"
+TMPD=$T
 
 # fetch URL OUT: one file, the URL kept off the command line (curl reads it from its config on stdin).
 fetch() {
@@ -281,13 +290,15 @@ switch_to() {
 }
 take_lock() {
   mkdir -p "$META" || fail "cannot create $META"
+  # held goes first: a kill right after the mkdir must not leave the lock unknown to the watcher.
+  : > "$TMPD/held"
   if [ ! -d "$ROOT/${OLD_LOCK}" ] && mkdir "$LOCK" 2>/dev/null; then
     HELD=1
-    : > "$TMPD/held"
     if ! { printf '%s\n' "$OWNER" && printf 'since=%s\n' "$(date +%s)"; } > "$LOCK/owner.tmp" || ! mv -f "$LOCK/owner.tmp" "$LOCK/owner"; then
       fail "cannot write the lock's owner file in $LOCK"
     fi
   else
+    rm -f -- "$TMPD/held"
     who=$(sed -n 's/^run=//p' "$LOCK/owner" 2>/dev/null)
     since=$(sed -n 's/^since=//p' "$LOCK/owner" 2>/dev/null)
     fail "another deploy holds the lock $LOCK (run \${who:-unknown}, since \${since:-unknown} s after the epoch); wait for it, or if none is running remove it: rm -rf $LOCK"
