@@ -113,6 +113,23 @@ export class UploadSession {
   private modes!: ExactModes
   /** The first failure no retry can change. */
   private stopped?: UserError
+  /**
+   * uploadAll's state (one call per session), kept in fields and stepped by methods rather than
+   * closures made anew by each call: each call site then sees one function whatever the session, where
+   * V8 dropped and recompiled its optimised code for every new session's closures.
+   */
+  private queue: PlannedFile[] = []
+  private next = 0
+  private inFlight = 0
+  private smallInFlight = 0
+  private smallBytes = 0
+  private batch: Staged[] = []
+  private batchBytes = 0
+  private failed: FileError[] = []
+  private publishing: Promise<void>[] = []
+  /** A failure that is not a file's own (the connection dropped). */
+  private lost?: { err: unknown }
+  private running?: { resolve: () => void; reject: (err: unknown) => void }
 
   constructor(
     private readonly conn: SshConnection,
@@ -163,82 +180,88 @@ export class UploadSession {
    */
   async uploadAll(files: PlannedFile[]): Promise<FileError[]> {
     await this.prepareFolders(files)
-    const failed: FileError[] = []
-    const publishing: Promise<void>[] = []
-    let batch: Staged[] = []
-    let batchBytes = 0
-    const flush = () => {
-      if (batch.length === 0) return
-      const p = this.publish(batch, failed)
-      p.catch(() => {}) // awaited below, with the rest
-      publishing.push(p)
-      batch = []
-      batchBytes = 0
-    }
-
+    this.queue = files
+    this.next = this.inFlight = this.smallInFlight = this.smallBytes = this.batchBytes = 0
+    this.batch = []
+    this.failed = []
+    this.publishing = []
+    this.lost = undefined
     // Files are started from their predecessors' callbacks (no loop awaiting room): a file takes
     // a place among `concurrency` and, when small, its bytes within the budget (read into memory
     // until written). A failure that is not the file's own (the connection dropped) rejects once no
     // more files are to start, as a Promise.all over the files did.
     await new Promise<void>((resolve, reject) => {
-      let next = 0
-      let inFlight = 0
-      let smallInFlight = 0
-      let smallBytes = 0
-      let lost: { err: unknown } | undefined
-      const done = () => {
-        // After a failure no retry can change (a full disk, a file where a folder goes), no new file starts.
-        if (next < files.length && !this.stopped) return
-        if (lost) reject(lost.err)
-        else if (inFlight === 0) resolve()
-      }
-      const settled = (size: number) => {
-        inFlight--
-        if (size <= SMALL_FILE_BYTES) {
-          smallInFlight--
-          smallBytes -= size
-        }
-        // Verified as soon as no small file is left to join the batch (or it is full).
-        if (batch.length >= VERIFY_BATCH_FILES || batchBytes >= VERIFY_BATCH_BYTES || smallInFlight === 0)
-          flush()
-        pump()
-      }
-      const staged = (s: Staged) => {
-        batch.push(s)
-        batchBytes += s.file.size
-        settled(s.file.size)
-      }
-      const pump = () => {
-        while (next < files.length && !this.stopped) {
-          const file = files[next]
-          const small = file.size <= SMALL_FILE_BYTES
-          if (
-            inFlight >= this.opts.concurrency ||
-            (small && smallInFlight > 0 && smallBytes + file.size > SMALL_BYTES_IN_FLIGHT)
-          )
-            return
-          next++
-          inFlight++
-          if (small) {
-            smallInFlight++
-            smallBytes += file.size
-          }
-          this.stage(file).then(staged, (err: unknown) => {
-            try {
-              failed.push(this.asFileError(file, err))
-            } catch (e) {
-              lost ??= { err: e }
-            }
-            settled(file.size)
-          })
-        }
-        done()
-      }
-      pump()
+      this.running = { resolve, reject }
+      this.pump()
     })
-    flush()
-    await Promise.all(publishing)
-    return failed
+    this.flush()
+    await Promise.all(this.publishing)
+    return this.failed
+  }
+
+  /** Start files while there is room; settle uploadAll's wait once none is left to start or in flight. */
+  private pump(): void {
+    const files = this.queue
+    while (this.next < files.length && !this.stopped) {
+      const file = files[this.next]
+      const small = file.size <= SMALL_FILE_BYTES
+      if (
+        this.inFlight >= this.opts.concurrency ||
+        (small && this.smallInFlight > 0 && this.smallBytes + file.size > SMALL_BYTES_IN_FLIGHT)
+      )
+        return
+      this.next++
+      this.inFlight++
+      if (small) {
+        this.smallInFlight++
+        this.smallBytes += file.size
+      }
+      this.stage(file).then(this.onStaged, (err: unknown) => this.onFailed(file, err))
+    }
+    // After a failure no retry can change (a full disk, a file where a folder goes), no new file starts.
+    if (this.lost) this.running?.reject(this.lost.err)
+    else if (this.inFlight === 0) this.running?.resolve()
+  }
+
+  private readonly onStaged = (s: Staged): void => {
+    this.batch.push(s)
+    this.batchBytes += s.file.size
+    this.settled(s.file.size)
+  }
+
+  private onFailed(file: PlannedFile, err: unknown): void {
+    try {
+      this.failed.push(this.asFileError(file, err))
+    } catch (e) {
+      this.lost ??= { err: e }
+    }
+    this.settled(file.size)
+  }
+
+  private settled(size: number): void {
+    this.inFlight--
+    if (size <= SMALL_FILE_BYTES) {
+      this.smallInFlight--
+      this.smallBytes -= size
+    }
+    // Verified as soon as no small file is left to join the batch (or it is full).
+    if (
+      this.batch.length >= VERIFY_BATCH_FILES ||
+      this.batchBytes >= VERIFY_BATCH_BYTES ||
+      this.smallInFlight === 0
+    )
+      this.flush()
+    this.pump()
+  }
+
+  /** The staged files so far go to be verified and published. */
+  private flush(): void {
+    if (this.batch.length === 0) return
+    const p = this.publish(this.batch, this.failed)
+    p.catch(() => {}) // awaited at the end of uploadAll, with the rest
+    this.publishing.push(p)
+    this.batch = []
+    this.batchBytes = 0
   }
 
   /**
