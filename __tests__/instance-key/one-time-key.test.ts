@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { startAwsSimServer, type AwsSimServer } from '../../sim/aws/server.js'
@@ -88,21 +89,22 @@ test('a pushed key stops working after its lifetime, and a new push makes it wor
 })
 
 test('an authenticated session outlives the key window (only authentication needs it)', async () => {
-  eic.setKeyLifetime(2)
-  try {
-    const ks = keySource()
-    await ks.beforeConnect(DEFAULT_EIC_INSTANCE_ID)
-    const expiry = eic.pushes.at(-1)!.expiresAt
-    // The command itself waits until the key has expired, then answers on the same connection.
-    const out = await sshExec(
-      sshd,
-      ks.privateKey,
-      `while [ "$(date +%s)" -le ${expiry} ]; do sleep 0.2; done; echo still-here`
-    )
-    expect(out).toBe('still-here\n')
-  } finally {
-    eic.setKeyLifetime(60)
-  }
+  const ks = keySource()
+  await ks.beforeConnect(DEFAULT_EIC_INSTANCE_ID)
+  const started = path.join(sshd.remoteRoot, 'outlives.started')
+  const go = path.join(sshd.remoteRoot, 'outlives.go')
+  // The command says it runs, then waits on the same connection until every pushed key is gone
+  // (forgotten, not timed out: the login itself may take any time).
+  const out = sshExec(
+    sshd,
+    ks.privateKey,
+    `touch '${started}'; while [ ! -e '${go}' ]; do sleep 0.1; done; echo still-here`
+  )
+  for (let i = 0; i < 600 && !existsSync(started); i++) await new Promise(r => setTimeout(r, 50))
+  await eic.expireAll()
+  await expectLoginRefused(sshd, ks.privateKey)
+  await writeFile(go, '')
+  expect(await out).toBe('still-here\n')
 })
 
 test('the endpoint comes from AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT when no client is given', async () => {

@@ -142,15 +142,16 @@ test('a host that closes the connection: the session stays; new data redials, an
   try {
     expect(await roundTrip(stream, 'one\n')).toBe('one\n')
     // The host drops the connection: the port plugin keeps the session and waits for client data.
+    // Data sent before the agent has seen the close would be written into the closing connection and
+    // lost (there as here), so the test waits for the agent, not for a time.
     for (const s of echoSockets) s.destroy()
-    await new Promise(r => setTimeout(r, 200))
+    await until(() => session.record.targetCloses === 1, 'the agent to see the host close')
     expect(session.record.endedWith).toBeUndefined()
     expect(await roundTrip(stream, 'two\n')).toBe('two\n')
     // The host goes away: the reconnect on the next data fails and the session ends with no output.
     echo.close()
     for (const s of echoSockets) s.destroy()
-    // Let the agent see the close first (data written into a closing connection is lost, there as here).
-    await new Promise(r => setTimeout(r, 200))
+    await until(() => session.record.targetCloses === 2, 'the agent to see the host close again')
     const ended = new Promise<string>(resolve => {
       stream.once('end', () => resolve('ended'))
       stream.once('error', err => resolve(err.message))
@@ -166,6 +167,12 @@ test('a host that closes the connection: the session stays; new data redials, an
   }
   expect(sim.sessions.unterminated()).toEqual(open)
 })
+
+/** Wait (bounded) for something the simulator records. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !check(); i++) await new Promise(r => setTimeout(r, 10))
+  if (!check()) throw new Error(`timed out waiting for ${what}`)
+}
 
 function roundTrip(stream: Duplex, text: string): Promise<string> {
   return new Promise((resolve, reject) => {

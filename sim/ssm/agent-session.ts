@@ -112,6 +112,8 @@ export interface SessionRecord {
   /** Client data left unacknowledged because the target was not connected yet ("handler not ready"). */
   notReady: number
   withheldAcks: number
+  /** Connections to the target that it closed itself (the agent saw the close; not DisconnectToPort). */
+  targetCloses: number
   endedWith?: string
   violations: string[]
   /** Every TokenValue issued for this session (tests check none leaks into logs). */
@@ -191,6 +193,7 @@ export class AgentSession {
       agentRetransmits: 0,
       notReady: 0,
       withheldAcks: 0,
+      targetCloses: 0,
       violations: [],
       issuedTokens: [this.token]
     }
@@ -651,6 +654,7 @@ export class AgentSession {
       if (this.socket !== socket || this.targetState === 'dialing') return
       this.targetState = 'closed'
       this.socket = undefined
+      this.record.targetCloses++
       // SSH document: EOF at the target ends the session once our output is delivered.
       if (this.spec.properties.type !== 'LocalPortForwarding') this.whenOutputDrained(() => this.end(''))
     })
