@@ -106,7 +106,7 @@ test('with its folders surveyed by a script beforehand (as in the lock exec), an
       const rels = foldersUnder(files.map(f => f.relativePath))
       const paths = surveyPaths(remoteRoot, rels)
       const { answers } = parseFolderSurvey(
-        (await execScript(conn, folderSurveyScript(paths))).stdout,
+        (await execScript(conn, folderSurveyScript(paths, [...rels]))).stdout,
         paths.length
       )
       const session = new UploadSession(conn, {

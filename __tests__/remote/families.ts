@@ -472,13 +472,15 @@ export const FAMILIES: Family[] = [
     name: 'folder survey',
     modules: ['folder-survey.ts'],
     async run(fx) {
+      let kinds: string[] = []
       const survey = async (root: string, rels: string[]) => {
         const paths = surveyPaths(root, rels)
-        const r = await fx.run(`echo before\n${folderSurveyScript(paths)}echo after\n`)
+        const r = await fx.run(`echo before\n${folderSurveyScript(paths, [...rels])}echo after\n`)
         ok(r)
         const { answers, rest } = parseFolderSurvey(r.stdout, paths.length)
         // The block comes out whole, whatever the answers.
         expect(rest).toBe('before\nafter\n')
+        kinds = (answers ?? []).map(a => a.kind)
         return answers && surveyFrom(root, rels, answers)
       }
       const made = `${HOSTILE_DIR}/new ${HOSTILE_NAMES[1]}`
@@ -497,16 +499,24 @@ export const FAMILIES: Family[] = [
           ])
         )
         expect(found.missing).toEqual(new Set([missing, made]))
+        // A folder with no link on the way comes back as '=', not its whole path; the link's target whole.
+        expect(kinds.slice(-rels.length)).toEqual(['as-named', 'folder', 'missing', 'missing'])
       }
       // remote-path and the folders above it missing.
       const gone = (await survey(path.join(fx.work, 'new', 'deeper'), ['a']))!
       expect(gone.rootReal).toBeUndefined()
       expect(gone.missingAbove).toEqual(new Set([path.join(fx.work, 'new')]))
       expect(gone.missing).toEqual(new Set(['a']))
-      // A file or a dangling link where a folder goes, or a real path with a line break: left to SFTP.
-      await symlink('nowhere', path.join(fx.work, 'dangling'))
+      // A line break in a folder's name is no matter while no link is on the way ('=')...
       await mkdir(path.join(fx.work, 'line\nbreak folder'))
-      for (const rel of ['run.sh', HOSTILE_NAMES[1], 'dangling', 'line\nbreak folder']) {
+      expect((await survey(fx.work, ['line\nbreak folder']))!.resolved).toEqual(
+        new Map([['line\nbreak folder', path.join(work, 'line\nbreak folder')]])
+      )
+      // ...but a file or a dangling link where a folder goes, or a link to a path with a line break,
+      // is left to SFTP.
+      await symlink('nowhere', path.join(fx.work, 'dangling'))
+      await symlink('line\nbreak folder', path.join(fx.work, 'to-line'))
+      for (const rel of ['run.sh', HOSTILE_NAMES[1], 'dangling', 'to-line']) {
         expect(await survey(fx.work, [HOSTILE_DIR, rel])).toBeUndefined()
       }
     }

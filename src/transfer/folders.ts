@@ -85,22 +85,30 @@ export function surveyPaths(root: string, rels: Iterable<string>): string[] {
   return [root, ...above(root), ...[...rels].map(rel => path.posix.join(root, rel))]
 }
 
-export function surveyFrom(root: string, rels: Iterable<string>, answers: SurveyAnswer[]): FolderSurvey {
+export function surveyFrom(
+  root: string,
+  rels: Iterable<string>,
+  answers: SurveyAnswer[]
+): FolderSurvey | undefined {
   const ups = above(root)
   const folders = [...rels]
-  const real = (a: SurveyAnswer) => (a.kind === 'folder' ? a.real : undefined)
+  const rootReal = answers[0].kind === 'folder' ? answers[0].real : undefined
+  if (answers[0].kind === 'as-named') return undefined
   const survey: FolderSurvey = {
     root,
-    rootReal: real(answers[0]),
+    rootReal,
     resolved: new Map(),
     missing: new Set(),
     missingAbove: new Set(ups.filter((_, i) => answers[1 + i].kind === 'missing'))
   }
-  folders.forEach((rel, i) => {
-    const r = real(answers[1 + ups.length + i])
-    if (r === undefined) survey.missing.add(rel)
-    else survey.resolved.set(rel, r)
-  })
+  for (const [i, rel] of folders.entries()) {
+    const a = answers[1 + ups.length + i]
+    if (a.kind === 'missing') survey.missing.add(rel)
+    else if (a.kind === 'folder') survey.resolved.set(rel, a.real)
+    // Under remote-path with no link on the way: where remote-path leads, then the folder's own path.
+    else if (rootReal !== undefined) survey.resolved.set(rel, path.posix.join(rootReal, rel))
+    else return undefined
+  }
   return survey
 }
 

@@ -52,7 +52,7 @@ export function folderSurveyRead(
   if (rels.size > MAX_SURVEYED) return undefined
   const paths = surveyPaths(c.root, rels)
   return {
-    script: folderSurveyScript(paths),
+    script: folderSurveyScript(paths, [...rels]),
     take(out) {
       const { answers, rest } = parseFolderSurvey(out, paths.length)
       return { rest, folders: answers && surveyFrom(c.root, rels, answers) }
