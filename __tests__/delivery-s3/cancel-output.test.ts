@@ -6,7 +6,8 @@ import { streamLogger } from '../../src/log.js'
 import { META_DIR } from '../../src/remote/names.js'
 import { runDeploy } from '../../src/run-deploy.js'
 import { startSandbox, type Sandbox } from '../../sim/sandbox-env.js'
-import { deployS3, makeS3Tree, settledState, useSandboxEnv } from './helpers.js'
+import { seededBytes } from '../helpers/artifacts.js'
+import { deployS3, makeS3Tree, settledState, sha256, useSandboxEnv } from './helpers.js'
 
 /**
  * delivery: s3 and the step's edges: a cancelled step cancels its Run Command (the agent kills each
@@ -95,7 +96,7 @@ test('a cancelled deploy cancels its Run Command: no lock, no temporary, current
   const at = (id: string, p = '') => sandbox.fleet.fleet.pathOf(id, path.join(dest, p))
   const before = await readlink(at(busy, 'current'))
 
-  sandbox.fleet.hang(hanging)
+  sandbox.fleet.hang(hanging) // for the rest of this file: later tests deploy to the other instance
   const cancel = new AbortController()
   const inputs: Record<string, string> = {
     delivery: 's3',
@@ -147,4 +148,57 @@ test('a cancelled deploy cancels its Run Command: no lock, no temporary, current
   }
   // Killed before it could print its result line.
   expect(command.invocations.find(i => i.instanceId === busy)!.stdout).not.toContain('"ec2push"')
+})
+
+test('a deploy cancelled while a large file goes up in parts: the multipart upload is aborted, nothing is sent', async () => {
+  const bigBytes = seededBytes(64 * 1024 * 1024, 11)
+  const big = await makeS3Tree({ 'big.bin': bigBytes })
+  try {
+    const s3 = sandbox.fleet.s3
+    const created = s3.counters.requests.CreateMultipartUpload ?? 0
+    const sent = sandbox.fleet.runCommand.commands.length
+    const cancel = new AbortController()
+    const inputs: Record<string, string> = {
+      delivery: 's3',
+      's3-bucket': sandbox.fleet.bucket,
+      's3-prefix': 'cancel-multipart',
+      'aws-region': sandbox.region,
+      targets: sandbox.fleet.instanceIds[1],
+      files: `${big}/**`,
+      'remote-path': '/srv/s3-cancel-multipart'
+    }
+    const running = runDeploy(
+      buildConfig(n => inputs[n] ?? ''),
+      streamLogger(() => {}),
+      { pollMs: 50, cancel: cancel.signal }
+    )
+    await until(() => (s3.counters.requests.CreateMultipartUpload ?? 0) > created)
+    cancel.abort(new Error('cancelled by SIGINT'))
+    const run = await running
+    expect(run.error).toBe('The deploy was cancelled before Run Command was sent; no instance was changed.')
+    expect(sandbox.fleet.runCommand.commands.length).toBe(sent)
+    // lib-storage aborts the upload once the parts in flight have settled.
+    await until(() => s3.pendingMultipartUploads() === 0)
+    expect(s3.object(sandbox.fleet.bucket, `cancel-multipart/objects/${sha256(bigBytes)}`)).toBeUndefined()
+  } finally {
+    await rm(big, { recursive: true, force: true })
+  }
+})
+
+test('credentials that expire before timeout-seconds ends: a warning says the presigned URLs die with them', async () => {
+  const inputs = {
+    targets: sandbox.fleet.instanceIds[1],
+    files: `${art}/index.html`,
+    'remote-path': '/srv/s3-expiry',
+    'role-to-assume': sandbox.env.SANDBOX_ROLE_ARN,
+    'role-duration-seconds': '900'
+  }
+  const short = await deployS3(sandbox, { ...inputs, 'timeout-seconds': '1800' })
+  expect(short.error).toBeUndefined()
+  expect(short.log).toMatch(
+    /^warning: The presigned URLs are signed with credentials that expire at \S+, \d+ s before timeout-seconds \(1800 s\) runs out: an instance whose command starts after that cannot fetch \(S3 answers 403\)\. Raise role-duration-seconds/m
+  )
+  const fits = await deployS3(sandbox, { ...inputs, 'timeout-seconds': '600' })
+  expect(fits.error).toBeUndefined()
+  expect(fits.log).not.toMatch(/presigned URLs are signed with credentials that expire/)
 })

@@ -68,6 +68,8 @@ export interface S3Sim {
    * until the pattern is cleared, when the held ones are answered.
    */
   stallGets(pattern: RegExp | undefined): void
+  /** Multipart uploads created and neither completed nor aborted (their parts are billed in S3). */
+  pendingMultipartUploads(): number
   counters: { bytesIn: number; bytesOut: number; requests: Record<string, number> }
   close(): Promise<void>
 }
@@ -461,6 +463,7 @@ export async function startS3Sim(opts: S3SimOptions = {}): Promise<S3Sim> {
     },
     deny: p => void denied.push(p),
     corruptAfterUpload: p => void (corruptPattern = p),
+    pendingMultipartUploads: () => uploads.size,
     stallGets: p => {
       stallPattern = p
       if (!p) for (const go of stalled.splice(0)) go()

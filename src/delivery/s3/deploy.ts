@@ -181,6 +181,13 @@ export async function runS3Delivery(
       manifestUrl = await presigner.url(manifestKey)
       logger.setSecret(manifestUrl)
       logger.setSecret(new URL(manifestUrl).searchParams.get('X-Amz-Signature') ?? '')
+      // S3 refuses a presigned URL once the session that signed it has expired, whatever its X-Amz-Expires.
+      const expires = (await currentCredentials(aws)).expiration
+      const deadline = started + config.timeoutSeconds * 1000
+      if (expires && expires.getTime() < deadline)
+        logger.warning(
+          `The presigned URLs are signed with credentials that expire at ${expires.toISOString()}, ${Math.round((deadline - expires.getTime()) / 1000)} s before timeout-seconds (${config.timeoutSeconds} s) runs out: an instance whose command starts after that cannot fetch (S3 answers 403). Raise role-duration-seconds (or the lifetime of the credentials given), or lower timeout-seconds.`
+        )
     }
 
     const script = renderS3ReleaseScript({

@@ -63,18 +63,27 @@ export async function uploadObjects(
           { abortSignal: signal }
         )
       } else {
-        await new Upload({
-          client,
-          params: {
-            Bucket: bucket,
-            Key: key,
-            Body: o.body ?? createReadStream(o.localPath!, { highWaterMark: 1 << 20 }),
-            ChecksumAlgorithm: 'SHA256'
-          },
-          partSize: PART_SIZE,
-          queueSize: 4,
-          leavePartsOnError: false
-        }).done()
+        // A cancelled step stops the parts and aborts the multipart upload, so no parts linger in S3.
+        const abortController = new AbortController()
+        const stop = () => abortController.abort()
+        signal?.addEventListener('abort', stop, { once: true })
+        try {
+          await new Upload({
+            client,
+            params: {
+              Bucket: bucket,
+              Key: key,
+              Body: o.body ?? createReadStream(o.localPath!, { highWaterMark: 1 << 20 }),
+              ChecksumAlgorithm: 'SHA256'
+            },
+            partSize: PART_SIZE,
+            queueSize: 4,
+            leavePartsOnError: false,
+            abortController
+          }).done()
+        } finally {
+          signal?.removeEventListener('abort', stop)
+        }
       }
     } catch (err) {
       throw s3Failure(err, 'PutObject', bucket, key)

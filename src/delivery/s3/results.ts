@@ -114,6 +114,9 @@ function errorOf(
     case 'Offline':
       return "offline: its SSM agent did not take the command (Run Command: Delayed); the command was cancelled there. Check the instance's SSM agent (PingStatus Online)."
     case 'TimedOut':
+      // Run Command's delivery timeout (SendCommand's TimeoutSeconds): the script never started.
+      if (o.statusDetails.replace(/\s/g, '') === 'DeliveryTimedOut')
+        return "not run: its SSM agent did not take the command before the delivery timeout (Run Command: Delivery Timed Out); the instance is offline or was queued behind MaxConcurrency. Check the instance's SSM agent (PingStatus Online)."
       return `the command timed out on the instance after ${timeoutSeconds} s (executionTimeout); ${stderrTail(o.stderr) || 'no output'}`
     case 'Cancelled':
       return 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here'
