@@ -64,3 +64,19 @@ test('cancelled by the runner: while running, before starting, or not confirmed'
     ['cancelled', 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here']
   ])
 })
+
+test('outputs the runner had no time to read: Success is a success, anything else says so', () => {
+  const [ok, failed] = describeOutcomes(
+    [
+      outcome({ status: 'Success', unread: true }),
+      outcome({ status: 'Failed', statusDetails: 'Failed', unread: true })
+    ],
+    3,
+    config
+  )
+  expect(ok.status).toBe('success')
+  expect(failed).toMatchObject({
+    status: 'failure',
+    error: 'Run Command status Failed (Failed); its output was not read before the runner stopped'
+  })
+})

@@ -329,8 +329,11 @@ export async function runS3Delivery(
   }
 }
 
-/** After a cancellation signal the process exits within seconds (cancellation.ts): a short wait. */
-const CONFIRM_AFTER_SIGNAL_MS = 4000
+/**
+ * After a cancellation signal the process exits 6.5 s later (cancellation.ts): 3 s to confirm, then
+ * at most half that to read outputs.
+ */
+const CONFIRM_AFTER_SIGNAL_MS = 3000
 /** Otherwise, how long cancelled invocations get to end before they are reported as not confirmed. */
 const CONFIRM_MS = 15_000
 

@@ -63,7 +63,9 @@ export function describeOutcomes(
 ): TargetResult[] {
   return outcomes.map(o => {
     const report = parseReport(o.stdout)
-    const ok = o.status === 'Success' && (report?.status === 'success' || report?.status === 'dry-run')
+    // A script that exits 0 has published (or dry-run): without its output, Success says as much.
+    const ok =
+      o.status === 'Success' && (report?.status === 'success' || report?.status === 'dry-run' || !!o.unread)
     const base: TargetResult = {
       target: o.instanceId,
       mode: 's3',
@@ -121,6 +123,8 @@ function errorOf(
     case 'Cancelled':
       return 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here'
   }
+  if (o.unread)
+    return `Run Command status ${o.status} (${o.statusDetails}); its output was not read before the runner stopped`
   return (
     scrub(report?.error || '') ||
     stderrTail(o.stderr) ||

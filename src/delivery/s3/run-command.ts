@@ -131,6 +131,8 @@ export interface InvocationOutcome {
   unconfirmed?: boolean
   /** When the agent started the script (GetCommandInvocation's ExecutionStartDateTime), if it did. */
   startedAt?: string
+  /** stopCommands had no time left to read its output: what it is known by is its status. */
+  unread?: boolean
 }
 
 /** The polling of an interrupted waitForInvocations: what was last seen, which were found offline. */
@@ -308,13 +310,16 @@ export async function stopCommands(
     await new Promise(r => setTimeout(r, Math.min(delay, left)))
     delay = Math.min(1000, delay * 2)
   }
-  const unconfirmed = (i: CommandInvocation) =>
-    TERMINAL.has(i.Status ?? '') ? undefined : { unconfirmed: true }
-  const outcomes = await readOutcomes(ssm, invocations, offline, unconfirmed).catch(() =>
+  // Outputs are read for a bounded time too (a large fleet after a cancellation signal has seconds
+  // at most); an invocation read no more is reported from its status alone.
+  const readBy = Date.now() + o.confirmMs / 2
+  const unread = (i: CommandInvocation) =>
+    !TERMINAL.has(i.Status ?? '') ? { unconfirmed: true } : Date.now() > readBy ? { unread: true } : undefined
+  const outcomes = await readOutcomes(ssm, invocations, offline, unread).catch(() =>
     // GetCommandInvocation failed too: the statuses alone still say who was stopped.
     invocations.map(i => ({
       ...outcomeOf(i),
-      ...(offline.has(key(i)) ? { status: 'Offline' } : unconfirmed(i))
+      ...(offline.has(key(i)) ? { status: 'Offline' } : (unread(i) ?? { unread: true }))
     }))
   )
   for (const out of outcomes) {
