@@ -1,8 +1,6 @@
 import { shellQuote } from './quote.js'
 import {
   CURRENT_LINK,
-  manifestPath,
-  markerPath,
   metaPath,
   OLD_RELEASE_MARKER,
   RELEASE_ID,
@@ -165,8 +163,6 @@ export function logReleaseScript(
   return `( mkdir -p -- ${shellQuote(metaPath(root))} && T=$(date -u +%Y-%m-%dT%H:%M:%SZ) && ${lines.join(' && ')} ) || echo "could not write the release log" >&2
 `
 }
-
-export { manifestPath, markerPath }
 
 /** How a run names itself in the release records: repo#run.attempt, or 'local'. */
 export function runLabel(env: NodeJS.ProcessEnv = process.env): string {

@@ -3,6 +3,7 @@ import { UserError } from '../../errors.js'
 import {
   acquireLockScript,
   breakLockScript,
+  fileInTheWayScript,
   parseFields,
   readLockAnswer,
   releaseLockScript,
@@ -10,7 +11,6 @@ import {
   THEN_MARK,
   type LockOwner
 } from '../../remote/lock.js'
-import { fileInTheWayScript } from '../../remote/lock.js'
 import { lockPath } from '../../remote/names.js'
 import { execScript, runScriptOk } from '../../ssh/run-script.js'
 import { knowVerifyMethod } from '../../transfer/verify.js'

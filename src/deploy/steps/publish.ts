@@ -1,7 +1,6 @@
 import { errorMessage } from '../../errors.js'
 import { releaseDir } from '../../remote/names.js'
-import { logReleaseScript } from '../../remote/releases.js'
-import { runLabel } from '../../remote/releases.js'
+import { logReleaseScript, runLabel } from '../../remote/releases.js'
 import { switchCurrentScript } from '../../remote/switch.js'
 import { runScriptOk } from '../../ssh/run-script.js'
 import { deletable, deleteRemoteFiles } from '../../sync/apply.js'
