@@ -2,7 +2,7 @@ export const id = 201;
 export const ids = [201,513];
 export const modules = {
 
-/***/ 7791:
+/***/ 172:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -853,7 +853,7 @@ __webpack_require__.d(__webpack_exports__, {
 });
 
 // EXTERNAL MODULE: ./build/action/aws/auto-mode.js
-var auto_mode = __webpack_require__(7791);
+var auto_mode = __webpack_require__(172);
 // EXTERNAL MODULE: ./build/action/aws/instances.js
 var aws_instances = __webpack_require__(8513);
 // EXTERNAL MODULE: ./build/action/aws/ssm-info.js
@@ -1256,6 +1256,9 @@ async function openOnce(opts, f, duration, signal) {
     opts.logger.setSecret(url);
     opts.logger.setSecret(new URL(url).searchParams.get('X-Amz-Signature') ?? '');
     opts.logger.debug(`eice: opening a tunnel to ${f.instanceId} ${f.address}:${f.port} through ${f.endpointId} (maxTunnelDuration ${duration} s)`);
+    // The service starts counting maxTunnelDuration when it accepts the tunnel, which is after this
+    // request leaves: counting from here keeps the whole margin, whatever sshd's banner takes.
+    const requestedAt = Date.now();
     const ws = new wrapper/* default */.Ay(url, {
         perMessageDeflate: false,
         handshakeTimeout: opts.handshakeTimeoutMs ?? 20_000,
@@ -1343,7 +1346,7 @@ async function openOnce(opts, f, duration, signal) {
     const expiry = setTimeout(() => {
         opts.logger.debug(`eice: tunnel to ${f.instanceId} is near its ${duration} s limit; ending it so the next one can take over`);
         stream.endTunnel('tunnel reached its maximum duration');
-    }, duration * 1000 - marginMs);
+    }, Math.max(0, requestedAt + duration * 1000 - marginMs - Date.now()));
     expiry.unref();
     stream.once('close', () => clearTimeout(expiry));
     return stream;

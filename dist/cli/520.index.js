@@ -2,7 +2,7 @@ export const id = 520;
 export const ids = [520,513];
 export const modules = {
 
-/***/ 7791:
+/***/ 172:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
@@ -382,7 +382,7 @@ var dist_cjs = __webpack_require__(5193);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
 var client_sts_dist_cjs = __webpack_require__(1695);
 // EXTERNAL MODULE: ./build/action/aws/auto-mode.js
-var auto_mode = __webpack_require__(7791);
+var auto_mode = __webpack_require__(172);
 // EXTERNAL MODULE: ./build/action/aws/ec2.js
 var aws_ec2 = __webpack_require__(1043);
 // EXTERNAL MODULE: ./build/action/aws/instances.js

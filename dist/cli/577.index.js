@@ -62,7 +62,7 @@ __webpack_require__.d(__webpack_exports__, {
   runS3Delivery: () => (/* binding */ runS3Delivery)
 });
 
-// UNUSED EXPORTS: executionTimeout, failureReport
+// UNUSED EXPORTS: executionTimeout, failureReport, stopLine
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __webpack_require__(3711);
@@ -74,8 +74,8 @@ var external_node_crypto_ = __webpack_require__(7598);
 var external_node_os_ = __webpack_require__(8161);
 // EXTERNAL MODULE: ./build/action/errors.js
 var errors = __webpack_require__(6932);
-// EXTERNAL MODULE: ./build/action/files/plan.js
-var files_plan = __webpack_require__(8432);
+// EXTERNAL MODULE: ./build/action/files/plan.js + 2 modules
+var files_plan = __webpack_require__(944);
 // EXTERNAL MODULE: ./build/action/remote/names.js
 var names = __webpack_require__(8978);
 // EXTERNAL MODULE: ./build/action/remote/releases.js
@@ -227,10 +227,13 @@ emit() {
   printf '{"ec2push":1,"status":"%s","release":"%s","previous":"%s","files":%s,"fetched":%s,"reused":%s,"bytes":%s,"deleted":%s,"rolledBack":%s,"seconds":%s,"error":"%s","output":"%s","outputCut":%s}\n' \
     "$1" "$(jstr "$REL")" "$(jstr "$PREV")" "$FILES" "$FETCHED" "$REUSED" "$BYTES" "$DELETED" "$ROLLED" "$(( $(date +%s) - T0 ))" "$(jstr "$2")" "$out" "$OUTCUT"
 }
+# The state files go first and the folder last: the watcher (see watch) finds the folder only when
+# this script was killed, and then undoes no more than is left.
 cleanup() {
-  if [ -n "$TMPD" ]; then rm -rf -- "$TMPD"; fi
+  if [ -n "$TMPD" ]; then rm -f -- "$TMPD/made" "$TMPD/live"; fi
   if [ -n "$STAGE" ]; then rm -rf -- "$STAGE"; fi
   if [ "$HELD" = 1 ]; then rm -rf -- "$LOCK"; HELD=0; fi
+  if [ -n "$TMPD" ]; then rm -rf -- "$TMPD"; fi
 }
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$RUN" >> "$META/log" 2>/dev/null || :; }
 fail() {
@@ -248,7 +251,43 @@ if command -v curl >/dev/null 2>&1; then FETCH=curl
 elif command -v wget >/dev/null 2>&1; then FETCH=wget
 else fail "neither curl nor wget is installed on this instance; install one of them (delivery: s3 fetches with it)"; fi
 command -v sha256sum >/dev/null 2>&1 || fail "sha256sum is not installed on this instance (coreutils or BusyBox provide it)"
-TMPD=$(mktemp -d) || fail "cannot create a temporary folder (mktemp -d)"
+# The SSM agent ends a cancelled or timed-out command with SIGKILL to its process group, so no trap
+# runs then. A watcher in a session of its own waits for this script to end; if the temporary
+# folder is still there (every other end removes it), it undoes what fail would have: the
+# unfinished release (unless current points to it), the lock, the temporaries. The script tells it
+# what it holds with files in $TMPD: held (the lock, or about to take it), made (the release id),
+# live (switched). The watcher makes the folder itself once it is out of the process group, and
+# says ok: a kill before that leaves nothing; after it, the watcher is there to clean up.
+# shellcheck disable=SC2016 # expanded by the watcher's own sh
+WATCHER='mkdir -m 700 "$2" || exit 1
+(
+  while kill -0 "$1" 2>/dev/null; do sleep 1; done
+  [ -d "$2" ] || exit 0
+  root=$3 meta=$4 tmpn=$5 rel=""
+  if [ -f "$2/made" ]; then rel=$(cat "$2/made"); fi
+  if [ -n "$rel" ]; then
+    if [ -f "$2/live" ] || [ "$(readlink "$root/${names/* CURRENT_LINK */.Rv}")" = "${names/* RELEASES_DIR */.Dy}/$rel" ]; then
+      printf "%s\tfailed\t%s\t%s\n" "$rel" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$6" >> "$meta/log"
+    else
+      rm -rf -- "$root/${names/* RELEASES_DIR */.Dy}/$rel"; rm -f -- "$meta/releases/$rel"
+    fi
+  fi
+  rm -rf -- "$root/$tmpn".* "$meta/$tmpn".*
+  # Ours: its owner names our token, or it has none yet (killed between the mkdir and the owner).
+  if [ -f "$2/held" ] && { [ ! -f "$meta/lock/owner" ] || grep -qx "token=$7" "$meta/lock/owner"; }; then
+    rm -rf -- "$meta/lock"
+  fi
+  rm -rf -- "$2"
+) </dev/null >/dev/null 2>&1 &
+echo ok'
+T="\${TMPDIR:-/tmp}/ec2-push.$TOKEN.$$"
+if command -v setsid >/dev/null 2>&1; then
+  ok=$(setsid sh -c "$WATCHER" ec2-push-watch "$$" "$T" "$ROOT" "$META" "$TMPN" "$RUN" "$TOKEN" 2>/dev/null)
+else
+  ok=$(mkdir -m 700 "$T" 2>/dev/null && echo ok)
+fi
+[ "$ok" = ok ] || fail "cannot create the temporary folder $T"
+TMPD=$T
 
 # fetch URL OUT: one file, the URL kept off the command line (curl reads it from its config on stdin).
 fetch() {
@@ -296,12 +335,15 @@ switch_to() {
 }
 take_lock() {
   mkdir -p "$META" || fail "cannot create $META"
+  # held goes first: a kill right after the mkdir must not leave the lock unknown to the watcher.
+  : > "$TMPD/held"
   if [ ! -d "$ROOT/${names/* OLD_LOCK */.wj}" ] && mkdir "$LOCK" 2>/dev/null; then
     HELD=1
     if ! { printf '%s\n' "$OWNER" && printf 'since=%s\n' "$(date +%s)"; } > "$LOCK/owner.tmp" || ! mv -f "$LOCK/owner.tmp" "$LOCK/owner"; then
       fail "cannot write the lock's owner file in $LOCK"
     fi
   else
+    rm -f -- "$TMPD/held"
     who=$(sed -n 's/^run=//p' "$LOCK/owner" 2>/dev/null)
     since=$(sed -n 's/^since=//p' "$LOCK/owner" 2>/dev/null)
     fail "another deploy holds the lock $LOCK (run \${who:-unknown}, since \${since:-unknown} s after the epoch); wait for it, or if none is running remove it: rm -rf $LOCK"
@@ -382,6 +424,7 @@ if [ "$MODE" = atomic ]; then
   fi
   seq=$(list_releases | awk -F '\t' '{ s = $1 } END { print s + 1 }')
   mkdir -p "$META/releases" "$ROOT/${names/* RELEASES_DIR */.Dy}" || fail "cannot create $META/releases"
+  printf '%s' "$ID" > "$TMPD/made"
   printf 'v=2 seq=%s created=%s run=%s\n' "$seq" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$RUN" > "$META/releases/$ID" || fail "cannot write the marker of release $ID"
   MADE=1
   mkdir "$DEST" || fail "cannot create $DEST"
@@ -487,6 +530,7 @@ done < "$TMPD/modelist"
 if [ "$MODE" = atomic ]; then
   switch_to "$ID" || fail "could not switch current to releases/$ID (needs GNU mv -T or BSD mv -h)"
   LIVE=1
+  : > "$TMPD/live"
   record "$ID" live
   if ! run_hook "$POST" "$ID" "$PREV" post; then
     if [ -z "$PREV" ]; then
@@ -612,18 +656,28 @@ async function uploadObjects(client, bucket, prefix, objects, signal) {
                 }), { abortSignal: signal });
             }
             else {
-                await new lib_storage_dist_cjs/* Upload */._({
-                    client,
-                    params: {
-                        Bucket: bucket,
-                        Key: key,
-                        Body: o.body ?? (0,external_node_fs_.createReadStream)(o.localPath, { highWaterMark: 1 << 20 }),
-                        ChecksumAlgorithm: 'SHA256'
-                    },
-                    partSize: PART_SIZE,
-                    queueSize: 4,
-                    leavePartsOnError: false
-                }).done();
+                // A cancelled step stops the parts and aborts the multipart upload, so no parts linger in S3.
+                const abortController = new AbortController();
+                const stop = () => abortController.abort();
+                signal?.addEventListener('abort', stop, { once: true });
+                try {
+                    await new lib_storage_dist_cjs/* Upload */._({
+                        client,
+                        params: {
+                            Bucket: bucket,
+                            Key: key,
+                            Body: o.body ?? (0,external_node_fs_.createReadStream)(o.localPath, { highWaterMark: 1 << 20 }),
+                            ChecksumAlgorithm: 'SHA256'
+                        },
+                        partSize: PART_SIZE,
+                        queueSize: 4,
+                        leavePartsOnError: false,
+                        abortController
+                    }).done();
+                }
+                finally {
+                    signal?.removeEventListener('abort', stop);
+                }
             }
         }
         catch (err) {
@@ -830,14 +884,17 @@ function stderrTail(stderr) {
     const last = lines.reverse().find(l => l.startsWith('ec2-push: ')) ?? lines[0] ?? '';
     return scrub(last.replace(/^ec2-push: /, '')).slice(0, 400);
 }
-function describeOutcomes(outcomes, filesTotal, config, mask = l => l) {
+function describeOutcomes(outcomes, filesTotal, config, mask = l => l, 
+/** Why the runner cancelled the commands, when it did ("the step ran out of time", ...). */
+stoppedBecause = '') {
     return outcomes.map(o => {
         const report = parseReport(o.stdout);
-        const ok = o.status === 'Success' && (report?.status === 'success' || report?.status === 'dry-run');
+        // A script that exits 0 has published (or dry-run): without its output, Success says as much.
+        const ok = o.status === 'Success' && (report?.status === 'success' || report?.status === 'dry-run' || !!o.unread);
         const base = {
             target: o.instanceId,
             mode: 's3',
-            status: ok ? 'success' : o.status === 'Cancelled' ? 'cancelled' : 'failure',
+            status: ok ? 'success' : o.status === 'Cancelled' && !o.unconfirmed ? 'cancelled' : 'failure',
             filesUploaded: report?.fetched ?? 0,
             filesSkipped: report?.reused ?? 0,
             filesTotal: report?.files ?? filesTotal,
@@ -859,7 +916,7 @@ function describeOutcomes(outcomes, filesTotal, config, mask = l => l) {
         if (report?.output !== undefined && (report.outputCut ?? -1) >= 0)
             base.commandOutput = commandOutput(report.output, report.outputCut, mask);
         if (!ok)
-            base.error = errorOf(o, report, config.timeoutSeconds);
+            base.error = errorOf(o, report, config.timeoutSeconds, stoppedBecause);
         return base;
     });
 }
@@ -872,15 +929,26 @@ function commandOutput(text, cut, mask) {
     const body = out.text();
     return cut > 0 ? `[first ${cut} bytes cut]\n${body}` : body;
 }
-function errorOf(o, report, timeoutSeconds) {
+function errorOf(o, report, timeoutSeconds, stoppedBecause) {
+    if (o.unconfirmed)
+        return `cancellation not confirmed: Run Command still says ${o.status} (command ${o.commandId}), so its script may still be running there; check that instance`;
+    if (o.stopped === 'running')
+        return `cancelled while its script ran (${stoppedBecause}): the agent stopped it, and the instance undoes its lock, temporaries and unfinished release`;
+    if (o.stopped === 'waiting')
+        return `cancelled before it started (${stoppedBecause}): nothing ran there`;
     switch (o.status) {
         case 'Offline':
             return "offline: its SSM agent did not take the command (Run Command: Delayed); the command was cancelled there. Check the instance's SSM agent (PingStatus Online).";
         case 'TimedOut':
+            // Run Command's delivery timeout (SendCommand's TimeoutSeconds): the script never started.
+            if (o.statusDetails.replace(/\s/g, '') === 'DeliveryTimedOut')
+                return "not run: its SSM agent did not take the command before the delivery timeout (Run Command: Delivery Timed Out); the instance is offline or was queued behind MaxConcurrency. Check the instance's SSM agent (PingStatus Online).";
             return `the command timed out on the instance after ${timeoutSeconds} s (executionTimeout); ${stderrTail(o.stderr) || 'no output'}`;
         case 'Cancelled':
             return 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here';
     }
+    if (o.unread)
+        return `Run Command status ${o.status} (${o.statusDetails}); its output was not read before the runner stopped`;
     return (scrub(report?.error || '') ||
         stderrTail(o.stderr) ||
         `Run Command status ${o.status} (${o.statusDetails})`);
@@ -915,7 +983,10 @@ function summaryTable(results) {
  * ListCommandInvocations polled (often at first, then less) until every invocation is over. An
  * invocation still waiting for its agent when all the others are done, or for a minute, is an
  * offline instance: its command is cancelled (so it cannot run later, out of order, and its place
- * in MaxConcurrency goes to the next instance) and it is reported as offline.
+ * in MaxConcurrency goes to the next instance) and it is reported as offline. When the step stops
+ * early (cancelled, out of time, a later SendCommand refused, polling failed), every command sent
+ * is cancelled and polled until each invocation has ended or a short bound has passed
+ * (stopCommands), so no instance goes on deploying after the step has failed.
  */
 const DOCUMENT = 'AWS-RunShellScript';
 const IDS_PER_CALL = 50;
@@ -930,7 +1001,12 @@ function commandBatches(targets) {
     const out = [];
     for (let i = 0; i < ids.length; i += IDS_PER_CALL) {
         const batch = ids.slice(i, i + IDS_PER_CALL);
-        out.push({ InstanceIds: batch, label: batch.length === 1 ? batch[0] : `${batch.length} instance ids` });
+        out.push({
+            InstanceIds: batch,
+            label: batch.length === 1
+                ? batch[0]
+                : `${batch.length} instance ids, ${batch[0]} to ${batch[batch.length - 1]}`
+        });
     }
     for (const t of targets) {
         if (t.kind === 'tag')
@@ -940,9 +1016,17 @@ function commandBatches(targets) {
     }
     return out;
 }
-async function sendCommands(ssm, o) {
-    const ids = [];
-    for (const batch of commandBatches(o.targets)) {
+/** SendCommand refused or failed for one batch (the commands of the batches before it went out). */
+class SendCommandFailure extends errors/* UserError */.yo {
+}
+/**
+ * One SendCommand per batch, in order; each command id goes into `sent` as soon as it is known, so a
+ * caller that stops (a refusal here, a cancellation) can cancel what went out.
+ */
+async function sendCommands(ssm, o, sent) {
+    const batches = commandBatches(o.targets);
+    for (const [n, batch] of batches.entries()) {
+        o.signal?.throwIfAborted();
         try {
             const r = await ssm.send(new client_ssm_dist_cjs/* SendCommandCommand */.VWR({
                 DocumentName: DOCUMENT,
@@ -956,35 +1040,66 @@ async function sendCommands(ssm, o) {
             }));
             if (!r.Command?.CommandId)
                 throw new Error('SendCommand returned no CommandId');
-            ids.push(r.Command.CommandId);
+            sent.push(r.Command.CommandId);
         }
         catch (err) {
-            const code = (0,ec2/* awsErrorCode */.J6)(err);
-            if (code === 'AccessDeniedException')
-                throw new errors/* UserError */.yo(`Systems Manager refused SendCommand for ${batch.label}: ${(0,ec2/* awsErrorMessage */.X_)(err)} (the runner's role needs ssm:SendCommand on ${DOCUMENT} and the instances).`);
-            if (code === 'InvalidInstanceId')
-                throw new errors/* UserError */.yo(`Systems Manager cannot run commands on ${batch.label} (InvalidInstanceId): the instances must be running, managed by SSM and Online.`);
-            throw err;
+            const which = batches.length > 1 ? `batch ${n + 1} of ${batches.length} (${batch.label})` : batch.label;
+            throw new SendCommandFailure(`SendCommand for ${which} failed: ${sendFailureReason(err)}`);
         }
     }
-    return ids;
 }
-/** CancelCommand for every command sent: invocations not started never run, running ones are signalled. */
-async function cancelCommands(ssm, commandIds) {
-    await Promise.all(commandIds.map(id => ssm.send(new client_ssm_dist_cjs/* CancelCommandCommand */.tal({ CommandId: id }))));
+/** Why SendCommand failed, with what to do about it where that is known. */
+function sendFailureReason(err) {
+    const code = (0,ec2/* awsErrorCode */.J6)(err);
+    const attempts = err.$metadata?.attempts ?? 1;
+    const tried = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+    const said = `${code && code !== 'Error' ? code + ': ' : ''}${(0,ec2/* awsErrorMessage */.X_)(err)}${tried}`;
+    if (code === 'AccessDeniedException')
+        return `${said}; the runner's role needs ssm:SendCommand on ${DOCUMENT} and the instances`;
+    if (code === 'InvalidInstanceId')
+        return `${said}; the instances must be running, managed by Systems Manager and Online`;
+    if (code === 'ThrottlingException')
+        return `${said}; Systems Manager is throttling this account, run again later`;
+    return said;
 }
-/** Poll until every invocation of every command is over (offline ones cancelled), then read their output. */
+/** The polling of an interrupted waitForInvocations: what was last seen, which were found offline. */
+class Interrupted extends Error {
+    reason;
+    last;
+    offline;
+    constructor(reason, last, offline) {
+        super(reason instanceof Error ? reason.message : String(reason));
+        this.reason = reason;
+        this.last = last;
+        this.offline = offline;
+    }
+}
+/**
+ * Poll until every invocation of every command is over (offline ones cancelled), then read their
+ * output. When the signal fires or a call fails, throws Interrupted with what it saw last.
+ */
 async function waitForInvocations(ssm, commandIds, o) {
+    const seen = { invocations: [] };
+    const offline = new Set();
+    try {
+        await pollUntilOver(ssm, commandIds, o, seen, offline);
+    }
+    catch (err) {
+        throw new Interrupted(err, seen.invocations, offline);
+    }
+    return readOutcomes(ssm, seen.invocations, offline);
+}
+async function pollUntilOver(ssm, commandIds, o, seen, offline) {
     const started = Date.now();
     let delay = o.pollMs;
     let invocations = [];
-    const offline = new Set();
     const delayedSince = new Map();
     const offlineAfterMs = o.offlineAfterMs ?? OFFLINE_AFTER_MS;
     for (;;) {
         await sleep(delay, o.signal);
         const pages = await Promise.all(commandIds.map(id => listAll(ssm, id)));
         invocations = pages.flatMap(p => p.invocations);
+        seen.invocations = invocations;
         // A late poll costs at most an eighth of the time so far (a short deploy is seen done within a
         // fraction of a second), never more than MAX_POLL_MS, and big fleets (many pages) poll less often.
         const calls = pages.reduce((n, p) => n + p.calls, 0);
@@ -1004,33 +1119,96 @@ async function waitForInvocations(ssm, commandIds, o) {
         const gone = open.filter(i => i.Status === 'Delayed' && (allDelayed || now - delayedSince.get(key(i)) >= offlineAfterMs));
         for (const id of commandIds) {
             const mine = gone.filter(i => i.CommandId === id).map(i => i.InstanceId);
-            if (mine.length)
-                await ssm.send(new client_ssm_dist_cjs/* CancelCommandCommand */.tal({ CommandId: id, InstanceIds: mine }));
+            // CancelCommand takes at most 50 instance ids.
+            for (let at = 0; at < mine.length; at += IDS_PER_CALL)
+                await ssm.send(new client_ssm_dist_cjs/* CancelCommandCommand */.tal({ CommandId: id, InstanceIds: mine.slice(at, at + IDS_PER_CALL) }));
         }
         for (const i of gone)
             offline.add(key(i));
     }
+}
+/** Each invocation's outcome, its output read with GetCommandInvocation unless `instead` gives it. */
+async function readOutcomes(ssm, invocations, offline, instead = () => undefined) {
     const outcomes = new Array(invocations.length);
     await (0,pool/* runPool */.k)(invocations, OUTPUTS_IN_FLIGHT, async (i, n) => {
-        const base = {
-            instanceId: i.InstanceId ?? '',
-            commandId: i.CommandId ?? '',
-            statusDetails: i.StatusDetails ?? ''
-        };
+        const base = outcomeOf(i);
         if (offline.has(key(i))) {
-            outcomes[n] = { ...base, status: 'Offline', stdout: '', stderr: '' };
+            outcomes[n] = { ...base, status: 'Offline' };
+            return;
+        }
+        const given = instead(i);
+        if (given) {
+            outcomes[n] = { ...base, ...given };
             return;
         }
         const r = await ssm.send(new client_ssm_dist_cjs/* GetCommandInvocationCommand */.ryN({ CommandId: base.commandId, InstanceId: base.instanceId }));
         outcomes[n] = {
             ...base,
-            status: r.Status ?? i.Status ?? '',
+            status: r.Status ?? base.status,
             statusDetails: r.StatusDetails ?? base.statusDetails,
             stdout: r.StandardOutputContent ?? '',
-            stderr: r.StandardErrorContent ?? ''
+            stderr: r.StandardErrorContent ?? '',
+            ...(r.ExecutionStartDateTime ? { startedAt: r.ExecutionStartDateTime } : {})
         };
     });
     return outcomes;
+}
+const outcomeOf = (i) => ({
+    instanceId: i.InstanceId ?? '',
+    commandId: i.CommandId ?? '',
+    status: i.Status ?? '',
+    statusDetails: i.StatusDetails ?? '',
+    stdout: '',
+    stderr: ''
+});
+/**
+ * CancelCommand for every command sent (an invocation not started never runs; the agent kills a
+ * running one's script, whose watcher then undoes what it left), then ListCommandInvocations until
+ * every invocation has ended (Cancelled, Success, Failed, TimedOut) or confirmMs has passed. Each
+ * outcome says whether it was stopped running or waiting, or that its end was not confirmed.
+ */
+async function stopCommands(ssm, commandIds, o) {
+    const before = new Map((o.last?.last ?? []).map(i => [key(i), i.Status ?? '']));
+    const offline = o.last?.offline ?? new Set();
+    const refused = [];
+    await Promise.all(commandIds.map(id => ssm
+        .send(new client_ssm_dist_cjs/* CancelCommandCommand */.tal({ CommandId: id }))
+        .catch((err) => refused.push(`${(0,ec2/* awsErrorCode */.J6)(err) || 'Error'}: ${(0,ec2/* awsErrorMessage */.X_)(err)}`))));
+    const deadline = Date.now() + o.confirmMs;
+    let invocations = o.last?.last ?? [];
+    let delay = o.pollMs;
+    for (;;) {
+        try {
+            invocations = (await Promise.all(commandIds.map(id => listAll(ssm, id)))).flatMap(p => p.invocations);
+        }
+        catch {
+            // Keep what was seen last: what cannot be listed is not confirmed.
+        }
+        const open = invocations.filter(i => !TERMINAL.has(i.Status ?? '') && !offline.has(key(i)));
+        const left = deadline - Date.now();
+        if ((invocations.length && open.length === 0) || left <= 0)
+            break;
+        await new Promise(r => setTimeout(r, Math.min(delay, left)));
+        delay = Math.min(1000, delay * 2);
+    }
+    // Outputs are read for a bounded time too (a large fleet after a cancellation signal has seconds
+    // at most); an invocation read no more is reported from its status alone.
+    const readBy = Date.now() + o.confirmMs / 2;
+    const unread = (i) => !TERMINAL.has(i.Status ?? '') ? { unconfirmed: true } : Date.now() > readBy ? { unread: true } : undefined;
+    const outcomes = await readOutcomes(ssm, invocations, offline, unread).catch(() => 
+    // GetCommandInvocation failed too: the statuses alone still say who was stopped.
+    invocations.map(i => ({
+        ...outcomeOf(i),
+        ...(offline.has(key(i)) ? { status: 'Offline' } : (unread(i) ?? { unread: true }))
+    })));
+    for (const out of outcomes) {
+        const was = before.get(`${out.commandId}/${out.instanceId}`) ?? 'Pending';
+        if (out.status !== 'Cancelled' || TERMINAL.has(was))
+            continue;
+        // Started or not, as the invocation itself says (the last poll may predate its start).
+        out.stopped = out.startedAt || was === 'InProgress' || was === 'Cancelling' ? 'running' : 'waiting';
+    }
+    return { outcomes, ...(refused.length ? { cancelError: [...new Set(refused)].join('; ') } : {}) };
 }
 const key = (i) => `${i.CommandId}/${i.InstanceId}`;
 async function listAll(ssm, commandId) {
@@ -1064,6 +1242,7 @@ function sleep(ms, signal) {
 // EXTERNAL MODULE: ./build/action/net/proxy-agent.js + 1 modules
 var proxy_agent = __webpack_require__(1442);
 ;// CONCATENATED MODULE: ./build/action/delivery/s3/deploy.js
+
 
 
 
@@ -1119,7 +1298,7 @@ async function runS3Delivery(config, s3, logger, opts = {}) {
         const ssm = new client_ssm_dist_cjs/* SSMClient */.jBj({ region, credentials: aws.credentials, ...(0,proxy_agent/* sdkProxyConfig */.L)() });
         const plan = config.rollback
             ? { root: '', files: [], totalBytes: 0 }
-            : await logger.group('Files', () => (0,files_plan/* planFiles */.jP)({
+            : await logger.group('Files', () => (0,files_plan/* planFiles */.C)({
                 patterns: config.files,
                 baseDir: config.baseDir,
                 includeHiddenFiles: config.includeHiddenFiles,
@@ -1185,6 +1364,11 @@ async function runS3Delivery(config, s3, logger, opts = {}) {
             manifestUrl = await presigner.url(manifestKey);
             logger.setSecret(manifestUrl);
             logger.setSecret(new URL(manifestUrl).searchParams.get('X-Amz-Signature') ?? '');
+            // S3 refuses a presigned URL once the session that signed it has expired, whatever its X-Amz-Expires.
+            const expires = (await (0,credentials/* currentCredentials */.e)(aws)).expiration;
+            const deadline = started + config.timeoutSeconds * 1000;
+            if (expires && expires.getTime() < deadline)
+                logger.warning(`The presigned URLs are signed with credentials that expire at ${expires.toISOString()}, ${Math.round((deadline - expires.getTime()) / 1000)} s before timeout-seconds (${config.timeoutSeconds} s) runs out: an instance whose command starts after that cannot fetch (S3 answers 403). Raise role-duration-seconds (or the lifetime of the credentials given), or lower timeout-seconds.`);
         }
         const script = renderS3ReleaseScript({
             remotePath: config.remotePath,
@@ -1217,19 +1401,21 @@ async function runS3Delivery(config, s3, logger, opts = {}) {
         // From what is left of the step's limit once the files are in S3, so a command that hangs
         // times out while the runner is still there to say which instance it was.
         const commandTimeout = executionTimeout(config.timeoutSeconds - Math.ceil((Date.now() - started) / 1000));
-        const outcomes = await logger.group('Run Command', async () => {
-            const commandIds = await sendCommands(ssm, {
-                targets: config.targets,
-                script,
-                executionTimeoutSeconds: commandTimeout,
-                maxConcurrency: s3.maxConcurrency,
-                maxErrors: s3.maxErrors,
-                comment: `ec2-push ${config.rollback ? 'rollback' : config.releaseId}`
-            });
-            logger.info(`SendCommand: ${commandIds.join(', ')} (MaxConcurrency ${s3.maxConcurrency}, MaxErrors ${s3.maxErrors})`);
-            let last = -1;
+        const sent = [];
+        const { outcomes, stop } = await logger.group('Run Command', async () => {
             try {
-                return await waitForInvocations(ssm, commandIds, {
+                await sendCommands(ssm, {
+                    targets: config.targets,
+                    script,
+                    executionTimeoutSeconds: commandTimeout,
+                    maxConcurrency: s3.maxConcurrency,
+                    maxErrors: s3.maxErrors,
+                    comment: `ec2-push ${config.rollback ? 'rollback' : config.releaseId}`,
+                    signal
+                }, sent);
+                logger.info(`SendCommand: ${sent.join(', ')} (MaxConcurrency ${s3.maxConcurrency}, MaxErrors ${s3.maxErrors})`);
+                let last = -1;
+                const outcomes = await waitForInvocations(ssm, sent, {
                     signal,
                     pollMs: opts.pollMs ?? 250,
                     offlineAfterMs: opts.offlineAfterMs,
@@ -1239,22 +1425,53 @@ async function runS3Delivery(config, s3, logger, opts = {}) {
                         last = done;
                     }
                 });
+                return { outcomes, stop: undefined };
             }
             catch (err) {
-                if (!cancel.aborted)
+                if (!sent.length)
                     throw err;
-                // Each instance's script traps the agent's signal and undoes its own work (lock, temporaries).
-                await cancelCommands(ssm, commandIds);
-                throw new errors/* UserError */.yo(`The deploy was cancelled: Run Command was asked to cancel ${commandIds.join(', ')}; each instance keeps the release it had unless it had already switched.`);
+                // Whatever stopped the step (a cancellation, its time limit, a later batch refused, polling
+                // failed), the commands already out are cancelled: no instance goes on deploying after it.
+                const why = cancel.aborted
+                    ? 'the deploy was cancelled'
+                    : controller.signal.aborted
+                        ? `the step ran out of time, timeout-seconds ${config.timeoutSeconds}`
+                        : err instanceof SendCommandFailure
+                            ? 'SendCommand failed for a later batch'
+                            : 'the runner could not follow the command';
+                const confirmMs = opts.confirmCancelMs ?? (cancel.aborted ? CONFIRM_AFTER_SIGNAL_MS : CONFIRM_MS);
+                logger.info(`Cancelling ${sent.join(', ')}: ${why}`);
+                const stopped = await stopCommands(ssm, sent, {
+                    last: err instanceof Interrupted ? err : undefined,
+                    pollMs: opts.pollMs ?? 250,
+                    confirmMs
+                });
+                return { outcomes: stopped.outcomes, stop: { why, err, confirmMs, cancelError: stopped.cancelError } };
             }
         });
-        if (outcomes.length === 0)
+        if (outcomes.length === 0 && !stop)
             throw new errors/* UserError */.yo(`No instance matched the targets (${config.targets.map(t => t.label).join(', ')}): check the tag key and value and that the instances are managed by Systems Manager.`);
-        results = describeOutcomes(outcomes, plan.files.length, { ...config, timeoutSeconds: commandTimeout }, line => logger.mask?.(line) ?? line);
+        results = describeOutcomes(outcomes, plan.files.length, { ...config, timeoutSeconds: commandTimeout }, line => logger.mask?.(line) ?? line, stop?.why);
         for (const line of summaryTable(results))
             logger.info(line);
         const outputs = (0,report_results/* summarise */.fS)(results, Date.now() - started, filesTotal, mode);
         const finalPath = results.find(r => r.status === 'success' && r.releasePath)?.releasePath ?? releasePath;
+        if (stop) {
+            const line = stopLine(outcomes, stop.confirmMs, stop.cancelError);
+            const first = cancel.aborted
+                ? `The deploy was cancelled: ${line}`
+                : controller.signal.aborted
+                    ? `The deploy did not finish within timeout-seconds (${config.timeoutSeconds} s): ${line}; raise 'timeout-seconds'`
+                    : stop.err instanceof SendCommandFailure
+                        ? `${stop.err.message}; ${line}`
+                        : `Run Command could not be followed: ${followError(stop.err)}; ${line}`;
+            // A refused batch is the one line asked for; otherwise the instances that failed follow it.
+            const failedLines = results
+                .filter(r => r.status === 'failure')
+                .map(r => `  ${r.target}: ${r.error ?? 'failed'}`);
+            const error = stop.err instanceof SendCommandFailure ? first : [first, ...failedLines].join('\n');
+            return { outputs, releasePath: finalPath, error };
+        }
         const failed = results.filter(r => r.status === 'failure');
         if (failed.length === 0 && !results.some(r => r.status === 'cancelled'))
             return {
@@ -1271,7 +1488,7 @@ async function runS3Delivery(config, s3, logger, opts = {}) {
         if (cancel.aborted && !(err instanceof errors/* UserError */.yo))
             message = 'The deploy was cancelled before Run Command was sent; no instance was changed.';
         else if (controller.signal.aborted && !cancel.aborted)
-            message = `The deploy did not finish within timeout-seconds (${config.timeoutSeconds} s); raise 'timeout-seconds'.`;
+            message = `The deploy did not finish within timeout-seconds (${config.timeoutSeconds} s) and Run Command was not sent; no instance was changed; raise 'timeout-seconds'.`;
         if (!(err instanceof errors/* UserError */.yo))
             logger.debug(err instanceof Error ? (err.stack ?? message) : message);
         return {
@@ -1284,6 +1501,46 @@ async function runS3Delivery(config, s3, logger, opts = {}) {
         clearTimeout(timer);
     }
 }
+/**
+ * After a cancellation signal the process exits 6.5 s later (cancellation.ts): 3 s to confirm, then
+ * at most half that to read outputs.
+ */
+const CONFIRM_AFTER_SIGNAL_MS = 3000;
+/** Otherwise, how long cancelled invocations get to end before they are reported as not confirmed. */
+const CONFIRM_MS = 15_000;
+/**
+ * What stopping did, in one line: the instances cancelled while running and before starting (a
+ * few named), and those whose end Run Command had not confirmed when the wait gave up.
+ */
+function stopLine(outcomes, confirmMs, cancelError) {
+    const running = outcomes.filter(o => o.stopped === 'running').map(o => o.instanceId);
+    const waiting = outcomes.filter(o => o.stopped === 'waiting').map(o => o.instanceId);
+    const open = outcomes.filter(o => o.unconfirmed).map(o => `${o.instanceId} (${o.status})`);
+    const parts = [
+        running.length && `${running.length} while running (${some(running)})`,
+        waiting.length && `${waiting.length} before starting (${some(waiting)})`
+    ].filter(Boolean);
+    const said = [
+        parts.length
+            ? `Run Command cancelled ${running.length + waiting.length} instances: ${parts.join(', ')}`
+            : 'Run Command was asked to cancel the commands sent, and no instance was still running them'
+    ];
+    if (open.length)
+        said.push(`cancellation not confirmed after ${Math.round(confirmMs / 1000)} s on ${open.length} (${some(open)}): their scripts may still be running`);
+    if (cancelError)
+        said.push(`CancelCommand failed: ${cancelError}`);
+    return said.join('; ');
+}
+/** Why polling Run Command failed, as the service said it. */
+function followError(err) {
+    const cause = err instanceof Interrupted ? err.reason : err;
+    const code = (0,ec2/* awsErrorCode */.J6)(cause);
+    const hint = code === 'AccessDeniedException'
+        ? " (the runner's role needs ssm:ListCommandInvocations and ssm:GetCommandInvocation)"
+        : '';
+    return `${code && code !== 'Error' ? code + ': ' : ''}${(0,ec2/* awsErrorMessage */.X_)(cause)}${hint}`;
+}
+const some = (items, n = 5) => items.length <= n ? items.join(', ') : `${items.slice(0, n).join(', ')} and ${items.length - n} more`;
 /**
  * The command's executionTimeout: the time the step has left less a margin (a quarter, at most
  * 60 s), so the runner is still there to read a timed-out instance's output and say which one it was.

@@ -1226,6 +1226,9 @@ async function openOnce(opts, f, duration, signal) {
     opts.logger.setSecret(url);
     opts.logger.setSecret(new URL(url).searchParams.get('X-Amz-Signature') ?? '');
     opts.logger.debug(`eice: opening a tunnel to ${f.instanceId} ${f.address}:${f.port} through ${f.endpointId} (maxTunnelDuration ${duration} s)`);
+    // The service starts counting maxTunnelDuration when it accepts the tunnel, which is after this
+    // request leaves: counting from here keeps the whole margin, whatever sshd's banner takes.
+    const requestedAt = Date.now();
     const ws = new wrapper/* default */.Ay(url, {
         perMessageDeflate: false,
         handshakeTimeout: opts.handshakeTimeoutMs ?? 20_000,
@@ -1313,7 +1316,7 @@ async function openOnce(opts, f, duration, signal) {
     const expiry = setTimeout(() => {
         opts.logger.debug(`eice: tunnel to ${f.instanceId} is near its ${duration} s limit; ending it so the next one can take over`);
         stream.endTunnel('tunnel reached its maximum duration');
-    }, duration * 1000 - marginMs);
+    }, Math.max(0, requestedAt + duration * 1000 - marginMs - Date.now()));
     expiry.unref();
     stream.once('close', () => clearTimeout(expiry));
     return stream;
@@ -1402,9 +1405,33 @@ function writeUuid(id, out, at) {
 function uuidFromWire(wire) {
     if (wire.length !== 16)
         throw new MessageFormatError(`MessageId must be 16 bytes, got ${wire.length}`);
-    const hi = wire.toString('hex', 8, 16);
-    const lo = wire.toString('hex', 0, 8);
-    return `${hi.slice(0, 8)}-${hi.slice(8, 12)}-${hi.slice(12, 16)}-${lo.slice(0, 4)}-${lo.slice(4)}`;
+    return uuidAt(wire, 0);
+}
+/** The UUID whose wire form (halves swapped) is `buf[at .. at + 16]`. */
+function uuidAt(buf, at) {
+    const h = buf.toString('hex', at, at + 16);
+    return `${h.slice(16, 24)}-${h.slice(24, 28)}-${h.slice(28, 32)}-${h.slice(0, 4)}-${h.slice(4, 16)}`;
+}
+/** Whether a wire-form MessageId is a version 1-5, RFC 4122 variant UUID (what isValidUuid checks of its text). */
+function wireUuidValid(buf, at) {
+    const version = buf[at + 14] >> 4;
+    return version >= 1 && version <= 5 && (buf[at] & 0xc0) === 0x80;
+}
+/** Random bytes for new MessageIds, drawn 16 at a time (as randomUUID does internally, minus the text). */
+const ID_POOL_BYTES = 16 * 256;
+let idPool = Buffer.alloc(0);
+let idPoolAt = 0;
+/** A fresh random (version 4) MessageId written in wire order: the per-frame path, no text form. */
+function writeRandomUuid(out, at) {
+    if (idPoolAt >= idPool.length) {
+        idPool = (0,external_node_crypto_.randomBytes)(ID_POOL_BYTES);
+        idPoolAt = 0;
+    }
+    idPool.copy(out, at, idPoolAt, idPoolAt + 16);
+    idPoolAt += 16;
+    // Wire byte 14 is the UUID's byte 6 (version), wire byte 0 its byte 8 (variant).
+    out[at + 14] = (out[at + 14] & 0x0f) | 0x40;
+    out[at] = (out[at] & 0x3f) | 0x80;
 }
 const TWO_32 = 2 ** 32;
 /** Non-negative integers below 2^53 as big-endian 64-bit, without BigInt (the per-frame path). */
@@ -1415,41 +1442,65 @@ function writeU64(out, n, at) {
 /** Encode one message; missing fields get the values the reference clients use. */
 function encodeMessage(m) {
     const payload = m.payload ?? Buffer.alloc(0);
-    const typeLength = Buffer.byteLength(m.messageType, 'ascii');
-    if (typeLength === 0 || typeLength > MESSAGE_TYPE_BYTES) {
-        throw new MessageFormatError(`MessageType must be 1..32 bytes: '${m.messageType}'`);
-    }
-    // Every header byte is written below, so the buffer needs no zero-fill.
+    // Every header byte is written by sealFrame, so the buffer needs no zero-fill.
     const out = Buffer.allocUnsafe(PAYLOAD_OFFSET + payload.length);
-    out.writeUInt32BE(HEADER_LENGTH, 0);
-    out.write(m.messageType, 4, 'ascii');
-    out.fill(0x20, 4 + typeLength, 4 + MESSAGE_TYPE_BYTES);
-    out.writeUInt32BE(m.schemaVersion ?? 1, 36);
-    writeU64(out, m.createdDate ?? Date.now(), 40);
+    payload.copy(out, PAYLOAD_OFFSET);
+    return sealFrame(out, m);
+}
+/**
+ * Write the header of a message whose payload is already in place (`frame` from PAYLOAD_OFFSET to
+ * its end): the data channel fills frames straight from the stream, so each byte is copied once.
+ */
+function sealFrame(frame, m) {
+    const padded = paddedType(m.messageType);
+    const payloadLength = frame.length - PAYLOAD_OFFSET;
+    frame.writeUInt32BE(HEADER_LENGTH, 0);
+    padded.copy(frame, 4);
+    frame.writeUInt32BE(m.schemaVersion ?? 1, 36);
+    writeU64(frame, m.createdDate ?? Date.now(), 40);
     const seq = m.sequenceNumber ?? 0;
     if (seq >= 0 && Number.isSafeInteger(seq))
-        writeU64(out, seq, 48);
+        writeU64(frame, seq, 48);
     else
-        out.writeBigInt64BE(BigInt(seq), 48);
-    writeU64(out, m.flags ?? 0, 56);
-    writeUuid(m.messageId ?? (0,external_node_crypto_.randomUUID)(), out, 64);
-    (0,sha256/* sha256 */.s)(payload).copy(out, 80);
-    out.writeUInt32BE(m.payloadType ?? 0, 112);
-    out.writeUInt32BE(payload.length, 116);
-    payload.copy(out, PAYLOAD_OFFSET);
-    return out;
+        frame.writeBigInt64BE(BigInt(seq), 48);
+    writeU64(frame, m.flags ?? 0, 56);
+    if (m.messageId === undefined)
+        writeRandomUuid(frame, 64);
+    else
+        writeUuid(m.messageId, frame, 64);
+    (0,sha256/* sha256 */.s)(frame.subarray(PAYLOAD_OFFSET)).copy(frame, 80);
+    frame.writeUInt32BE(m.payloadType ?? 0, 112);
+    frame.writeUInt32BE(payloadLength, 116);
+    return frame;
 }
-/** A MessageType as the strict reader expects it on the wire: left-aligned, space-padded (cached). */
+/** A MessageType as written and as the strict reader expects it: left-aligned, space-padded (cached). */
 const paddedTypes = new Map();
 function paddedType(messageType) {
     let padded = paddedTypes.get(messageType);
     if (!padded) {
+        const length = Buffer.byteLength(messageType, 'ascii');
+        if (length === 0 || length > MESSAGE_TYPE_BYTES) {
+            throw new MessageFormatError(`MessageType must be 1..32 bytes: '${messageType}'`);
+        }
         padded = Buffer.alloc(MESSAGE_TYPE_BYTES, 0x20);
         padded.write(messageType, 0, 'ascii');
         if (paddedTypes.size < 64)
             paddedTypes.set(messageType, padded);
     }
     return padded;
+}
+/** The types every data channel carries, space-padded, by their first letter (each type's is its own). */
+const KNOWN_TYPES = new Map(Object.values(MessageType).map(type => [type.charCodeAt(0), { type, padded: paddedType(type) }]));
+/** The MessageType field as text: a known type's padded bytes directly, anything else trimmed of NULs and spaces. */
+function readMessageType(buf) {
+    const known = KNOWN_TYPES.get(buf[4]);
+    if (known && known.padded.compare(buf, 4, 4 + MESSAGE_TYPE_BYTES) === 0)
+        return known.type;
+    return buf
+        .subarray(4, 4 + MESSAGE_TYPE_BYTES)
+        .toString('ascii')
+        .replace(/^\0+|\0+$/g, '')
+        .trim();
 }
 /** An unsigned 64-bit big-endian field as a Number (exact below 2^53, rounded above). */
 function readU64(buf, at) {
@@ -1460,11 +1511,7 @@ function decodeMessage(buf, opts = {}) {
     if (buf.length < 4 + MESSAGE_TYPE_BYTES)
         throw new MessageFormatError(`message too short: ${buf.length} bytes`);
     const headerLength = buf.readUInt32BE(0);
-    const rawType = buf.subarray(4, 4 + MESSAGE_TYPE_BYTES);
-    const messageType = rawType
-        .toString('ascii')
-        .replace(/^\0+|\0+$/g, '')
-        .trim();
+    const messageType = readMessageType(buf);
     const lenient = !opts.strict &&
         (messageType === MessageType.StartPublication || messageType === MessageType.PausePublication);
     if (buf.length < PAYLOAD_OFFSET) {
@@ -1495,7 +1542,7 @@ function decodeMessage(buf, opts = {}) {
     if (!lenient && !messageType)
         throw new MessageFormatError('MessageType is empty');
     if (opts.strict) {
-        if (!rawType.equals(paddedType(messageType)))
+        if (paddedType(messageType).compare(buf, 4, 4 + MESSAGE_TYPE_BYTES) !== 0)
             throw new MessageFormatError(`MessageType '${messageType}' is not left-aligned and space-padded`);
     }
     const schemaVersion = buf.readUInt32BE(36);
@@ -1504,8 +1551,8 @@ function decodeMessage(buf, opts = {}) {
     const createdDate = readU64(buf, 40);
     if (!lenient && createdDate === 0)
         throw new MessageFormatError('CreatedDate is 0');
-    const messageId = uuidFromWire(buf.subarray(64, 80));
-    if (opts.strict && !isValidUuid(messageId))
+    const messageId = uuidAt(buf, 64);
+    if (opts.strict && !wireUuidValid(buf, 64))
         throw new MessageFormatError(`MessageId ${messageId} is not a version 1-5 UUID`);
     const payloadLength = buf.readUInt32BE(116);
     const payload = lenient ? buf.subarray(Math.min(payloadStart, buf.length)) : buf.subarray(payloadStart);
@@ -1550,12 +1597,8 @@ function parseJsonPayload(payload) {
     return value;
 }
 function ackPayload(of) {
-    return Buffer.from(JSON.stringify({
-        AcknowledgedMessageType: of.messageType,
-        AcknowledgedMessageId: of.messageId,
-        AcknowledgedMessageSequenceNumber: of.sequenceNumber,
-        IsSequentialMessage: true
-    }));
+    // JSON.stringify of the same object, key for key (one per message received: spelled out, it costs a third).
+    return Buffer.from(`{"AcknowledgedMessageType":${JSON.stringify(of.messageType)},"AcknowledgedMessageId":${JSON.stringify(of.messageId)},"AcknowledgedMessageSequenceNumber":${JSON.stringify(of.sequenceNumber)},"IsSequentialMessage":true}`);
 }
 /** The acknowledge message for a received stream message: seq 0, flags 3, PayloadType 0 (§3.3). */
 function encodeAck(of) {
@@ -1578,6 +1621,43 @@ function parseAck(payload) {
         acknowledgedMessageSequenceNumber: seq,
         isSequentialMessage: field(j, 'IsSequentialMessage') === true
     };
+}
+const ACKED_SEQ_KEY = Buffer.from('"AcknowledgedMessageSequenceNumber":');
+/**
+ * The sequence number an acknowledge names. Acks arrive one per message sent, so the agent's own
+ * spelling (Go's json.Marshal of a flat object: the key once, right after '{' or ',', then digits
+ * without a leading zero, then ',' or '}') is read in place; anything else goes through the full
+ * JSON reader. undefined: not an ack we can read (dropped, like the plugin).
+ */
+function ackedSequenceNumber(payload) {
+    const at = payload.indexOf(ACKED_SEQ_KEY);
+    const flat = payload[0] === 0x7b && payload.indexOf(0x7b, 1) < 0;
+    if (flat && at > 0 && (payload[at - 1] === 0x7b || payload[at - 1] === 0x2c)) {
+        const start = at + ACKED_SEQ_KEY.length;
+        let n = 0;
+        let i = start;
+        for (; i < payload.length && i - start < 16; i++) {
+            const c = payload[i];
+            if (c < 0x30 || c > 0x39)
+                break;
+            n = n * 10 + (c - 0x30);
+        }
+        const digits = i - start;
+        const end = payload[i];
+        const leadingZero = digits > 1 && payload[start] === 0x30;
+        if (digits > 0 &&
+            digits < 16 &&
+            !leadingZero &&
+            (end === 0x2c || end === 0x7d) &&
+            payload.indexOf(ACKED_SEQ_KEY, at + 1) < 0)
+            return n;
+    }
+    try {
+        return parseAck(payload).acknowledgedMessageSequenceNumber;
+    }
+    catch {
+        return undefined;
+    }
 }
 function flagPayload(flag) {
     const b = Buffer.alloc(4);
@@ -1723,6 +1803,7 @@ const DEFAULT_TIMEOUTS = {
     reconnectAttempts: 6,
     dialMs: 15000
 };
+const BINARY = { binary: true };
 const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
 class SsmDataChannel {
     opts;
@@ -1815,7 +1896,8 @@ class SsmDataChannel {
     }
     /** Queue a sequenced Flag message (DisconnectToPort / TerminateSession). */
     sendFlag(flag, onAcked) {
-        this.enqueue({ payloadType: PayloadType.Flag, payload: flagPayload(flag), onAcked });
+        const payload = flagPayload(flag);
+        this.enqueue({ payloadType: PayloadType.Flag, payload, size: payload.length, onAcked });
     }
     get isEnded() {
         return this.ended;
@@ -1930,13 +2012,11 @@ class SsmDataChannel {
             this.fail(new errors/* TransientError */.N_(`lost the SSM data channel and could not resume it: ${lastError || 'no attempts left'}`));
     }
     send(frame) {
-        // A send while the socket is down is not an error: the message stays unacked and goes again after resume.
+        // A send while the socket is down is not an error: the message stays unacked and goes again after
+        // resume. A failed write closes the socket (its 'close' starts the resume), so no per-frame callback.
         if (!this.ws || !this.wsReady || this.ws.readyState !== wrapper/* default */.Ay.OPEN)
             return;
-        this.ws.send(frame, { binary: true }, err => {
-            if (err)
-                this.log.debug(`${this.label}: send failed (will resend): ${err.message}`);
-        });
+        this.ws.send(frame, BINARY);
     }
     // ---------------------------------------------------------------------------------------------
     // Receiving
@@ -2090,28 +2170,21 @@ class SsmDataChannel {
                 Error: `${a.actionType} is not supported by ec2-push`
             };
         });
-        this.enqueue({
-            payloadType: PayloadType.HandshakeResponse,
-            payload: handshakeResponsePayload({
-                ClientVersion: this.opts.clientVersion ?? CLIENT_VERSION,
-                ProcessedClientActions: processed,
-                Errors: null
-            }),
-            control: true
+        const payload = handshakeResponsePayload({
+            ClientVersion: this.opts.clientVersion ?? CLIENT_VERSION,
+            ProcessedClientActions: processed,
+            Errors: null
         });
+        this.enqueue({ payloadType: PayloadType.HandshakeResponse, payload, size: payload.length, control: true });
         // The agent cancels the session on an Unsupported answer; say why instead of waiting for its
         // channel_closed (the response above is already on the socket, ahead of our close frame).
         if (kms)
             this.fail(unsupportedKms());
     }
     onAck(msg) {
-        let seq;
-        try {
-            seq = parseAck(msg.payload).acknowledgedMessageSequenceNumber;
-        }
-        catch {
+        const seq = ackedSequenceNumber(msg.payload);
+        if (seq === undefined)
             return;
-        }
         const acked = this.unacked.get(seq);
         if (!acked)
             return;
@@ -2170,24 +2243,22 @@ class SsmDataChannel {
     onWrite(chunk, cb) {
         if (this.ended)
             return cb(new errors/* TransientError */.N_('the SSM session has ended'));
+        const frameSize = this.opts.frameSize;
         for (let off = 0; off < chunk.length;) {
-            // Top up the last queued data message before starting a new one: fewer, fuller frames.
-            const last = this.sendQueue[this.sendQueue.length - 1];
-            if (last &&
-                last.payloadType === PayloadType.Output &&
-                !last.control &&
-                last.payload.length < this.opts.frameSize) {
-                const take = Math.min(this.opts.frameSize - last.payload.length, chunk.length - off);
-                last.payload = Buffer.concat([last.payload, chunk.subarray(off, off + take)]);
-                this.queuedBytes += take;
-                off += take;
-                continue;
+            // Top up the last queued data message before starting a new one: fewer, fuller frames. The
+            // bytes go straight into the message's buffer, where its header is written when it is sent.
+            let last = this.sendQueue[this.sendQueue.length - 1];
+            if (!last?.frame || last.size === frameSize) {
+                last = {
+                    payloadType: PayloadType.Output,
+                    frame: Buffer.allocUnsafe(PAYLOAD_OFFSET + frameSize),
+                    size: 0
+                };
+                this.sendQueue.push(last);
             }
-            const take = Math.min(this.opts.frameSize, chunk.length - off);
-            this.sendQueue.push({
-                payloadType: PayloadType.Output,
-                payload: Buffer.from(chunk.subarray(off, off + take))
-            });
+            const take = Math.min(frameSize - last.size, chunk.length - off);
+            chunk.copy(last.frame, PAYLOAD_OFFSET + last.size, off, off + take);
+            last.size += take;
             this.queuedBytes += take;
             off += take;
         }
@@ -2202,7 +2273,7 @@ class SsmDataChannel {
             this.sendQueue.unshift(q);
         else
             this.sendQueue.push(q);
-        this.queuedBytes += q.payload.length;
+        this.queuedBytes += q.size;
         this.pump();
     }
     /** Send queued messages while the window has room (no per-frame sleep: the window is the pacing). */
@@ -2232,36 +2303,38 @@ class SsmDataChannel {
             if (!next.control) {
                 if (this.paused || !this.handshakeDone)
                     break;
-                if (this.inflightBytes > 0 && this.inflightBytes + next.payload.length > this.opts.windowBytes)
+                if (this.inflightBytes > 0 && this.inflightBytes + next.size > this.opts.windowBytes)
                     break;
                 if (this.unacked.size >= MAX_UNACKED_MESSAGES)
                     break;
             }
             this.sendQueue.shift();
-            this.queuedBytes -= next.payload.length;
+            this.queuedBytes -= next.size;
             const seq = this.outSeq++;
-            const frame = encodeMessage({
+            const header = {
                 messageType: MessageType.InputStreamData,
                 sequenceNumber: seq,
                 flags: 0,
-                payloadType: next.payloadType,
-                payload: next.payload
-            });
+                payloadType: next.payloadType
+            };
+            const frame = next.frame
+                ? sealFrame(next.frame.subarray(0, PAYLOAD_OFFSET + next.size), header)
+                : encodeMessage({ ...header, payload: next.payload });
             const now = Date.now();
             if (this.unacked.size === 0)
                 this.lastProgress = now;
             this.unacked.set(seq, {
                 seq,
                 frame,
-                size: next.payload.length,
+                size: next.size,
                 lastSent: now,
                 retransmitted: false,
                 laterAcks: 0,
                 onAcked: next.onAcked
             });
-            this.inflightBytes += next.payload.length;
+            this.inflightBytes += next.size;
             this.stats.framesSent++;
-            this.stats.payloadBytesSent += next.payload.length;
+            this.stats.payloadBytesSent += next.size;
             this.send(frame);
         }
         if (this.blockedWrite && this.queuedBytes <= this.opts.windowBytes) {
@@ -2310,7 +2383,9 @@ class SsmDataChannel {
             this.fail(new errors/* TransientError */.N_(`the SSM agent acknowledged nothing for ${Math.round(this.t.noProgressMs / 1000)} s`));
             return;
         }
-        // Oldest first, each on its own timer (lastSent is refreshed on resend, unlike the plugin).
+        // Oldest first, each on its own timer (lastSent is refreshed on resend, unlike the plugin). The map
+        // is in first-send order, so once a message never resent is within its timer, every later one is
+        // too (each was first sent no earlier): the scan stops there instead of visiting the whole window.
         let budget = RESEND_BUDGET_PER_TICK;
         for (const m of this.unacked.values()) {
             if (now - m.lastSent > this.rto) {
@@ -2318,6 +2393,8 @@ class SsmDataChannel {
                 if (--budget === 0)
                     break;
             }
+            else if (!m.retransmitted)
+                break;
         }
     }
     // ---------------------------------------------------------------------------------------------
