@@ -22,12 +22,14 @@ const wanTargets = targets.filter(t => t.what.startsWith('wan '))
 const loopTargets = targets.filter(t => !t.what.startsWith('wan '))
 const met = t => (t.met === undefined ? 'n/a' : t.met ? 'yes' : 'no')
 
+// The 1-minute load before the run is other work; the load after includes the bench's own processes.
+const busy = (f.machine.loadBefore?.[0] ?? 0) > f.machine.cpus
 const lines = [
   START,
   '',
   `Figures of one run: ${f.startedAt} at commit ${f.commit ?? 'unknown'}${f.commit?.endsWith('+') ? ' (+: with uncommitted changes)' : ''}, on ${f.machine.cpus} CPUs (${f.machine.cpuModel}), ` +
     `load average ${f.machine.loadBefore.map(x => fx(x)).join(' ')} before and ${(f.machine.loadAfter ?? []).map(x => fx(x)).join(' ')} after ` +
-    `(above the CPU count, other work shared the CPUs: read the ratios). Command: \`${f.command}\`.`,
+    `(${busy ? 'above the CPU count before the run: other work shared the CPUs, read the ratios' : "the bench's own processes make up the load after"}). Command: \`${f.command}\`.`,
   ''
 ]
 if (loopTargets.length) {
