@@ -321,6 +321,9 @@ function report(o: BenchOptions, f: Figures): { text: string; targets: Target[] 
   const targets: Target[] = []
   const target = (what: string, x: number, goal: string, ok: (x: number) => boolean, unit = 'x', d = 2) =>
     targets.push({ what, value: `${fx(x, d)}${unit}`, goal, met: Number.isFinite(x) ? ok(x) : undefined })
+  /** A figure kept for comparison with earlier runs whose target the open issues retired. */
+  const retired = (what: string, x: number, unit = 'x', d = 2) =>
+    targets.push({ what, value: `${fx(x, d)}${unit}`, goal: 'retired', met: undefined })
 
   const cases = [f.large, f.small].filter((c): c is CaseResult => !!c)
   if (cases.length) {
@@ -393,11 +396,9 @@ function report(o: BenchOptions, f: Figures): { text: string; targets: Target[] 
         '>= 0.65x',
         x => x >= 0.65
       )
-      target(
+      retired(
         '(a) throughput ec2-push (verify none) / OpenSSH sftp',
-        s['engine-none'].mibPerS / s.sftp.mibPerS,
-        '>= 1.0x',
-        x => x >= 1.0
+        s['engine-none'].mibPerS / s.sftp.mibPerS
       )
       target(
         '(a) client CPU ec2-push (verify sha256) / OpenSSH sftp',
@@ -594,11 +595,9 @@ function report(o: BenchOptions, f: Figures): { text: string; targets: Target[] 
       ''
     )
     for (const p of y.paths)
-      target(
+      retired(
         `sync redeploy / full upload (${p.path === 'ssm' ? `ssm, ${p.rttMs} ms RTT` : 'nlb, loopback'})`,
         p.ratio * 100,
-        '<= 10%',
-        x => x <= 10,
         '%',
         1
       )
@@ -686,7 +685,12 @@ function report(o: BenchOptions, f: Figures): { text: string; targets: Target[] 
     'Targets',
     table(
       ['measure', 'value', 'target', 'met'],
-      targets.map(t => [t.what, t.value, t.goal, t.met === undefined ? 'n/a' : t.met ? 'yes' : 'NO'])
+      targets.map(t => [
+        t.what,
+        t.value,
+        t.goal,
+        t.goal === 'retired' ? '-' : t.met === undefined ? 'n/a' : t.met ? 'yes' : 'NO'
+      ])
     )
   )
   return { text: out.join('\n'), targets }

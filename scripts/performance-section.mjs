@@ -20,7 +20,7 @@ const row = cells => `| ${cells.join(' | ')} |`
 const targets = f.targets ?? []
 const wanTargets = targets.filter(t => t.what.startsWith('wan '))
 const loopTargets = targets.filter(t => !t.what.startsWith('wan '))
-const met = t => (t.met === undefined ? 'n/a' : t.met ? 'yes' : 'no')
+const met = t => (t.goal === 'retired' ? '-' : t.met === undefined ? 'n/a' : t.met ? 'yes' : 'no')
 
 // The 1-minute load before the run is other work; the load after includes the bench's own processes.
 const busy = (f.machine.loadBefore?.[0] ?? 0) > f.machine.cpus
