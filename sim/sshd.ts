@@ -24,6 +24,11 @@ export interface SshdOptions {
    */
   hideTools?: RegExp
   /**
+   * Programs of the sessions' PATH (name -> the text of an executable script) in place of /usr/bin's:
+   * a tool that logs its calls, or one that is broken. Served as hideTools is.
+   */
+  tools?: Record<string, string>
+  /**
    * The login user's shell and home as sshd sees them (its own /etc/passwd, bind-mounted in a mount
    * namespace of its own; needs root), so a test can log in through dash, bash, zsh or BusyBox ash
    * with start-up files of its own. bash then reads `<home>/.bashrc` for every command, as it does
@@ -107,12 +112,19 @@ function sftpServerDirective(opts: SshdOptions): string[] {
   return [`Subsystem sftp ${server}`]
 }
 
-/** The ForceCommand for hideTools: a PATH without those tools, SFTP still served. */
-async function pathHidingTools(dir: string, hide: RegExp): Promise<string[]> {
+/** The ForceCommand for hideTools and tools: a PATH without those tools (or with these), SFTP still served. */
+async function pathHidingTools(
+  dir: string,
+  hide: RegExp | undefined,
+  tools: Record<string, string> = {}
+): Promise<string[]> {
   const bin = path.join(dir, 'bin')
   await mkdir(bin)
+  for (const [tool, text] of Object.entries(tools))
+    await writeFile(path.join(bin, tool), text, { mode: 0o755 })
   for (const tool of await readdir('/usr/bin'))
-    if (!hide.test(tool)) await symlink(path.join('/usr/bin', tool), path.join(bin, tool))
+    if (!hide?.test(tool) && !(tool in tools))
+      await symlink(path.join('/usr/bin', tool), path.join(bin, tool))
   const wrapper = path.join(dir, 'session.sh')
   await writeFile(
     wrapper,
@@ -180,7 +192,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   await writeFile(path.join(dir, 'authorized_keys'), clientKey.publicKey + '\n', { mode: 0o600 })
   // Privilege separation needs this directory when sshd runs as root.
   if (process.getuid?.() === 0) await mkdir('/run/sshd', { recursive: true, mode: 0o755 })
-  const hiding = opts.hideTools ? await pathHidingTools(dir, opts.hideTools) : []
+  const hiding = opts.hideTools || opts.tools ? await pathHidingTools(dir, opts.hideTools, opts.tools) : []
   const user = os.userInfo().username
   const host = '127.0.0.1'
 

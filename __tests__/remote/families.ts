@@ -37,7 +37,7 @@ import {
   S3_RESULT_PREFIX,
   MANIFEST_HEADER as S3_MANIFEST_HEADER
 } from '../../src/remote/s3-release.js'
-import { SHA256SUM_PROBE, sha256sumWorks } from '../../src/remote/probes.js'
+import { readProbe, SHA256SUM_PROBE } from '../../src/remote/probes.js'
 import {
   parseSnapshot,
   plannedInput,
@@ -84,8 +84,8 @@ import { switchCurrentScript } from '../../src/remote/switch.js'
 import {
   parseRangeHash,
   RANGE_BLOCK,
-  RANGE_HASH_SCRIPT,
   rangeHashRequest,
+  rangeHashScript,
   requestPath
 } from '../../src/remote/range-hash.js'
 import { checkSeal, formatManifest, manifestKey, parseManifest, sealLine } from '../../src/sync/manifest.js'
@@ -124,6 +124,17 @@ function entryCount(fx: Fixture): number {
 
 async function leftTemporaries(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter(isTempName)
+}
+
+/**
+ * OpenSSLs that do not hash: one that fails with error text on stdout (over two lines), one that
+ * reads its input and prints a well-formed digest of something else (the empty input's).
+ */
+const BROKEN_OPENSSL = {
+  openssl: "#!/bin/sh\necho 'openssl: error while loading shared libraries'\necho 'libcrypto.so.3'\nexit 1\n"
+}
+const WRONG_OPENSSL = {
+  openssl: `#!/bin/sh\ncat >/dev/null\necho '${sha256('')} *stdin'\n`
 }
 
 function ok(r: { code: number | null; stderr: string }) {
@@ -358,6 +369,33 @@ export const FAMILIES: Family[] = [
         hide: /^openssl$/
       })
       expect(parseStreamHash(viaSha256sum)).toBe(sha256(data))
+      // With the probe's choice; sha256sum chosen is used even where OpenSSL is there (and wrong).
+      for (const hasher of ['openssl', 'sha256sum'] as const) {
+        const chosen = await fx.run(streamHashScript(big, hasher), { via: 'command', stdin: '4\n' })
+        expect(parseStreamHash(chosen)).toBe(sha256(data))
+      }
+      const notOpenssl = await fx.run(streamHashScript(big, 'sha256sum'), {
+        via: 'command',
+        stdin: '4\n',
+        tools: WRONG_OPENSSL
+      })
+      expect(parseStreamHash(notOpenssl)).toBe(sha256(data))
+      // An OpenSSL that is broken, answers wrongly or is gone since the probe never gives the file's
+      // digest: the file is then hashed after its upload, or fails.
+      for (const hasher of ['openssl', undefined] as const) {
+        for (const tools of [BROKEN_OPENSSL, WRONG_OPENSSL]) {
+          const r = await fx.run(streamHashScript(big, hasher), { via: 'command', stdin: '4\n', tools })
+          expect(parseStreamHash(r)).toBe(tools === WRONG_OPENSSL ? sha256('') : undefined)
+        }
+      }
+      const goneSince = await fx.run(streamHashScript(big, 'openssl'), {
+        via: 'command',
+        stdin: '4\n',
+        hide: /^openssl$/
+      })
+      expect(parseStreamHash(goneSince)).toBeUndefined()
+      expect(parseStreamHash({ code: 0, stdout: `${sha256(data)} *stdin\nmore\n` })).toBeUndefined()
+      expect(parseStreamHash({ code: 1, stdout: `${sha256(data)} *stdin\n` })).toBeUndefined()
     }
   },
   {
@@ -395,13 +433,36 @@ export const FAMILIES: Family[] = [
       const missing = requestPath(path.join(fx.work, 'not there'))
       stdin.push(rangeHashRequest(missing, 0, RANGE_BLOCK))
       want.push({ offset: 0, path: missing, digest: '' })
-      for (const hide of [undefined, /^openssl$/]) {
-        const r = await fx.run(RANGE_HASH_SCRIPT, { via: 'command', stdin: stdin.join(''), hide })
+      // Chosen there (OpenSSL where it is on PATH), or as the probe chose; sha256sum chosen is used
+      // even where OpenSSL is there (and wrong).
+      const runs = [
+        { hasher: undefined, hide: undefined },
+        { hasher: undefined, hide: /^openssl$/ },
+        { hasher: 'openssl', hide: undefined },
+        { hasher: 'sha256sum', hide: undefined, tools: WRONG_OPENSSL }
+      ] as const
+      for (const { hasher, ...how } of runs) {
+        const r = await fx.run(rangeHashScript(hasher), { via: 'command', stdin: stdin.join(''), ...how })
         ok(r)
         expect(r.stdout.split('\n').filter(Boolean).map(parseRangeHash)).toEqual(want)
       }
+      // A broken OpenSSL, one that answers wrongly, one gone since the probe: every request still
+      // answered on its own line, no range confirmed (a broken one's text never reaches the answer).
+      const wrong = [
+        { hasher: 'openssl', tools: BROKEN_OPENSSL, digest: '' },
+        { hasher: undefined, tools: BROKEN_OPENSSL, digest: '' },
+        { hasher: 'openssl', tools: WRONG_OPENSSL, digest: sha256('') },
+        { hasher: 'openssl', hide: /^openssl$/, digest: '' }
+      ] as const
+      for (const { hasher, digest, ...how } of wrong) {
+        const r = await fx.run(rangeHashScript(hasher), { via: 'command', stdin: stdin.join(''), ...how })
+        expect(r.code).toBe(0) // (the shell may say on stderr that openssl is not found)
+        expect(r.stdout.split('\n').filter(Boolean).map(parseRangeHash)).toEqual(
+          want.map(w => ({ ...w, digest: w.digest && digest }))
+        )
+      }
       // On the shell loop too, as the upload runs it.
-      const looped = await fx.run(RANGE_HASH_SCRIPT, { stdin: stdin.join('') })
+      const looped = await fx.run(rangeHashScript('openssl'), { stdin: stdin.join('') })
       ok(looped)
       expect(looped.stdout.split('\n').filter(Boolean).map(parseRangeHash)).toEqual(want)
     }
@@ -462,10 +523,16 @@ export const FAMILIES: Family[] = [
     name: 'probes',
     modules: ['probes.ts'],
     async run(fx) {
-      expect(sha256sumWorks(await fx.run(SHA256SUM_PROBE, { via: 'command' }))).toBe(true)
-      expect(sha256sumWorks(await fx.run(SHA256SUM_PROBE, { via: 'command', hide: /^sha256sum$/ }))).toBe(
-        false
-      )
+      // OpenSSL counts only where it prints abc's digest, and only beside a working sha256sum.
+      const cases = [
+        { want: { sha256sum: true, openssl: true } },
+        { hide: /^openssl$/, want: { sha256sum: true, openssl: false } },
+        { tools: BROKEN_OPENSSL, want: { sha256sum: true, openssl: false } },
+        { tools: WRONG_OPENSSL, want: { sha256sum: true, openssl: false } },
+        { hide: /^sha256sum$/, want: { sha256sum: false, openssl: false } }
+      ]
+      for (const { want, ...how } of cases)
+        expect(readProbe(await fx.run(SHA256SUM_PROBE, { via: 'command', ...how }))).toEqual(want)
     }
   },
   {
@@ -757,13 +824,18 @@ export const FAMILIES: Family[] = [
       ok(taken)
       expect(taken.stdout).toMatch(/^ec2-push-shell\nACQUIRED\n--ec2-push-then--\n$/)
       // With the verification probe asked on the way (and sha256sum there or not).
-      for (const hide of [undefined, /^sha256sum$/]) {
-        const probed = await fx.run(acquireLockScript(root, { ...owner, token: 'tok-2' }, ':', true), {
-          hide
-        })
+      // (sha256sum and OpenSSL there or not; a broken OpenSSL's lines of text leave the answer's shape.)
+      const probes = [
+        { want: { sha256sum: true, openssl: true } },
+        { hide: /^sha256sum$/, want: { sha256sum: false, openssl: false } },
+        { hide: /^openssl$/, want: { sha256sum: true, openssl: false } },
+        { tools: BROKEN_OPENSSL, want: { sha256sum: true, openssl: false } }
+      ]
+      for (const { want, ...how } of probes) {
+        const probed = await fx.run(acquireLockScript(root, { ...owner, token: 'tok-2' }, ':', true), how)
         ok(probed)
         const answer = readLockAnswer(probed.stdout, true)
-        expect(answer).toMatchObject({ shell: true, sha256sum: !hide })
+        expect(answer).toMatchObject({ shell: true, probe: want })
         expect(answer.rest).toMatch(/^HELD\n/)
       }
       expect(readLockAnswer('This service allows sftp connections only.\n', true)).toMatchObject({

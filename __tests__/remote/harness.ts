@@ -111,6 +111,11 @@ export interface RunOptions {
   /** Tools (file names in /usr/bin and /bin) the script must not find on PATH. */
   hide?: RegExp
   /**
+   * Programs put on PATH in place of the machine's (name -> the text of an executable script): a
+   * tool that is broken in a given way. The rest of /usr/bin and /bin as with `hide`.
+   */
+  tools?: Record<string, string>
+  /**
    * Findings shellcheck cannot judge in this script, and why: checked as if the script began with
    * `# shellcheck disable=<codes> # <reason>`.
    */
@@ -146,19 +151,27 @@ export function contentOf(rel: string): string {
   return `content of ${JSON.stringify(rel)}\n`
 }
 
-/** A PATH whose `sh` is `shell`, without the tools `hide` matches. */
-async function binFor(root: string, shell: Shell, hide?: RegExp): Promise<string> {
+/** A PATH whose `sh` is `shell`, without the tools `hide` matches, with `tools` in place of the machine's. */
+async function binFor(
+  root: string,
+  shell: Shell,
+  hide?: RegExp,
+  tools?: Record<string, string>
+): Promise<string> {
+  const own = tools && sha256(JSON.stringify(tools)).slice(0, 8)
   const bin = path.join(
     root,
-    `bin-${shell.name.replace(/\W/g, '')}-${hide ? sha256(hide.source).slice(0, 8) : 'all'}`
+    `bin-${shell.name.replace(/\W/g, '')}-${hide ? sha256(hide.source).slice(0, 8) : 'all'}${own ? `-${own}` : ''}`
   )
   if (existsSync(bin)) return bin
   await mkdir(bin)
   await symlink(shell.binary, path.join(bin, 'sh'))
-  if (hide) {
+  for (const [tool, text] of Object.entries(tools ?? {}))
+    await writeFile(path.join(bin, tool), text, { mode: 0o755 })
+  if (hide || tools) {
     for (const dir of ['/usr/bin', '/bin']) {
       for (const tool of await readdir(dir).catch(() => [] as string[])) {
-        if (tool === 'sh' || hide.test(tool) || existsSync(path.join(bin, tool))) continue
+        if (tool === 'sh' || hide?.test(tool) || existsSync(path.join(bin, tool))) continue
         await symlink(path.join(dir, tool), path.join(bin, tool))
       }
     }
@@ -225,8 +238,9 @@ export async function makeFixture(shell: Shell): Promise<Fixture> {
     shell,
     async run(script, opts = {}) {
       scripts.set(script, opts.lint && `# shellcheck disable=${opts.lint.disable} # ${opts.lint.reason}`)
-      const bin = await binFor(root, shell, opts.hide)
-      const env = { PATH: opts.hide ? bin : `${bin}:/usr/bin:/bin`, HOME: cwd, LC_ALL: 'C.UTF-8' }
+      const bin = await binFor(root, shell, opts.hide, opts.tools)
+      const own = opts.hide || opts.tools
+      const env = { PATH: own ? bin : `${bin}:/usr/bin:/bin`, HOME: cwd, LC_ALL: 'C.UTF-8' }
       const sh = path.join(bin, 'sh')
       const loop = opts.via !== 'command'
       const child = loop ? spawn(sh, ['-c', BOOT], { cwd, env }) : spawn(sh, ['-c', script], { cwd, env })

@@ -1,6 +1,6 @@
 import { shellQuote } from './quote.js'
 import { lockPath, metaPath, OLD_LOCK, TEMP_PREFIX } from './names.js'
-import { probeLineWorks, SHA256SUM_PROBE_LINE } from './probes.js'
+import { readProbeLines, VERIFY_PROBE_LINES, type ProbeAnswer } from './probes.js'
 import path from 'node:path'
 
 /**
@@ -46,7 +46,7 @@ ttl=${owner.ttl}`
 }
 
 /**
- * Take the lock, or print who holds it. After SHELL_MARK, with `probe`, the sha256sum probe's line
+ * Take the lock, or print who holds it. After SHELL_MARK, with `probe`, the verification probe's lines
  * (remote/probes.ts). On success: ACQUIRED, the sweep, THEN_MARK, then `then`'s output. When held:
  * HELD and `key=value` lines (path, now, dirtime, the owner's fields). A lock left by an older
  * ec2-push (`<remote-path>/.ec2-push.lock`) counts as held by its owner.
@@ -54,7 +54,7 @@ ttl=${owner.ttl}`
 export function acquireLockScript(root: string, owner: LockOwner, then = ':', probe = false): string {
   const fields = ownerFields(owner)
   return `echo ${SHELL_MARK}
-${probe ? `${SHA256SUM_PROBE_LINE}\n` : ''}L=${shellQuote(lockPath(root))}
+${probe ? `${VERIFY_PROBE_LINES}\n` : ''}L=${shellQuote(lockPath(root))}
 O=${shellQuote(path.posix.join(root, OLD_LOCK))}
 mkdir -p -- ${shellQuote(metaPath(root))} || exit 1
 if [ ! -d "$O" ] && mkdir -- "$L" 2>/dev/null; then
@@ -84,14 +84,12 @@ fi
 export function readLockAnswer(
   stdout: string,
   probe: boolean
-): { shell: boolean; sha256sum?: boolean; rest: string } {
+): { shell: boolean; probe?: ProbeAnswer; rest: string } {
   if (!stdout.startsWith(`${SHELL_MARK}\n`)) return { shell: false, rest: stdout }
-  let rest = stdout.slice(SHELL_MARK.length + 1)
+  const rest = stdout.slice(SHELL_MARK.length + 1)
   if (!probe) return { shell: true, rest }
-  const nl = rest.indexOf('\n')
-  const line = nl < 0 ? rest : rest.slice(0, nl)
-  rest = nl < 0 ? '' : rest.slice(nl + 1)
-  return { shell: true, sha256sum: probeLineWorks(line), rest }
+  const { sha256sum, openssl, rest: after } = readProbeLines(rest)
+  return { shell: true, probe: { sha256sum, openssl }, rest: after }
 }
 
 /**

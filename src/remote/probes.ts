@@ -6,24 +6,67 @@ import { createHash } from 'node:crypto'
  * never prints it.
  */
 
-/** Can this account run commands, and does sha256sum work? (Run by the login shell, not through sh.) */
-export const SHA256SUM_PROBE = 'echo ec2-push-probe | sha256sum'
+/**
+ * How the instance hashes a large file when OpenSSL works there: it takes a fraction of coreutils'
+ * CPU on CPUs with SHA instructions (most EC2 types). `-r` prints the digest first, as sha256sum
+ * does; the probe runs exactly this command, so an OpenSSL without `-r` is never used.
+ */
+export const OPENSSL_SHA256 = 'openssl dgst -sha256 -r'
+
+/** The digest of `abc` (FIPS 180-2's example), what a working OpenSSL_SHA256 must print for it. */
+const ABC_DIGEST = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
 
 /** The digest `echo ec2-push-probe | sha256sum` must print, proving exec and sha256sum both work. */
 const PROBE_DIGEST = createHash('sha256').update('ec2-push-probe\n').digest('hex')
 
 /**
- * The probe as a line of a larger script (the deploy lock's, so it costs no exec of its own):
- * prints `probe <what sha256sum printed>`, or `probe ` when it could not run.
+ * Can this account run commands, does sha256sum work, and does OpenSSL hash? Its exit status is
+ * sha256sum's, whatever OpenSSL did. No redirection: the login shell may not be a Bourne shell.
  */
-export const SHA256SUM_PROBE_LINE = `printf 'probe %s\\n' "$(echo ec2-push-probe | sha256sum 2>/dev/null)"`
+export const SHA256SUM_PROBE = `printf abc | ${OPENSSL_SHA256}; echo ec2-push-probe | sha256sum`
 
-/** Whether a SHA256SUM_PROBE_LINE line is a working sha256sum's answer. */
-export function probeLineWorks(line: string): boolean {
-  return line.startsWith('probe ') && line.includes(PROBE_DIGEST)
+/**
+ * The probe as two lines of a larger script (the deploy lock's, so it costs no exec of its own):
+ * `probe <what sha256sum printed>`, then `probe <what OpenSSL printed, line breaks as spaces>`
+ * (`probe ` when either could not run).
+ */
+export const VERIFY_PROBE_LINES = `printf 'probe %s\\n' "$(echo ec2-push-probe | sha256sum 2>/dev/null)"
+printf 'probe %s\\n' "$(printf abc | ${OPENSSL_SHA256} 2>/dev/null | tr '\\n' ' ')"`
+
+/** What the probe found: sha256sum works (files are verified on the instance), OpenSSL hashes. */
+export interface ProbeAnswer {
+  sha256sum: boolean
+  openssl: boolean
 }
 
-/** Whether the probe's run answered as a working sha256sum does. */
-export function sha256sumWorks(r: { code: number | null; stdout: string }): boolean {
-  return r.code === 0 && r.stdout.includes(PROBE_DIGEST)
+/**
+ * Whether what OpenSSL printed is its digest of `abc`: its only 64-hex word must be exactly that
+ * (1.0.2 prints `(stdin)= <hex>` without -r, 3.x `SHA2-256(stdin)= <hex>`, both `<hex> *stdin`
+ * with it). Error text, or a program that prints something else, says no. `besides`: a word of
+ * another command's output in the same text, not counted.
+ */
+function opensslHashes(text: string, besides?: string): boolean {
+  const words = text.split(/\s+/).filter(w => /^[0-9a-f]{64}$/.test(w) && w !== besides)
+  return words.length === 1 && words[0] === ABC_DIGEST
+}
+
+/**
+ * VERIFY_PROBE_LINES' two lines at the start of `text`: the verdicts, and the text after them.
+ * Anything else there (no shell ran the script) answers no to both.
+ */
+export function readProbeLines(text: string): ProbeAnswer & { rest: string } {
+  const first = text.indexOf('\n')
+  const second = first < 0 ? -1 : text.indexOf('\n', first + 1)
+  const line = (from: number, to: number) => (to < 0 ? text.slice(from) : text.slice(from, to))
+  const sums = line(0, first)
+  const ssl = first < 0 ? '' : line(first + 1, second)
+  const rest = second < 0 ? '' : text.slice(second + 1)
+  const sha256sum = sums.startsWith('probe ') && sums.includes(PROBE_DIGEST)
+  return { sha256sum, openssl: sha256sum && ssl.startsWith('probe ') && opensslHashes(ssl.slice(6)), rest }
+}
+
+/** What SHA256SUM_PROBE's run said. OpenSSL counts only where sha256sum works (it is the fallback). */
+export function readProbe(r: { code: number | null; stdout: string }): ProbeAnswer {
+  const sha256sum = r.code === 0 && r.stdout.includes(PROBE_DIGEST)
+  return { sha256sum, openssl: sha256sum && opensslHashes(r.stdout, PROBE_DIGEST) }
 }

@@ -1,3 +1,5 @@
+import { hasherLine, type LargeFileHasher } from './verify.js'
+
 /**
  * The instance's half of the range upload's verification (transfer/striped.ts): the sha256 of byte
  * ranges of the files being written, each asked for as soon as its bytes are, so the instance
@@ -11,13 +13,14 @@ export const RANGE_BLOCK = 1024 * 1024
 
 /**
  * Reads `skip count path` lines on stdin (skip and count in RANGE_BLOCKs; count 0: the whole file;
- * the path as requestPath writes it) and answers each with `skip path digest` (no digest when the
- * file is not there), hashing with OpenSSL where it is installed (half the CPU of coreutils', less
- * with SHA instructions), else sha256sum. A whole file is hashed from a redirect: no dd, no pipe
- * (files sent as one range are many, and each process costs). Run as `sh -c` or on a shell
- * session, its stdin a stream.
+ * the path as requestPath writes it) and answers each with `skip path digest`, the digest empty when
+ * the file is not there or the hash printed no 64-hex digest (so a broken hasher's text never
+ * reaches the answer line, let alone confirms). Hashes with hasherLine's command. A whole file is
+ * hashed from a redirect: no dd, no pipe (files sent as one range are many, and each process
+ * costs). Run as `sh -c` or on a shell session, its stdin a stream.
  */
-export const RANGE_HASH_SCRIPT = `if command -v openssl >/dev/null 2>&1; then h='openssl dgst -sha256 -r'; else h=sha256sum; fi
+export function rangeHashScript(hasher?: LargeFileHasher): string {
+  return `${hasherLine(hasher)}
 while read -r s c p; do
   # shellcheck disable=SC2059 # octal escapes, which printf's format turns back into the path's bytes
   case $p in
@@ -30,8 +33,12 @@ while read -r s c p; do
   elif [ "$c" = 0 ]; then d=$($h <"$f")
   else d=$(dd if="$f" bs=${RANGE_BLOCK} skip="$s" count="$c" 2>/dev/null | $h)
   fi
-  printf '%s %s %s\\n' "$s" "$p" "\${d%% *}"
+  d=\${d%% *}
+  case $d in *[!0-9a-f]*) d= ;; esac
+  [ \${#d} -eq 64 ] || d=
+  printf '%s %s %s\\n' "$s" "$p" "$d"
 done`
+}
 
 /**
  * A path as the last word of a request: as it is after a `:` when \`read -r\` keeps it whole (no

@@ -1,9 +1,10 @@
+import { OPENSSL_SHA256 } from './probes.js'
 import { nulList, shellQuote } from './quote.js'
 
 /**
  * Hashing files on the instance, the scripts the upload's verification and sync's comparison run
  * and how their answers are read (docs/remote-protocol.md, "Verification"). Everything the
- * TypeScript side trusts here is what the instance's own sha256sum (or openssl) printed.
+ * TypeScript side trusts here is what the instance's own sha256sum (or OpenSSL) printed.
  */
 
 /** `sha256sum` of these absolute paths, listed as sha256sum lists (parseSha256sum reads it). */
@@ -78,21 +79,37 @@ export function parseCheck(r: { code: number | null; stdout: string }, expected:
 /** The block the streamed hash reads in; its stdin announces how many more blocks are written. */
 export const STREAM_BLOCK = 64 * 1024
 
+/** The program a script hashes a large file with: OpenSSL's where it works there, else sha256sum. */
+export type LargeFileHasher = 'openssl' | 'sha256sum'
+
+/**
+ * The line that sets `$h` to the large-file hash command: the probe's choice (remote/probes.ts),
+ * or, where no probe answered, OpenSSL if it is on PATH (a broken one then gives no digest, which
+ * never confirms a file).
+ */
+export function hasherLine(hasher?: LargeFileHasher): string {
+  if (hasher === 'openssl') return `h='${OPENSSL_SHA256}'`
+  if (hasher === 'sha256sum') return 'h=sha256sum'
+  return `if command -v openssl >/dev/null 2>&1; then h='${OPENSSL_SHA256}'; else h=sha256sum; fi`
+}
+
 /**
  * The hash taken while a file is being written: it reads `remotePath` in order, `n` blocks for each
- * line `n` on stdin, into one hash, and prints the hash's line when stdin ends. OpenSSL's sha256
- * takes half the CPU of coreutils' (a quarter or less where the CPU has SHA instructions, as most
- * EC2 types do); the instance hashes the whole file, so it is used when there. Run as `sh -c`.
+ * line `n` on stdin, into one hash (hasherLine's), and prints the hash's line when stdin ends. Run
+ * as `sh -c`.
  */
-export function streamHashScript(remotePath: string): string {
+export function streamHashScript(remotePath: string, hasher?: LargeFileHasher): string {
   return `exec 3< ${shellQuote(remotePath)} || exit 1
-if command -v openssl >/dev/null 2>&1; then h='openssl dgst -sha256 -r'; else h=sha256sum; fi
+${hasherLine(hasher)}
 # shellcheck disable=SC2086 # $h is a command and its options, split on purpose
 { while read -r n; do dd bs=${STREAM_BLOCK} count="$n" <&3 2>/dev/null || exit 1; done; } | $h`
 }
 
-/** The digest streamHashScript printed, or undefined if it failed. */
+/**
+ * The digest streamHashScript printed, or undefined if it failed: exit 0 and one line whose first
+ * word is 64 hex digits (`<hex>  -` from sha256sum, `<hex> *stdin` from OpenSSL), nothing else.
+ */
 export function parseStreamHash(r: { code: number | null; stdout: string } | undefined): string | undefined {
-  const m = r?.code === 0 ? /^([0-9a-f]{64}) /.exec(r.stdout) : null
+  const m = r?.code === 0 ? /^([0-9a-f]{64}) [^\n]*\n?$/.exec(r.stdout) : null
   return m?.[1]
 }

@@ -8,7 +8,7 @@ import { sha256FileRange } from '../files/hash.js'
 import type { PlannedFile } from '../files/plan.js'
 import type { Logger } from '../log.js'
 import { tempPathFor } from '../remote/names.js'
-import { parseRangeHash, RANGE_HASH_SCRIPT, rangeHashRequest, requestPath } from '../remote/range-hash.js'
+import { parseRangeHash, rangeHashRequest, rangeHashScript, requestPath } from '../remote/range-hash.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { execScript } from '../ssh/exec.js'
 import { backoffDelay, sleep } from '../util/retry.js'
@@ -19,6 +19,7 @@ import { isStriped, RangeQueue, type Range } from './ranges.js'
 import { checkRemoteLinks } from './remote-links.js'
 import { remoteFilePath } from './remote-path.js'
 import { Sftp } from './sftp.js'
+import { largeFileHasher } from './verify.js'
 
 /**
  * The range upload: files of a MiB and more (transfer/ranges.ts) are cut into ranges that every
@@ -601,7 +602,9 @@ class RangeHasher {
     private readonly crew: Crew,
     private readonly carrier: Carrier
   ) {
-    const run = execScript(conn, RANGE_HASH_SCRIPT, { stdin: this.feed, onStdout: chunk => this.read(chunk) })
+    const run = largeFileHasher(conn).then(h =>
+      execScript(conn, rangeHashScript(h), { stdin: this.feed, onStdout: chunk => this.read(chunk) })
+    )
     this.broken = run.then(r => {
       if (this.ended) return new Promise<never>(() => {})
       throw new TransientError(

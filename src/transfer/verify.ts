@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { PassThrough } from 'node:stream'
-import { SHA256SUM_PROBE, sha256sumWorks } from '../remote/probes.js'
+import { readProbe, SHA256SUM_PROBE, type ProbeAnswer } from '../remote/probes.js'
 import { shellQuote } from '../remote/quote.js'
 import {
   checkScript,
@@ -8,6 +8,7 @@ import {
   parseSha256sum,
   parseStreamHash,
   sha256sumScript,
+  type LargeFileHasher,
   STREAM_BLOCK,
   streamHashScript
 } from '../remote/verify.js'
@@ -23,7 +24,18 @@ const MAX_COMMAND_BYTES = 64 * 1024
 
 export type VerifyMethod = 'sha256sum' | 'read-back'
 
-const probes = new WeakMap<SshConnection, Promise<VerifyMethod>>()
+interface Verdict {
+  method: VerifyMethod
+  /** What hashes large files there: OpenSSL where the probe saw it hash, else sha256sum. */
+  large?: LargeFileHasher
+}
+
+const probes = new WeakMap<SshConnection, Promise<Verdict>>()
+
+function verdictOf(answer: ProbeAnswer): Verdict {
+  if (!answer.sha256sum) return { method: 'read-back' }
+  return { method: 'sha256sum', large: answer.openssl ? 'openssl' : 'sha256sum' }
+}
 
 /**
  * Can we run `sha256sum` on the instance? (An SFTP-only account cannot exec; then we read files
@@ -37,21 +49,29 @@ export function probeVerifyMethod(conn: SshConnection): Promise<VerifyMethod> {
     probe.catch(() => {})
     probes.set(conn, probe)
   }
-  return probe
+  return probe.then(v => v.method)
 }
 
 /** The probe's answer, learnt by a script that asked it on the way (the deploy lock's). */
-export function knowVerifyMethod(conn: SshConnection, method: VerifyMethod): void {
-  if (!probes.has(conn)) probes.set(conn, Promise.resolve(method))
+export function knowVerifyMethod(conn: SshConnection, answer: ProbeAnswer): void {
+  if (!probes.has(conn)) probes.set(conn, Promise.resolve(verdictOf(answer)))
 }
 
-async function probeOnce(conn: SshConnection): Promise<VerifyMethod> {
+/**
+ * What the scripts that hash large files on this connection's instance use, as its probe found;
+ * undefined when no probe was asked there (or it failed), and the script chooses for itself.
+ */
+export async function largeFileHasher(conn: SshConnection): Promise<LargeFileHasher | undefined> {
+  return (await probes.get(conn)?.catch(() => undefined))?.large
+}
+
+async function probeOnce(conn: SshConnection): Promise<Verdict> {
   try {
-    return sha256sumWorks(await execScript(conn, SHA256SUM_PROBE)) ? 'sha256sum' : 'read-back'
+    return verdictOf(readProbe(await execScript(conn, SHA256SUM_PROBE)))
   } catch (err) {
     // A login shell that prints when it starts is said as it is, not worked around.
     if (err instanceof UserError) throw err
-    return 'read-back'
+    return { method: 'read-back' }
   }
 }
 
@@ -114,13 +134,16 @@ export interface StreamingSha256 {
 
 /**
  * sha256 of a remote file computed while it is being written: one exec reads the file in order, a
- * block range at a time as the client announces that range complete, into a single sha256sum. The
+ * block range at a time as the client announces that range complete, into a single hash (OpenSSL's
+ * where the probe saw it work, remote/probes.ts). The
  * instance hashes during the upload instead of after it, so a large file's verification costs
  * about nothing at the end. Announcements are whole blocks; the last one reads to the end.
  */
 export function streamRemoteSha256(conn: SshConnection, remotePath: string): StreamingSha256 {
   const feed = new PassThrough()
-  const result = execScript(conn, streamHashScript(remotePath), { stdin: feed })
+  const result = largeFileHasher(conn).then(h =>
+    execScript(conn, streamHashScript(remotePath, h), { stdin: feed })
+  )
   result.catch(() => {})
   let announced = 0
   return {

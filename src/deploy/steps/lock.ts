@@ -92,7 +92,7 @@ async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
   const survey = folderSurveyRead(c)
   const then = (survey?.script ?? '') + read
   const owner = lockOwner(c)
-  // The upload's question (can sha256sum run there?) rides along: it needs no shell of its own.
+  // The upload's question (can sha256sum, and OpenSSL, hash there?) rides along: it needs no shell of its own.
   const probe = c.asksVerifyProbe()
   const waitUntil = Date.now() + c.config.lockWaitSeconds * 1000
   let waiting = false
@@ -108,7 +108,7 @@ async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
           )
         const r = await execScript(conn, acquireLockScript(c.root, owner, then || ':', probe), { stdin })
         const answer = readLockAnswer(r.stdout, probe)
-        if (probe) knowVerifyMethod(conn, answer.sha256sum ? 'sha256sum' : 'read-back')
+        if (answer.probe) knowVerifyMethod(conn, answer.probe)
         return { ...r, answer }
       },
       c.signal

@@ -1,0 +1,88 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { runBundledAction } from '../../sim/action-runner.js'
+import { startSshd } from '../../sim/sshd.js'
+import { seededBytes } from '../helpers/artifacts.js'
+import { useTestBundles } from '../helpers/bundles.js'
+import { actionInputs } from '../release/helpers.js'
+
+/**
+ * A large file is hashed on the instance by OpenSSL where the deploy's probe saw it work, and by
+ * sha256sum where OpenSSL is missing or broken: the instance's `openssl` and `sha256sum` are
+ * wrappers that note how many bytes each call hashed before passing them on (or, for a broken
+ * OpenSSL, print a wrong digest).
+ */
+
+useTestBundles()
+
+/** 20 MiB: written in ranges over several connections, each range hashed on its own. */
+const SIZE = 20 * 1024 * 1024
+
+/** A wrapper around /usr/bin/<tool> that appends the size of what it hashed to `log`. */
+function counting(tool: string, log: string): string {
+  return `#!/bin/sh
+t=$(mktemp) || exit 1
+cat > "$t"
+wc -c < "$t" >> '${log}'
+/usr/bin/${tool} "$@" < "$t"
+s=$?
+rm -f "$t"
+exit $s
+`
+}
+
+/** An OpenSSL that answers every hash with the empty input's digest. */
+const WRONG_OPENSSL = `#!/bin/sh
+cat >/dev/null
+echo 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 *stdin'
+`
+
+async function sizes(log: string): Promise<number[]> {
+  const text = await readFile(log, 'utf8').catch(() => '')
+  return text.split('\n').filter(Boolean).map(Number)
+}
+
+/** What a tool hashed of the large file: the calls of a MiB or more (probes and manifests are small). */
+const large = (all: number[]) => all.filter(n => n >= 1024 * 1024)
+const sum = (all: number[]) => all.reduce((a, b) => a + b, 0)
+
+let local: string
+let data: Buffer
+
+beforeAll(async () => {
+  local = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-hasher-'))
+  data = seededBytes(SIZE, 13)
+  await writeFile(path.join(local, 'big.bin'), data)
+})
+afterAll(async () => {
+  if (local) await rm(local, { recursive: true, force: true })
+})
+
+test.each([
+  ['OpenSSL, where it works there', 'counting', 'openssl'],
+  ['sha256sum, where the instance has no OpenSSL', 'hidden', 'sha256sum'],
+  ['sha256sum, where its OpenSSL prints a wrong digest', 'wrong', 'sha256sum']
+] as const)('a large file is verified by %s', async (_what, openssl, expected) => {
+  const logs = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-hasher-logs-'))
+  const opensslLog = path.join(logs, 'openssl')
+  const sumsLog = path.join(logs, 'sha256sum')
+  const tools: Record<string, string> = { sha256sum: counting('sha256sum', sumsLog) }
+  if (openssl === 'counting') tools.openssl = counting('openssl', opensslLog)
+  if (openssl === 'wrong') tools.openssl = WRONG_OPENSSL
+  const sshd = await startSshd({ tools, hideTools: openssl === 'hidden' ? /^openssl$/ : undefined })
+  try {
+    const remote = path.join(sshd.remoteRoot, 'site')
+    const run = await runBundledAction(actionInputs(sshd, local, remote))
+    expect(run.errors).toEqual([])
+    expect((await readFile(path.join(remote, 'big.bin'))).equals(data)).toBe(true)
+    // Every byte of the file went through the expected tool, none through the other.
+    const byOpenssl = large(await sizes(opensslLog))
+    const bySha256sum = large(await sizes(sumsLog))
+    expect(sum(expected === 'openssl' ? byOpenssl : bySha256sum)).toBe(SIZE)
+    expect(expected === 'openssl' ? bySha256sum : byOpenssl).toEqual([])
+  } finally {
+    await sshd.stop()
+    await rm(logs, { recursive: true, force: true })
+  }
+})
