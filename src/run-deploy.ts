@@ -1,6 +1,6 @@
 import { checkPrivateKey, SshLogin } from './ssh/connection.js'
 import type { DeployConfig } from './config.js'
-import { targetConnection } from './deploy/context.js'
+import { deployChannels, targetConnection } from './deploy/context.js'
 import { deployToTarget } from './deploy/deploy-target.js'
 import { logTargetPlan, planOutput, planTarget, type DeployPlan, type TargetPlan } from './deploy/plan.js'
 import type { CleanupNote, TargetResult } from './deploy/types.js'
@@ -93,7 +93,7 @@ export async function runDeploy(
     if (!config.dryRun) {
       for (const target of targets.slice(0, config.maxParallelTargets)) {
         try {
-          const link = targetConnection(connectionOptions(target))
+          const link = targetConnection(connectionOptions(target), deployChannels(config))
           link.prewarm(AbortSignal.any([stopEarly.signal, controller.signal, cancel]))
           early.set(target, link)
         } catch {

@@ -1,6 +1,7 @@
 import { errorMessage, TransientError, UserError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { connectSsh, type SshConnection, type SshLogin } from '../ssh/connection.js'
+import type { EarlyChannelsWanted } from '../ssh/early-channels.js'
 import type { HostKeyPolicy } from '../ssh/host-key.js'
 import { RoundTrips } from '../ssh/round-trips.js'
 import type { ResolvedTarget } from '../tunnel/index.js'
@@ -18,6 +19,8 @@ export interface TargetConnectionOptions {
   loginRefused?: string
   /** Called with each new connection (to start work that later steps will need). */
   onConnect?: (conn: SshConnection) => void
+  /** The channels each new connection opens behind its login (what onConnect and the first steps will open). */
+  early?: EarlyChannelsWanted
 }
 
 /**
@@ -111,7 +114,8 @@ export class TargetConnection {
       login: this.o.login,
       hostKey: this.o.hostKey,
       loginRefused: this.o.loginRefused,
-      roundTrips: this.trips
+      roundTrips: this.trips,
+      early: this.o.early
     })
     // Channels opened on connecting count to it.
     this.o.onConnect?.(this.conn)

@@ -3,7 +3,10 @@ import { UserError } from '../errors.js'
 import type { PlannedFile } from '../files/plan.js'
 import { runUserCommand } from './user-command.js'
 import { releaseDir, RUN_TOKEN } from '../remote/names.js'
+import type { DeployConfig } from '../config.js'
 import type { SshConnection } from '../ssh/connection.js'
+import type { EarlyChannelsWanted } from '../ssh/early-channels.js'
+import { SHELL_COMMAND } from '../ssh/shell-session.js'
 import type { Phase } from '../ssh/round-trips.js'
 import { keepShellReady } from '../ssh/exec.js'
 import { runScriptOk } from '../ssh/run-script.js'
@@ -21,12 +24,16 @@ import { uploadFiles } from './upload-files.js'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 
-/** The connection a deploy to one target uses; runDeploy makes it early so connecting overlaps planning. */
+/**
+ * The connection a deploy to one target uses; runDeploy makes it early so connecting overlaps planning.
+ * `early`: the channels it opens behind each login (deployChannels for a deploy's first connection).
+ */
 export function targetConnection(
   o: Pick<
     TargetDeployOptions,
     'target' | 'config' | 'login' | 'hostKey' | 'logger' | 'beforeConnect' | 'loginRefused' | 'backoffBaseMs'
-  >
+  >,
+  early?: EarlyChannelsWanted
 ): TargetConnection {
   return new TargetConnection({
     target: o.target,
@@ -36,8 +43,18 @@ export function targetConnection(
     retries: o.config.retries,
     backoffBaseMs: o.backoffBaseMs ?? 1000,
     beforeConnect: o.beforeConnect,
-    loginRefused: o.loginRefused
+    loginRefused: o.loginRefused,
+    early
   })
+}
+
+/**
+ * The channels a deploy's first connection opens as it connects, before the files are planned: a
+ * shell for the scripts (the lock is the first), and unless nothing is to be uploaded (a rollback, a
+ * dry run) the upload's SFTP channel.
+ */
+export function deployChannels(config: DeployConfig): EarlyChannelsWanted {
+  return { sftp: !config.rollback && !config.dryRun, exec: SHELL_COMMAND }
 }
 
 /** Bytes one connection carries in about the time another takes to open (its TCP window a round trip). */
@@ -101,7 +118,7 @@ export class DeployContext {
       verification: config.verify === 'none' ? 'none' : 'pending',
       reconnects: 0
     }
-    this.link = o.link ?? targetConnection(o)
+    this.link = o.link ?? targetConnection(o, deployChannels(o.config))
     this.isProtected = protectMatcher(config.protect)
     this.root = config.remotePath
   }
@@ -149,7 +166,7 @@ export class DeployContext {
     const want = Math.min(this.connectionLimit() - 1, usable - 1)
     const verify = this.o.config.verify !== 'none'
     while (this.extra.length < want) {
-      const l = targetConnection(this.o)
+      const l = targetConnection(this.o, { sftp: true, exec: verify ? SHELL_COMMAND : undefined })
       l.trips.phase = 'upload'
       l.setOnConnect(conn => {
         conn.sftp().catch(() => {})

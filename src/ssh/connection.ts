@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream'
 import ssh2 from 'ssh2'
-import type { SFTPWrapper } from 'ssh2'
+import type { ClientChannel, SFTPWrapper } from 'ssh2'
 import { TransientError, UserError } from '../errors.js'
+import { EarlyChannels, type EarlyChannelsWanted } from './early-channels.js'
 import { fingerprint, HostKeyPolicy, normaliseFingerprint } from './host-key.js'
 import { countSftpRequests, RoundTrips } from './round-trips.js'
 import { pipelineLogin } from './pipelined-login.js'
@@ -54,6 +55,11 @@ export interface SshConnectOptions {
   stallTimeoutMs?: number
   /** Where the connection's round trips are counted (a target's connections share one). */
   roundTrips?: RoundTrips
+  /**
+   * Channels to open right behind the login (early-channels.ts): the connection's first sftp() and
+   * its first exec() of this command get them, one round trip sooner.
+   */
+  early?: EarlyChannelsWanted
 }
 
 /**
@@ -82,10 +88,11 @@ export class SshConnection {
     readonly label: string,
     /** The login name (errors say which user could not write where). */
     readonly user = '',
-    /** The round trips this connection's requests wait for (see round-trips.ts). */
-    readonly trips: RoundTrips = new RoundTrips()
+    /** The round trips this connection's requests wait for (see round-trips.ts); connectSsh counts them. */
+    readonly trips: RoundTrips = new RoundTrips(),
+    /** The channels opened behind the login, until taken. */
+    private readonly early?: EarlyChannels
   ) {
-    countRequests(client, trips)
     const gone = () => this.lose(`the connection to ${label} was lost`)
     client.once('close', gone)
     client.once('end', gone)
@@ -157,8 +164,10 @@ export class SshConnection {
     if (!this.sftpChannel) {
       const opening: Promise<SFTPWrapper> = this.guard(
         new Promise((resolve, reject) =>
-          this.client.sftp((err, sftp) =>
-            err ? reject(new TransientError(`SFTP on ${this.label}: ${err.message}`)) : resolve(sftp)
+          this.openSftp((err, sftp) =>
+            err || !sftp
+              ? reject(new TransientError(`SFTP on ${this.label}: ${err?.message}`))
+              : resolve(sftp)
           )
         )
       )
@@ -171,6 +180,15 @@ export class SshConnection {
       this.sftpChannel = opening
     }
     return this.sftpChannel
+  }
+
+  private openSftp(cb: (err: Error | undefined, sftp?: SFTPWrapper) => void): void {
+    if (!this.early?.takeSftp(cb)) this.client.sftp(cb)
+  }
+
+  /** An exec channel running `command`: the one opened behind the login for it if it is still there, else a new one. */
+  exec(command: string, cb: (err: Error | undefined, channel?: ClientChannel) => void): void {
+    if (!this.early?.takeExec(command, cb)) this.client.exec(command, cb)
   }
 
   private forgetSftp(channel: Promise<SFTPWrapper> | undefined): void {
@@ -190,7 +208,9 @@ type ChannelCallback = (err: Error | undefined, channel: unknown) => void
  * Count the waits of exec channels (the open and the exec request: two in a row; then each time
  * what we send is answered: a command's stdin and its output, each script of a long-lived shell)
  * and of SFTP channels (open, subsystem, version: three in a row, ready without waiting for the
- * limits, see sftp-ready-at-version.ts; then every request).
+ * limits, see sftp-ready-at-version.ts; then every request). A channel opened behind the login
+ * (early-channels.ts) is counted from the answers in when its open goes, so its open shares the
+ * login's turn.
  */
 function countRequests(client: InstanceType<typeof Client>, trips: RoundTrips): void {
   const wrap = (name: 'exec' | 'sftp', steps: number, then: (channel: object) => void) => {
@@ -333,8 +353,11 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
   const { stream, login, hostKey, label } = opts
   const stallMs = opts.stallTimeoutMs ?? stallDefaults.timeoutMs
   const keepaliveMs = Math.max(50, Math.floor(stallMs / 4))
+  const trips = opts.roundTrips ?? new RoundTrips()
   return new Promise((resolve, reject) => {
     const client = new Client()
+    // Before the login: channels opened behind it are counted too.
+    countRequests(client, trips)
     let received: string | undefined
     let settled = false
     // Set once the stream is handed to ssh2; cleared by the first byte, the login or a failure.
@@ -352,7 +375,8 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
       clearTimeout(greeting.timer)
       client.removeListener('error', onError)
       client.on('error', () => {}) // later errors surface through the operations that hit them
-      const conn = new SshConnection(client, label, login.user, opts.roundTrips)
+      early?.loggedIn()
+      const conn = new SshConnection(client, label, login.user, trips, early)
       watchForStalls(conn, stream, stallMs)
       resolve(conn)
     })
@@ -381,7 +405,7 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
     }
     client.on('error', onError)
     coalesceWrites(stream)
-    const stopCounting = opts.roundTrips?.countTurns(stream)
+    const stopCounting = opts.roundTrips && trips.countTurns(stream)
     if (stopCounting) {
       client.once('ready', stopCounting)
       stream.once('close', stopCounting)
@@ -412,7 +436,8 @@ export function connectSsh(opts: SshConnectOptions): Promise<SshConnection> {
         return hostKey.keys.some(k => k.equals(key))
       }
     })
-    pipelineLogin(client)
+    const early = EarlyChannels.prepare(client, opts.early)
+    pipelineLogin(client, early && (() => early.open()))
     sftpReadyAtVersion(client)
     const greetingMs = opts.greetingTimeoutMs ?? GREETING_TIMEOUT_MS
     greeting.timer = setTimeout(

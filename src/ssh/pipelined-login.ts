@@ -42,8 +42,11 @@ function isPrivateKey(key: unknown): key is ParsedKey {
   return typeof k?.sign === 'function' && typeof k.isPrivateKey === 'function' && k.isPrivateKey()
 }
 
-/** Call right after client.connect(): the protocol object it made is the one wrapped. */
-export function pipelineLogin(client: Client): void {
+/**
+ * Call right after client.connect(): the protocol object it made is the one wrapped. `onSigned` is
+ * called right after each signed request has been sent (what is sent then goes behind it).
+ */
+export function pipelineLogin(client: Client, onSigned?: () => void): void {
   const proto = (client as unknown as { _protocol?: Ssh2Protocol })._protocol
   const handlers = proto?._handlers
   if (
@@ -54,7 +57,7 @@ export function pipelineLogin(client: Client): void {
     typeof handlers.SERVICE_ACCEPT !== 'function'
   )
     return
-  signAtOnce(proto)
+  signAtOnce(proto, onSigned)
   authBehindService(proto, handlers)
 }
 
@@ -66,7 +69,7 @@ export function pipelineLogin(client: Client): void {
  * Signing is not expected to fail for a key ssh2 parsed; if it does, the query goes as ssh2 sends
  * it, and ssh2 reports the failure its own way after USERAUTH_PK_OK.
  */
-function signAtOnce(proto: Ssh2Protocol): void {
+function signAtOnce(proto: Ssh2Protocol, onSigned?: () => void): void {
   const authPK = proto.authPK
   proto.authPK = function (user, key, keyAlgo, sign) {
     if (sign !== undefined || typeof keyAlgo === 'function' || !isPrivateKey(key))
@@ -79,8 +82,9 @@ function signAtOnce(proto: Ssh2Protocol): void {
       } catch (err) {
         signature = err as Error
       }
-      if (signature instanceof Error) authPK.call(this, user, key, keyAlgo)
-      else done(signature)
+      if (signature instanceof Error) return authPK.call(this, user, key, keyAlgo)
+      done(signature)
+      onSigned?.()
     })
   }
 }

@@ -36,7 +36,8 @@ export class ShellStartError extends Error {
   }
 }
 
-const bootCommand = `sh -c ${shellQuote(BOOT)}`
+/** The command a shell for scripts is started with (a connection may open its channel behind the login). */
+export const SHELL_COMMAND = `sh -c ${shellQuote(BOOT)}`
 /** Stdin goes in frames of at most this many bytes (the instance reads each into one buffer). */
 const MAX_FRAME = 1024 * 1024
 
@@ -150,8 +151,8 @@ export class ShellSession {
    */
   static async open(conn: SshConnection): Promise<ShellSession> {
     const channel = await new Promise<ClientChannel>((resolve, reject) =>
-      conn.client.exec(bootCommand, (err, ch: ClientChannel) =>
-        err ? reject(new TransientError(`exec on ${conn.label}: ${err.message}`)) : resolve(ch)
+      conn.exec(SHELL_COMMAND, (err, ch) =>
+        err || !ch ? reject(new TransientError(`exec on ${conn.label}: ${err?.message}`)) : resolve(ch)
       )
     )
     const boundary = randomBytes(16).toString('hex')
