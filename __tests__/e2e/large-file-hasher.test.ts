@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { runBundledAction } from '../../sim/action-runner.js'
@@ -9,9 +9,9 @@ import { actionInputs } from '../release/helpers.js'
 
 /**
  * A large file is hashed on the instance by OpenSSL where the deploy's probe saw it work, and by
- * sha256sum where OpenSSL is missing or broken: the instance's `openssl` and `sha256sum` are
- * wrappers that note how many bytes each call hashed before passing them on (or, for a broken
- * OpenSSL, print a wrong digest).
+ * sha256sum where OpenSSL is missing or broken, when it is uploaded and when a sync compares it:
+ * the instance's `openssl` and `sha256sum` are wrappers that note how many bytes each call hashed
+ * before passing them on (or, for a broken OpenSSL, print a wrong digest).
  */
 
 useTestBundles()
@@ -19,9 +19,17 @@ useTestBundles()
 /** 20 MiB: written in ranges over several connections, each range hashed on its own. */
 const SIZE = 20 * 1024 * 1024
 
-/** A wrapper around /usr/bin/<tool> that appends the size of what it hashed to `log`. */
+/**
+ * A wrapper around /usr/bin/<tool> that appends to `log` the size of each file it is asked to hash:
+ * its file operands, or else what it reads on stdin.
+ */
 function counting(tool: string, log: string): string {
   return `#!/bin/sh
+named=
+for a in "$@"; do
+  if [ -f "$a" ]; then wc -c < "$a" >> '${log}'; named=1; fi
+done
+[ -n "$named" ] && exec /usr/bin/${tool} "$@"
 t=$(mktemp) || exit 1
 cat > "$t"
 wc -c < "$t" >> '${log}'
@@ -73,14 +81,28 @@ test.each([
   const sshd = await startSshd({ tools, hideTools: openssl === 'hidden' ? /^openssl$/ : undefined })
   try {
     const remote = path.join(sshd.remoteRoot, 'site')
-    const run = await runBundledAction(actionInputs(sshd, local, remote))
-    expect(run.errors).toEqual([])
-    expect((await readFile(path.join(remote, 'big.bin'))).equals(data)).toBe(true)
+    const deploy = () => runBundledAction(actionInputs(sshd, local, remote, { sync: 'true' }))
     // Every byte of the file went through the expected tool, none through the other.
-    const byOpenssl = large(await sizes(opensslLog))
-    const bySha256sum = large(await sizes(sumsLog))
-    expect(sum(expected === 'openssl' ? byOpenssl : bySha256sum)).toBe(SIZE)
-    expect(expected === 'openssl' ? bySha256sum : byOpenssl).toEqual([])
+    const expectHashedBy = async () => {
+      const byOpenssl = large(await sizes(opensslLog))
+      const bySha256sum = large(await sizes(sumsLog))
+      expect(sum(expected === 'openssl' ? byOpenssl : bySha256sum)).toBe(SIZE)
+      expect(expected === 'openssl' ? bySha256sum : byOpenssl).toEqual([])
+    }
+    const first = await deploy()
+    expect(first.errors).toEqual([])
+    expect((await readFile(path.join(remote, 'big.bin'))).equals(data)).toBe(true)
+    await expectHashedBy()
+    // A sync that finds the file's stamp changed (touched on the instance) hashes it there, by the
+    // same tool, and sends nothing.
+    await rm(opensslLog, { force: true })
+    await rm(sumsLog, { force: true })
+    const now = new Date()
+    await utimes(path.join(remote, 'big.bin'), now, now)
+    const second = await deploy()
+    expect(second.errors).toEqual([])
+    expect(second.outputs['files-uploaded']).toBe('0')
+    await expectHashedBy()
   } finally {
     await sshd.stop()
     await rm(logs, { recursive: true, force: true })

@@ -86,6 +86,7 @@ import {
   RANGE_BLOCK,
   rangeHashRequest,
   rangeHashScript,
+  rangeHashUnderScript,
   requestPath
 } from '../../src/remote/range-hash.js'
 import { checkSeal, formatManifest, manifestKey, parseManifest, sealLine } from '../../src/sync/manifest.js'
@@ -461,6 +462,15 @@ export const FAMILIES: Family[] = [
           want.map(w => ({ ...w, digest: w.digest && digest }))
         )
       }
+      // Whole files under a folder, named from inside it (a sync's comparison).
+      const under = names.map((name, k) => ({ asked: requestPath(`./range ${name}`), k }))
+      const wholes = await fx.run(rangeHashUnderScript(fx.work, 'openssl'), {
+        stdin: under.map(u => rangeHashRequest(u.asked, 0, 0, true)).join('')
+      })
+      ok(wholes)
+      expect(wholes.stdout.split('\n').filter(Boolean).map(parseRangeHash)).toEqual(
+        under.map(u => ({ offset: 0, path: u.asked, digest: sha256(data.subarray(u.k)) }))
+      )
       // On the shell loop too, as the upload runs it.
       const looped = await fx.run(rangeHashScript('openssl'), { stdin: stdin.join('') })
       ok(looped)

@@ -1,3 +1,4 @@
+import { shellQuote } from './quote.js'
 import { hasherLine, type LargeFileHasher } from './verify.js'
 
 /**
@@ -38,6 +39,11 @@ while read -r s c p; do
   [ \${#d} -eq 64 ] || d=
   printf '%s %s %s\\n' "$s" "$p" "$d"
 done`
+}
+
+/** rangeHashScript in `dir`, for paths relative to it asked as `./<path>` (a sync's whole files). */
+export function rangeHashUnderScript(dir: string, hasher?: LargeFileHasher): string {
+  return `cd -- ${shellQuote(dir)} || exit 1\n${rangeHashScript(hasher)}`
 }
 
 /**

@@ -9,7 +9,14 @@ import {
 import { hashUnderScript, parseHashUnder } from '../remote/verify.js'
 import { runScript, runScriptOk } from '../ssh/run-script.js'
 import type { SshConnection } from '../ssh/connection.js'
+import { remoteWholeSha256 } from '../transfer/verify.js'
 import { checkSeal, parseManifest } from './manifest.js'
+
+/**
+ * Files from this size on are hashed one process each by the large-file hasher (OpenSSL where the
+ * probe saw it work: a fraction of sha256sum's CPU); smaller ones share one sha256sum through xargs.
+ */
+const WHOLE_HASH_BYTES = 8 * 1024 * 1024
 
 export interface SyncComparison {
   /** Files that differ from (or are missing in) the compared folder. */
@@ -31,7 +38,8 @@ export interface SyncComparison {
 /**
  * Compare the planned files with what `dir` on the instance holds: same size and mode, and the
  * same sha256, taken from the sealed manifest when the file's stamp is unchanged, else computed
- * there with `sha256sum` (batched through xargs). Reads only. Without local digests, only lists.
+ * there (small files by one `sha256sum` through xargs, large ones by the large-file hasher). Reads
+ * only. Without local digests, only lists.
  */
 export async function compareWithRemote(
   conn: SshConnection,
@@ -103,8 +111,17 @@ export async function compareWithRemote(
   }
   const trusted = known.size
   if (toHash.length) {
-    const r = await runScript(conn, hashUnderScript(dir, toHash))
-    for (const [rel, digest] of parseHashUnder(r.stdout)) known.set(rel, digest)
+    // The instance's size equals the planned one for every file hashed there (a candidate).
+    const sizes = new Map(files.map(f => [f.relativePath, f.size]))
+    const large = toHash.filter(rel => sizes.get(rel)! >= WHOLE_HASH_BYTES)
+    const rest = large.length ? toHash.filter(rel => sizes.get(rel)! < WHOLE_HASH_BYTES) : toHash
+    const [listed, whole] = await Promise.all([
+      rest.length
+        ? runScript(conn, hashUnderScript(dir, rest)).then(r => parseHashUnder(r.stdout))
+        : new Map<string, string>(),
+      remoteWholeSha256(conn, dir, large)
+    ])
+    for (const [rel, digest] of [...listed, ...whole]) known.set(rel, digest)
   }
   const same: PlannedFile[] = []
   for (const f of candidates) {

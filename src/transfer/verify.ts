@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import { readProbe, SHA256SUM_PROBE, type ProbeAnswer } from '../remote/probes.js'
 import { shellQuote } from '../remote/quote.js'
+import { parseRangeHash, rangeHashRequest, rangeHashUnderScript, requestPath } from '../remote/range-hash.js'
 import {
   checkScript,
   parseCheck,
@@ -95,6 +96,30 @@ export async function remoteSha256(conn: SshConnection, paths: string[]): Promis
   }
   await flush()
   return result
+}
+
+/**
+ * sha256 of whole files under `dir` (relative paths), each by a process of the large-file hasher
+ * (largeFileHasher; rangeHashScript asked for whole files): relative path -> digest. A file that
+ * could not be hashed has no entry, and counts as different.
+ */
+export async function remoteWholeSha256(
+  conn: SshConnection,
+  dir: string,
+  rels: string[]
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  if (rels.length === 0) return out
+  const asked = new Map(rels.map(rel => [requestPath(`./${rel}`), rel]))
+  const script = rangeHashUnderScript(dir, await largeFileHasher(conn))
+  const stdin = [...asked.keys()].map(p => rangeHashRequest(p, 0, 0, true)).join('')
+  const r = await execScript(conn, script, { stdin })
+  for (const line of r.stdout.split('\n')) {
+    const answer = parseRangeHash(line)
+    const rel = answer?.digest && answer.offset === 0 ? asked.get(answer.path) : undefined
+    if (rel !== undefined) out.set(rel, answer!.digest)
+  }
+  return out
 }
 
 /** Connections whose sha256sum cannot `--quiet -c` (BusyBox): remoteCheck is not tried again. */
