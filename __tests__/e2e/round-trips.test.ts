@@ -66,26 +66,40 @@ test('an upload of small files waits for as many round trips for 480 files in 48
   const conn = await connectTo('upload')
   try {
     const trips: Record<string, number> = {}
-    for (const count of [24, 480]) {
-      const files = await tree(path.join(local, `t${count}`), count)
-      // Into a new remote-path (every folder made), then again (every folder there).
-      for (const round of ['new', 'again']) {
-        const session = new UploadSession(conn, {
-          remoteRoot: path.join(sshd.remoteRoot, 'trips', `n${count}`),
-          concurrency: 512,
-          verify: 'sha256',
-          onFileDone: () => {}
-        })
-        await session.start()
-        const before = conn.trips.total
-        expect(await session.uploadAll(files)).toEqual([])
-        trips[`${round} ${count}`] = conn.trips.total - before
-        session.end()
+    for (const packs of [true, false]) {
+      for (const count of [24, 480]) {
+        const files = await tree(path.join(local, `t${count}`), count)
+        // Into a new remote-path (every folder made), then again (every folder there).
+        for (const round of ['new', 'again']) {
+          const session = new UploadSession(conn, {
+            remoteRoot: path.join(sshd.remoteRoot, 'trips', `n${count}`),
+            concurrency: 512,
+            verify: 'sha256',
+            packs,
+            onFileDone: () => {}
+          })
+          await session.start()
+          const before = conn.trips.total
+          expect(await session.uploadAll(files)).toEqual([])
+          trips[`${packs ? 'pack' : 'sftp'} ${round} ${count}`] = conn.trips.total - before
+          session.end()
+        }
       }
     }
-    // The folders asked about; the missing ones made and the files opened; the writes and closes;
-    // one verification; the renames.
-    expect(trips).toEqual({ 'new 24': 5, 'again 24': 5, 'new 480': 5, 'again 480': 5 })
+    expect(trips).toEqual({
+      // The folders asked about; the missing ones made (the pack waits for them); the pack, written
+      // and checked; the renames.
+      'pack new 24': 4,
+      'pack again 24': 3,
+      'pack new 480': 4,
+      'pack again 480': 3,
+      // Over SFTP: the folders asked about; the missing ones made and the files opened; the writes
+      // and closes; one verification; the renames.
+      'sftp new 24': 5,
+      'sftp again 24': 5,
+      'sftp new 480': 5,
+      'sftp again 480': 5
+    })
     expect((await readdir(path.join(sshd.remoteRoot, 'trips', 'n480'), { recursive: true })).length).toBe(
       480 + 48 + 5
     )
@@ -122,8 +136,8 @@ test('with its folders surveyed by a script beforehand (as in the lock exec), an
       trips[round] = conn.trips.total - before
       session.end()
     }
-    // The missing folders made and the files opened; the writes and closes; one verification; the renames.
-    expect(trips).toEqual({ new: 4, again: 4 })
+    // The missing folders made (none the second time); the pack; the renames.
+    expect(trips).toEqual({ new: 3, again: 2 })
     expect((await readdir(path.join(sshd.remoteRoot, 'surveyed'), { recursive: true })).length).toBe(
       240 + 24 + 3
     )

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import {
   appendFile,
   lstat,
@@ -6,6 +7,7 @@ import {
   readFile,
   readlink,
   realpath,
+  rm,
   stat,
   statfs,
   symlink,
@@ -57,6 +59,14 @@ import {
   streamHashScript
 } from '../../src/remote/verify.js'
 import { shellQuote } from '../../src/remote/quote.js'
+import {
+  PACK_BEGIN,
+  packMarkerName,
+  packScript,
+  parsePack,
+  waitForPacksScript
+} from '../../src/remote/pack.js'
+import { PackArchive, packMember, type PackMember } from '../../src/transfer/pack.js'
 import { releasesToPrune } from '../../src/deploy/steps/prune.js'
 import { buildPack as buildS3Pack } from '../../src/delivery/s3/pack.js'
 import { commandLine } from '../../src/deploy/user-command.js'
@@ -140,6 +150,13 @@ const WRONG_OPENSSL = {
 
 function ok(r: { code: number | null; stderr: string }) {
   expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+}
+
+/** The machine's own tools, or BusyBox's tar and sha256sum in their place (as an instance may have them). */
+const GNU = undefined
+const BUSYBOX = {
+  tar: '#!/bin/sh\nexec busybox tar "$@"\n',
+  sha256sum: '#!/bin/sh\nexec busybox sha256sum "$@"\n'
 }
 
 export const FAMILIES: Family[] = [
@@ -527,6 +544,140 @@ export const FAMILIES: Family[] = [
       expect(await leftTemporaries(fx.work)).toEqual([])
       expect(await leftTemporaries(path.join(fx.work, HOSTILE_DIR))).toEqual([])
       expect(parsePut('P 0\n')).toEqual({ put: new Set([0]), whole: false })
+    }
+  },
+  {
+    name: 'packs of small files',
+    modules: ['pack.ts'],
+    async run(fx) {
+      // Local files under every hostile name, at the top and in HOSTILE_DIR (their names are not in
+      // the archive: members are temporaries, only folders' names are), in a folder reached through
+      // a link inside the folder, and in a folder path long enough to need the header's prefix.
+      const local = path.join(fx.root, 'local')
+      const long = `${'b'.repeat(150)}/${'c'.repeat(60)}`
+      await mkdir(path.join(fx.work, long), { recursive: true })
+      await symlink(HOSTILE_DIR, path.join(fx.work, 'link-in'))
+      const wanted: { rel: string; data: Buffer; mode: number }[] = []
+      for (const name of HOSTILE_NAMES)
+        for (const rel of [name, `${HOSTILE_DIR}/${name}`])
+          wanted.push({ rel, data: Buffer.from(`packed ${JSON.stringify(rel)}\n`), mode: 0o644 })
+      wanted.push(
+        { rel: 'all.sh', data: Buffer.from('#!/bin/sh\n'), mode: 0o777 },
+        { rel: 'group.sh', data: Buffer.from('#!/bin/sh\n'), mode: 0o750 },
+        { rel: 'secret', data: Buffer.alloc(0), mode: 0o600 },
+        { rel: 'link-in/through', data: Buffer.from([0, 255, 10, 13]), mode: 0o644 },
+        { rel: `${long}/deep`, data: Buffer.alloc(5000, 1), mode: 0o640 }
+      )
+      const members: PackMember[] = []
+      for (const [i, w] of wanted.entries()) {
+        const localPath = path.join(local, String(i))
+        await mkdir(local, { recursive: true })
+        await writeFile(localPath, w.data)
+        const m = packMember(fx.work, { localPath, relativePath: w.rel, size: w.data.length, mode: w.mode })
+        expect({ rel: w.rel, packed: !!m }).toEqual({ rel: w.rel, packed: true })
+        members.push(m!)
+      }
+      // A folder whose name tar could not carry exactly, or sha256sum -c read, goes by SFTP.
+      const f = (rel: string) => ({
+        localPath: path.join(local, '0'),
+        relativePath: rel,
+        size: 1,
+        mode: 0o644
+      })
+      expect(packMember(fx.work, f(`line\nbreak/x`))).toBeUndefined()
+      expect(packMember(fx.work, f(`back\\slash/x`))).toBeUndefined()
+      expect(packMember(fx.work, f(`${'d'.repeat(200)}/x`))).toBeUndefined()
+      expect(packMember(fx.work, { ...f('big'), size: 65537 })).toBeUndefined()
+      const folders = [HOSTILE_DIR, 'link-in', long]
+      const sums = '.ec2-push-tmp.test.sums'
+      const archive = async () => {
+        const chunks: Buffer[] = []
+        for await (const c of new PackArchive(members, sums)) chunks.push(c as Buffer)
+        return Buffer.concat(chunks)
+      }
+      const rels = members.map(m => m.rel)
+      const marker = packMarkerName('test', 1)
+      const script = packScript(fx.work, folders, rels, sums, marker)
+      const finals = await Promise.all(
+        wanted.map(w => readFile(path.join(fx.work, w.rel)).catch(() => undefined))
+      )
+      const temps = async () => [
+        ...(await leftTemporaries(fx.work)),
+        ...(await leftTemporaries(path.join(fx.work, HOSTILE_DIR))).map(t => `${HOSTILE_DIR}/${t}`),
+        ...(await leftTemporaries(path.join(fx.work, long))).map(t => `${long}/${t}`)
+      ]
+      const untouched = async () => {
+        const now = await Promise.all(
+          wanted.map(w => readFile(path.join(fx.work, w.rel)).catch(() => undefined))
+        )
+        expect(now).toEqual(finals)
+      }
+      const removeTemps = async () => {
+        for (const t of await temps()) await rm(path.join(fx.work, t))
+      }
+      const bytes = await archive()
+      const expected = new Map(members.map(m => [m.rel, m.sha256!]))
+      const viaTar = (rel: string) =>
+        path.join(fx.work, rel.startsWith('link-in/') ? HOSTILE_DIR + rel.slice(7) : rel)
+
+      // GNU tar and coreutils (sha256sum -c compares), then BusyBox's tar and sha256sum (listed).
+      for (const tools of [GNU, BUSYBOX]) {
+        const r = await fx.run(script, { stdin: bytes, tools })
+        ok(r)
+        expect(r.stdout.split('\n')[1]).toBe(tools === BUSYBOX ? 'L' : 'C 0')
+        expect(parsePack(r, rels, expected)).toEqual(new Set(rels))
+        for (const [i, m] of members.entries()) {
+          const st = await stat(viaTar(m.rel))
+          expect({ rel: m.rel, mode: st.mode & 0o7777, data: await readFile(viaTar(m.rel)) }).toEqual({
+            rel: m.rel,
+            mode: wanted[i].mode,
+            data: wanted[i].data
+          })
+        }
+        // Only temporaries were written; the list of sums is gone.
+        await untouched()
+        expect(await temps()).toHaveLength(members.length)
+        await removeTemps()
+      }
+
+      // A member whose bytes arrive changed: only it fails, and it is still at its temporary.
+      const changed = Buffer.from(bytes)
+      changed[512] ^= 1
+      for (const tools of [GNU, BUSYBOX]) {
+        const r = await fx.run(script, { stdin: changed, tools })
+        ok(r)
+        expect(parsePack(r, rels, expected)).toEqual(new Set(rels.slice(1)))
+        await untouched()
+        await removeTemps()
+      }
+
+      // Cut short, no tar, a folder gone: nothing stays, the script says it by its status.
+      for (const tools of [GNU, BUSYBOX]) {
+        const cut = await fx.run(script, { stdin: bytes.subarray(0, 512 * 9 + 100), tools })
+        expect(cut.code).toBe(2)
+        expect(parsePack(cut, rels, expected)).toBeUndefined()
+        expect(await temps()).toEqual([])
+      }
+      const noTar = await fx.run(script, { stdin: bytes, hide: /^tar$/ })
+      expect(noTar.code).toBe(2)
+      expect(noTar.stdout).not.toContain(PACK_BEGIN)
+      const missing = await fx.run(packScript(fx.work, [...folders, 'gone'], rels, sums, marker), {
+        stdin: bytes
+      })
+      expect(missing.code).toBe(4)
+      await untouched()
+      expect(await temps()).toEqual([])
+
+      // The clean-up after a killed deploy waits while a pack's process is alive (its marker found
+      // anywhere under the folder), and not for a marker whose process is gone.
+      const alive = spawn('sleep', ['0.5'])
+      await writeFile(path.join(fx.work, HOSTILE_DIR, packMarkerName('test', 2)), `${alive.pid}\n`)
+      await writeFile(path.join(fx.work, packMarkerName('test', 3)), '999999999\n')
+      await writeFile(path.join(fx.work, packMarkerName('other', 4)), `${process.pid}\n`)
+      const waited = await fx.run(waitForPacksScript(fx.work, 'test') + 'echo waited')
+      expect(waited.stdout).toBe('waited\n')
+      expect(alive.exitCode ?? alive.signalCode).not.toBeNull()
+      await removeTemps()
     }
   },
   {

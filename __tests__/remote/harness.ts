@@ -102,7 +102,7 @@ export interface RunOptions {
    * (remote/shell-session.ts) started by its small `sh -c`, stdin in frames. `command`: as an exec command, `sh -c <script>`.
    */
   via?: 'boot' | 'command'
-  stdin?: string
+  stdin?: string | Buffer
   /**
    * Called with all of stdout so far (latin1) as it arrives; the first string it returns is written
    * to stdin, which is then closed (the conversations that answer the instance, such as a seal).
@@ -248,8 +248,8 @@ export async function makeFixture(shell: Shell): Promise<Fixture> {
       const err: Buffer[] = []
       let replied = !opts.reply
       child.stdin.on('error', () => {})
-      const frame = (text: string) => {
-        const bytes = Buffer.from(text, 'utf8')
+      const frame = (text: string | Buffer) => {
+        const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
         if (bytes.length) child.stdin.write(Buffer.concat([Buffer.from(`${bytes.length}\n`), bytes]))
       }
       const hasStdin = opts.stdin !== undefined || !!opts.reply

@@ -11,6 +11,7 @@ import { explainWriteFailure } from './failures.js'
 import { foldersOf, foldersUnder, surveyFolders, surveyFor, type FolderSurvey } from './folders.js'
 import { checkRemoteLinks } from './remote-links.js'
 import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-writes.js'
+import { packBatches, packMember, sendPack, packsUsable, type PackMember } from './pack.js'
 import { remoteFilePath } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
 import {
@@ -60,6 +61,8 @@ export interface UploadOptions {
   followRemoteSymlinks?: boolean
   /** Files not in the set are deleted afterwards (delete: true): links inside remoteRoot are refused too. */
   deletesExtras?: boolean
+  /** Small files go in packs where the instance can take them (default); false: over SFTP only. */
+  packs?: boolean
   /** Called after a file is published at its final path (verified when verify is on). */
   onFileDone: (file: PlannedFile) => void
   onBytes?: (n: number) => void
@@ -130,6 +133,8 @@ export class UploadSession {
   /** A failure that is not a file's own (the connection dropped). */
   private lost?: { err: unknown }
   private running?: { resolve: () => void; reject: (err: unknown) => void }
+  /** Aborted by end(): a pack being sent is cut short (the instance removes what it extracted). */
+  private readonly ended = new AbortController()
 
   constructor(
     private readonly conn: SshConnection,
@@ -179,24 +184,103 @@ export class UploadSession {
    * are verified side by side, not one after another.
    */
   async uploadAll(files: PlannedFile[]): Promise<FileError[]> {
-    await this.prepareFolders(files)
-    this.queue = files
+    const { made } = await this.prepareFolders(files)
     this.next = this.inFlight = this.smallInFlight = this.smallBytes = this.batchBytes = 0
     this.batch = []
     this.failed = []
     this.publishing = []
     this.lost = undefined
-    // Files are started from their predecessors' callbacks (no loop awaiting room): a file takes
-    // a place among `concurrency` and, when small, its bytes within the budget (read into memory
-    // until written). A failure that is not the file's own (the connection dropped) rejects once no
-    // more files are to start, as a Promise.all over the files did.
-    await new Promise<void>((resolve, reject) => {
-      this.running = { resolve, reject }
-      this.pump()
-    })
+    // Small files go in packs where the instance can take them (transfer/pack.ts), beside the
+    // rest; what a pack could not put in place goes over SFTP after it.
+    const { packed, rest } = this.packsFor(files)
+    const packing = packed.length ? this.sendPacks(packed, made) : Promise.resolve([])
+    // Whatever happens to the SFTP files, the packs' scripts are over before this returns: a
+    // cancelled deploy's undo must not run beside a tar still writing.
+    const [sent, left] = await Promise.allSettled([this.run(rest), packing])
+    if (sent.status === 'rejected') throw sent.reason
+    if (left.status === 'rejected') throw left.reason
+    if (left.value.length && !this.ended.signal.aborted) await this.run(left.value)
     this.flush()
     await Promise.all(this.publishing)
     return this.failed
+  }
+
+  /**
+   * Upload `files` over SFTP. Files are started from their predecessors' callbacks (no loop awaiting
+   * room): a file takes a place among `concurrency` and, when small, its bytes within the budget
+   * (read into memory until written). A failure that is not the file's own (the connection dropped)
+   * rejects once no more files are to start, as a Promise.all over the files did.
+   */
+  private run(files: PlannedFile[]): Promise<void> {
+    this.queue = files
+    this.next = 0
+    return new Promise<void>((resolve, reject) => {
+      this.running = { resolve, reject }
+      this.pump()
+    })
+  }
+
+  /** The files that go in packs, in batches, and the rest. */
+  private packsFor(files: PlannedFile[]): { packed: PackMember[][]; rest: PlannedFile[] } {
+    if (this.opts.packs === false || this.verifyMethod !== 'sha256sum' || !packsUsable(this.conn))
+      return { packed: [], rest: files }
+    const members: PackMember[] = []
+    const rest: PlannedFile[] = []
+    for (const f of files) {
+      const m = packMember(this.opts.remoteRoot, f)
+      if (m) members.push(m)
+      else rest.push(f)
+    }
+    return { packed: packBatches(members), rest }
+  }
+
+  /**
+   * Send the packs, one after another (each holds a shell), once the folders they go in are made;
+   * their good files go to be renamed as they are known. Resolves with the files left for SFTP.
+   */
+  private async sendPacks(batches: PackMember[][], made: Promise<void>): Promise<PlannedFile[]> {
+    await made
+    const left: PlannedFile[] = []
+    const { remoteRoot } = this.opts
+    for (const batch of batches) {
+      if (this.stopped || this.ended.signal.aborted || !packsUsable(this.conn)) {
+        left.push(...batch.map(m => m.file))
+        continue
+      }
+      const folders = [...new Set(batch.map(m => path.posix.dirname(m.file.relativePath)))].filter(
+        d => d !== '.'
+      )
+      // Recorded before the script runs: a connection that drops leaves them to the next one.
+      for (const m of batch) this.openTemps.add(m.temp)
+      const out = await sendPack(
+        this.conn,
+        remoteRoot,
+        folders,
+        batch,
+        this.openTemps,
+        n => this.opts.onBytes?.(n),
+        this.ended.signal
+      )
+      for (const m of out.stale) this.publishing.push(this.dropTemp(m.temp))
+      for (const m of out.gone) this.openTemps.delete(m.temp)
+      left.push(...out.rest.map(m => m.file))
+      // Ended meanwhile (cancelled): nothing more is renamed; the temporaries stay listed for the clean-up.
+      if (this.ended.signal.aborted) left.push(...out.good.map(m => m.file))
+      else if (out.good.length) {
+        const staged = out.good.map(m => ({
+          file: m.file,
+          temp: m.temp,
+          final: m.final,
+          sha256: m.sha256!,
+          // Checked on the instance by the pack's own script.
+          remoteSha256: m.sha256!
+        }))
+        const p = this.publish(staged, this.failed)
+        p.catch(() => {})
+        this.publishing.push(p)
+      }
+    }
+    return left
   }
 
   /** Start files while there is room; settle uploadAll's wait once none is left to start or in flight. */
@@ -266,9 +350,10 @@ export class UploadSession {
 
   /**
    * Before any file: where the folders lead (one round trip for all), links out of remote-path
-   * refused, and the missing folders made ahead of the files that go in them.
+   * refused, and the missing folders made ahead of the files that go in them (resolves with their
+   * making, which only packs wait for).
    */
-  private async prepareFolders(files: PlannedFile[]): Promise<void> {
+  private async prepareFolders(files: PlannedFile[]): Promise<{ made: Promise<void> }> {
     const folders = foldersUnder(files.map(f => f.relativePath))
     const { remoteRoot, survey: made } = this.opts
     const survey =
@@ -279,7 +364,9 @@ export class UploadSession {
     })
     const { present, toMake } = foldersOf(survey)
     this.sftp.assumeDirs(present)
-    this.sftp.mkdirAhead(toMake)
+    // Settles when the missing folders are made (what packs wait for); the SFTP path does not wait.
+    const making = this.sftp.mkdirAhead(toMake)
+    return { made: making }
   }
 
   /** A failed write on a live connection, as the instance explains it (a UserError when no retry can help). */
@@ -548,6 +635,7 @@ export class UploadSession {
   }
 
   end(): void {
+    this.ended.abort()
     this.sftp?.end()
   }
 }

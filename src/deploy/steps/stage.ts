@@ -1,6 +1,7 @@
 import { UserError } from '../../errors.js'
 import { manifestFromDir, releaseDir } from '../../remote/names.js'
 import { removeOwnTempsScript } from '../../remote/lock.js'
+import { waitForPacksScript } from '../../remote/pack.js'
 import { createReleaseScript, removeReleasesScript, runLabel } from '../../remote/releases.js'
 import { isContained } from '../../remote/delete.js'
 import { linkFromPrevious } from '../../sync/apply.js'
@@ -43,15 +44,17 @@ export const stage: Step = {
     return { cmp, toUpload: cmp.changed, present: cmp.same.map(f => f.relativePath) }
   },
   async undo(c, s) {
+    // A pack the deploy sent before it lost its connection may still be extracted: waited for first.
+    const packs = waitForPacksScript(c.root, c.tempToken)
     const temps = removeOwnTempsScript(c.root, c.tempToken)
     if (!s.release) {
-      await c.exec('Removing temporaries', temps)
+      await c.exec('Removing temporaries', packs + temps)
       return
     }
     if (s.switched) return
     const { id } = s.release
     const removed = await c
-      .exec('Removing the unfinished release', removeReleasesScript(c.root, [id]) + temps)
+      .exec('Removing the unfinished release', packs + removeReleasesScript(c.root, [id]) + temps)
       .then(() => true)
       .catch(() => false)
     const where = s.previous ? `still points to releases/${s.previous}` : 'was not created'

@@ -1,0 +1,208 @@
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import type { PlannedFile } from '../files/plan.js'
+import { RUN_TOKEN, tempPathFor } from '../remote/names.js'
+import { packMarkerName, packScript, parsePack } from '../remote/pack.js'
+import { checkable } from '../remote/verify.js'
+import type { SshConnection } from '../ssh/connection.js'
+import { execScript } from '../ssh/exec.js'
+import { sha256Hex } from '../util/sha256.js'
+import { readSmallFile, SMALL_FILE_BYTES } from './file-writes.js'
+import { remoteFilePath } from './remote-path.js'
+import { BLOCK, END_OF_ARCHIVE, fileHeader, fitsUstar, padding } from './ustar.js'
+
+/**
+ * Small files in one pack (the script is remote/pack.ts): instead of an SFTP open, write and close
+ * each, a batch of small files goes as one ustar archive on the stdin of one script on the
+ * connection's shell, extracted under remote-path to the files' temporary names and checked there
+ * by sha256 in the same script. One round trip for the batch's upload and verification; the upload
+ * then renames the good ones into place over SFTP as any other file, and sends the rest over SFTP.
+ * The archive is made as the channel takes it (a few files' bytes held at a time), each file read
+ * and hashed once, as the SFTP path does.
+ */
+
+/** A pack's archive at most (about: a file over it closes the batch), and its files at most. */
+const PACK_BYTES = 8 * 1024 * 1024
+const PACK_FILES = 4096
+/**
+ * The archive goes to the instance in pieces of about this size, each read there by one dd: under
+ * the shell's frame of 1 MiB (ssh/shell-session.ts) by more than a small file, so a piece is one frame.
+ */
+const PIECE_BYTES = 1024 * 1024 - 2 * (SMALL_FILE_BYTES + BLOCK)
+
+export interface PackMember {
+  file: PlannedFile
+  final: string
+  temp: string
+  /** The temporary's path relative to the pack's root: its name in the archive. */
+  rel: string
+  /** Set once its bytes are in the archive (hashed from the bytes sent). */
+  sha256?: string
+}
+
+/** The file's place in a pack under `root`, or undefined when it goes by SFTP (too large, a name tar cannot carry exactly). */
+export function packMember(root: string, file: PlannedFile): PackMember | undefined {
+  if (file.size > SMALL_FILE_BYTES) return undefined
+  const final = remoteFilePath(root, file.relativePath)
+  const temp = tempPathFor(final)
+  const rel = path.posix.join(path.posix.dirname(file.relativePath), path.posix.basename(temp))
+  if (!fitsUstar(rel) || !checkable(rel)) return undefined
+  return { file, final, temp, rel }
+}
+
+/** `members` in batches a pack each, of at most PACK_BYTES of archive and PACK_FILES files. */
+export function packBatches(members: PackMember[]): PackMember[][] {
+  const out: PackMember[][] = []
+  let batch: PackMember[] = []
+  let bytes = 0
+  for (const m of members) {
+    const size = BLOCK + Math.ceil(m.file.size / BLOCK) * BLOCK
+    if (batch.length && (bytes + size > PACK_BYTES || batch.length >= PACK_FILES)) {
+      out.push(batch)
+      batch = []
+      bytes = 0
+    }
+    batch.push(m)
+    bytes += size
+  }
+  if (batch.length) out.push(batch)
+  return out
+}
+
+/** The archive of a batch, made as it is read: files that cannot be read now are left out (`skipped`). */
+export class PackArchive extends Readable {
+  private next = 0
+  private ended = false
+  readonly skipped: PackMember[] = []
+  readonly sent: PackMember[] = []
+  private readonly mtime = Math.floor(Date.now() / 1000)
+
+  constructor(
+    private readonly members: PackMember[],
+    private readonly sumsRel: string,
+    private readonly onBytes?: (n: number) => void
+  ) {
+    super()
+  }
+
+  override _read(): void {
+    if (this.ended) return
+    const parts: Buffer[] = []
+    let bytes = 0
+    while (this.next < this.members.length && bytes < PIECE_BYTES) {
+      const m = this.members[this.next++]
+      let data: Buffer
+      try {
+        data = readSmallFile(m.file)
+      } catch {
+        // The SFTP path reads it again and says what is wrong with it.
+        this.skipped.push(m)
+        continue
+      }
+      m.sha256 = sha256Hex(data)
+      parts.push(fileHeader(m.rel, m.file.mode, data.length, this.mtime), data, padding(data.length))
+      bytes += BLOCK + data.length
+      this.sent.push(m)
+      this.onBytes?.(data.length)
+    }
+    if (this.next >= this.members.length) {
+      const list = Buffer.from(this.sent.map(m => `${m.sha256}  ${m.rel}\n`).join(''), 'utf8')
+      parts.push(fileHeader(this.sumsRel, 0o600, list.length, this.mtime), list, padding(list.length))
+      parts.push(END_OF_ARCHIVE)
+      this.ended = true
+    }
+    this.push(Buffer.concat(parts))
+    if (this.ended) this.push(null)
+  }
+}
+
+export interface PackOutcome {
+  /** In place at their temporaries and checked: to be renamed. */
+  good: PackMember[]
+  /** Not in place as sent (left out, failed the check, or the pack failed): for SFTP. */
+  rest: PackMember[]
+  /** Those of `rest` that may still be at their temporaries: to remove. */
+  stale: PackMember[]
+  /** Those known not to be at their temporaries (the script removed them, or never wrote them). */
+  gone: PackMember[]
+}
+
+/** Packs sent by this process: each has its own marker. */
+let packs = 0
+
+/** Connections where a pack could not run at all (no tar, say): none is tried again. */
+const unusable = new WeakSet<SshConnection>()
+
+export function packsUsable(conn: SshConnection): boolean {
+  return !unusable.has(conn)
+}
+
+/** The script's exit statuses that say it left nothing extracted behind (see packScript). */
+const CLEAN_EXITS = new Set([1, 2, 3, 4])
+
+/**
+ * Send a batch in one pack under `root`; `folders` are those its members go in (made by then). The
+ * list of sums is a temporary too, in `openTemps` while it may be on the instance, as the caller
+ * keeps the members'. Resolves with what became of each member; rejects only when the connection
+ * is lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short,
+ * and the script removes what it extracted, as for any other failed pack.
+ */
+export async function sendPack(
+  conn: SshConnection,
+  root: string,
+  folders: string[],
+  batch: PackMember[],
+  openTemps: Set<string>,
+  onBytes?: (n: number) => void,
+  stop?: AbortSignal
+): Promise<PackOutcome> {
+  const sumsTemp = tempPathFor(path.posix.join(root, 'sums'))
+  const sumsRel = path.posix.basename(sumsTemp)
+  const marker = packMarkerName(RUN_TOKEN, packs++)
+  const markerTemp = path.posix.join(root, marker)
+  openTemps.add(sumsTemp)
+  openTemps.add(markerTemp)
+  const stream = new PackArchive(batch, sumsRel, onBytes)
+  const script = packScript(
+    root,
+    folders,
+    batch.map(m => m.rel),
+    sumsRel,
+    marker
+  )
+  const cut = () => stream.destroy()
+  stop?.addEventListener('abort', cut, { once: true })
+  if (stop?.aborted) cut()
+  const r = await execScript(conn, script, { stdin: stream }).finally(() => {
+    stop?.removeEventListener('abort', cut)
+    stream.destroy()
+  })
+  const expected = new Map(stream.sent.map(m => [m.rel, m.sha256!]))
+  const good = parsePack(
+    r,
+    stream.sent.map(m => m.rel),
+    expected
+  )
+  // An answer means the script ended, and its marker went with it.
+  if (r.code !== null) openTemps.delete(markerTemp)
+  if (!good) {
+    const clean = r.code !== null && CLEAN_EXITS.has(r.code)
+    // A folder gone meanwhile says nothing of the instance; anything else, that packs do not work there.
+    if (r.code !== 4) unusable.add(conn)
+    if (clean) openTemps.delete(sumsTemp)
+    return {
+      good: [],
+      rest: batch,
+      stale: clean ? [] : stream.sent,
+      gone: clean ? batch : stream.skipped
+    }
+  }
+  openTemps.delete(sumsTemp)
+  const sent = new Set(stream.sent)
+  return {
+    good: stream.sent.filter(m => good.has(m.rel)),
+    rest: batch.filter(m => !sent.has(m) || !good.has(m.rel)),
+    stale: stream.sent.filter(m => !good.has(m.rel)),
+    gone: stream.skipped
+  }
+}

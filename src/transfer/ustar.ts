@@ -1,0 +1,73 @@
+/**
+ * The POSIX ustar archive format, as far as the upload's packs use it (transfer/pack.ts): regular
+ * files only, each a 512-byte header and its bytes padded to 512, two zero blocks at the end. GNU
+ * tar and BusyBox tar both read it. A name goes in the header's 100-byte name field, or split at a
+ * `/` into the 155-byte prefix and the name; a path that cannot be carried so is not packed.
+ */
+
+export const BLOCK = 512
+
+/** The end of an archive: two zero blocks. */
+export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK)
+
+const NAME_BYTES = 100
+const PREFIX_BYTES = 155
+
+/** Where `name` (UTF-8 bytes) is split into prefix and name, or undefined when it does not fit. */
+function split(name: Buffer): { prefix: Buffer; base: Buffer } | undefined {
+  if (name.length <= NAME_BYTES) return { prefix: Buffer.alloc(0), base: name }
+  // The prefix is what comes before a `/`; the rest must fit the name field and not be empty.
+  for (let at = Math.min(PREFIX_BYTES, name.length - 2); at > 0; at--) {
+    if (name[at] !== 0x2f) continue
+    if (name.length - at - 1 > NAME_BYTES) return undefined
+    return { prefix: name.subarray(0, at), base: name.subarray(at + 1) }
+  }
+  return undefined
+}
+
+/**
+ * Whether a relative path can be a member's name exactly: it fits the fields, has no NUL, no empty
+ * part, no `.` or `..` part and no leading `/` (tar would change or refuse any of those).
+ */
+export function fitsUstar(rel: string): boolean {
+  if (rel === '' || rel.includes('\0') || rel.startsWith('/') || rel.endsWith('/')) return false
+  if (rel.split('/').some(part => part === '' || part === '.' || part === '..')) return false
+  return split(Buffer.from(rel, 'utf8')) !== undefined
+}
+
+function octal(buf: Buffer, at: number, width: number, value: number): void {
+  // width - 1 digits and a NUL, as every tar writes them.
+  buf.write(value.toString(8).padStart(width - 1, '0') + '\0', at, width, 'latin1')
+}
+
+/**
+ * A regular file's header: `rel` (fitsUstar), `mode` (permission bits), `size` bytes, modified at
+ * `mtime` (seconds), owned by uid and gid 0 (the packs are extracted without restoring owners).
+ */
+export function fileHeader(rel: string, mode: number, size: number, mtime: number): Buffer {
+  const parts = split(Buffer.from(rel, 'utf8'))
+  if (!parts || !fitsUstar(rel)) throw new Error(`not a ustar name: ${JSON.stringify(rel)}`)
+  if (size >= 8 ** 11) throw new Error('too large for a ustar header')
+  const h = Buffer.alloc(BLOCK)
+  parts.base.copy(h, 0)
+  octal(h, 100, 8, mode & 0o777)
+  octal(h, 108, 8, 0)
+  octal(h, 116, 8, 0)
+  octal(h, 124, 12, size)
+  octal(h, 136, 12, Math.max(0, Math.floor(mtime)))
+  h.write('        ', 148, 8, 'latin1')
+  h[156] = 0x30 // '0': a regular file
+  h.write('ustar\0' + '00', 257, 8, 'latin1')
+  parts.prefix.copy(h, 345)
+  let sum = 0
+  for (const b of h) sum += b
+  // Six digits, a NUL and a space.
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1')
+  return h
+}
+
+/** The zero bytes that pad `size` bytes of a member to a whole block. */
+export function padding(size: number): Buffer {
+  const rest = size % BLOCK
+  return rest === 0 ? Buffer.alloc(0) : Buffer.alloc(BLOCK - rest)
+}
