@@ -40,8 +40,9 @@ test('each script run on the long-lived shell is one round trip; a command on it
     for (let i = 0; i < 3; i++) await execScript(conn, `echo ${i}`)
     expect(conn.trips.total - before).toBe(3)
     const mid = conn.trips.total
-    // Open, exec request, then the command's answer.
-    await execChannel(conn, 'echo once')
+    // Open, exec request, then the command's answer to the end of its stdin (a command that does
+    // not read stdin may answer within the exec request's turn, in the same read as its reply).
+    await execChannel(conn, 'cat >/dev/null; echo once')
     expect(conn.trips.total - mid).toBe(3)
   } finally {
     conn.close()
