@@ -11,9 +11,9 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 const { createReadStream } = require('node:fs')
-parentPort.on('message', ({ id, path, start, end }) => {
+parentPort.on('message', ({ id, path }) => {
   const hash = createHash('sha256')
-  createReadStream(path, { highWaterMark: 1 << 20, start, end })
+  createReadStream(path, { highWaterMark: 1 << 20 })
     .on('data', chunk => hash.update(chunk))
     .on('error', err => parentPort.postMessage({ id, error: err.message }))
     .on('end', () => parentPort.postMessage({ id, digest: hash.digest('hex') }))
@@ -50,10 +50,10 @@ function getWorker(): Worker | undefined {
   return worker
 }
 
-function hashHere(path: string, start?: number, end?: number): Promise<string> {
+function hashHere(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256')
-    createReadStream(path, { highWaterMark: 1 << 20, start, end })
+    createReadStream(path, { highWaterMark: 1 << 20 })
       .on('data', chunk => hash.update(chunk))
       .on('error', reject)
       .on('end', () => resolve(hash.digest('hex')))
@@ -62,23 +62,13 @@ function hashHere(path: string, start?: number, end?: number): Promise<string> {
 
 /** Hex sha256 of a local file. */
 export function sha256File(path: string): Promise<string> {
-  return hashOnWorker(path)
-}
-
-/** Hex sha256 of `length` bytes of a local file from `offset` (a range of a striped upload). */
-export function sha256FileRange(path: string, offset: number, length: number): Promise<string> {
-  return hashOnWorker(path, offset, offset + length - 1)
-}
-
-/** `start` and `end` as createReadStream takes them (end inclusive); both absent: the whole file. */
-function hashOnWorker(path: string, start?: number, end?: number): Promise<string> {
   const w = getWorker()
-  if (!w) return hashHere(path, start, end)
+  if (!w) return hashHere(path)
   const id = nextId++
   return new Promise<string>((resolve, reject) => {
     waiting.set(id, { resolve, reject })
     w.ref()
-    w.postMessage({ id, path, start, end })
+    w.postMessage({ id, path })
   }).finally(() => {
     if (waiting.size === 0) worker?.unref()
   })

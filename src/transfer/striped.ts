@@ -1,10 +1,10 @@
+import { createHash } from 'node:crypto'
 import { open as openLocal, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import type { SFTPWrapper } from 'ssh2'
 import type { TargetConnection } from '../deploy/connection.js'
 import { errorMessage, TransientError, UserError } from '../errors.js'
-import { sha256FileRange } from '../files/hash.js'
 import type { PlannedFile } from '../files/plan.js'
 import type { Logger } from '../log.js'
 import { tempPathFor } from '../remote/names.js'
@@ -26,7 +26,8 @@ import { largeFileHasher } from './verify.js'
  * SFTP channel of every connection to the target takes from one queue, in file order (a fast channel
  * takes more, and a channel streams from one file into the next). Each range is written at its
  * offset into its file's temporary; the instance hashes it once its writes are acknowledged
- * (remote/range-hash.ts) and it is compared with the local file's bytes there. A range whose digest
+ * (remote/range-hash.ts) and it is compared with the digest of the local bytes the lane read to
+ * send it, hashed as they were read (before the buffer is reused), so the file is read once. A range whose digest
  * differs, or whose connection was cut before it was confirmed, is written again by whichever
  * channel is free. Only when every range of a file is confirmed is its temporary renamed over the
  * final path; a file that cannot be completed fails the upload and its temporary is removed.
@@ -170,7 +171,6 @@ class Stripe {
   readonly striped: boolean
   confirmed = 0
   published = false
-  private digests = new Map<number, Promise<string>>()
   private creating?: Promise<void>
   /** The temporary may exist on the instance (removed when the upload fails). */
   begun = false
@@ -210,16 +210,6 @@ class Stripe {
     await l.fh.close().catch(() => {})
     if (check && (!st || st.size !== this.file.size || st.mtimeMs !== l.mtimeMs))
       throw changedLocally(this.file)
-  }
-
-  digestOf(r: Range): Promise<string> {
-    let d = this.digests.get(r.offset)
-    if (!d) {
-      d = sha256FileRange(this.file.localPath, r.offset, r.length)
-      d.catch(() => {})
-      this.digests.set(r.offset, d)
-    }
-    return d
   }
 
   /** A striped file's temporary, made once (by whichever channel comes first) with its mode, empty. */
@@ -534,11 +524,13 @@ class Work {
         closeDone(s)
         const local = await s.localFile()
         const acks: Promise<void>[] = []
+        const hash = this.o.verify !== 'none' ? createHash('sha256') : undefined
         const end = piece.offset + piece.length
         for (let pos = piece.offset; pos < end; pos += READ_BLOCK) {
           const len = Math.min(READ_BLOCK, end - pos)
           const { bytesRead } = await local.read(buffer, 0, len, pos)
           if (bytesRead !== len) throw changedLocally(s.file)
+          hash?.update(buffer.subarray(0, len))
           const step = chunk - handle.length
           for (let off = 0; off < len; off += step) {
             const n = Math.min(step, len - off)
@@ -548,12 +540,12 @@ class Work {
         }
         // A file sent whole: its mode and close go right behind its writes.
         if (!s.striped) acks.push(track(s.closeWithMode(sftp, handle), s, 0))
-        if (this.o.verify !== 'none') void s.digestOf(piece)
+        const digest = hash?.digest('hex')
         void Promise.all(acks)
           .then(() => !failed && this.o.onRangeWritten?.(s.temp, piece))
           .then(() => {
             if (failed || crew.stopped || !crew.held.has(piece) || this.outcome !== undefined) return
-            if (crew.hasher) crew.hasher.ask(piece)
+            if (crew.hasher) crew.hasher.ask(piece, digest ?? '')
             else this.confirm(piece, crew, c)
           })
           .catch(() => {})
@@ -590,7 +582,8 @@ function changedLocally(file: PlannedFile): UserError {
  */
 class RangeHasher {
   private readonly feed = new PassThrough()
-  private readonly asked = new Map<string, Piece>()
+  /** Pieces asked for, with the digest of the local bytes sent for them. */
+  private readonly asked = new Map<string, { p: Piece; local: string }>()
   private partial = ''
   private ended = false
   /** Rejects when the script (or its connection) ends while the upload still needs it. */
@@ -614,9 +607,9 @@ class RangeHasher {
     this.broken.catch(() => {})
   }
 
-  ask(p: Piece): void {
+  ask(p: Piece, local: string): void {
     if (this.feed.writableEnded) return
-    this.asked.set(`${p.offset} ${p.stripe.asked}`, p)
+    this.asked.set(`${p.offset} ${p.stripe.asked}`, { p, local })
     this.feed.write(rangeHashRequest(p.stripe.asked, p.offset, p.length, !p.stripe.striped))
   }
 
@@ -626,22 +619,18 @@ class RangeHasher {
       const answer = parseRangeHash(this.partial.slice(0, nl))
       this.partial = this.partial.slice(nl + 1)
       const key = answer && `${answer.offset} ${answer.path}`
-      const p = key && this.asked.get(key)
-      if (!p) continue
+      const asked = key && this.asked.get(key)
+      if (!asked) continue
       this.asked.delete(key)
-      p.stripe.digestOf(p).then(
-        local => {
-          if (answer.digest === local) this.work.confirm(p, this.crew, this.carrier)
-          else
-            this.work.failed(
-              p,
-              this.crew,
-              `sha256 on the instance does not match (got ${answer.digest || 'nothing'})`
-            )
-        },
-        err =>
-          this.work.settle(new UserError(`Could not read '${p.stripe.file.localPath}': ${errorMessage(err)}`))
-      )
+      const { p, local } = asked
+      // parseRangeHash gives 64 hex digits or nothing: no digest never matches, even an empty local one.
+      if (answer.digest && answer.digest === local) this.work.confirm(p, this.crew, this.carrier)
+      else
+        this.work.failed(
+          p,
+          this.crew,
+          `sha256 on the instance does not match (got ${answer.digest || 'nothing'})`
+        )
     }
   }
 
