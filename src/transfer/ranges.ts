@@ -40,7 +40,8 @@ export interface Range {
  * The ranges of one file not yet taken. New ranges shrink as the file runs out (a share of what is
  * left per lane, in whole RANGE_BLOCKs), so the channels finish close together instead of one
  * carrying a large last range alone; ranges handed back (their connection was cut, their digest
- * did not match) go out again first.
+ * did not match) go out again first. A whole share, not less: each range costs the instance a dd
+ * and a hash process of its own, and the shares still shrink by a lane's part at every take.
  */
 export class RangeQueue {
   private next = 0
@@ -60,7 +61,7 @@ export class RangeQueue {
       this.next = this.size
       return { offset: 0, length: this.size, failures: 0 }
     }
-    const share = Math.ceil(remaining / (2 * this.lanes) / RANGE_BLOCK) * RANGE_BLOCK
+    const share = Math.ceil(remaining / this.lanes / RANGE_BLOCK) * RANGE_BLOCK
     let length = Math.min(MAX_RANGE, Math.max(MIN_RANGE, share))
     if (remaining - length < MIN_RANGE) length = remaining
     const range = { offset: this.next, length, failures: 0 }
