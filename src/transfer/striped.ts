@@ -27,9 +27,9 @@ import { largeFileHasher } from './verify.js'
  * takes more, and a channel streams from one file into the next). Each range is written at its
  * offset into its file's temporary; the instance hashes it once its writes are acknowledged
  * (remote/range-hash.ts) and it is compared with the digest of the local bytes the lane read to
- * send it, hashed as they were read (before the buffer is reused), so the file is read once. A range whose digest
- * differs, or whose connection was cut before it was confirmed, is written again by whichever
- * channel is free. Only when every range of a file is confirmed is its temporary renamed over the
+ * send it, hashed as they were read (before the buffer is reused), so the file is read once. A
+ * range whose digest differs, or whose connection was cut before it was confirmed, is written
+ * again by whichever channel is free. Only when every range of a file is confirmed is its temporary renamed over the
  * final path; a file that cannot be completed fails the upload and its temporary is removed.
  */
 
