@@ -68,8 +68,27 @@ export class Sftp {
   open(p: string, flags: OpenMode, mode: number, then?: (handle: Buffer) => void): Promise<Buffer> {
     return this.call<Buffer>(cb => this.raw.open(p, flags, { mode }, cb), then)
   }
+  /**
+   * Resolves once every byte is acknowledged; `buf` may be reused as soon as this returns. ssh2
+   * copies a request's bytes as it makes it, but what is over the server's write limit it sends
+   * only after the first part is answered, from `buf` as it is by then: so each part is asked for
+   * here, at once (the limit is about 33 KiB for a server that is not OpenSSH).
+   */
   write(handle: Buffer, buf: Buffer, len: number, position: number): Promise<void> {
-    return this.call(cb => this.raw.write(handle, buf, 0, len, position, cb))
+    const max = this.maxWriteBytes()
+    if (len <= max) return this.call(cb => this.raw.write(handle, buf, 0, len, position, cb))
+    const parts: Promise<void>[] = []
+    for (let off = 0; off < len; off += max) {
+      const n = Math.min(max, len - off)
+      parts.push(this.call(cb => this.raw.write(handle, buf, off, n, position + off, cb)))
+    }
+    return Promise.all(parts).then(() => {})
+  }
+
+  /** ssh2's largest write request for this server (its own field; a cautious size should it go). */
+  private maxWriteBytes(): number {
+    const max = (this.raw as unknown as { _maxWriteLen?: unknown })._maxWriteLen
+    return typeof max === 'number' && max > 0 ? max : 32 * 1024
   }
   read(handle: Buffer, buf: Buffer, len: number, position: number): Promise<number> {
     return this.call<number>(cb => this.raw.read(handle, buf, 0, len, position, (err, n) => cb(err, n)))
