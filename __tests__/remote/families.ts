@@ -667,6 +667,24 @@ export const FAMILIES: Family[] = [
       expect(missing.code).toBe(4)
       await untouched()
       expect(await temps()).toEqual([])
+      // A folder whose mkdir went out with the script, made while the script waits for it.
+      const later = setTimeout(() => void mkdir(path.join(fx.work, 'late')), 150)
+      const late = await fx.run(packScript(fx.work, [...folders, 'late'], rels, sums, marker), {
+        stdin: bytes
+      })
+      clearTimeout(later)
+      ok(late)
+      expect(parsePack(late, rels, expected)).toEqual(new Set(rels))
+      await removeTemps()
+      await rm(path.join(fx.work, 'late'), { recursive: true })
+      // The root itself made while the script waits (a first deploy's): waited for, not `cd` failing
+      // (1, which would take packs off the connection); its folders are not there, so 4.
+      const root = path.join(fx.work, 'late-root')
+      const rootLater = setTimeout(() => void mkdir(root), 150)
+      const lateRoot = await fx.run(packScript(root, folders, rels, sums, marker), { stdin: bytes })
+      clearTimeout(rootLater)
+      expect(lateRoot.code).toBe(4)
+      await rm(root, { recursive: true })
 
       // The clean-up after a killed deploy waits while a pack's process is alive (its marker found
       // anywhere under the folder), and not for a marker whose process is gone.

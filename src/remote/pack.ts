@@ -19,8 +19,10 @@ export const PACK_END = '--ec2-push-pack-end--'
 
 /**
  * The script: `root` is remote-path (or a release folder), `folders` the folders under it the
- * members are in (made beforehand over SFTP, so they have the modes the SFTP path gives folders: the
- * script only makes sure they are there), `members` the temporaries' paths relative to `root`, `sums`
+ * members are in (made over SFTP, so they have the modes the SFTP path gives folders; their mkdir
+ * requests go out with the script, not answered first, so the script waits up to a second for each
+ * to be there, and leaves the pack to SFTP when one is not: a round trip fewer when folders are new,
+ * as in every release), `members` the temporaries' paths relative to `root`, `sums`
  * the last member's (the sha256 list). Files come out with the archive's modes exactly (umask 0 for
  * tar alone, which then makes no folder), owned by the login (-o), modified when extracted (-m), as
  * an SFTP write leaves them. `marker` (a temporary's name under `root`) holds the shell's process id
@@ -38,10 +40,14 @@ export function packScript(
   const q = shellQuote(sums)
   const drop = `ec2_push_m | xargs -0 rm -f -- 2>/dev/null`
   const lines = [
+    // tar would make a missing folder itself, with the archive's umask: the upload makes them (the
+    // root too, on a first deploy). 100 waits of 10 ms (of 1 s, and fewer, where sleep takes whole
+    // seconds only).
+    `ec2_push_w() { ec2_push_t=0; while [ ! -d "$1" ]; do [ "$ec2_push_t" -lt 100 ] || return 1; sleep 0.01 2>/dev/null || { sleep 1; ec2_push_t=$((ec2_push_t + 49)); }; ec2_push_t=$((ec2_push_t + 1)); done; }`,
+    `ec2_push_w ${shellQuote(root)} || exit 4`,
     `cd -- ${shellQuote(root)} || exit 1`,
     `ec2_push_m() { ${nulList([...members, sums])}; }`,
-    // tar would make a missing folder itself, with the archive's umask: the upload makes them first.
-    ...folders.map(d => `[ -d ${shellQuote(d)} ] || exit 4`),
+    ...folders.map(d => `ec2_push_w ${shellQuote(d)} || exit 4`),
     `echo "$$" > ${marker} || exit 1`,
     `trap 'rm -f -- ${marker}' EXIT`,
     // Without a pack to read (no tar), or when it stops half-way, what it wrote goes.

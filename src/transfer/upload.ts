@@ -184,7 +184,7 @@ export class UploadSession {
    * are verified side by side, not one after another.
    */
   async uploadAll(files: PlannedFile[]): Promise<FileError[]> {
-    const { made } = await this.prepareFolders(files)
+    await this.prepareFolders(files)
     this.next = this.inFlight = this.smallInFlight = this.smallBytes = this.batchBytes = 0
     this.batch = []
     this.failed = []
@@ -193,7 +193,7 @@ export class UploadSession {
     // Small files go in packs where the instance can take them (transfer/pack.ts), beside the
     // rest; what a pack could not put in place goes over SFTP after it.
     const { packed, rest } = this.packsFor(files)
-    const packing = packed.length ? this.sendPacks(packed, made) : Promise.resolve([])
+    const packing = packed.length ? this.sendPacks(packed) : Promise.resolve([])
     // Whatever happens to the SFTP files, the packs' scripts are over before this returns: a
     // cancelled deploy's undo must not run beside a tar still writing.
     const [sent, left] = await Promise.allSettled([this.run(rest), packing])
@@ -235,11 +235,11 @@ export class UploadSession {
   }
 
   /**
-   * Send the packs, one after another (each holds a shell), once the folders they go in are made;
-   * their good files go to be renamed as they are known. Resolves with the files left for SFTP.
+   * Send the packs, one after another (each holds a shell), right behind the mkdir requests of the
+   * folders they go in (the script waits for those: remote/pack.ts); their good files go to be
+   * renamed as they are known. Resolves with the files left for SFTP.
    */
-  private async sendPacks(batches: PackMember[][], made: Promise<void>): Promise<PlannedFile[]> {
-    await made
+  private async sendPacks(batches: PackMember[][]): Promise<PlannedFile[]> {
     const left: PlannedFile[] = []
     const { remoteRoot } = this.opts
     for (const batch of batches) {
@@ -350,10 +350,10 @@ export class UploadSession {
 
   /**
    * Before any file: where the folders lead (one round trip for all), links out of remote-path
-   * refused, and the missing folders made ahead of the files that go in them (resolves with their
-   * making, which only packs wait for).
+   * refused, and the missing folders' mkdir requests sent ahead of the files that go in them (nothing
+   * waits for their answers: an open behind them finds the folder, a pack's script waits for it).
    */
-  private async prepareFolders(files: PlannedFile[]): Promise<{ made: Promise<void> }> {
+  private async prepareFolders(files: PlannedFile[]): Promise<void> {
     const folders = foldersUnder(files.map(f => f.relativePath))
     const { remoteRoot, survey: made } = this.opts
     const survey =
@@ -364,9 +364,7 @@ export class UploadSession {
     })
     const { present, toMake } = foldersOf(survey)
     this.sftp.assumeDirs(present)
-    // Settles when the missing folders are made (what packs wait for); the SFTP path does not wait.
-    const making = this.sftp.mkdirAhead(toMake)
-    return { made: making }
+    void this.sftp.mkdirAhead(toMake)
   }
 
   /** A failed write on a live connection, as the instance explains it (a UserError when no retry can help). */
