@@ -4882,8 +4882,10 @@ const PACK_BEGIN = '--ec2-push-pack--';
 const PACK_END = '--ec2-push-pack-end--';
 /**
  * The script: `root` is remote-path (or a release folder), `folders` the folders under it the
- * members are in (made beforehand over SFTP, so they have the modes the SFTP path gives folders: the
- * script only makes sure they are there), `members` the temporaries' paths relative to `root`, `sums`
+ * members are in (made over SFTP, so they have the modes the SFTP path gives folders; their mkdir
+ * requests go out with the script, not answered first, so the script waits up to a second for each
+ * to be there, and leaves the pack to SFTP when one is not: a round trip fewer when folders are new,
+ * as in every release), `members` the temporaries' paths relative to `root`, `sums`
  * the last member's (the sha256 list). Files come out with the archive's modes exactly (umask 0 for
  * tar alone, which then makes no folder), owned by the login (-o), modified when extracted (-m), as
  * an SFTP write leaves them. `marker` (a temporary's name under `root`) holds the shell's process id
@@ -4896,10 +4898,14 @@ function pack_packScript(root, folders, members, sums, marker) {
     const q = shellQuote(sums);
     const drop = `ec2_push_m | xargs -0 rm -f -- 2>/dev/null`;
     const lines = [
+        // tar would make a missing folder itself, with the archive's umask: the upload makes them (the
+        // root too, on a first deploy). 100 waits of 10 ms (of 1 s, and fewer, where sleep takes whole
+        // seconds only).
+        `ec2_push_w() { ec2_push_t=0; while [ ! -d "$1" ]; do [ "$ec2_push_t" -lt 100 ] || return 1; sleep 0.01 2>/dev/null || { sleep 1; ec2_push_t=$((ec2_push_t + 49)); }; ec2_push_t=$((ec2_push_t + 1)); done; }`,
+        `ec2_push_w ${shellQuote(root)} || exit 4`,
         `cd -- ${shellQuote(root)} || exit 1`,
         `ec2_push_m() { ${nulList([...members, sums])}; }`,
-        // tar would make a missing folder itself, with the archive's umask: the upload makes them first.
-        ...folders.map(d => `[ -d ${shellQuote(d)} ] || exit 4`),
+        ...folders.map(d => `ec2_push_w ${shellQuote(d)} || exit 4`),
         `echo "$$" > ${marker} || exit 1`,
         `trap 'rm -f -- ${marker}' EXIT`,
         // Without a pack to read (no tar), or when it stops half-way, what it wrote goes.
@@ -5352,7 +5358,7 @@ class upload_UploadSession {
      * are verified side by side, not one after another.
      */
     async uploadAll(files) {
-        const { made } = await this.prepareFolders(files);
+        await this.prepareFolders(files);
         this.next = this.inFlight = this.smallInFlight = this.smallBytes = this.batchBytes = 0;
         this.batch = [];
         this.failed = [];
@@ -5361,7 +5367,7 @@ class upload_UploadSession {
         // Small files go in packs where the instance can take them (transfer/pack.ts), beside the
         // rest; what a pack could not put in place goes over SFTP after it.
         const { packed, rest } = this.packsFor(files);
-        const packing = packed.length ? this.sendPacks(packed, made) : Promise.resolve([]);
+        const packing = packed.length ? this.sendPacks(packed) : Promise.resolve([]);
         // Whatever happens to the SFTP files, the packs' scripts are over before this returns: a
         // cancelled deploy's undo must not run beside a tar still writing.
         const [sent, left] = await Promise.allSettled([this.run(rest), packing]);
@@ -5405,11 +5411,11 @@ class upload_UploadSession {
         return { packed: packBatches(members), rest };
     }
     /**
-     * Send the packs, one after another (each holds a shell), once the folders they go in are made;
-     * their good files go to be renamed as they are known. Resolves with the files left for SFTP.
+     * Send the packs, one after another (each holds a shell), right behind the mkdir requests of the
+     * folders they go in (the script waits for those: remote/pack.ts); their good files go to be
+     * renamed as they are known. Resolves with the files left for SFTP.
      */
-    async sendPacks(batches, made) {
-        await made;
+    async sendPacks(batches) {
         const left = [];
         const { remoteRoot } = this.opts;
         for (const batch of batches) {
@@ -5508,8 +5514,8 @@ class upload_UploadSession {
     }
     /**
      * Before any file: where the folders lead (one round trip for all), links out of remote-path
-     * refused, and the missing folders made ahead of the files that go in them (resolves with their
-     * making, which only packs wait for).
+     * refused, and the missing folders' mkdir requests sent ahead of the files that go in them (nothing
+     * waits for their answers: an open behind them finds the folder, a pack's script waits for it).
      */
     async prepareFolders(files) {
         const folders = foldersUnder(files.map(f => f.relativePath));
@@ -5521,9 +5527,7 @@ class upload_UploadSession {
         });
         const { present, toMake } = foldersOf(survey);
         this.sftp.assumeDirs(present);
-        // Settles when the missing folders are made (what packs wait for); the SFTP path does not wait.
-        const making = this.sftp.mkdirAhead(toMake);
-        return { made: making };
+        void this.sftp.mkdirAhead(toMake);
     }
     /** A failed write on a live connection, as the instance explains it (a UserError when no retry can help). */
     async explain(err, file, final) {
