@@ -75,16 +75,14 @@ async function withSshd(opts: SshdOptions, fn: (sshd: Sshd) => Promise<void>) {
   }
 }
 
+/** BusyBox's sh, tar and sha256sum first on the instance's PATH. */
+const BUSYBOX_TOOLS = Object.fromEntries(
+  ['sh', 'tar', 'sha256sum'].map(t => [t, `#!/bin/sh\nexec busybox ${t} "$@"\n`])
+)
+
 test.each([
   ['GNU tar and coreutils', {}],
-  [
-    "BusyBox's sh, tar and sha256sum",
-    {
-      tools: Object.fromEntries(
-        ['sh', 'tar', 'sha256sum'].map(t => [t, `#!/bin/sh\nexec busybox ${t} "$@"\n`])
-      )
-    }
-  ]
+  ["BusyBox's sh, tar and sha256sum", { tools: BUSYBOX_TOOLS }]
 ])('with %s: one pack written and checked, modes exact, no temporary left', async (_what, opts) => {
   await withSshd(opts, async sshd => {
     for (const round of ['new', 'again']) {
@@ -118,40 +116,48 @@ test("folders the pack's files go in get the modes the SFTP server gives its fol
   })
 })
 
-test('hostile names: files go in the pack whatever their own names, folders ustar cannot carry go by SFTP', async () => {
-  const hostile = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-packs-hostile-'))
-  const rels = [
-    // A file's own name is not in the archive (members are temporaries): these go in the pack.
-    'new\nline "quoted" $(touch PWNED).txt',
-    "it's a 'name'\\.txt",
-    'ünïcødé 日本/ü.txt',
-    // Folders whose names ustar cannot carry exactly (too long for its fields, or the name and prefix
-    // split nowhere), or sha256sum -c could not read: their files go over SFTP.
-    `${'l'.repeat(200)}/x.txt`,
-    `${'p'.repeat(150)}/${'q'.repeat(60)}/x.txt`,
-    'back\\slash dir/x.txt'
-  ]
-  try {
-    for (const rel of rels) {
-      await mkdir(path.join(hostile, path.dirname(rel)), { recursive: true })
-      await writeFile(path.join(hostile, rel), `${rel}\n`)
+test.each([
+  ['GNU tar and coreutils', {}],
+  ["BusyBox's sh, tar and sha256sum", { tools: BUSYBOX_TOOLS }]
+])(
+  'hostile names, with %s: files go in the pack whatever their own names, folders ustar cannot carry go by SFTP',
+  async (_what, opts) => {
+    const hostile = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-packs-hostile-'))
+    const rels = [
+      // A file's own name is not in the archive (members are temporaries): these go in the pack.
+      'new\nline "quoted" $(touch PWNED).txt',
+      "it's a 'name'\\.txt",
+      'ünïcødé 日本/ü.txt',
+      // Folders whose names ustar cannot carry exactly (too long for its fields, or the name and prefix
+      // split nowhere), or sha256sum -c could not read: their files go over SFTP.
+      `${'l'.repeat(200)}/x.txt`,
+      `${'p'.repeat(150)}/${'q'.repeat(60)}/x.txt`,
+      'back\\slash dir/x.txt',
+      // A line break in a folder's name: over SFTP, hashed one by one (BusyBox's listing would split).
+      'line\nbreak dir/x.txt'
+    ]
+    try {
+      for (const rel of rels) {
+        await mkdir(path.join(hostile, path.dirname(rel)), { recursive: true })
+        await writeFile(path.join(hostile, rel), `${rel}\n`)
+      }
+      await withSshd(opts, async sshd => {
+        const remote = path.join(sshd.remoteRoot, 'hostile')
+        const inputs: Record<string, string> = actionInputs(sshd, hostile, remote, { connections: '1' })
+        const run = await runDeploy(
+          buildConfig(n => inputs[n] ?? ''),
+          capturingLogger()
+        )
+        expect(run.error).toBeUndefined()
+        for (const rel of rels) expect(await readFile(path.join(remote, rel), 'utf8')).toBe(`${rel}\n`)
+        const all = await readdir(remote, { recursive: true })
+        expect(all.filter(n => n.includes('.ec2-push-tmp') || path.basename(n) === 'PWNED')).toEqual([])
+      })
+    } finally {
+      await rm(hostile, { recursive: true, force: true })
     }
-    await withSshd({}, async sshd => {
-      const remote = path.join(sshd.remoteRoot, 'hostile')
-      const inputs: Record<string, string> = actionInputs(sshd, hostile, remote, { connections: '1' })
-      const run = await runDeploy(
-        buildConfig(n => inputs[n] ?? ''),
-        capturingLogger()
-      )
-      expect(run.error).toBeUndefined()
-      for (const rel of rels) expect(await readFile(path.join(remote, rel), 'utf8')).toBe(`${rel}\n`)
-      const all = await readdir(remote, { recursive: true })
-      expect(all.filter(n => n.includes('.ec2-push-tmp') || path.basename(n) === 'PWNED')).toEqual([])
-    })
-  } finally {
-    await rm(hostile, { recursive: true, force: true })
   }
-})
+)
 
 test('an instance without tar gets the files over SFTP, with no error', async () => {
   await withSshd({ hideTools: /^tar$/ }, async sshd => {

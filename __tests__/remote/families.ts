@@ -50,8 +50,10 @@ import {
   checkable,
   checkScript,
   hashUnderScript,
+  indexedSha256Script,
   parseCheck,
   parseHashUnder,
+  parseIndexedSha256,
   parseSha256sum,
   parseStreamHash,
   sha256sumScript,
@@ -368,6 +370,14 @@ export const FAMILIES: Family[] = [
       const under = await fx.run(hashUnderScript(fx.work, [...fx.files.keys()]))
       ok(under)
       expect(parseHashUnder(under.stdout)).toEqual(new Map([...fx.files].map(([rel, c]) => [rel, sha256(c)])))
+      // One by one on stdin, by index, with GNU's and with BusyBox's sha256sum (BusyBox does not escape
+      // a line break in its listing); a file that cannot be read is left out.
+      const missing = path.join(fx.work, 'not\nthere')
+      const each = [...abs.keys(), missing]
+      for (const tools of [GNU, BUSYBOX]) {
+        const r = await fx.run(indexedSha256Script(each), { tools })
+        expect(parseIndexedSha256(r.stdout, each)).toEqual(abs)
+      }
       // Compared there: only what differs (a file changed on the instance, one missing) is named.
       const expected = new Map([...abs].filter(([p]) => checkable(p)))
       const changed = path.join(fx.work, '$(touch PWNED-dollar)')

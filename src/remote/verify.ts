@@ -46,6 +46,26 @@ export function parseSha256sum(output: string): Map<string, string> {
 }
 
 /**
+ * sha256 of files whose names a sha256sum listing cannot carry (a line break, which BusyBox does not
+ * escape): each file read on stdin, its digest printed after its index in `paths`. A process a file,
+ * so only for such names.
+ */
+export function indexedSha256Script(paths: string[]): string {
+  return paths.map((p, i) => `printf '%s ' ${i}; sha256sum < ${shellQuote(p)} || echo`).join('\n') + '\n'
+}
+
+/** indexedSha256Script's answer: path -> hex digest (a file that could not be read is left out). */
+export function parseIndexedSha256(output: string, paths: string[]): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const line of output.split('\n')) {
+    const m = /^(\d+) ([0-9a-f]{64})(?:\s|$)/.exec(line)
+    const p = m ? paths[Number(m[1])] : undefined
+    if (m && p !== undefined) out.set(p, m[2])
+  }
+  return out
+}
+
+/**
  * Paths sha256sum -c reads as they are: a backslash or a line break in a name would need its escaped
  * form, which older coreutils read differently. Such files are hashed with sha256sumScript instead.
  */

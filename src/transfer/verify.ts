@@ -4,7 +4,10 @@ import { readProbe, SHA256SUM_PROBE, type ProbeAnswer } from '../remote/probes.j
 import { shellQuote } from '../remote/quote.js'
 import { parseRangeHash, rangeHashRequest, rangeHashUnderScript, requestPath } from '../remote/range-hash.js'
 import {
+  checkable,
   checkScript,
+  indexedSha256Script,
+  parseIndexedSha256,
   parseCheck,
   parseSha256sum,
   parseStreamHash,
@@ -79,6 +82,12 @@ async function probeOnce(conn: SshConnection): Promise<Verdict> {
 /** Remote sha256 of many files with as few `sha256sum` execs as the command-line limit allows. */
 export async function remoteSha256(conn: SshConnection, paths: string[]): Promise<Map<string, string>> {
   const result = new Map<string, string>()
+  // A name with a line break would split BusyBox's listing (GNU escapes it): hashed one by one.
+  const odd = paths.filter(p => !checkable(p))
+  if (odd.length) {
+    const r = await execScript(conn, indexedSha256Script(odd))
+    for (const [p, digest] of parseIndexedSha256(r.stdout, odd)) result.set(p, digest)
+  }
   let batch: string[] = []
   let bytes = 0
   const flush = async () => {
@@ -89,6 +98,7 @@ export async function remoteSha256(conn: SshConnection, paths: string[]): Promis
     bytes = 0
   }
   for (const p of paths) {
+    if (!checkable(p)) continue
     const quoted = shellQuote(p).length + 1
     if (bytes + quoted > MAX_COMMAND_BYTES) await flush()
     batch.push(p)
