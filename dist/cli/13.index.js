@@ -2076,6 +2076,25 @@ function parseSha256sum(output) {
     return out;
 }
 /**
+ * sha256 of files whose names a sha256sum listing cannot carry (a line break, which BusyBox does not
+ * escape): each file read on stdin, its digest printed after its index in `paths`. A process a file,
+ * so only for such names.
+ */
+function indexedSha256Script(paths) {
+    return paths.map((p, i) => `printf '%s ' ${i}; sha256sum < ${(0,quote/* shellQuote */.Z)(p)} || echo`).join('\n') + '\n';
+}
+/** indexedSha256Script's answer: path -> hex digest (a file that could not be read is left out). */
+function parseIndexedSha256(output, paths) {
+    const out = new Map();
+    for (const line of output.split('\n')) {
+        const m = /^(\d+) ([0-9a-f]{64})(?:\s|$)/.exec(line);
+        const p = m ? paths[Number(m[1])] : undefined;
+        if (m && p !== undefined)
+            out.set(p, m[2]);
+    }
+    return out;
+}
+/**
  * Paths sha256sum -c reads as they are: a backslash or a line break in a name would need its escaped
  * form, which older coreutils read differently. Such files are hashed with sha256sumScript instead.
  */
@@ -2269,6 +2288,13 @@ async function probeOnce(conn) {
 /** Remote sha256 of many files with as few `sha256sum` execs as the command-line limit allows. */
 async function remoteSha256(conn, paths) {
     const result = new Map();
+    // A name with a line break would split BusyBox's listing (GNU escapes it): hashed one by one.
+    const odd = paths.filter(p => !checkable(p));
+    if (odd.length) {
+        const r = await execScript(conn, indexedSha256Script(odd));
+        for (const [p, digest] of parseIndexedSha256(r.stdout, odd))
+            result.set(p, digest);
+    }
     let batch = [];
     let bytes = 0;
     const flush = async () => {
@@ -2281,6 +2307,8 @@ async function remoteSha256(conn, paths) {
         bytes = 0;
     };
     for (const p of paths) {
+        if (!checkable(p))
+            continue;
         const quoted = (0,quote/* shellQuote */.Z)(p).length + 1;
         if (bytes + quoted > MAX_COMMAND_BYTES)
             await flush();
