@@ -141,7 +141,8 @@ export function packsUsable(conn: SshConnection): boolean {
 const CLEAN_EXITS = new Set([1, 2, 3, 4])
 
 /**
- * Send a batch in one pack under `root`; `folders` are those its members go in (made by then). The
+ * Send a batch in one pack under `root`; `folders` are those its members go in (there, or their
+ * mkdir requests sent: the script waits for them). The
  * list of sums is a temporary too, in `openTemps` while it may be on the instance, as the caller
  * keeps the members'. Resolves with what became of each member; rejects only when the connection
  * is lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short,

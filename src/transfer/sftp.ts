@@ -235,14 +235,12 @@ export class Sftp {
    * opens that need it, and sftp-server handles a channel's requests in the order they came, so
    * those opens find their folders in the same round trip. No answer is waited for: a folder still
    * missing makes its files' opens fail, and the upload then makes it with mkdirp, which says why
-   * it cannot. (A server that reorders requests costs that fallback, never a misplaced file.)
-   * Settles when every answer is in, whatever it said (for what is written by other means than this
-   * channel, a pack: transfer/pack.ts).
+   * it cannot. (A server that reorders requests costs that fallback, never a misplaced file.) A
+   * pack sent meanwhile on the shell waits for its folders there (remote/pack.ts).
    */
-  mkdirAhead(dirs: string[]): Promise<void> {
-    const made = dirs.map(d => this.call(cb => this.raw.mkdir(d, cb)).catch(() => {}))
+  mkdirAhead(dirs: string[]): void {
+    for (const d of dirs) this.call(cb => this.raw.mkdir(d, cb)).catch(() => {})
     this.assumeDirs(dirs)
-    return Promise.all(made).then(() => {})
   }
 
   /** A folder assumed to exist was missing after all: assume none, and mkdirp asks again. */

@@ -364,7 +364,7 @@ export class UploadSession {
     })
     const { present, toMake } = foldersOf(survey)
     this.sftp.assumeDirs(present)
-    void this.sftp.mkdirAhead(toMake)
+    this.sftp.mkdirAhead(toMake)
   }
 
   /** A failed write on a live connection, as the instance explains it (a UserError when no retry can help). */

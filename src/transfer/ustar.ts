@@ -13,8 +13,15 @@ export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK)
 const NAME_BYTES = 100
 const PREFIX_BYTES = 155
 
-/** Where `name` (UTF-8 bytes) is split into prefix and name, or undefined when it does not fit. */
-function split(name: Buffer): { prefix: Buffer; base: Buffer } | undefined {
+/**
+ * A relative path as a member's name (prefix and name fields, UTF-8), or undefined when it cannot be
+ * one exactly: too long for the fields, a NUL, an empty part, a `.` or `..` part, or a leading `/`
+ * (tar would change or refuse any of those).
+ */
+function ustarName(rel: string): { prefix: Buffer; base: Buffer } | undefined {
+  if (rel === '' || rel.includes('\0') || rel.startsWith('/') || rel.endsWith('/')) return undefined
+  if (rel.split('/').some(part => part === '' || part === '.' || part === '..')) return undefined
+  const name = Buffer.from(rel, 'utf8')
   if (name.length <= NAME_BYTES) return { prefix: Buffer.alloc(0), base: name }
   // The prefix is what comes before a `/`; the rest must fit the name field and not be empty.
   for (let at = Math.min(PREFIX_BYTES, name.length - 2); at > 0; at--) {
@@ -25,14 +32,9 @@ function split(name: Buffer): { prefix: Buffer; base: Buffer } | undefined {
   return undefined
 }
 
-/**
- * Whether a relative path can be a member's name exactly: it fits the fields, has no NUL, no empty
- * part, no `.` or `..` part and no leading `/` (tar would change or refuse any of those).
- */
+/** Whether a relative path can be a member's name exactly (ustarName). */
 export function fitsUstar(rel: string): boolean {
-  if (rel === '' || rel.includes('\0') || rel.startsWith('/') || rel.endsWith('/')) return false
-  if (rel.split('/').some(part => part === '' || part === '.' || part === '..')) return false
-  return split(Buffer.from(rel, 'utf8')) !== undefined
+  return ustarName(rel) !== undefined
 }
 
 function octal(buf: Buffer, at: number, width: number, value: number): void {
@@ -45,8 +47,8 @@ function octal(buf: Buffer, at: number, width: number, value: number): void {
  * `mtime` (seconds), owned by uid and gid 0 (the packs are extracted without restoring owners).
  */
 export function fileHeader(rel: string, mode: number, size: number, mtime: number): Buffer {
-  const parts = split(Buffer.from(rel, 'utf8'))
-  if (!parts || !fitsUstar(rel)) throw new Error(`not a ustar name: ${JSON.stringify(rel)}`)
+  const parts = ustarName(rel)
+  if (!parts) throw new Error(`not a ustar name: ${JSON.stringify(rel)}`)
   if (size >= 8 ** 11) throw new Error('too large for a ustar header')
   const h = Buffer.alloc(BLOCK)
   parts.base.copy(h, 0)

@@ -83,7 +83,9 @@ async function probeOnce(conn: SshConnection): Promise<Verdict> {
 export async function remoteSha256(conn: SshConnection, paths: string[]): Promise<Map<string, string>> {
   const result = new Map<string, string>()
   // A name with a line break would split BusyBox's listing (GNU escapes it): hashed one by one.
-  const odd = paths.filter(p => !checkable(p))
+  const odd: string[] = []
+  const listed: string[] = []
+  for (const p of paths) (checkable(p) ? listed : odd).push(p)
   if (odd.length) {
     const r = await execScript(conn, indexedSha256Script(odd))
     for (const [p, digest] of parseIndexedSha256(r.stdout, odd)) result.set(p, digest)
@@ -97,8 +99,7 @@ export async function remoteSha256(conn: SshConnection, paths: string[]): Promis
     batch = []
     bytes = 0
   }
-  for (const p of paths) {
-    if (!checkable(p)) continue
+  for (const p of listed) {
     const quoted = shellQuote(p).length + 1
     if (bytes + quoted > MAX_COMMAND_BYTES) await flush()
     batch.push(p)
