@@ -2289,7 +2289,10 @@ async function probeOnce(conn) {
 async function remoteSha256(conn, paths) {
     const result = new Map();
     // A name with a line break would split BusyBox's listing (GNU escapes it): hashed one by one.
-    const odd = paths.filter(p => !checkable(p));
+    const odd = [];
+    const listed = [];
+    for (const p of paths)
+        (checkable(p) ? listed : odd).push(p);
     if (odd.length) {
         const r = await execScript(conn, indexedSha256Script(odd));
         for (const [p, digest] of parseIndexedSha256(r.stdout, odd))
@@ -2306,9 +2309,7 @@ async function remoteSha256(conn, paths) {
         batch = [];
         bytes = 0;
     };
-    for (const p of paths) {
-        if (!checkable(p))
-            continue;
+    for (const p of listed) {
         const quoted = (0,quote/* shellQuote */.Z)(p).length + 1;
         if (bytes + quoted > MAX_COMMAND_BYTES)
             await flush();
@@ -3165,14 +3166,13 @@ class Sftp {
      * opens that need it, and sftp-server handles a channel's requests in the order they came, so
      * those opens find their folders in the same round trip. No answer is waited for: a folder still
      * missing makes its files' opens fail, and the upload then makes it with mkdirp, which says why
-     * it cannot. (A server that reorders requests costs that fallback, never a misplaced file.)
-     * Settles when every answer is in, whatever it said (for what is written by other means than this
-     * channel, a pack: transfer/pack.ts).
+     * it cannot. (A server that reorders requests costs that fallback, never a misplaced file.) A
+     * pack sent meanwhile on the shell waits for its folders there (remote/pack.ts).
      */
     mkdirAhead(dirs) {
-        const made = dirs.map(d => this.call(cb => this.raw.mkdir(d, cb)).catch(() => { }));
+        for (const d of dirs)
+            this.call(cb => this.raw.mkdir(d, cb)).catch(() => { });
         this.assumeDirs(dirs);
-        return Promise.all(made).then(() => { });
     }
     /** A folder assumed to exist was missing after all: assume none, and mkdirp asks again. */
     forgetAssumedDirs() {
@@ -4341,8 +4341,17 @@ const BLOCK = 512;
 const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
 const NAME_BYTES = 100;
 const PREFIX_BYTES = 155;
-/** Where `name` (UTF-8 bytes) is split into prefix and name, or undefined when it does not fit. */
-function split(name) {
+/**
+ * A relative path as a member's name (prefix and name fields, UTF-8), or undefined when it cannot be
+ * one exactly: too long for the fields, a NUL, an empty part, a `.` or `..` part, or a leading `/`
+ * (tar would change or refuse any of those).
+ */
+function ustarName(rel) {
+    if (rel === '' || rel.includes('\0') || rel.startsWith('/') || rel.endsWith('/'))
+        return undefined;
+    if (rel.split('/').some(part => part === '' || part === '.' || part === '..'))
+        return undefined;
+    const name = Buffer.from(rel, 'utf8');
     if (name.length <= NAME_BYTES)
         return { prefix: Buffer.alloc(0), base: name };
     // The prefix is what comes before a `/`; the rest must fit the name field and not be empty.
@@ -4355,16 +4364,9 @@ function split(name) {
     }
     return undefined;
 }
-/**
- * Whether a relative path can be a member's name exactly: it fits the fields, has no NUL, no empty
- * part, no `.` or `..` part and no leading `/` (tar would change or refuse any of those).
- */
+/** Whether a relative path can be a member's name exactly (ustarName). */
 function fitsUstar(rel) {
-    if (rel === '' || rel.includes('\0') || rel.startsWith('/') || rel.endsWith('/'))
-        return false;
-    if (rel.split('/').some(part => part === '' || part === '.' || part === '..'))
-        return false;
-    return split(Buffer.from(rel, 'utf8')) !== undefined;
+    return ustarName(rel) !== undefined;
 }
 function octal(buf, at, width, value) {
     // width - 1 digits and a NUL, as every tar writes them.
@@ -4375,8 +4377,8 @@ function octal(buf, at, width, value) {
  * `mtime` (seconds), owned by uid and gid 0 (the packs are extracted without restoring owners).
  */
 function fileHeader(rel, mode, size, mtime) {
-    const parts = split(Buffer.from(rel, 'utf8'));
-    if (!parts || !fitsUstar(rel))
+    const parts = ustarName(rel);
+    if (!parts)
         throw new Error(`not a ustar name: ${JSON.stringify(rel)}`);
     if (size >= 8 ** 11)
         throw new Error('too large for a ustar header');
@@ -4521,7 +4523,8 @@ function packsUsable(conn) {
 /** The script's exit statuses that say it left nothing extracted behind (see packScript). */
 const CLEAN_EXITS = new Set([1, 2, 3, 4]);
 /**
- * Send a batch in one pack under `root`; `folders` are those its members go in (made by then). The
+ * Send a batch in one pack under `root`; `folders` are those its members go in (there, or their
+ * mkdir requests sent: the script waits for them). The
  * list of sums is a temporary too, in `openTemps` while it may be on the instance, as the caller
  * keeps the members'. Resolves with what became of each member; rejects only when the connection
  * is lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short,
@@ -4863,7 +4866,7 @@ class UploadSession {
         });
         const { present, toMake } = foldersOf(survey);
         this.sftp.assumeDirs(present);
-        void this.sftp.mkdirAhead(toMake);
+        this.sftp.mkdirAhead(toMake);
     }
     /** A failed write on a live connection, as the instance explains it (a UserError when no retry can help). */
     async explain(err, file, final) {
