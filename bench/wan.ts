@@ -154,7 +154,11 @@ async function engineRun(
       ...extra
     }
   }
-  const m = await runMeasured(process.execPath, [engineScript, JSON.stringify(job)], {
+  // BENCH_CPU_PROF=DIR writes a V8 CPU profile of every engine run there (open it in Chrome's DevTools).
+  const prof = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : []
+  const m = await runMeasured(process.execPath, [...prof, engineScript, JSON.stringify(job)], {
     env: { ...process.env, ...sb.env }
   })
   let r: EngineOnceResult | undefined
