@@ -19,6 +19,7 @@ import {
   SsmMessage,
   StreamFlag
 } from '../../src/tunnel/ssm/message.js'
+import { binaryFrames } from '../../src/tunnel/ws-frame.js'
 import { DelayLine, FaultyLink, seededRandom, SsmSimFaults } from './faults.js'
 
 /**
@@ -128,11 +129,11 @@ export class AgentSession {
   private readonly random: () => number
   private readonly toAgentDelay = new DelayLine(
     () => (this.faults().rttMs ?? 0) / 2,
-    run => corked(this.socket, () => corked(rawSocketOf(this.ws), run))
+    run => this.batchToClient(() => this.batchToTarget(run))
   )
   private readonly toClientDelay = new DelayLine(
     () => (this.faults().rttMs ?? 0) / 2,
-    run => corked(rawSocketOf(this.ws), run)
+    run => this.batchToClient(run)
   )
   private readonly toAgentLink: FaultyLink
   private readonly toClientLink: FaultyLink
@@ -495,7 +496,8 @@ export class AgentSession {
           if (!acked) this.record.notReady++
           return false
         }
-        this.socket.write(msg.payload)
+        if (this.targetOut) this.targetOut.push(msg.payload)
+        else this.socket.write(msg.payload)
         ackNow()
         return true
       case PayloadType.Flag: {
@@ -576,7 +578,7 @@ export class AgentSession {
     if (!ws) return
     this.toClientDelay.push(() =>
       this.toClientLink.pass(() => {
-        if (ws.readyState === WebSocket.OPEN) ws.send(frame)
+        this.sendTo(ws, frame)
       })
     )
   }
@@ -586,9 +588,7 @@ export class AgentSession {
     const ws = this.ws
     if (!ws) return
     const frame = encodeMessage({ messageType: type, payload })
-    this.toClientDelay.push(() => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(frame)
-    })
+    this.toClientDelay.push(() => this.sendTo(ws, frame))
   }
 
   private resendTick(): void {
@@ -601,6 +601,57 @@ export class AgentSession {
       m.resent = true
       this.record.agentRetransmits++
       this.transmit(seq, m.frame)
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Batched writes: each delay-line batch (a burst of the client's frames, or of what goes back)
+  // leaves in one socket write per direction, as a real service's would in few TCP segments.
+
+  /** Frames for the client socket during a batch (written by flushToClient), and that socket. */
+  private clientOut?: { ws: WebSocket; raw: RawSocket; frames: Buffer[] }
+  /** Bytes for the target during a batch. */
+  private targetOut?: Buffer[]
+
+  private sendTo(ws: WebSocket, frame: Buffer): void {
+    if (ws.readyState !== WebSocket.OPEN) return
+    if (this.clientOut?.ws === ws) this.clientOut.frames.push(frame)
+    else ws.send(frame)
+  }
+
+  private batchToClient(run: () => void): void {
+    const ws = this.ws
+    const raw = rawSocketOf(ws)
+    if (this.clientOut || !ws || !raw) return run()
+    this.clientOut = { ws, raw, frames: [] }
+    try {
+      run()
+    } finally {
+      this.flushToClient()
+      this.clientOut = undefined
+    }
+  }
+
+  /** Write the batch's frames so far (ws itself sends nothing compressed or queued here: see ws-frame.ts). */
+  private flushToClient(): void {
+    const out = this.clientOut
+    if (!out || out.frames.length === 0) return
+    const frames = out.frames
+    out.frames = []
+    if (out.ws.readyState === WebSocket.OPEN) out.raw.write(binaryFrames(frames, false))
+  }
+
+  private batchToTarget(run: () => void): void {
+    const socket = this.socket
+    if (this.targetOut || !socket) return run()
+    const out: Buffer[] = (this.targetOut = [])
+    try {
+      run()
+    } finally {
+      this.targetOut = undefined
+      // A socket replaced or destroyed meanwhile would have lost these bytes under a cork too.
+      if (out.length > 0 && socket === this.socket && !socket.destroyed)
+        socket.write(out.length === 1 ? out[0] : Buffer.concat(out))
     }
   }
 
@@ -730,7 +781,8 @@ export class AgentSession {
       this.toClientDelay.push(() => {
         if (ws.readyState !== WebSocket.OPEN) return this.releaseResources()
         ws.once('close', () => this.releaseResources())
-        ws.send(frame)
+        this.sendTo(ws, frame)
+        this.flushToClient()
         ws.close(closeCode, closeCode === 1000 ? '' : 'message too big')
       })
     } else {
@@ -766,23 +818,13 @@ export class AgentSession {
   }
 }
 
-interface Corkable {
-  cork(): void
-  uncork(): void
+interface RawSocket {
+  write(data: Buffer): boolean
 }
 
 /** ws's underlying net.Socket (`_socket`, stable across ws 8.x), to batch many small sends. */
-function rawSocketOf(ws: WebSocket | undefined): Corkable | undefined {
-  return (ws as unknown as { _socket?: Corkable } | undefined)?._socket ?? undefined
-}
-
-function corked(socket: Corkable | undefined, run: () => void): void {
-  socket?.cork()
-  try {
-    run()
-  } finally {
-    socket?.uncork()
-  }
+function rawSocketOf(ws: WebSocket | undefined): RawSocket | undefined {
+  return (ws as unknown as { _socket?: RawSocket } | undefined)?._socket ?? undefined
 }
 
 function newToken(): string {

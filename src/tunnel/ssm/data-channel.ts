@@ -3,15 +3,17 @@ import WebSocket from 'ws'
 import { errorMessage, TransientError, UserError } from '../../errors.js'
 import type { Logger } from '../../log.js'
 import { webSocketAgent } from '../../net/proxy-agent.js'
+import { binaryFrames } from '../ws-frame.js'
 import { maskOptions, type FrameMask } from '../ws-mask.js'
 import {
-  ackedSequenceNumber,
   ActionStatus,
+  decodeAckedSequence,
   decodeMessage,
   encodeAck,
   encodeMessage,
   flagPayload,
   handshakeResponsePayload,
+  isAcknowledge,
   MessageType,
   openDataChannelMessage,
   PAYLOAD_OFFSET,
@@ -143,6 +145,12 @@ interface InFlight {
 
 const BINARY = { binary: true } as const
 
+interface RawSocket {
+  cork(): void
+  uncork(): void
+  write(data: Buffer): boolean
+}
+
 const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
 
 export class SsmDataChannel {
@@ -173,7 +181,9 @@ export class SsmDataChannel {
 
   // client -> agent
   private outSeq = 0
+  /** Messages not yet sent: sendQueue[sendHead..] (an index, not shift(): the queue holds a window's worth). */
   private sendQueue: Queued[] = []
+  private sendHead = 0
   private queuedBytes = 0
   private readonly unacked = new Map<number, InFlight>()
   private inflightBytes = 0
@@ -366,13 +376,26 @@ export class SsmDataChannel {
     // A send while the socket is down is not an error: the message stays unacked and goes again after
     // resume. A failed write closes the socket (its 'close' starts the resume), so no per-frame callback.
     if (!this.ws || !this.wsReady || this.ws.readyState !== WebSocket.OPEN) return
-    this.ws.send(frame, BINARY)
+    if (this.outBatch) this.outBatch.push(frame)
+    else this.ws.send(frame, BINARY)
   }
 
   // ---------------------------------------------------------------------------------------------
   // Receiving
 
   private onFrame(data: Buffer): void {
+    if (isAcknowledge(data)) {
+      // One per message sent: read in place, with the checks decodeMessage makes.
+      let seq: number | undefined
+      try {
+        seq = decodeAckedSequence(data)
+      } catch (err) {
+        this.log.debug(`${this.label}: dropped an invalid message: ${errorMessage(err)}`)
+        return
+      }
+      this.everReceived = true
+      return this.onAck(seq)
+    }
     let msg: SsmMessage
     try {
       msg = decodeMessage(data)
@@ -383,8 +406,6 @@ export class SsmDataChannel {
     }
     this.everReceived = true
     switch (msg.messageType) {
-      case MessageType.Acknowledge:
-        return this.onAck(msg)
       case MessageType.OutputStreamData:
         this.clearPause()
         return this.onStreamMessage(msg)
@@ -529,8 +550,7 @@ export class SsmDataChannel {
     if (kms) this.fail(unsupportedKms())
   }
 
-  private onAck(msg: SsmMessage): void {
-    const seq = ackedSequenceNumber(msg.payload)
+  private onAck(seq: number | undefined): void {
     if (seq === undefined) return
     const acked = this.unacked.get(seq)
     if (!acked) return
@@ -616,42 +636,58 @@ export class SsmDataChannel {
   }
 
   private enqueue(q: Queued): void {
-    if (q.control) this.sendQueue.unshift(q)
-    else this.sendQueue.push(q)
+    if (!q.control) this.sendQueue.push(q)
+    else if (this.sendHead > 0) this.sendQueue[--this.sendHead] = q
+    else this.sendQueue.unshift(q)
     this.queuedBytes += q.size
     this.pump()
   }
 
-  /** Send queued messages while the window has room (no per-frame sleep: the window is the pacing). */
+  /** Frames sent during a pump, written at its end as one buffer (see pump). */
+  private outBatch?: Buffer[]
+
+  /**
+   * Send queued messages while the window has room (no per-frame sleep: the window is the pacing).
+   * A burst goes in one socket write: ws writes every message separately, and with small frames the
+   * per-write cost dominates. With zero masks the frames are built here (../ws-frame.ts); with random
+   * masks ws builds them, under a cork. `_socket` is ws's (long-stable) underlying net.Socket.
+   */
   private pump(): void {
-    const corked = this.cork()
+    // Re-entered when releasing a blocked write lets the stream hand over its next chunk at once:
+    // those frames join the outer burst, after its own.
+    if (this.outBatch) return this.pumpCorked()
+    const ws = this.ws
+    const raw = (ws as unknown as { _socket?: RawSocket } | undefined)?._socket
+    if (!raw || !this.wsReady) return this.pumpCorked()
+    if ((this.opts.frameMask ?? 'zero') !== 'zero') {
+      raw.cork()
+      try {
+        this.pumpCorked()
+      } finally {
+        raw.uncork()
+      }
+      return
+    }
+    const batch: Buffer[] = (this.outBatch = [])
     try {
       this.pumpCorked()
     } finally {
-      corked?.uncork()
+      this.outBatch = undefined
+      // Whatever ended the socket meanwhile also ended the burst: unacked, it goes again after resume.
+      if (batch.length > 0 && this.ws === ws && this.wsReady && ws?.readyState === WebSocket.OPEN)
+        raw.write(binaryFrames(batch, true))
     }
   }
 
-  /**
-   * Batch a burst of frames into few writes: ws writes every message separately, and with small
-   * frames the per-write cost dominates. `_socket` is ws's (long-stable) underlying net.Socket.
-   */
-  private cork(): { uncork(): void } | undefined {
-    const raw = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } } | undefined)?._socket
-    if (!raw || !this.wsReady) return undefined
-    raw.cork()
-    return raw
-  }
-
   private pumpCorked(): void {
-    while (this.sendQueue.length > 0 && this.wsReady && !this.ended) {
-      const next = this.sendQueue[0]
+    while (this.sendHead < this.sendQueue.length && this.wsReady && !this.ended) {
+      const next = this.sendQueue[this.sendHead]
       if (!next.control) {
         if (this.paused || !this.handshakeDone) break
         if (this.inflightBytes > 0 && this.inflightBytes + next.size > this.opts.windowBytes) break
         if (this.unacked.size >= MAX_UNACKED_MESSAGES) break
       }
-      this.sendQueue.shift()
+      this.takeQueued()
       this.queuedBytes -= next.size
       const seq = this.outSeq++
       const header = {
@@ -683,6 +719,18 @@ export class SsmDataChannel {
       const release = this.blockedWrite
       this.blockedWrite = undefined
       release()
+    }
+  }
+
+  /** Drop the head of sendQueue. */
+  private takeQueued(): void {
+    this.sendHead++
+    if (this.sendHead === this.sendQueue.length) {
+      this.sendQueue = []
+      this.sendHead = 0
+    } else if (this.sendHead >= 1024 && this.sendHead * 2 >= this.sendQueue.length) {
+      this.sendQueue = this.sendQueue.slice(this.sendHead)
+      this.sendHead = 0
     }
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { sha256 } from '../../util/sha256.js'
+import { sha256Latin1 } from '../../util/sha256.js'
 
 /**
  * The Session Manager data-channel binary message (ssm-protocol.md §3): a fixed 120-byte header
@@ -170,7 +170,7 @@ export function sealFrame(frame: Buffer, m: Omit<NewMessage, 'payload'>): Buffer
   writeU64(frame, m.flags ?? 0, 56)
   if (m.messageId === undefined) writeRandomUuid(frame, 64)
   else writeUuid(m.messageId, frame, 64)
-  sha256(frame.subarray(PAYLOAD_OFFSET)).copy(frame, 80)
+  frame.write(sha256Latin1(frame.subarray(PAYLOAD_OFFSET)), 80, 'latin1')
   frame.writeUInt32BE(m.payloadType ?? 0, 112)
   frame.writeUInt32BE(payloadLength, 116)
   return frame
@@ -227,7 +227,6 @@ function readU64(buf: Buffer, at: number): number {
 export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage {
   if (buf.length < 4 + MESSAGE_TYPE_BYTES)
     throw new MessageFormatError(`message too short: ${buf.length} bytes`)
-  const headerLength = buf.readUInt32BE(0)
   const messageType = readMessageType(buf)
   const lenient =
     !opts.strict &&
@@ -247,47 +246,74 @@ export function decodeMessage(buf: Buffer, opts: DecodeOptions = {}): SsmMessage
       payload: Buffer.alloc(0)
     }
   }
-  if (!lenient && headerLength === 0) throw new MessageFormatError('HeaderLength is 0')
-  if (opts.strict && headerLength !== HEADER_LENGTH) {
+  const payload = lenient
+    ? buf.subarray(Math.min(buf.readUInt32BE(0) + 4, buf.length))
+    : checkedPayload(buf, messageType, opts.strict === true)
+  return {
+    messageType,
+    schemaVersion: buf.readUInt32BE(36),
+    createdDate: readU64(buf, 40),
+    sequenceNumber: buf.readUInt32BE(48) < 0x200000 ? readU64(buf, 48) : Number(buf.readBigInt64BE(48)),
+    flags: readU64(buf, 56),
+    messageId: uuidAt(buf, 64),
+    payloadType: buf.readUInt32BE(112),
+    payload
+  }
+}
+
+/** The payload of a message at least PAYLOAD_OFFSET long, once its header passes decodeMessage's checks. */
+function checkedPayload(buf: Buffer, messageType: string, strict: boolean): Buffer {
+  const headerLength = buf.readUInt32BE(0)
+  if (headerLength === 0) throw new MessageFormatError('HeaderLength is 0')
+  if (strict && headerLength !== HEADER_LENGTH) {
     throw new MessageFormatError(`HeaderLength must be ${HEADER_LENGTH}, got ${headerLength}`)
   }
   const payloadStart = headerLength + 4
-  if (!lenient && (payloadStart > buf.length || headerLength < HEADER_LENGTH)) {
+  if (payloadStart > buf.length || headerLength < HEADER_LENGTH) {
     throw new MessageFormatError(`HeaderLength ${headerLength} does not fit a ${buf.length}-byte message`)
   }
-  if (!lenient && !messageType) throw new MessageFormatError('MessageType is empty')
-  if (opts.strict) {
+  if (!messageType) throw new MessageFormatError('MessageType is empty')
+  if (strict) {
     if (paddedType(messageType).compare(buf, 4, 4 + MESSAGE_TYPE_BYTES) !== 0)
       throw new MessageFormatError(`MessageType '${messageType}' is not left-aligned and space-padded`)
   }
   const schemaVersion = buf.readUInt32BE(36)
-  if (opts.strict && schemaVersion !== 1)
+  if (strict && schemaVersion !== 1)
     throw new MessageFormatError(`SchemaVersion must be 1, got ${schemaVersion}`)
-  const createdDate = readU64(buf, 40)
-  if (!lenient && createdDate === 0) throw new MessageFormatError('CreatedDate is 0')
-  const messageId = uuidAt(buf, 64)
-  if (opts.strict && !wireUuidValid(buf, 64))
-    throw new MessageFormatError(`MessageId ${messageId} is not a version 1-5 UUID`)
+  if (readU64(buf, 40) === 0) throw new MessageFormatError('CreatedDate is 0')
+  if (strict && !wireUuidValid(buf, 64))
+    throw new MessageFormatError(`MessageId ${uuidAt(buf, 64)} is not a version 1-5 UUID`)
   const payloadLength = buf.readUInt32BE(116)
-  const payload = lenient ? buf.subarray(Math.min(payloadStart, buf.length)) : buf.subarray(payloadStart)
-  if (!lenient && payloadLength !== payload.length) {
+  const payload = buf.subarray(payloadStart)
+  if (payloadLength !== payload.length) {
     throw new MessageFormatError(
       `PayloadLength ${payloadLength} does not match the ${payload.length} payload bytes`
     )
   }
-  if (!lenient && (payloadLength !== 0 || opts.strict) && !sha256(payload).equals(buf.subarray(80, 112))) {
+  if ((payloadLength !== 0 || strict) && sha256Latin1(payload) !== buf.toString('latin1', 80, 112)) {
     throw new MessageFormatError('PayloadDigest does not match SHA-256 of the payload')
   }
-  return {
-    messageType,
-    schemaVersion,
-    createdDate,
-    sequenceNumber: buf.readUInt32BE(48) < 0x200000 ? readU64(buf, 48) : Number(buf.readBigInt64BE(48)),
-    flags: readU64(buf, 56),
-    messageId,
-    payloadType: buf.readUInt32BE(112),
-    payload
-  }
+  return payload
+}
+
+const ACKNOWLEDGE_TYPE = paddedType(MessageType.Acknowledge)
+
+/** Whether a received message's MessageType is acknowledge (as decodeMessage would read it). */
+export function isAcknowledge(buf: Buffer): boolean {
+  return (
+    buf.length >= 4 + MESSAGE_TYPE_BYTES &&
+    buf[4] === 0x61 &&
+    ACKNOWLEDGE_TYPE.compare(buf, 4, 4 + MESSAGE_TYPE_BYTES) === 0
+  )
+}
+
+/**
+ * ackedSequenceNumber(decodeMessage(buf).payload) for an acknowledge message (isAcknowledge), with
+ * the same checks and errors, without building the message: a sender gets one per message it sends.
+ */
+export function decodeAckedSequence(buf: Buffer): number | undefined {
+  if (buf.length < PAYLOAD_OFFSET) throw new MessageFormatError(`message too short: ${buf.length} bytes`)
+  return ackedSequenceNumber(checkedPayload(buf, MessageType.Acknowledge, false))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -324,21 +350,33 @@ export interface Acknowledgement {
   isSequentialMessage: boolean
 }
 
+/** The known message types as JSON strings, for the payload written once per message received. */
+const QUOTED_TYPES = new Map(Object.values(MessageType).map(type => [type as string, JSON.stringify(type)]))
+
+function ackPayloadText(of: Pick<SsmMessage, 'messageType' | 'messageId' | 'sequenceNumber'>): string {
+  // JSON.stringify of the same object, key for key, with the values' JSON spelled out.
+  const type = QUOTED_TYPES.get(of.messageType) ?? JSON.stringify(of.messageType)
+  const seq = Number.isSafeInteger(of.sequenceNumber)
+    ? String(of.sequenceNumber)
+    : JSON.stringify(of.sequenceNumber)
+  return `{"AcknowledgedMessageType":${type},"AcknowledgedMessageId":${JSON.stringify(of.messageId)},"AcknowledgedMessageSequenceNumber":${seq},"IsSequentialMessage":true}`
+}
+
 export function ackPayload(of: Pick<SsmMessage, 'messageType' | 'messageId' | 'sequenceNumber'>): Buffer {
-  // JSON.stringify of the same object, key for key (one per message received: spelled out, it costs a third).
-  return Buffer.from(
-    `{"AcknowledgedMessageType":${JSON.stringify(of.messageType)},"AcknowledgedMessageId":${JSON.stringify(of.messageId)},"AcknowledgedMessageSequenceNumber":${JSON.stringify(of.sequenceNumber)},"IsSequentialMessage":true}`
-  )
+  return Buffer.from(ackPayloadText(of))
 }
 
 /** The acknowledge message for a received stream message: seq 0, flags 3, PayloadType 0 (§3.3). */
 export function encodeAck(of: Pick<SsmMessage, 'messageType' | 'messageId' | 'sequenceNumber'>): Buffer {
-  return encodeMessage({
+  const text = ackPayloadText(of)
+  // The payload is written in place: one buffer per ack.
+  const out = Buffer.allocUnsafe(PAYLOAD_OFFSET + Buffer.byteLength(text))
+  out.write(text, PAYLOAD_OFFSET)
+  return sealFrame(out, {
     messageType: MessageType.Acknowledge,
     sequenceNumber: 0,
     flags: HeaderFlags.Ack,
-    payloadType: PayloadType.None,
-    payload: ackPayload(of)
+    payloadType: PayloadType.None
   })
 }
 
