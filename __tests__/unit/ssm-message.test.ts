@@ -3,12 +3,14 @@ import {
   ackedSequenceNumber,
   ackPayload,
   channelClosedPayload,
+  decodeAckedSequence,
   decodeMessage,
   encodeAck,
   encodeMessage,
   flagPayload,
   handshakeResponsePayload,
   HEADER_LENGTH,
+  isAcknowledge,
   isValidUuid,
   MessageFormatError,
   MessageType,
@@ -311,5 +313,58 @@ describe('ackedSequenceNumber: the in-place read of an ack agrees with the JSON 
   ]
   it.each(cases.map(c => [c.toString()]))('%s', text => {
     expect(ackedSequenceNumber(Buffer.from(text))).toBe(full(text))
+  })
+})
+
+describe('decodeAckedSequence: an ack read in place, with the checks of decodeMessage', () => {
+  const ack = (seq: number) =>
+    encodeAck({
+      messageType: MessageType.OutputStreamData,
+      messageId: '11223344-5566-4788-99aa-bbccddeeff00',
+      sequenceNumber: seq
+    })
+
+  it('agrees with decodeMessage + ackedSequenceNumber on good acks', () => {
+    for (const seq of [0, 1, 9, 10, 262143, 2 ** 40]) {
+      const raw = ack(seq)
+      expect(isAcknowledge(raw)).toBe(true)
+      expect(decodeAckedSequence(raw)).toBe(ackedSequenceNumber(decodeMessage(raw).payload))
+      expect(decodeAckedSequence(raw)).toBe(seq)
+    }
+  })
+
+  it('only acknowledge messages are taken for acks', () => {
+    expect(isAcknowledge(Buffer.from(WORKED_EXAMPLE_HEX, 'hex'))).toBe(false)
+    expect(isAcknowledge(encodeMessage({ messageType: 'acknowledgeX', payload: Buffer.from('{}') }))).toBe(
+      false
+    )
+    expect(isAcknowledge(Buffer.from('acknowledge'))).toBe(false)
+  })
+
+  it('throws what decodeMessage throws for a bad digest, header or length', () => {
+    const corruptions: ((b: Buffer) => void)[] = [
+      b => (b[b.length - 3] ^= 1), // payload byte: the digest no longer matches
+      b => (b[90] ^= 1), // digest byte
+      b => b.writeUInt32BE(0, 0), // HeaderLength 0
+      b => b.writeUInt32BE(b.readUInt32BE(116) + 1, 116), // PayloadLength mismatch
+      b => b.fill(0, 40, 48) // CreatedDate 0
+    ]
+    for (const corrupt of corruptions) {
+      const raw = ack(7)
+      corrupt(raw)
+      expect(isAcknowledge(raw)).toBe(true)
+      expect(() => decodeMessage(raw)).toThrow(MessageFormatError)
+      expect(() => decodeAckedSequence(raw)).toThrow(MessageFormatError)
+    }
+    expect(() => decodeAckedSequence(ack(7).subarray(0, 100))).toThrow(/too short/)
+  })
+
+  it('an ack whose payload names no number gives undefined, as ackedSequenceNumber', () => {
+    const raw = encodeMessage({
+      messageType: MessageType.Acknowledge,
+      flags: 3,
+      payload: Buffer.from('{"x":1}')
+    })
+    expect(decodeAckedSequence(raw)).toBeUndefined()
   })
 })
