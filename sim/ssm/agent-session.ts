@@ -92,12 +92,9 @@ export function agentRead(queue: Buffer[], max: number): Buffer | undefined {
 /** How many recent client messages a resend is checked against. */
 const FRAME_IDS_KEPT = 50000
 
-interface FrameIdentity {
-  messageId: string
-  digest0: number
-  digest1: number
-  digest2: number
-}
+/** What identifies a client frame: its MessageId (16 bytes) and the first 12 bytes of its digest, as words. */
+const ID_WORDS = 7
+const ID_AT = [64, 68, 72, 76, 80, 84, 88]
 
 export interface SessionRecord {
   sessionId: string
@@ -143,10 +140,11 @@ export class AgentSession {
 
   // What the service checks of the client's frames.
   private maxClientSeq = -1
-  /** The last FRAME_IDS_KEPT client sequence numbers (at seq % FRAME_IDS_KEPT): MessageId and digest words. */
-  private readonly clientFrameIds: (FrameIdentity | undefined)[] = new Array<FrameIdentity | undefined>(
-    FRAME_IDS_KEPT
-  )
+  /**
+   * The last FRAME_IDS_KEPT client sequence numbers (at seq % FRAME_IDS_KEPT): MessageId and digest
+   * words, ID_WORDS each (flat: one object per frame kept this long would cost the collector more).
+   */
+  private readonly clientFrameIds = new Uint32Array(FRAME_IDS_KEPT * ID_WORDS)
   private readonly agentIds = new Map<number, string>()
   private killDone = false
   private pauseDone = false
@@ -335,27 +333,18 @@ export class AgentSession {
     if (msg.flags !== 0) return bad(`input_stream_data flags ${msg.flags}`)
     const seq = msg.sequenceNumber
     // The digest stands for the payload: the strict decode checked it against the payload's SHA-256.
-    const id: FrameIdentity = {
-      messageId: msg.messageId,
-      digest0: raw.readUInt32BE(80),
-      digest1: raw.readUInt32BE(84),
-      digest2: raw.readUInt32BE(88)
-    }
     if (seq > this.maxClientSeq + 1) return bad(`sequence jumped from ${this.maxClientSeq} to ${seq}`)
+    const at = (seq % FRAME_IDS_KEPT) * ID_WORDS
     if (seq <= this.maxClientSeq) {
-      const first =
-        seq > this.maxClientSeq - FRAME_IDS_KEPT ? this.clientFrameIds[seq % FRAME_IDS_KEPT] : undefined
-      if (
-        first !== undefined &&
-        (first.messageId !== id.messageId ||
-          first.digest0 !== id.digest0 ||
-          first.digest1 !== id.digest1 ||
-          first.digest2 !== id.digest2)
-      )
-        return bad(`seq ${seq} resent with a different MessageId or payload`)
+      if (seq > this.maxClientSeq - FRAME_IDS_KEPT) {
+        for (let i = 0; i < ID_WORDS; i++) {
+          if (this.clientFrameIds[at + i] !== raw.readUInt32BE(ID_AT[i]))
+            return bad(`seq ${seq} resent with a different MessageId or payload`)
+        }
+      }
     } else {
       this.maxClientSeq = seq
-      this.clientFrameIds[seq % FRAME_IDS_KEPT] = id
+      for (let i = 0; i < ID_WORDS; i++) this.clientFrameIds[at + i] = raw.readUInt32BE(ID_AT[i])
     }
     switch (msg.payloadType) {
       case PayloadType.Output:

@@ -120,27 +120,50 @@ export interface DataChannelStats {
   rtoMs: number
 }
 
-interface Queued {
+/**
+ * One outgoing message, queued then in flight (the same object: it lives a round trip either way,
+ * and one per 1 KiB frame is what the collector has to move).
+ */
+interface Outgoing {
   payloadType: number
-  /** A control or flag message's payload. */
-  payload?: Buffer
-  /** Stream data: the message being filled in place, its payload from PAYLOAD_OFFSET (`size` bytes so far). */
-  frame?: Buffer
+  /** A control or flag message's payload (until sent). */
+  payload: Buffer | undefined
+  /**
+   * Queued stream data: the message being filled in place, its payload from PAYLOAD_OFFSET (`size`
+   * bytes so far). Once sent, every message's encoded form.
+   */
+  frame: Buffer | undefined
   /** Payload bytes. */
   size: number
   /** Control messages (HandshakeResponse) skip the window, the pause and the handshake gate. */
-  control?: boolean
-  onAcked?: () => void
-}
-
-interface InFlight {
+  control: boolean
+  onAcked: (() => void) | undefined
+  /** Set when sent. */
   seq: number
-  frame: Buffer
-  size: number
   lastSent: number
   retransmitted: boolean
   laterAcks: number
-  onAcked?: () => void
+}
+
+type InFlight = Outgoing & { frame: Buffer }
+
+function outgoing(
+  payloadType: number,
+  size: number,
+  data: { frame?: Buffer; payload?: Buffer; control?: boolean; onAcked?: () => void }
+): Outgoing {
+  return {
+    payloadType,
+    payload: data.payload,
+    frame: data.frame,
+    size,
+    control: data.control === true,
+    onAcked: data.onAcked,
+    seq: -1,
+    lastSent: 0,
+    retransmitted: false,
+    laterAcks: 0
+  }
 }
 
 const BINARY = { binary: true } as const
@@ -182,7 +205,7 @@ export class SsmDataChannel {
   // client -> agent
   private outSeq = 0
   /** Messages not yet sent: sendQueue[sendHead..] (an index, not shift(): the queue holds a window's worth). */
-  private sendQueue: Queued[] = []
+  private sendQueue: Outgoing[] = []
   private sendHead = 0
   private queuedBytes = 0
   private readonly unacked = new Map<number, InFlight>()
@@ -248,7 +271,7 @@ export class SsmDataChannel {
   /** Queue a sequenced Flag message (DisconnectToPort / TerminateSession). */
   sendFlag(flag: number, onAcked?: () => void): void {
     const payload = flagPayload(flag)
-    this.enqueue({ payloadType: PayloadType.Flag, payload, size: payload.length, onAcked })
+    this.enqueue(outgoing(PayloadType.Flag, payload.length, { payload, onAcked }))
   }
 
   get isEnded(): boolean {
@@ -544,7 +567,7 @@ export class SsmDataChannel {
       ProcessedClientActions: processed,
       Errors: null
     })
-    this.enqueue({ payloadType: PayloadType.HandshakeResponse, payload, size: payload.length, control: true })
+    this.enqueue(outgoing(PayloadType.HandshakeResponse, payload.length, { payload, control: true }))
     // The agent cancels the session on an Unsupported answer; say why instead of waiting for its
     // channel_closed (the response above is already on the socket, ahead of our close frame).
     if (kms) this.fail(unsupportedKms())
@@ -617,11 +640,7 @@ export class SsmDataChannel {
       // bytes go straight into the message's buffer, where its header is written when it is sent.
       let last = this.sendQueue[this.sendQueue.length - 1]
       if (!last?.frame || last.size === frameSize) {
-        last = {
-          payloadType: PayloadType.Output,
-          frame: Buffer.allocUnsafe(PAYLOAD_OFFSET + frameSize),
-          size: 0
-        }
+        last = outgoing(PayloadType.Output, 0, { frame: Buffer.allocUnsafe(PAYLOAD_OFFSET + frameSize) })
         this.sendQueue.push(last)
       }
       const take = Math.min(frameSize - last.size, chunk.length - off)
@@ -635,7 +654,7 @@ export class SsmDataChannel {
     else this.blockedWrite = () => cb()
   }
 
-  private enqueue(q: Queued): void {
+  private enqueue(q: Outgoing): void {
     if (!q.control) this.sendQueue.push(q)
     else if (this.sendHead > 0) this.sendQueue[--this.sendHead] = q
     else this.sendQueue.unshift(q)
@@ -701,15 +720,11 @@ export class SsmDataChannel {
         : encodeMessage({ ...header, payload: next.payload })
       const now = Date.now()
       if (this.unacked.size === 0) this.lastProgress = now
-      this.unacked.set(seq, {
-        seq,
-        frame,
-        size: next.size,
-        lastSent: now,
-        retransmitted: false,
-        laterAcks: 0,
-        onAcked: next.onAcked
-      })
+      next.seq = seq
+      next.frame = frame
+      next.payload = undefined
+      next.lastSent = now
+      this.unacked.set(seq, next as InFlight)
       this.inflightBytes += next.size
       this.stats.framesSent++
       this.stats.payloadBytesSent += next.size
