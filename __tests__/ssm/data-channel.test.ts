@@ -275,6 +275,39 @@ describe('ssm data channel (client) against a scripted agent', () => {
     ch.stream.destroy()
   })
 
+  it('takes NUL-padded acks as acks and drops an ack whose digest is wrong', async () => {
+    const peerP = nextPeer()
+    const ch = channel({ windowBytes: 2048 })
+    const connected = ch.connect()
+    const peer = await peerP
+    await handshakeUntilComplete(peer)
+    peer.out(1, PayloadType.HandshakeComplete, handshakeCompletePayload(1000))
+    await connected
+    const maxSeq = () => Math.max(...peer.frames.filter(f => isData(f.msg)).map(f => f.msg.sequenceNumber))
+    const sync = () =>
+      new Promise(resolve => {
+        peer.ws.once('pong', resolve)
+        peer.ws.ping()
+      })
+
+    // Two frames in flight (seq 1, 2); the rest waits for acks.
+    ch.stream.write(Buffer.alloc(6 * 1024, 3))
+    const one = await peer.waitFor(m => isData(m) && m.sequenceNumber === 1, 'seq 1')
+    const two = await peer.waitFor(m => isData(m) && m.sequenceNumber === 2, 'seq 2')
+    const nulPadded = encodeAck(one)
+    nulPadded.fill(0, 4 + MessageType.Acknowledge.length, 36)
+    peer.ws.send(nulPadded)
+    await peer.waitFor(m => isData(m) && m.sequenceNumber === 3, 'seq 3 after the NUL-padded ack of seq 1')
+    const badDigest = encodeAck(two)
+    badDigest[90] ^= 1
+    peer.ws.send(badDigest)
+    await sync()
+    expect(maxSeq()).toBe(3)
+    peer.ack(two)
+    await peer.waitFor(m => isData(m) && m.sequenceNumber === 4, 'seq 4 after a good ack of seq 2')
+    ch.stream.destroy()
+  })
+
   it('resumes on a dropped socket with a new token, the same ClientId and the same sequence numbers', async () => {
     const clientId = randomUUID()
     let resumes = 0

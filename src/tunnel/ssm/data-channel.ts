@@ -6,6 +6,7 @@ import { webSocketAgent } from '../../net/proxy-agent.js'
 import { binaryFrames } from '../ws-frame.js'
 import { maskOptions, type FrameMask } from '../ws-mask.js'
 import {
+  ackedSequenceNumber,
   ActionStatus,
   decodeAckedSequence,
   decodeMessage,
@@ -429,6 +430,9 @@ export class SsmDataChannel {
     }
     this.everReceived = true
     switch (msg.messageType) {
+      // An ack whose type is padded otherwise than with spaces (NULs): the reader trims both.
+      case MessageType.Acknowledge:
+        return this.onAck(ackedSequenceNumber(msg.payload))
       case MessageType.OutputStreamData:
         this.clearPause()
         return this.onStreamMessage(msg)
