@@ -1,36 +1,36 @@
+import * as ws from 'ws'
+
 /**
- * RFC 6455 binary frames written straight to a WebSocket's socket, many to one buffer. `ws` writes
- * each message as its own header and body; with the ssm data channel's 1,024-byte messages a burst
- * of a thousand is two thousand socket writes, and their bookkeeping costs more than the bytes.
- * Masked frames use the all-zero key (see ./ws-mask.ts), so the body goes as it is.
+ * Binary WebSocket frames for many messages in one buffer, to be written straight to a WebSocket's
+ * socket. `ws` writes each message as its own header and body; with the ssm data channel's
+ * 1,024-byte messages a burst of a thousand is two thousand socket writes, and their bookkeeping
+ * costs more than the bytes. The frames themselves are ws's own (`Sender.frame`, the function its
+ * `send` uses); masked frames get the all-zero key (see ./ws-mask.ts), so the body goes as it is.
  */
 
-/** The header length of one unfragmented frame carrying `length` bytes. */
-function headerLength(length: number, masked: boolean): number {
-  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? 4 : 0)
+interface FrameOptions {
+  fin: boolean
+  opcode: number
+  mask: boolean
+  readOnly: boolean
+  rsv1: boolean
+  generateMask?: (mask: Buffer) => void
 }
+/** ws exports its Sender (ESM: wrapper.mjs) beside the WebSocket class; @types/ws does not describe it. */
+const { frame } = (ws as unknown as { Sender: { frame(data: Buffer, o: FrameOptions): Buffer[] } }).Sender
 
-function writeHeader(out: Buffer, at: number, length: number, masked: boolean): number {
-  const maskBit = masked ? 0x80 : 0
-  out[at++] = 0x82 // FIN, opcode 2 (binary)
-  if (length < 126) {
-    out[at++] = maskBit | length
-  } else if (length < 65536) {
-    out[at++] = maskBit | 126
-    out.writeUInt16BE(length, at)
-    at += 2
-  } else {
-    out[at++] = maskBit | 127
-    out.writeUInt32BE(Math.floor(length / 2 ** 32), at)
-    out.writeUInt32BE(length >>> 0, at + 4)
-    at += 8
-  }
-  if (masked) {
-    out.writeUInt32BE(0, at) // the zero key: XOR with it leaves the body unchanged
-    at += 4
-  }
-  return at
+const zeroKey = (mask: Buffer): void => {
+  mask.fill(0)
 }
+const CLIENT: FrameOptions = {
+  fin: true,
+  opcode: 2,
+  mask: true,
+  readOnly: true,
+  rsv1: false,
+  generateMask: zeroKey
+}
+const SERVER: FrameOptions = { fin: true, opcode: 2, mask: false, readOnly: true, rsv1: false }
 
 /**
  * One binary frame per message, concatenated: `masked` for a client (zero key), unmasked for a
@@ -38,13 +38,8 @@ function writeHeader(out: Buffer, at: number, length: number, masked: boolean): 
  * compression, no Blob sends), so its frames and these cannot interleave mid-frame.
  */
 export function binaryFrames(messages: readonly Buffer[], masked: boolean): Buffer {
-  let total = 0
-  for (const m of messages) total += headerLength(m.length, masked) + m.length
-  const out = Buffer.allocUnsafe(total)
-  let at = 0
-  for (const m of messages) {
-    at = writeHeader(out, at, m.length, masked)
-    at += m.copy(out, at)
-  }
-  return out
+  const options = masked ? CLIENT : SERVER
+  const parts: Buffer[] = []
+  for (const m of messages) for (const part of frame(m, options)) parts.push(part)
+  return Buffer.concat(parts)
 }
