@@ -104,7 +104,11 @@ export async function runEngineJob(
   expectFiles: number,
   env?: NodeJS.ProcessEnv
 ): Promise<Sample> {
-  const m = await runMeasured(process.execPath, [engineScript, JSON.stringify(job)], {
+  // BENCH_CPU_PROF=DIR writes a V8 CPU profile of every engine run there, as in the wan section.
+  const prof = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : []
+  const m = await runMeasured(process.execPath, [...prof, engineScript, JSON.stringify(job)], {
     env: env ? { ...process.env, ...env } : undefined
   })
   let r: EngineOnceResult | undefined
