@@ -472,22 +472,34 @@ class Work {
     const inflight = new Set<Promise<void>>()
     let failed: { err: unknown; stripe: Stripe } | undefined
     let current: Stripe | undefined
+    // The lane waits for room one wait at a time: a request that settles wakes it when there is room
+    // (a race over every request in flight would subscribe to each of them again at every write).
+    let wake: { below: number; resolve: () => void } | undefined
+    const settled = () => {
+      if (wake && (inflight.size <= wake.below || failed)) {
+        const { resolve } = wake
+        wake = undefined
+        resolve()
+      }
+    }
     const track = (op: Promise<unknown>, stripe: Stripe, n: number): Promise<void> => {
       const w: Promise<void> = op.then(
         () => {
           inflight.delete(w)
           if (n) this.o.onBytes(n)
+          settled()
         },
         err => {
           inflight.delete(w)
           failed ??= { err, stripe }
+          settled()
         }
       )
       inflight.add(w)
       return w
     }
     const drain = async (below: number) => {
-      while (inflight.size > below && !failed) await Promise.race(inflight)
+      while (inflight.size > below && !failed) await new Promise<void>(resolve => (wake = { below, resolve }))
       if (failed) throw failed.err
     }
     // Handles of striped files with nothing left to hand out are closed (after their writes, in order).
