@@ -140,7 +140,7 @@ async function engineRun(
   remote: string,
   expectFiles: number,
   extra: Record<string, string>
-): Promise<{ s: number; processS: number; r?: EngineOnceResult; error?: string }> {
+): Promise<{ s: number; processS: number; cpu: string; r?: EngineOnceResult; error?: string }> {
   const job: EngineJob = {
     dir,
     keyFile: sb.sshd.clientKey.privateKeyFile,
@@ -158,9 +158,11 @@ async function engineRun(
   const prof = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : []
+  const here0 = process.cpuUsage()
   const m = await runMeasured(process.execPath, [...prof, engineScript, JSON.stringify(job)], {
     env: { ...process.env, ...sb.env }
   })
+  const here = process.cpuUsage(here0)
   let r: EngineOnceResult | undefined
   try {
     r = JSON.parse(m.stdout.trim().split('\n').pop() ?? '') as EngineOnceResult
@@ -171,7 +173,14 @@ async function engineRun(
   if (!r) error = `engine exited ${m.code ?? m.signal}: ${m.stderr.trim().split('\n').pop() ?? ''}`
   else if (r.error) error = r.error
   else if (r.filesUploaded !== expectFiles) error = `uploaded ${r.filesUploaded} of ${expectFiles} files`
-  return { s: r?.deployS ?? m.wallS, processS: m.wallS, r, error }
+  // CPU seconds, the robust figure on a shared machine: the engine's process, runDeploy() within it,
+  // and this process (the simulators and the WAN relay) over the same run.
+  const cpu = [
+    `engine ${(Number.isFinite(m.userS + m.sysS) ? m.userS + m.sysS : r ? r.selfUserS + r.selfSysS : NaN).toFixed(2)}`,
+    r ? `deploy ${(r.deployUserS + r.deploySysS).toFixed(2)}` : '',
+    `simulators and relay ${((here.user + here.system) / 1e6).toFixed(2)}`
+  ]
+  return { s: r?.deployS ?? m.wallS, processS: m.wallS, cpu: cpu.filter(Boolean).join(', '), r, error }
 }
 
 /** One OpenSSH tool run through the path: seconds, or an error line. */
@@ -285,7 +294,7 @@ export async function benchWan(o: WanBenchOptions): Promise<WanBenchFigures> {
                     sample.connections = e.r?.connections
                   }
                   o.log(
-                    `wan ${rttMs} ms ${p} ${c} ${tool} ${r + 1}/${o.runs}: ${e.error ?? `${e.s.toFixed(2)} s (process ${e.processS.toFixed(2)} s), round trips ${JSON.stringify(e.r?.roundTrips)}`}`
+                    `wan ${rttMs} ms ${p} ${c} ${tool} ${r + 1}/${o.runs}: ${e.error ?? `${e.s.toFixed(2)} s (process ${e.processS.toFixed(2)} s; CPU s: ${e.cpu}), round trips ${JSON.stringify(e.r?.roundTrips)}`}`
                   )
                 } else {
                   const m = await opensshRun(
