@@ -58,7 +58,10 @@ export interface DeployConfig {
   knownHosts?: string
   strictHostKey: boolean
   concurrency: number
+  /** At most this many connections per target; exactly this many where the files can use them when `connectionsGiven`. */
   connections: number
+  /** `connections` was given: else an upload of small files only opens fewer (transfer/ranges.ts, connectionsWorth). */
+  connectionsGiven?: boolean
   retries: number
   verify: VerifyMode
   timeoutSeconds: number
@@ -318,6 +321,7 @@ export function buildConfig(raw: InputSource): DeployConfig {
     strictHostKey: parseBoolean('strict-host-key', input('strict-host-key'), true),
     concurrency: parseInteger('concurrency', input('concurrency'), DEFAULT_CONCURRENCY, 1, 1024),
     connections: parseInteger('connections', input('connections'), DEFAULT_CONNECTIONS, 1, 16),
+    connectionsGiven: input('connections').trim() !== '',
     retries: parseInteger('retries', input('retries'), 3, 0, 20),
     verify: parseChoice<VerifyMode>('verify', input('verify'), 'sha256', ['sha256', 'none']),
     timeoutSeconds: parseInteger('timeout-seconds', input('timeout-seconds'), 1800, 1, 6 * 3600),

@@ -41,6 +41,11 @@ export class TargetConnection {
     return this.o.target.label
   }
 
+  /** The live connection, if there is one now (nothing is opened). */
+  get live(): SshConnection | undefined {
+    return this.conn && !this.conn.isClosed ? this.conn : undefined
+  }
+
   /** A connection being opened, shared by every caller until it settles. */
   private connecting?: Promise<SshConnection>
 

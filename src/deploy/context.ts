@@ -13,8 +13,7 @@ import { runScriptOk } from '../ssh/run-script.js'
 import { compareWithRemote, type SyncComparison } from '../sync/compare.js'
 import { protectMatcher, type ProtectMatcher } from '../sync/protect.js'
 import type { RemoteSnapshot, SnapshotRequest } from '../remote/sync-snapshot.js'
-import { connectionsUsable } from '../transfer/ranges.js'
-import { probeVerifyMethod } from '../transfer/verify.js'
+import { connectionsUsable, connectionsWorth } from '../transfer/ranges.js'
 import type { FolderSurvey } from '../transfer/folders.js'
 import { TargetConnection } from './connection.js'
 import type { Step } from './runner.js'
@@ -70,6 +69,11 @@ export function lateConnections(files: readonly { size: number }[], concurrency:
   const bytes = files.reduce((n, f) => n + f.size, 0)
   if (files.length > 2 * concurrency || bytes > LATE_EXTRA_BYTES) return connectionsUsable(files)
   return Math.min(1, connectionsUsable(files))
+}
+
+/** The connections an upload of `files` is worth under `config` (all it can use, when `connections` was given). */
+function connectionsFor(config: DeployConfig, files: readonly { size: number }[]): number {
+  return config.connectionsGiven ? connectionsUsable(files) : connectionsWorth(files)
 }
 
 /** The folders (relative, with every ancestor, and the root itself as '.') that hold these files. */
@@ -139,7 +143,7 @@ export class DeployContext {
     })
     // A full upload of several files shares them among more connections: open those alongside the
     // first (a sync decides later, once it knows how many files changed).
-    if (upload && !config.sync) this.extraLinks(connectionsUsable(plan.files))
+    if (upload && !config.sync) this.extraLinks(connectionsFor(config, plan.files))
   }
 
   /** Whether the lock's exec asks the verification probe for the upload (transfer/verify.ts). */
@@ -168,12 +172,10 @@ export class DeployContext {
     while (this.extra.length < want) {
       const l = targetConnection(this.o, { sftp: true, exec: verify ? SHELL_COMMAND : undefined })
       l.trips.phase = 'upload'
+      // No probe of their own: the upload gives them the first connection's answer (shareVerifyMethod).
       l.setOnConnect(conn => {
         conn.sftp().catch(() => {})
-        if (verify) {
-          void probeVerifyMethod(conn)
-          keepShellReady(conn)
-        }
+        if (verify) keepShellReady(conn)
       })
       l.prewarm(this.o.signal ?? new AbortController().signal)
       this.extra.push(l)
@@ -332,7 +334,9 @@ export class DeployContext {
       await uploadFiles({
         link: this.link,
         extraLinks: this.extraLinks(
-          this.config.sync ? lateConnections(files, config.concurrency) : connectionsUsable(files)
+          this.config.sync
+            ? Math.min(lateConnections(files, config.concurrency), connectionsFor(config, files))
+            : connectionsFor(config, files)
         ),
         files,
         remoteRoot,

@@ -6,7 +6,7 @@ import { connectionsUsable, isRanged } from '../transfer/ranges.js'
 import { uploadStriped } from '../transfer/striped.js'
 import type { FolderSurvey } from '../transfer/folders.js'
 import { FileError, UploadSession } from '../transfer/upload.js'
-import { probeVerifyMethod } from '../transfer/verify.js'
+import { probeVerifyMethod, shareVerifyMethod } from '../transfer/verify.js'
 import { backoffDelay, sleep } from '../util/retry.js'
 import type { TargetConnection } from './connection.js'
 
@@ -169,6 +169,9 @@ async function uploadOver(
     opts.signal?.addEventListener('abort', stop, { once: true })
     try {
       const conn = await link.get(opts.signal)
+      // Another connection to the same instance: the first one's probe answers for it too.
+      const first = opts.link.live
+      if (link !== opts.link && first && opts.verify !== 'none') shareVerifyMethod(conn, first)
       session = new UploadSession(conn, {
         remoteRoot: opts.remoteRoot,
         existingDirs: opts.existingDirs,

@@ -32,15 +32,24 @@ function changedSize(file: PlannedFile): UserError {
  */
 export function readSmallFile(file: PlannedFile): Buffer {
   const data = Buffer.allocUnsafe(file.size + 1)
+  return data.subarray(0, readSmallFileInto(file, data, 0))
+}
+
+/**
+ * readSmallFile into `buf` at `at`, which has room for one byte more than the file's planned size
+ * (that byte may be overwritten). Returns the size read, which is the planned one.
+ */
+export function readSmallFileInto(file: PlannedFile, buf: Buffer, at: number): number {
+  const want = file.size + 1
   const fd = openSync(file.localPath, 'r')
   let n = 0
   try {
-    for (let r = 1; r > 0 && n < data.length; n += r) r = readSync(fd, data, n, data.length - n, n)
+    for (let r = 1; r > 0 && n < want; n += r) r = readSync(fd, buf, at + n, want - n, n)
   } finally {
     closeSync(fd)
   }
   if (n !== file.size) throw changedSize(file)
-  return data.subarray(0, n)
+  return n
 }
 
 /**

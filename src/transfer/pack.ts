@@ -7,9 +7,17 @@ import { checkable } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { execScript } from '../ssh/exec.js'
 import { sha256Hex } from '../util/sha256.js'
-import { readSmallFile, SMALL_FILE_BYTES } from './file-writes.js'
+import { readSmallFileInto, SMALL_FILE_BYTES } from './file-writes.js'
 import { remoteFilePath } from './remote-path.js'
-import { BLOCK, END_OF_ARCHIVE, fileHeader, fitsUstar, padding } from './ustar.js'
+import {
+  BLOCK,
+  END_OF_ARCHIVE,
+  fileHeader,
+  fitsUstar,
+  memberBytes,
+  padding,
+  writeFileHeader
+} from './ustar.js'
 
 /**
  * Small files in one pack (the script is remote/pack.ts): instead of an SFTP open, write and close
@@ -56,7 +64,7 @@ export function packBatches(members: PackMember[]): PackMember[][] {
   let batch: PackMember[] = []
   let bytes = 0
   for (const m of members) {
-    const size = BLOCK + Math.ceil(m.file.size / BLOCK) * BLOCK
+    const size = memberBytes(m.file.size)
     if (batch.length && (bytes + size > PACK_BYTES || batch.length >= PACK_FILES)) {
       out.push(batch)
       batch = []
@@ -85,33 +93,60 @@ export class PackArchive extends Readable {
     super()
   }
 
+  private building = false
+
+  /**
+   * The next piece, made on the next turn of the event loop: the stream asks again as soon as a
+   * piece is pushed, and made at once the pieces would all be made before the first is written to
+   * the connection (its writes wait for the end of the turn) or the other connections' packs start.
+   */
   override _read(): void {
-    if (this.ended) return
-    const parts: Buffer[] = []
-    let bytes = 0
-    while (this.next < this.members.length && bytes < PIECE_BYTES) {
-      const m = this.members[this.next++]
-      let data: Buffer
+    if (this.ended || this.building) return
+    this.building = true
+    setImmediate(() => {
+      this.building = false
+      if (!this.destroyed) this.piece()
+    })
+  }
+
+  /**
+   * A piece: its members' headers and bytes in one buffer, each file read straight into its place
+   * and hashed there (no buffer of its own, no copy into the piece).
+   */
+  private piece(): void {
+    const from = this.next
+    let planned = 0
+    while (this.next < this.members.length && planned < PIECE_BYTES)
+      planned += memberBytes(this.members[this.next++].file.size)
+    // One byte more: the last file is read one byte past its size, to see that it grew.
+    const piece = Buffer.allocUnsafe(planned + 1)
+    let at = 0
+    for (let i = from; i < this.next; i++) {
+      const m = this.members[i]
+      let n: number
       try {
-        data = readSmallFile(m.file)
+        n = readSmallFileInto(m.file, piece, at + BLOCK)
       } catch {
         // The SFTP path reads it again and says what is wrong with it.
         this.skipped.push(m)
         continue
       }
-      m.sha256 = sha256Hex(data)
-      parts.push(fileHeader(m.rel, m.file.mode, data.length, this.mtime), data, padding(data.length))
-      bytes += BLOCK + data.length
+      m.sha256 = sha256Hex(piece.subarray(at + BLOCK, at + BLOCK + n))
+      writeFileHeader(piece, at, m.rel, m.file.mode, n, this.mtime)
+      const end = at + memberBytes(n)
+      piece.fill(0, at + BLOCK + n, end)
+      at = end
       this.sent.push(m)
-      this.onBytes?.(data.length)
+      this.onBytes?.(n)
     }
+    const parts: Buffer[] = [piece.subarray(0, at)]
     if (this.next >= this.members.length) {
       const list = Buffer.from(this.sent.map(m => `${m.sha256}  ${m.rel}\n`).join(''), 'utf8')
       parts.push(fileHeader(this.sumsRel, 0o600, list.length, this.mtime), list, padding(list.length))
       parts.push(END_OF_ARCHIVE)
       this.ended = true
     }
-    this.push(Buffer.concat(parts))
+    this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts))
     if (this.ended) this.push(null)
   }
 }

@@ -1,4 +1,5 @@
 import { RANGE_BLOCK } from '../remote/range-hash.js'
+import { SMALL_FILE_BYTES } from './file-writes.js'
 
 /**
  * How files are cut into ranges for the range upload (transfer/striped.ts), and the queue the
@@ -27,6 +28,24 @@ export function isRanged(file: { size: number }): boolean {
 /** How many connections an upload of these files can keep busy: one a file, or all with a striped file. */
 export function connectionsUsable(files: readonly { size: number }[]): number {
   return files.some(isStriped) ? Infinity : files.length
+}
+
+/** Bytes of small files (packs) each connection beyond the second is opened for. */
+const SMALL_BYTES_PER_CONNECTION = 8 * 1024 * 1024
+
+/**
+ * How many connections an upload of these files is worth when the user did not say
+ * (`connections` empty): as connectionsUsable, but where every file is small (they go in packs,
+ * transfer/pack.ts) two, and one more per SMALL_BYTES_PER_CONNECTION beyond 16 MiB. Every connection
+ * costs a key exchange, a login, an sshd and a shell, in CPU on both ends; small files cost CPU
+ * more than window, so beyond two connections (each moving sshd's 2 MiB channel window a round
+ * trip, both ends' CPUs busy) more of them only share that CPU with their handshakes.
+ */
+export function connectionsWorth(files: readonly { size: number }[]): number {
+  const usable = connectionsUsable(files)
+  if (files.some(f => f.size > SMALL_FILE_BYTES)) return usable
+  const bytes = files.reduce((n, f) => n + f.size, 0)
+  return Math.min(usable, Math.max(2, Math.ceil(bytes / SMALL_BYTES_PER_CONNECTION)))
 }
 
 export interface Range {

@@ -47,10 +47,25 @@ function octal(buf: Buffer, at: number, width: number, value: number): void {
  * `mtime` (seconds), owned by uid and gid 0 (the packs are extracted without restoring owners).
  */
 export function fileHeader(rel: string, mode: number, size: number, mtime: number): Buffer {
+  const h = Buffer.allocUnsafe(BLOCK)
+  writeFileHeader(h, 0, rel, mode, size, mtime)
+  return h
+}
+
+/** fileHeader written into `buf` at `at` (its BLOCK bytes there are overwritten whole). */
+export function writeFileHeader(
+  buf: Buffer,
+  at: number,
+  rel: string,
+  mode: number,
+  size: number,
+  mtime: number
+): void {
   const parts = ustarName(rel)
   if (!parts) throw new Error(`not a ustar name: ${JSON.stringify(rel)}`)
   if (size >= 8 ** 11) throw new Error('too large for a ustar header')
-  const h = Buffer.alloc(BLOCK)
+  const h = buf.subarray(at, at + BLOCK)
+  h.fill(0)
   parts.base.copy(h, 0)
   octal(h, 100, 8, mode & 0o777)
   octal(h, 108, 8, 0)
@@ -62,10 +77,14 @@ export function fileHeader(rel: string, mode: number, size: number, mtime: numbe
   h.write('ustar\0' + '00', 257, 8, 'latin1')
   parts.prefix.copy(h, 345)
   let sum = 0
-  for (const b of h) sum += b
+  for (let i = 0; i < BLOCK; i++) sum += h[i]
   // Six digits, a NUL and a space.
   h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1')
-  return h
+}
+
+/** A member's bytes in the archive: its header and its data padded to whole blocks. */
+export function memberBytes(size: number): number {
+  return BLOCK + Math.ceil(size / BLOCK) * BLOCK
 }
 
 /** The zero bytes that pad `size` bytes of a member to a whole block. */

@@ -56,6 +56,17 @@ export function probeVerifyMethod(conn: SshConnection): Promise<VerifyMethod> {
   return probe.then(v => v.method)
 }
 
+/**
+ * `conn` takes the probe's answer of `from`, another connection with the same login to the same
+ * instance (asked there if it was not yet), instead of asking its own: each probe is an exec, with
+ * a session, a shell, OpenSSL and sha256sum on the instance. Nothing when `conn` has one already.
+ */
+export function shareVerifyMethod(conn: SshConnection, from: SshConnection): void {
+  if (probes.has(conn) || conn === from) return
+  void probeVerifyMethod(from)
+  probes.set(conn, probes.get(from)!)
+}
+
 /** The probe's answer, learnt by a script that asked it on the way (the deploy lock's). */
 export function knowVerifyMethod(conn: SshConnection, answer: ProbeAnswer): void {
   if (!probes.has(conn)) probes.set(conn, Promise.resolve(verdictOf(answer)))
