@@ -14,6 +14,8 @@ import { compareWithRemote, type SyncComparison } from '../sync/compare.js'
 import { protectMatcher, type ProtectMatcher } from '../sync/protect.js'
 import type { RemoteSnapshot, SnapshotRequest } from '../remote/sync-snapshot.js'
 import { connectionsUsable, connectionsWorth } from '../transfer/ranges.js'
+import { SMALL_FILE_BYTES } from '../transfer/file-writes.js'
+import { PACKS_AT_ONCE } from '../transfer/pack.js'
 import type { FolderSurvey } from '../transfer/folders.js'
 import { TargetConnection } from './connection.js'
 import type { Step } from './runner.js'
@@ -53,7 +55,10 @@ export function targetConnection(
  * dry run) the upload's SFTP channel.
  */
 export function deployChannels(config: DeployConfig): EarlyChannelsWanted {
-  return { sftp: !config.rollback && !config.dryRun, exec: SHELL_COMMAND }
+  const upload = !config.rollback && !config.dryRun
+  // Decided before the files are known: an upload that verifies may send packs, a shell each.
+  const execs = upload && config.verify !== 'none' ? PACKS_AT_ONCE : 1
+  return { sftp: upload, exec: SHELL_COMMAND, execs }
 }
 
 /** Bytes one connection carries in about the time another takes to open (its TCP window a round trip). */
@@ -137,13 +142,21 @@ export class DeployContext {
     const upload = !config.rollback && plan.files.length > 0
     // The verification probe is asked in the lock's exec (asksVerifyProbe), so the lock's script
     // goes to the shell kept ready here rather than wait for one of its own to start.
+    const shells = this.packShells()
     this.link.setOnConnect(conn => {
       if (upload) conn.sftp().catch(() => {})
-      keepShellReady(conn)
+      keepShellReady(conn, shells)
     })
     // A full upload of several files shares them among more connections: open those alongside the
     // first (a sync decides later, once it knows how many files changed).
     if (upload && !config.sync) this.extraLinks(connectionsFor(config, plan.files))
+  }
+
+  /** Shells each connection keeps ready: one for scripts, and where small files go in packs, one per pack sent at once. */
+  private packShells(): number {
+    const { config, plan } = this.o
+    const packs = config.verify !== 'none' && plan.files.some(f => f.size <= SMALL_FILE_BYTES)
+    return packs ? PACKS_AT_ONCE : 1
   }
 
   /** Whether the lock's exec asks the verification probe for the upload (transfer/verify.ts). */
@@ -169,13 +182,18 @@ export class DeployContext {
   extraLinks(usable: number): TargetConnection[] {
     const want = Math.min(this.connectionLimit() - 1, usable - 1)
     const verify = this.o.config.verify !== 'none'
+    const shells = this.packShells()
     while (this.extra.length < want) {
-      const l = targetConnection(this.o, { sftp: true, exec: verify ? SHELL_COMMAND : undefined })
+      const l = targetConnection(this.o, {
+        sftp: true,
+        exec: verify ? SHELL_COMMAND : undefined,
+        execs: shells
+      })
       l.trips.phase = 'upload'
       // No probe of their own: the upload gives them the first connection's answer (shareVerifyMethod).
       l.setOnConnect(conn => {
         conn.sftp().catch(() => {})
-        if (verify) keepShellReady(conn)
+        if (verify) keepShellReady(conn, shells)
       })
       l.prewarm(this.o.signal ?? new AbortController().signal)
       this.extra.push(l)

@@ -24,6 +24,8 @@ export interface EarlyChannelsWanted {
   sftp?: boolean
   /** An exec channel running this command. */
   exec?: string
+  /** How many such exec channels (default 1). */
+  execs?: number
 }
 
 type Callback<T> = (err: Error | undefined, channel?: T) => void
@@ -115,7 +117,7 @@ class EarlyChannel<T> {
 
 export class EarlyChannels {
   private sftp?: EarlyChannel<SFTPWrapper>
-  private exec?: { command: string; channel: EarlyChannel<ClientChannel> }
+  private exec?: { command: string; channels: EarlyChannel<ClientChannel>[] }
   /** Every channel opened early, taken or not. */
   private readonly all: { unconfirmed: boolean; abandon(): void }[] = []
   private opened = false
@@ -158,14 +160,17 @@ export class EarlyChannels {
     }
     const command = wanted.exec
     if (command !== undefined) {
-      const channel = new EarlyChannel<ClientChannel>(
-        internals,
-        cb => client.exec(command, cb),
-        ch => ch.close()
-      )
-      this.exec = { command, channel }
-      channel.start()
-      this.all.push(channel)
+      this.exec = { command, channels: [] }
+      for (let i = 0; i < (wanted.execs ?? 1); i++) {
+        const channel = new EarlyChannel<ClientChannel>(
+          internals,
+          cb => client.exec(command, cb),
+          ch => ch.close()
+        )
+        this.exec.channels.push(channel)
+        channel.start()
+        this.all.push(channel)
+      }
     }
   }
 
@@ -199,9 +204,8 @@ export class EarlyChannels {
 
   /** The exec channel opened behind the login for `command`, if not yet taken: `cb` gets it as from client.exec. */
   takeExec(command: string, cb: Callback<ClientChannel>): boolean {
-    if (this.exec?.command !== command) return false
-    const { channel } = this.exec
-    this.exec = undefined
+    const channel = this.exec?.command === command ? this.exec.channels.shift() : undefined
+    if (!channel) return false
     channel.take(cb)
     return true
   }

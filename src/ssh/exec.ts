@@ -149,10 +149,16 @@ function giveBack(conn: SshConnection, slot: Slot) {
  * Start a shell for scripts now, ahead of the first one: it is ready when the first script comes
  * (the login shell's start and the channel's open, round trips over ssm or eice, are not waited for).
  */
-export function keepShellReady(conn: SshConnection): void {
+export function keepShellReady(conn: SshConnection, shells = 1): void {
   if (conn.isClosed) return
   const pool = poolOf(conn)
-  if (pool.slots.length === 0) openSlot(conn, pool, false).session.catch(() => {})
+  const want = Math.min(shells, MAX_SHELLS)
+  while (pool.slots.length < want) openSlot(conn, pool, false).session.catch(() => {})
+}
+
+/** The shells the connection has for scripts (ready, starting or busy). */
+export function shellsOf(conn: SshConnection): number {
+  return pools.get(conn)?.slots.length ?? 0
 }
 
 /**

@@ -58,14 +58,28 @@ export function packMember(root: string, file: PlannedFile): PackMember | undefi
   return { file, final, temp, rel }
 }
 
-/** `members` in batches a pack each, of at most PACK_BYTES of archive and PACK_FILES files. */
-export function packBatches(members: PackMember[]): PackMember[][] {
+/**
+ * Packs a connection sends at once, each on a shell of its own (the deploy keeps that many ready):
+ * each shell's channel takes at most sshd's window (2 MiB) a round trip, and each pack is extracted
+ * and checked while the other is sent.
+ */
+export const PACKS_AT_ONCE = 2
+/** A batch is split for PACKS_AT_ONCE only where each part is at least this much archive. */
+const SPLIT_MIN_BYTES = 1024 * 1024
+
+/**
+ * `members` in batches a pack each, of at most PACK_BYTES of archive and PACK_FILES files, and in
+ * `atOnce` batches about equal at least (the packs sent at once) where they are large enough.
+ */
+export function packBatches(members: PackMember[], atOnce = 1): PackMember[][] {
   const out: PackMember[][] = []
+  const total = members.reduce((n, m) => n + memberBytes(m.file.size), 0)
+  const limit = Math.min(PACK_BYTES, Math.max(SPLIT_MIN_BYTES, Math.ceil(total / atOnce)))
   let batch: PackMember[] = []
   let bytes = 0
   for (const m of members) {
     const size = memberBytes(m.file.size)
-    if (batch.length && (bytes + size > PACK_BYTES || batch.length >= PACK_FILES)) {
+    if (batch.length && (bytes + size > limit || batch.length >= PACK_FILES)) {
       out.push(batch)
       batch = []
       bytes = 0

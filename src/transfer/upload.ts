@@ -7,11 +7,12 @@ import type { PlannedFile } from '../files/plan.js'
 import { tempPathFor } from '../remote/names.js'
 import { checkable } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
+import { shellsOf } from '../ssh/exec.js'
 import { explainWriteFailure } from './failures.js'
 import { foldersOf, foldersUnder, surveyFolders, surveyFor, type FolderSurvey } from './folders.js'
 import { checkRemoteLinks } from './remote-links.js'
 import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-writes.js'
-import { packBatches, packMember, sendPack, packsUsable, type PackMember } from './pack.js'
+import { packBatches, packMember, PACKS_AT_ONCE, sendPack, packsUsable, type PackMember } from './pack.js'
 import { remoteFilePath } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
 import {
@@ -220,6 +221,11 @@ export class UploadSession {
     })
   }
 
+  /** Packs sent at once: one per shell the connection keeps (no pack waits for a shell to open), PACKS_AT_ONCE at most. */
+  private packsAtOnce(): number {
+    return Math.max(1, Math.min(PACKS_AT_ONCE, shellsOf(this.conn)))
+  }
+
   /** The files that go in packs, in batches, and the rest. */
   private packsFor(files: PlannedFile[]): { packed: PackMember[][]; rest: PlannedFile[] } {
     if (this.opts.packs === false || this.verifyMethod !== 'sha256sum' || !packsUsable(this.conn))
@@ -231,56 +237,66 @@ export class UploadSession {
       if (m) members.push(m)
       else rest.push(f)
     }
-    return { packed: packBatches(members), rest }
+    return { packed: packBatches(members, this.packsAtOnce()), rest }
   }
 
   /**
-   * Send the packs, one after another (each holds a shell), right behind the mkdir requests of the
-   * folders they go in (the script waits for those: remote/pack.ts); their good files go to be
-   * renamed as they are known. Resolves with the files left for SFTP.
+   * Send the packs, PACKS_AT_ONCE at a time (each holds a shell), right behind the mkdir requests
+   * of the folders they go in (the script waits for those: remote/pack.ts); their good files go to
+   * be renamed as they are known. Resolves with the files left for SFTP once no pack's script is
+   * running (rejects so too, with the first failure).
    */
   private async sendPacks(batches: PackMember[][]): Promise<PlannedFile[]> {
     const left: PlannedFile[] = []
-    const { remoteRoot } = this.opts
-    for (const batch of batches) {
-      if (this.stopped || this.ended.signal.aborted || !packsUsable(this.conn)) {
-        left.push(...batch.map(m => m.file))
-        continue
-      }
-      const folders = [...new Set(batch.map(m => path.posix.dirname(m.file.relativePath)))].filter(
-        d => d !== '.'
-      )
-      // Recorded before the script runs: a connection that drops leaves them to the next one.
-      for (const m of batch) this.openTemps.add(m.temp)
-      const out = await sendPack(
-        this.conn,
-        remoteRoot,
-        folders,
-        batch,
-        this.openTemps,
-        n => this.opts.onBytes?.(n),
-        this.ended.signal
-      )
-      for (const m of out.stale) this.publishing.push(this.dropTemp(m.temp))
-      for (const m of out.gone) this.openTemps.delete(m.temp)
-      left.push(...out.rest.map(m => m.file))
-      // Ended meanwhile (cancelled): nothing more is renamed; the temporaries stay listed for the clean-up.
-      if (this.ended.signal.aborted) left.push(...out.good.map(m => m.file))
-      else if (out.good.length) {
-        const staged = out.good.map(m => ({
-          file: m.file,
-          temp: m.temp,
-          final: m.final,
-          sha256: m.sha256!,
-          // Checked on the instance by the pack's own script.
-          remoteSha256: m.sha256!
-        }))
-        const p = this.publish(staged, this.failed)
-        p.catch(() => {})
-        this.publishing.push(p)
-      }
+    let next = 0
+    const sender = async () => {
+      while (next < batches.length) await this.sendBatch(batches[next++], left)
     }
+    const senders = Array.from({ length: Math.min(this.packsAtOnce(), batches.length) }, sender)
+    const failed = (await Promise.allSettled(senders)).find(r => r.status === 'rejected')
+    if (failed) throw (failed as PromiseRejectedResult).reason
     return left
+  }
+
+  /** One pack (sendPacks): its files that are not put in place go to `left`. */
+  private async sendBatch(batch: PackMember[], left: PlannedFile[]): Promise<void> {
+    const { remoteRoot } = this.opts
+    if (this.stopped || this.ended.signal.aborted || !packsUsable(this.conn)) {
+      left.push(...batch.map(m => m.file))
+      return
+    }
+    const folders = [...new Set(batch.map(m => path.posix.dirname(m.file.relativePath)))].filter(
+      d => d !== '.'
+    )
+    // Recorded before the script runs: a connection that drops leaves them to the next one.
+    for (const m of batch) this.openTemps.add(m.temp)
+    const out = await sendPack(
+      this.conn,
+      remoteRoot,
+      folders,
+      batch,
+      this.openTemps,
+      n => this.opts.onBytes?.(n),
+      this.ended.signal
+    )
+    for (const m of out.stale) this.publishing.push(this.dropTemp(m.temp))
+    for (const m of out.gone) this.openTemps.delete(m.temp)
+    left.push(...out.rest.map(m => m.file))
+    // Ended meanwhile (cancelled): nothing more is renamed; the temporaries stay listed for the clean-up.
+    if (this.ended.signal.aborted) left.push(...out.good.map(m => m.file))
+    else if (out.good.length) {
+      const staged = out.good.map(m => ({
+        file: m.file,
+        temp: m.temp,
+        final: m.final,
+        sha256: m.sha256!,
+        // Checked on the instance by the pack's own script.
+        remoteSha256: m.sha256!
+      }))
+      const p = this.publish(staged, this.failed)
+      p.catch(() => {})
+      this.publishing.push(p)
+    }
   }
 
   /** Start files while there is room; settle uploadAll's wait once none is left to start or in flight. */
