@@ -76,9 +76,14 @@ export function lateConnections(files: readonly { size: number }[], concurrency:
   return Math.min(1, connectionsUsable(files))
 }
 
-/** The connections an upload of `files` is worth under `config` (all it can use, when `connections` was given). */
-function connectionsFor(config: DeployConfig, files: readonly { size: number }[]): number {
-  return config.connectionsGiven ? connectionsUsable(files) : connectionsWorth(files)
+/**
+ * The connections an upload of `files` is worth: all it can use when `connections` was given, or
+ * over ssm, whose data channel carries at most its window (ssm-window-bytes) a round trip per
+ * connection, so that each connection counts there whatever the files; else connectionsWorth.
+ */
+function connectionsFor(config: DeployConfig, mode: string, files: readonly { size: number }[]): number {
+  if (config.connectionsGiven || mode === 'ssm') return connectionsUsable(files)
+  return connectionsWorth(files)
 }
 
 /** The folders (relative, with every ancestor, and the root itself as '.') that hold these files. */
@@ -149,7 +154,7 @@ export class DeployContext {
     })
     // A full upload of several files shares them among more connections: open those alongside the
     // first (a sync decides later, once it knows how many files changed).
-    if (upload && !config.sync) this.extraLinks(connectionsFor(config, plan.files))
+    if (upload && !config.sync) this.extraLinks(connectionsFor(config, this.o.target.mode, plan.files))
   }
 
   /** Shells each connection keeps ready: one for scripts, and where small files go in packs, one per pack sent at once. */
@@ -353,8 +358,8 @@ export class DeployContext {
         link: this.link,
         extraLinks: this.extraLinks(
           this.config.sync
-            ? Math.min(lateConnections(files, config.concurrency), connectionsFor(config, files))
-            : connectionsFor(config, files)
+            ? Math.min(lateConnections(files, config.concurrency), connectionsFor(config, target.mode, files))
+            : connectionsFor(config, target.mode, files)
         ),
         files,
         remoteRoot,

@@ -35,7 +35,7 @@ const SMALL_BYTES_PER_CONNECTION = 8 * 1024 * 1024
 
 /**
  * How many connections an upload of these files is worth when the user did not say
- * (`connections` empty): as connectionsUsable, but where every file is small (they go in packs,
+ * (`connections` empty; not over ssm, see deploy/context.ts): as connectionsUsable, but where every file is small (they go in packs,
  * transfer/pack.ts) two, and one more per SMALL_BYTES_PER_CONNECTION beyond 16 MiB. Every connection
  * costs a key exchange, a login, an sshd and a shell, in CPU on both ends; small files cost CPU
  * more than window, so beyond two connections (each moving sshd's 2 MiB channel window a round
