@@ -200,11 +200,13 @@ test('a deploy cancelled while a pack is being extracted leaves no temporary and
     await withSshd({}, async sshd => {
       const remote = path.join(sshd.remoteRoot, 'cancelled')
       const cancel = new AbortController()
-      // Cancelled as soon as the first temporary is on the instance.
+      // Cancelled as soon as the first temporary is on the instance. Each folder is read on its
+      // own: a recursive read fails while the files it walks are renamed under it.
       const watch = setInterval(() => {
-        readdir(remote, { recursive: true })
-          .then(all => all.some(n => n.includes('.ec2-push-tmp')) && cancel.abort())
-          .catch(() => {})
+        for (let d = 0; d < 20; d++)
+          readdir(path.join(remote, `d${d}`))
+            .then(names => names.some(n => n.includes('.ec2-push-tmp')) && cancel.abort())
+            .catch(() => {})
       }, 2)
       const inputs: Record<string, string> = actionInputs(sshd, many, remote, { connections: '1' })
       const log = capturingLogger()
