@@ -40,6 +40,12 @@ export const DEFAULT_CONCURRENCY = 512
  * link one connection's windows and round trips bind; see the wan section of `npm run bench`.
  */
 export const DEFAULT_CONNECTIONS = 4
+/**
+ * The same over ssm when `connections` is not given: a Session Manager session carries at most
+ * ssm-window-bytes (1 MiB) unacknowledged, so one moves some 10 MiB/s at 100 ms, far below its TCP
+ * window; more sessions are what makes a large file fast there.
+ */
+export const SSM_DEFAULT_CONNECTIONS = 8
 
 export interface DeployConfig {
   mode: Mode

@@ -3,7 +3,7 @@ import { UserError } from '../errors.js'
 import type { PlannedFile } from '../files/plan.js'
 import { runUserCommand } from './user-command.js'
 import { releaseDir, RUN_TOKEN } from '../remote/names.js'
-import type { DeployConfig } from '../config.js'
+import { SSM_DEFAULT_CONNECTIONS, type DeployConfig } from '../config.js'
 import type { SshConnection } from '../ssh/connection.js'
 import type { EarlyChannelsWanted } from '../ssh/early-channels.js'
 import { SHELL_COMMAND } from '../ssh/shell-session.js'
@@ -84,6 +84,20 @@ export function lateConnections(files: readonly { size: number }[], concurrency:
 function connectionsFor(config: DeployConfig, mode: string, files: readonly { size: number }[]): number {
   if (config.connectionsGiven || mode === 'ssm') return connectionsUsable(files)
   return connectionsWorth(files)
+}
+
+/**
+ * How many connections an upload to one target may use: `connections` (when not given, 8 over ssm,
+ * SSM_DEFAULT_CONNECTIONS), and over eice its share of the endpoint's tunnels.
+ */
+export function connectionLimit(
+  config: Pick<DeployConfig, 'connections' | 'connectionsGiven' | 'eiceMaxTunnels' | 'maxParallelTargets'>,
+  mode: string
+): number {
+  const tunnels =
+    mode === 'eice' ? Math.floor(config.eiceMaxTunnels / Math.max(1, config.maxParallelTargets)) : Infinity
+  const wanted = !config.connectionsGiven && mode === 'ssm' ? SSM_DEFAULT_CONNECTIONS : config.connections
+  return Math.max(1, Math.min(wanted, tunnels))
 }
 
 /** The folders (relative, with every ancestor, and the root itself as '.') that hold these files. */
@@ -173,14 +187,8 @@ export class DeployContext {
   /** Connections beside `link` that the upload shares files with. */
   readonly extra: TargetConnection[] = []
 
-  /** How many connections an upload may use: `connections`, and over eice its share of the tunnels. */
   private connectionLimit(): number {
-    const { config, target } = this.o
-    const tunnels =
-      target.mode === 'eice'
-        ? Math.floor(config.eiceMaxTunnels / Math.max(1, config.maxParallelTargets))
-        : Infinity
-    return Math.max(1, Math.min(config.connections, tunnels))
+    return connectionLimit(this.o.config, this.o.target.mode)
   }
 
   /** The connections beside `link` for an upload that can use `usable` connections, opened (and made ready) now. */
