@@ -125,8 +125,8 @@ const INPUTS = [
     {
         name: 'connections',
         kind: 'string',
-        default: '4',
-        description: 'SSH connections per target for an upload (each with its own windows): files are shared out among them, and a file of 16 MiB or more is written by all of them at once, in ranges. Over eice at most eice-max-tunnels per deploy.'
+        default: '',
+        description: 'SSH connections per target for an upload (each with its own windows): files are shared out among them, and a file of 16 MiB or more is written by all of them at once, in ranges. Empty: 4 over nlb and eice, except for an upload of small files only (64 KiB and less), which opens 2, and one more per 8 MiB of them beyond 16 MiB (each connection costs CPU on both ends); 8 over ssm, where a session carries at most ssm-window-bytes a round trip. The results output says how many were used. Over eice at most eice-max-tunnels per deploy.'
     },
     {
         name: 'retries',

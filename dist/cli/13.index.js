@@ -181,10 +181,13 @@ class EarlyChannels {
         }
         const command = wanted.exec;
         if (command !== undefined) {
-            const channel = new EarlyChannel(internals, cb => client.exec(command, cb), ch => ch.close());
-            this.exec = { command, channel };
-            channel.start();
-            this.all.push(channel);
+            this.exec = { command, channels: [] };
+            for (let i = 0; i < (wanted.execs ?? 1); i++) {
+                const channel = new EarlyChannel(internals, cb => client.exec(command, cb), ch => ch.close());
+                this.exec.channels.push(channel);
+                channel.start();
+                this.all.push(channel);
+            }
         }
     }
     /**
@@ -220,10 +223,9 @@ class EarlyChannels {
     }
     /** The exec channel opened behind the login for `command`, if not yet taken: `cb` gets it as from client.exec. */
     takeExec(command, cb) {
-        if (this.exec?.command !== command)
+        const channel = this.exec?.command === command ? this.exec.channels.shift() : undefined;
+        if (!channel)
             return false;
-        const { channel } = this.exec;
-        this.exec = undefined;
         channel.take(cb);
         return true;
     }
@@ -1545,12 +1547,17 @@ function giveBack(conn, slot) {
  * Start a shell for scripts now, ahead of the first one: it is ready when the first script comes
  * (the login shell's start and the channel's open, round trips over ssm or eice, are not waited for).
  */
-function keepShellReady(conn) {
+function keepShellReady(conn, shells = 1) {
     if (conn.isClosed)
         return;
     const pool = poolOf(conn);
-    if (pool.slots.length === 0)
+    const want = Math.min(shells, MAX_SHELLS);
+    while (pool.slots.length < want)
         openSlot(conn, pool, false).session.catch(() => { });
+}
+/** The shells the connection has for scripts (ready, starting or busy). */
+function shellsOf(conn) {
+    return pools.get(conn)?.slots.length ?? 0;
 }
 /**
  * Run a POSIX sh script on one of the connection's shells (in a subshell: its `exit`, `cd` and
@@ -2262,6 +2269,17 @@ function probeVerifyMethod(conn) {
     }
     return probe.then(v => v.method);
 }
+/**
+ * `conn` takes the probe's answer of `from`, another connection with the same login to the same
+ * instance (asked there if it was not yet), instead of asking its own: each probe is an exec, with
+ * a session, a shell, OpenSSL and sha256sum on the instance. Nothing when `conn` has one already.
+ */
+function shareVerifyMethod(conn, from) {
+    if (verify_probes.has(conn) || conn === from)
+        return;
+    void probeVerifyMethod(from);
+    verify_probes.set(conn, verify_probes.get(from));
+}
 /** The probe's answer, learnt by a script that asked it on the way (the deploy lock's). */
 function knowVerifyMethod(conn, answer) {
     if (!verify_probes.has(conn))
@@ -2470,7 +2488,7 @@ function formatManifest(key, dir, entries) {
         if (isLinePath(rel))
             lines.push(manifestLine(rel, e));
     const body = lines.join('\n') + '\n';
-    return `${body}${sealLine(key, dir, (0,util_sha256/* sha256Hex */.f)(Buffer.from(body, 'utf8')))}\n`;
+    return `${body}${sealLine(key, dir, (0,util_sha256/* sha256Hex */.fg)(Buffer.from(body, 'utf8')))}\n`;
 }
 function sealLine(key, dir, bodyDigest) {
     return `hmac ${seal(key, dir, bodyDigest)}`;
@@ -2506,7 +2524,7 @@ function parseManifest(text, key, dir) {
     const body = text.slice(0, at + 1);
     const claim = {
         header: text.slice(0, text.indexOf('\n') >>> 0),
-        bodyDigest: (0,util_sha256/* sha256Hex */.f)(Buffer.from(body, 'utf8')),
+        bodyDigest: (0,util_sha256/* sha256Hex */.fg)(Buffer.from(body, 'utf8')),
         sealLine: trimmed.slice(at + 1)
     };
     const { reason } = checkSeal(at < 0 ? undefined : claim, key, dir);
@@ -2692,7 +2710,10 @@ function protectMatcher(patterns) {
     };
 }
 
+// EXTERNAL MODULE: ./build/action/transfer/file-writes.js
+var file_writes = __webpack_require__(2414);
 ;// CONCATENATED MODULE: ./build/action/transfer/ranges.js
+
 
 /**
  * How files are cut into ranges for the range upload (transfer/striped.ts), and the queue the
@@ -2717,6 +2738,23 @@ function isRanged(file) {
 /** How many connections an upload of these files can keep busy: one a file, or all with a striped file. */
 function connectionsUsable(files) {
     return files.some(isStriped) ? Infinity : files.length;
+}
+/** Bytes of small files (packs) each connection beyond the second is opened for. */
+const SMALL_BYTES_PER_CONNECTION = 8 * 1024 * 1024;
+/**
+ * How many connections an upload of these files is worth when the user did not say
+ * (`connections` empty; not over ssm, see deploy/context.ts): as connectionsUsable, but where every file is small (they go in packs,
+ * transfer/pack.ts) two, and one more per SMALL_BYTES_PER_CONNECTION beyond 16 MiB. Every connection
+ * costs a key exchange, a login, an sshd and a shell, in CPU on both ends; small files cost CPU
+ * more than window, so beyond two connections (each moving sshd's 2 MiB channel window a round
+ * trip, both ends' CPUs busy) more of them only share that CPU with their handshakes.
+ */
+function connectionsWorth(files) {
+    const usable = connectionsUsable(files);
+    if (files.some(f => f.size > file_writes/* SMALL_FILE_BYTES */.XG))
+        return usable;
+    const bytes = files.reduce((n, f) => n + f.size, 0);
+    return Math.min(usable, Math.max(2, Math.ceil(bytes / SMALL_BYTES_PER_CONNECTION)));
 }
 /**
  * The ranges of one file not yet taken. New ranges shrink as the file runs out (a share of what is
@@ -2762,6 +2800,443 @@ class RangeQueue {
     }
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: ./build/action/remote/lock.js
+var lock = __webpack_require__(6971);
+;// CONCATENATED MODULE: ./build/action/remote/pack.js
+
+
+
+
+/**
+ * Extracting a pack of small files (docs/remote-protocol.md, "Packs"): the upload sends many small
+ * files as one ustar archive on a script's stdin (transfer/pack.ts) instead of an SFTP open, write and
+ * close each. Every member is a temporary name beside its final path (the one the SFTP path would
+ * use), so tar never writes a final path, and the renames that publish the good ones go over SFTP as
+ * for any other file. The archive's last member is the list of the others' sha256 (the upload hashes
+ * as it streams): the script checks them with `sha256sum --quiet -c`, or lists their digests where
+ * sha256sum cannot (BusyBox), and removes that list. When tar or the check cannot run, it removes
+ * every member it may have extracted, so nothing of a failed pack stays behind.
+ */
+const PACK_BEGIN = '--ec2-push-pack--';
+const PACK_END = '--ec2-push-pack-end--';
+/**
+ * The script: `root` is remote-path (or a release folder), `folders` the folders under it the
+ * members are in (made over SFTP, so they have the modes the SFTP path gives folders; their mkdir
+ * requests go out with the script, not answered first, so the script waits up to a second for each
+ * to be there, and leaves the pack to SFTP when one is not: a round trip fewer when folders are new,
+ * as in every release), `members` the temporaries' paths relative to `root`, `sums`
+ * the last member's (the sha256 list). Files come out with the archive's modes exactly (umask 0 for
+ * tar alone, which then makes no folder), owned by the login (-o), modified when extracted (-m), as
+ * an SFTP write leaves them. `marker` (a temporary's name under `root`) holds the shell's process id
+ * while the script runs: when the deploy is gone (killed, cut), what it sent may still be extracted
+ * for a while, and the clean-up waits for that first (waitForPacksScript).
+ */
+function packScript(root, folders, members, sums, marker) {
+    if (!/^[A-Za-z0-9._-]+$/.test(marker))
+        throw new Error(`not a marker's name: ${marker}`);
+    const q = (0,quote/* shellQuote */.Z)(sums);
+    const drop = `ec2_push_m | xargs -0 rm -f -- 2>/dev/null`;
+    const lines = [
+        // tar would make a missing folder itself, with the archive's umask: the upload makes them (the
+        // root too, on a first deploy). 100 waits of 10 ms (of 1 s, and fewer, where sleep takes whole
+        // seconds only).
+        `ec2_push_w() { ec2_push_t=0; while [ ! -d "$1" ]; do [ "$ec2_push_t" -lt 100 ] || return 1; sleep 0.01 2>/dev/null || { sleep 1; ec2_push_t=$((ec2_push_t + 49)); }; ec2_push_t=$((ec2_push_t + 1)); done; }`,
+        `ec2_push_w ${(0,quote/* shellQuote */.Z)(root)} || exit 4`,
+        `cd -- ${(0,quote/* shellQuote */.Z)(root)} || exit 1`,
+        `ec2_push_m() { ${(0,quote/* nulList */.S)([...members, sums])}; }`,
+        ...folders.map(d => `ec2_push_w ${(0,quote/* shellQuote */.Z)(d)} || exit 4`),
+        `echo "$$" > ${marker} || exit 1`,
+        `trap 'rm -f -- ${marker}' EXIT`,
+        // Without a pack to read (no tar), or when it stops half-way, what it wrote goes.
+        `if ! (umask 0 && tar -x -m -o -f -); then`,
+        `  ${drop}`,
+        `  exit 2`,
+        `fi`,
+        `echo ${PACK_BEGIN}`,
+        `ec2_push_c=$(sha256sum --quiet --strict -c -- ${q} 2>/dev/null); ec2_push_s=$?`,
+        `if [ "$ec2_push_s" = 0 ] || { [ "$ec2_push_s" = 1 ] && [ -n "$ec2_push_c" ]; }; then`,
+        `  echo "C $ec2_push_s"`,
+        `  printf '%s\\n' "$ec2_push_c"`,
+        // The list's names, a line each (no member's name has a line break), hashed as sha256sum lists.
+        `elif ec2_push_c=$(sed 's/^[0-9a-f]*  //' ${q} | tr '\\n' '\\0' | xargs -0 sha256sum --); then`,
+        `  echo L`,
+        `  printf '%s\\n' "$ec2_push_c"`,
+        `else`,
+        `  ${drop}`,
+        `  exit 3`,
+        `fi`,
+        `rm -f -- ${q}`,
+        `echo ${PACK_END}`
+    ];
+    return lines.join('\n') + '\n';
+}
+/** The name of a pack's marker: a temporary of the run, told from its files' by what follows the token. */
+function packMarkerName(token, n) {
+    return (0,names/* tempName */.bL)(token, `pack${n}`);
+}
+/**
+ * Wait (10 s at most) while a pack of run `token` is still being extracted anywhere under `root`: a
+ * marker whose process is alive. Goes before the clean-up of a deploy that was killed, cut or
+ * cancelled, so that it does not remove a folder tar is still writing in (tar would make it again).
+ */
+function waitForPacksScript(root, token) {
+    const pattern = (0,quote/* shellQuote */.Z)(`${names/* TEMP_PREFIX */.MX}${(0,lock/* safeWord */.ms)(token)}.pack*`);
+    return `( cd -- ${(0,quote/* shellQuote */.Z)(root)} 2>/dev/null || exit 0
+ec2_push_n=0
+while [ "$ec2_push_n" -lt 100 ]; do
+  ec2_push_busy=
+  # The markers' process ids (a word each; anything else is skipped below).
+  ec2_push_ids=$(find . -name ${pattern} -type f -exec cat -- {} + 2>/dev/null)
+  for ec2_push_p in $ec2_push_ids; do
+    case $ec2_push_p in *[!0-9]* | '') continue ;; esac
+    if kill -0 "$ec2_push_p" 2>/dev/null; then ec2_push_busy=1; fi
+  done
+  [ -n "$ec2_push_busy" ] || break
+  sleep 0.1 2>/dev/null || sleep 1
+  ec2_push_n=$((ec2_push_n + 1))
+done ); :
+`;
+}
+/**
+ * The members a pack's run says are in place and as sent: all of them when nothing is verified
+ * (`expected` undefined), else those its check passed or whose listed digest is the expected one.
+ * Undefined when the run did not get to the end (nothing it extracted stays: the script removed it).
+ */
+function parsePack(r, members, expected) {
+    const begin = r.stdout.indexOf(`${PACK_BEGIN}\n`);
+    const end = r.stdout.lastIndexOf(`${PACK_END}\n`);
+    if (r.code !== 0 || begin < 0 || end < begin)
+        return undefined;
+    if (!expected)
+        return new Set(members);
+    const body = r.stdout.slice(begin + PACK_BEGIN.length + 1, end);
+    const nl = body.indexOf('\n');
+    const head = nl < 0 ? body : body.slice(0, nl);
+    const answer = nl < 0 ? '' : body.slice(nl + 1);
+    const good = new Set();
+    if (head === 'C 0' || head === 'C 1') {
+        const failed = parseCheck({ code: Number(head.slice(2)), stdout: answer.trim() === '' ? '' : answer }, expected);
+        if (!failed)
+            return undefined;
+        for (const p of expected.keys())
+            if (!failed.has(p))
+                good.add(p);
+        return good;
+    }
+    if (head !== 'L')
+        return undefined;
+    const digests = parseSha256sum(answer);
+    for (const [p, digest] of expected)
+        if (digests.get(p) === digest)
+            good.add(p);
+    return good;
+}
+
+;// CONCATENATED MODULE: ./build/action/transfer/remote-path.js
+
+/** Where a planned file goes on the instance. */
+function remoteFilePath(remoteRoot, relativePath) {
+    return external_node_path_.posix.join(remoteRoot, relativePath);
+}
+
+;// CONCATENATED MODULE: ./build/action/transfer/ustar.js
+/**
+ * The POSIX ustar archive format, as far as the upload's packs use it (transfer/pack.ts): regular
+ * files only, each a 512-byte header and its bytes padded to 512, two zero blocks at the end. GNU
+ * tar and BusyBox tar both read it. A name goes in the header's 100-byte name field, or split at a
+ * `/` into the 155-byte prefix and the name; a path that cannot be carried so is not packed.
+ */
+const BLOCK = 512;
+/** The end of an archive: two zero blocks. */
+const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
+const NAME_BYTES = 100;
+const PREFIX_BYTES = 155;
+/**
+ * A relative path as a member's name (prefix and name fields, UTF-8), or undefined when it cannot be
+ * one exactly: too long for the fields, a NUL, an empty part, a `.` or `..` part, or a leading `/`
+ * (tar would change or refuse any of those).
+ */
+function ustarName(rel) {
+    if (rel === '' || rel.includes('\0') || rel.startsWith('/') || rel.endsWith('/'))
+        return undefined;
+    if (rel.split('/').some(part => part === '' || part === '.' || part === '..'))
+        return undefined;
+    const name = Buffer.from(rel, 'utf8');
+    if (name.length <= NAME_BYTES)
+        return { prefix: Buffer.alloc(0), base: name };
+    // The prefix is what comes before a `/`; the rest must fit the name field and not be empty.
+    for (let at = Math.min(PREFIX_BYTES, name.length - 2); at > 0; at--) {
+        if (name[at] !== 0x2f)
+            continue;
+        if (name.length - at - 1 > NAME_BYTES)
+            return undefined;
+        return { prefix: name.subarray(0, at), base: name.subarray(at + 1) };
+    }
+    return undefined;
+}
+/** Whether a relative path can be a member's name exactly (ustarName). */
+function fitsUstar(rel) {
+    return ustarName(rel) !== undefined;
+}
+function octal(buf, at, width, value) {
+    // width - 1 digits and a NUL, as every tar writes them.
+    buf.write(value.toString(8).padStart(width - 1, '0') + '\0', at, width, 'latin1');
+}
+/**
+ * A regular file's header: `rel` (fitsUstar), `mode` (permission bits), `size` bytes, modified at
+ * `mtime` (seconds), owned by uid and gid 0 (the packs are extracted without restoring owners).
+ */
+function fileHeader(rel, mode, size, mtime) {
+    const h = Buffer.allocUnsafe(BLOCK);
+    writeFileHeader(h, 0, rel, mode, size, mtime);
+    return h;
+}
+/** fileHeader written into `buf` at `at` (its BLOCK bytes there are overwritten whole). */
+function writeFileHeader(buf, at, rel, mode, size, mtime) {
+    const parts = ustarName(rel);
+    if (!parts)
+        throw new Error(`not a ustar name: ${JSON.stringify(rel)}`);
+    if (size >= 8 ** 11)
+        throw new Error('too large for a ustar header');
+    const h = buf.subarray(at, at + BLOCK);
+    h.fill(0);
+    parts.base.copy(h, 0);
+    octal(h, 100, 8, mode & 0o777);
+    octal(h, 108, 8, 0);
+    octal(h, 116, 8, 0);
+    octal(h, 124, 12, size);
+    octal(h, 136, 12, Math.max(0, Math.floor(mtime)));
+    h.write('        ', 148, 8, 'latin1');
+    h[156] = 0x30; // '0': a regular file
+    h.write('ustar\0' + '00', 257, 8, 'latin1');
+    parts.prefix.copy(h, 345);
+    let sum = 0;
+    for (let i = 0; i < BLOCK; i++)
+        sum += h[i];
+    // Six digits, a NUL and a space.
+    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+}
+/** A member's bytes in the archive: its header and its data padded to whole blocks. */
+function memberBytes(size) {
+    return BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+}
+/** The zero bytes that pad `size` bytes of a member to a whole block. */
+function padding(size) {
+    const rest = size % BLOCK;
+    return rest === 0 ? Buffer.alloc(0) : Buffer.alloc(BLOCK - rest);
+}
+
+;// CONCATENATED MODULE: ./build/action/transfer/pack.js
+
+
+
+
+
+
+
+
+
+
+/**
+ * Small files in one pack (the script is remote/pack.ts): instead of an SFTP open, write and close
+ * each, a batch of small files goes as one ustar archive on the stdin of one script on the
+ * connection's shell, extracted under remote-path to the files' temporary names and checked there
+ * by sha256 in the same script. One round trip for the batch's upload and verification; the upload
+ * then renames the good ones into place over SFTP as any other file, and sends the rest over SFTP.
+ * The archive is made as the channel takes it (a few files' bytes held at a time), each file read
+ * and hashed once, as the SFTP path does.
+ */
+/** A pack's archive at most (about: a file over it closes the batch), and its files at most. */
+const PACK_BYTES = 8 * 1024 * 1024;
+const PACK_FILES = 4096;
+/**
+ * The archive goes to the instance in pieces of about this size, each read there by one dd: under
+ * the shell's frame of 1 MiB (ssh/shell-session.ts) by more than a small file, so a piece is one frame.
+ */
+const PIECE_BYTES = 1024 * 1024 - 2 * (file_writes/* SMALL_FILE_BYTES */.XG + BLOCK);
+/** The file's place in a pack under `root`, or undefined when it goes by SFTP (too large, a name tar cannot carry exactly). */
+function packMember(root, file) {
+    if (file.size > file_writes/* SMALL_FILE_BYTES */.XG)
+        return undefined;
+    const final = remoteFilePath(root, file.relativePath);
+    const temp = (0,names/* tempPathFor */.FD)(final);
+    const rel = external_node_path_.posix.join(external_node_path_.posix.dirname(file.relativePath), external_node_path_.posix.basename(temp));
+    if (!fitsUstar(rel) || !checkable(rel))
+        return undefined;
+    return { file, final, temp, rel };
+}
+/**
+ * Packs a connection sends at once, each on a shell of its own (the deploy keeps that many ready):
+ * each shell's channel takes at most sshd's window (2 MiB) a round trip, and each pack is extracted
+ * and checked while the other is sent.
+ */
+const PACKS_AT_ONCE = 2;
+/** A batch is split for PACKS_AT_ONCE only where each part is at least this much archive. */
+const SPLIT_MIN_BYTES = 1024 * 1024;
+/**
+ * `members` in batches a pack each, of at most PACK_BYTES of archive and PACK_FILES files, and in
+ * `atOnce` batches about equal at least (the packs sent at once) where they are large enough.
+ */
+function packBatches(members, atOnce = 1) {
+    const out = [];
+    const total = members.reduce((n, m) => n + memberBytes(m.file.size), 0);
+    const limit = Math.min(PACK_BYTES, Math.max(SPLIT_MIN_BYTES, Math.ceil(total / atOnce)));
+    let batch = [];
+    let bytes = 0;
+    for (const m of members) {
+        const size = memberBytes(m.file.size);
+        if (batch.length && (bytes + size > limit || batch.length >= PACK_FILES)) {
+            out.push(batch);
+            batch = [];
+            bytes = 0;
+        }
+        batch.push(m);
+        bytes += size;
+    }
+    if (batch.length)
+        out.push(batch);
+    return out;
+}
+/** The archive of a batch, made as it is read: files that cannot be read now are left out (`skipped`). */
+class PackArchive extends external_node_stream_.Readable {
+    members;
+    sumsRel;
+    onBytes;
+    next = 0;
+    ended = false;
+    skipped = [];
+    sent = [];
+    mtime = Math.floor(Date.now() / 1000);
+    constructor(members, sumsRel, onBytes) {
+        super();
+        this.members = members;
+        this.sumsRel = sumsRel;
+        this.onBytes = onBytes;
+    }
+    building = false;
+    /**
+     * The next piece, made on the next turn of the event loop: the stream asks again as soon as a
+     * piece is pushed, and made at once the pieces would all be made before the first is written to
+     * the connection (its writes wait for the end of the turn) or the other connections' packs start.
+     */
+    _read() {
+        if (this.ended || this.building)
+            return;
+        this.building = true;
+        setImmediate(() => {
+            this.building = false;
+            if (!this.destroyed)
+                this.piece();
+        });
+    }
+    /**
+     * A piece: its members' headers and bytes in one buffer, each file read straight into its place
+     * and hashed there (no buffer of its own, no copy into the piece).
+     */
+    piece() {
+        const from = this.next;
+        let planned = 0;
+        while (this.next < this.members.length && planned < PIECE_BYTES)
+            planned += memberBytes(this.members[this.next++].file.size);
+        // One byte more: the last file is read one byte past its size, to see that it grew.
+        const piece = Buffer.allocUnsafe(planned + 1);
+        let at = 0;
+        for (let i = from; i < this.next; i++) {
+            const m = this.members[i];
+            let n;
+            try {
+                n = (0,file_writes/* readSmallFileInto */.CG)(m.file, piece, at + BLOCK);
+            }
+            catch {
+                // The SFTP path reads it again and says what is wrong with it.
+                this.skipped.push(m);
+                continue;
+            }
+            m.sha256 = (0,util_sha256/* sha256Hex */.fg)(piece.subarray(at + BLOCK, at + BLOCK + n));
+            writeFileHeader(piece, at, m.rel, m.file.mode, n, this.mtime);
+            const end = at + memberBytes(n);
+            piece.fill(0, at + BLOCK + n, end);
+            at = end;
+            this.sent.push(m);
+            this.onBytes?.(n);
+        }
+        const parts = [piece.subarray(0, at)];
+        if (this.next >= this.members.length) {
+            const list = Buffer.from(this.sent.map(m => `${m.sha256}  ${m.rel}\n`).join(''), 'utf8');
+            parts.push(fileHeader(this.sumsRel, 0o600, list.length, this.mtime), list, padding(list.length));
+            parts.push(END_OF_ARCHIVE);
+            this.ended = true;
+        }
+        this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+        if (this.ended)
+            this.push(null);
+    }
+}
+/** Packs sent by this process: each has its own marker. */
+let packs = 0;
+/** Connections where a pack could not run at all (no tar, say): none is tried again. */
+const unusable = new WeakSet();
+function packsUsable(conn) {
+    return !unusable.has(conn);
+}
+/** The script's exit statuses that say it left nothing extracted behind (see packScript). */
+const CLEAN_EXITS = new Set([1, 2, 3, 4]);
+/**
+ * Send a batch in one pack under `root`; `folders` are those its members go in (there, or their
+ * mkdir requests sent: the script waits for them). The
+ * list of sums is a temporary too, in `openTemps` while it may be on the instance, as the caller
+ * keeps the members'. Resolves with what became of each member; rejects only when the connection
+ * is lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short,
+ * and the script removes what it extracted, as for any other failed pack.
+ */
+async function sendPack(conn, root, folders, batch, openTemps, onBytes, stop) {
+    const sumsTemp = (0,names/* tempPathFor */.FD)(external_node_path_.posix.join(root, 'sums'));
+    const sumsRel = external_node_path_.posix.basename(sumsTemp);
+    const marker = packMarkerName(names/* RUN_TOKEN */.u8, packs++);
+    const markerTemp = external_node_path_.posix.join(root, marker);
+    openTemps.add(sumsTemp);
+    openTemps.add(markerTemp);
+    const stream = new PackArchive(batch, sumsRel, onBytes);
+    const script = packScript(root, folders, batch.map(m => m.rel), sumsRel, marker);
+    const cut = () => stream.destroy();
+    stop?.addEventListener('abort', cut, { once: true });
+    if (stop?.aborted)
+        cut();
+    const r = await execScript(conn, script, { stdin: stream }).finally(() => {
+        stop?.removeEventListener('abort', cut);
+        stream.destroy();
+    });
+    const expected = new Map(stream.sent.map(m => [m.rel, m.sha256]));
+    const good = parsePack(r, stream.sent.map(m => m.rel), expected);
+    // An answer means the script ended, and its marker went with it.
+    if (r.code !== null)
+        openTemps.delete(markerTemp);
+    if (!good) {
+        const clean = r.code !== null && CLEAN_EXITS.has(r.code);
+        // A folder gone meanwhile says nothing of the instance; anything else, that packs do not work there.
+        if (r.code !== 4)
+            unusable.add(conn);
+        if (clean)
+            openTemps.delete(sumsTemp);
+        return {
+            good: [],
+            rest: batch,
+            stale: clean ? [] : stream.sent,
+            gone: clean ? batch : stream.skipped
+        };
+    }
+    openTemps.delete(sumsTemp);
+    const sent = new Set(stream.sent);
+    return {
+        good: stream.sent.filter(m => good.has(m.rel)),
+        rest: batch.filter(m => !sent.has(m) || !good.has(m.rel)),
+        stale: stream.sent.filter(m => !good.has(m.rel)),
+        gone: stream.skipped
+    };
+}
+
 // EXTERNAL MODULE: ./build/action/util/retry.js
 var retry = __webpack_require__(2046);
 ;// CONCATENATED MODULE: ./build/action/deploy/connection.js
@@ -2786,6 +3261,10 @@ class TargetConnection {
     }
     get label() {
         return this.o.target.label;
+    }
+    /** The live connection, if there is one now (nothing is opened). */
+    get live() {
+        return this.conn && !this.conn.isClosed ? this.conn : undefined;
     }
     /** A connection being opened, shared by every caller until it settles. */
     connecting;
@@ -2910,8 +3389,6 @@ class TargetConnection {
     }
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __webpack_require__(6760);
 ;// CONCATENATED MODULE: ./build/action/remote/free-space.js
 
 /**
@@ -3398,8 +3875,6 @@ function bytes(n) {
     return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
-// EXTERNAL MODULE: ./build/action/transfer/file-writes.js
-var file_writes = __webpack_require__(2414);
 ;// CONCATENATED MODULE: ./build/action/transfer/folders.js
 
 
@@ -3565,13 +4040,6 @@ async function checkRemoteLinks(sftp, survey, label, opts) {
         throw new errors/* UserError */.yo(`'${link}' on ${label} is a symbolic link to '${target}', inside remote-path: with delete: true the files written through it would be listed under '${there}' and deleted as extras. Replace the link with a folder, or deploy without delete.`);
     }
     throw new errors/* UserError */.yo(`'${link}' on ${label} is a symbolic link to '${target}', outside remote-path: ec2-push does not write or delete through it. Replace the link with a folder, or set follow-remote-symlinks: true if it is a shared folder on purpose.`);
-}
-
-;// CONCATENATED MODULE: ./build/action/transfer/remote-path.js
-
-/** Where a planned file goes on the instance. */
-function remoteFilePath(remoteRoot, relativePath) {
-    return external_node_path_.posix.join(remoteRoot, relativePath);
 }
 
 ;// CONCATENATED MODULE: ./build/action/transfer/striped.js
@@ -3999,21 +4467,33 @@ class Work {
         const inflight = new Set();
         let failed;
         let current;
+        // The lane waits for room one wait at a time: a request that settles wakes it when there is room
+        // (a race over every request in flight would subscribe to each of them again at every write).
+        let wake;
+        const settled = () => {
+            if (wake && (inflight.size <= wake.below || failed)) {
+                const { resolve } = wake;
+                wake = undefined;
+                resolve();
+            }
+        };
         const track = (op, stripe, n) => {
             const w = op.then(() => {
                 inflight.delete(w);
                 if (n)
                     this.o.onBytes(n);
+                settled();
             }, err => {
                 inflight.delete(w);
                 failed ??= { err, stripe };
+                settled();
             });
             inflight.add(w);
             return w;
         };
         const drain = async (below) => {
             while (inflight.size > below && !failed)
-                await Promise.race(inflight);
+                await new Promise(resolve => (wake = { below, resolve }));
             if (failed)
                 throw failed.err;
         };
@@ -4197,386 +4677,8 @@ class Limit {
     }
 }
 
-// EXTERNAL MODULE: ./build/action/remote/lock.js
-var lock = __webpack_require__(6971);
-;// CONCATENATED MODULE: ./build/action/remote/pack.js
-
-
-
-
-/**
- * Extracting a pack of small files (docs/remote-protocol.md, "Packs"): the upload sends many small
- * files as one ustar archive on a script's stdin (transfer/pack.ts) instead of an SFTP open, write and
- * close each. Every member is a temporary name beside its final path (the one the SFTP path would
- * use), so tar never writes a final path, and the renames that publish the good ones go over SFTP as
- * for any other file. The archive's last member is the list of the others' sha256 (the upload hashes
- * as it streams): the script checks them with `sha256sum --quiet -c`, or lists their digests where
- * sha256sum cannot (BusyBox), and removes that list. When tar or the check cannot run, it removes
- * every member it may have extracted, so nothing of a failed pack stays behind.
- */
-const PACK_BEGIN = '--ec2-push-pack--';
-const PACK_END = '--ec2-push-pack-end--';
-/**
- * The script: `root` is remote-path (or a release folder), `folders` the folders under it the
- * members are in (made over SFTP, so they have the modes the SFTP path gives folders; their mkdir
- * requests go out with the script, not answered first, so the script waits up to a second for each
- * to be there, and leaves the pack to SFTP when one is not: a round trip fewer when folders are new,
- * as in every release), `members` the temporaries' paths relative to `root`, `sums`
- * the last member's (the sha256 list). Files come out with the archive's modes exactly (umask 0 for
- * tar alone, which then makes no folder), owned by the login (-o), modified when extracted (-m), as
- * an SFTP write leaves them. `marker` (a temporary's name under `root`) holds the shell's process id
- * while the script runs: when the deploy is gone (killed, cut), what it sent may still be extracted
- * for a while, and the clean-up waits for that first (waitForPacksScript).
- */
-function packScript(root, folders, members, sums, marker) {
-    if (!/^[A-Za-z0-9._-]+$/.test(marker))
-        throw new Error(`not a marker's name: ${marker}`);
-    const q = (0,quote/* shellQuote */.Z)(sums);
-    const drop = `ec2_push_m | xargs -0 rm -f -- 2>/dev/null`;
-    const lines = [
-        // tar would make a missing folder itself, with the archive's umask: the upload makes them (the
-        // root too, on a first deploy). 100 waits of 10 ms (of 1 s, and fewer, where sleep takes whole
-        // seconds only).
-        `ec2_push_w() { ec2_push_t=0; while [ ! -d "$1" ]; do [ "$ec2_push_t" -lt 100 ] || return 1; sleep 0.01 2>/dev/null || { sleep 1; ec2_push_t=$((ec2_push_t + 49)); }; ec2_push_t=$((ec2_push_t + 1)); done; }`,
-        `ec2_push_w ${(0,quote/* shellQuote */.Z)(root)} || exit 4`,
-        `cd -- ${(0,quote/* shellQuote */.Z)(root)} || exit 1`,
-        `ec2_push_m() { ${(0,quote/* nulList */.S)([...members, sums])}; }`,
-        ...folders.map(d => `ec2_push_w ${(0,quote/* shellQuote */.Z)(d)} || exit 4`),
-        `echo "$$" > ${marker} || exit 1`,
-        `trap 'rm -f -- ${marker}' EXIT`,
-        // Without a pack to read (no tar), or when it stops half-way, what it wrote goes.
-        `if ! (umask 0 && tar -x -m -o -f -); then`,
-        `  ${drop}`,
-        `  exit 2`,
-        `fi`,
-        `echo ${PACK_BEGIN}`,
-        `ec2_push_c=$(sha256sum --quiet --strict -c -- ${q} 2>/dev/null); ec2_push_s=$?`,
-        `if [ "$ec2_push_s" = 0 ] || { [ "$ec2_push_s" = 1 ] && [ -n "$ec2_push_c" ]; }; then`,
-        `  echo "C $ec2_push_s"`,
-        `  printf '%s\\n' "$ec2_push_c"`,
-        // The list's names, a line each (no member's name has a line break), hashed as sha256sum lists.
-        `elif ec2_push_c=$(sed 's/^[0-9a-f]*  //' ${q} | tr '\\n' '\\0' | xargs -0 sha256sum --); then`,
-        `  echo L`,
-        `  printf '%s\\n' "$ec2_push_c"`,
-        `else`,
-        `  ${drop}`,
-        `  exit 3`,
-        `fi`,
-        `rm -f -- ${q}`,
-        `echo ${PACK_END}`
-    ];
-    return lines.join('\n') + '\n';
-}
-/** The name of a pack's marker: a temporary of the run, told from its files' by what follows the token. */
-function packMarkerName(token, n) {
-    return (0,names/* tempName */.bL)(token, `pack${n}`);
-}
-/**
- * Wait (10 s at most) while a pack of run `token` is still being extracted anywhere under `root`: a
- * marker whose process is alive. Goes before the clean-up of a deploy that was killed, cut or
- * cancelled, so that it does not remove a folder tar is still writing in (tar would make it again).
- */
-function waitForPacksScript(root, token) {
-    const pattern = (0,quote/* shellQuote */.Z)(`${names/* TEMP_PREFIX */.MX}${(0,lock/* safeWord */.ms)(token)}.pack*`);
-    return `( cd -- ${(0,quote/* shellQuote */.Z)(root)} 2>/dev/null || exit 0
-ec2_push_n=0
-while [ "$ec2_push_n" -lt 100 ]; do
-  ec2_push_busy=
-  # The markers' process ids (a word each; anything else is skipped below).
-  ec2_push_ids=$(find . -name ${pattern} -type f -exec cat -- {} + 2>/dev/null)
-  for ec2_push_p in $ec2_push_ids; do
-    case $ec2_push_p in *[!0-9]* | '') continue ;; esac
-    if kill -0 "$ec2_push_p" 2>/dev/null; then ec2_push_busy=1; fi
-  done
-  [ -n "$ec2_push_busy" ] || break
-  sleep 0.1 2>/dev/null || sleep 1
-  ec2_push_n=$((ec2_push_n + 1))
-done ); :
-`;
-}
-/**
- * The members a pack's run says are in place and as sent: all of them when nothing is verified
- * (`expected` undefined), else those its check passed or whose listed digest is the expected one.
- * Undefined when the run did not get to the end (nothing it extracted stays: the script removed it).
- */
-function parsePack(r, members, expected) {
-    const begin = r.stdout.indexOf(`${PACK_BEGIN}\n`);
-    const end = r.stdout.lastIndexOf(`${PACK_END}\n`);
-    if (r.code !== 0 || begin < 0 || end < begin)
-        return undefined;
-    if (!expected)
-        return new Set(members);
-    const body = r.stdout.slice(begin + PACK_BEGIN.length + 1, end);
-    const nl = body.indexOf('\n');
-    const head = nl < 0 ? body : body.slice(0, nl);
-    const answer = nl < 0 ? '' : body.slice(nl + 1);
-    const good = new Set();
-    if (head === 'C 0' || head === 'C 1') {
-        const failed = parseCheck({ code: Number(head.slice(2)), stdout: answer.trim() === '' ? '' : answer }, expected);
-        if (!failed)
-            return undefined;
-        for (const p of expected.keys())
-            if (!failed.has(p))
-                good.add(p);
-        return good;
-    }
-    if (head !== 'L')
-        return undefined;
-    const digests = parseSha256sum(answer);
-    for (const [p, digest] of expected)
-        if (digests.get(p) === digest)
-            good.add(p);
-    return good;
-}
-
-;// CONCATENATED MODULE: ./build/action/transfer/ustar.js
-/**
- * The POSIX ustar archive format, as far as the upload's packs use it (transfer/pack.ts): regular
- * files only, each a 512-byte header and its bytes padded to 512, two zero blocks at the end. GNU
- * tar and BusyBox tar both read it. A name goes in the header's 100-byte name field, or split at a
- * `/` into the 155-byte prefix and the name; a path that cannot be carried so is not packed.
- */
-const BLOCK = 512;
-/** The end of an archive: two zero blocks. */
-const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
-const NAME_BYTES = 100;
-const PREFIX_BYTES = 155;
-/**
- * A relative path as a member's name (prefix and name fields, UTF-8), or undefined when it cannot be
- * one exactly: too long for the fields, a NUL, an empty part, a `.` or `..` part, or a leading `/`
- * (tar would change or refuse any of those).
- */
-function ustarName(rel) {
-    if (rel === '' || rel.includes('\0') || rel.startsWith('/') || rel.endsWith('/'))
-        return undefined;
-    if (rel.split('/').some(part => part === '' || part === '.' || part === '..'))
-        return undefined;
-    const name = Buffer.from(rel, 'utf8');
-    if (name.length <= NAME_BYTES)
-        return { prefix: Buffer.alloc(0), base: name };
-    // The prefix is what comes before a `/`; the rest must fit the name field and not be empty.
-    for (let at = Math.min(PREFIX_BYTES, name.length - 2); at > 0; at--) {
-        if (name[at] !== 0x2f)
-            continue;
-        if (name.length - at - 1 > NAME_BYTES)
-            return undefined;
-        return { prefix: name.subarray(0, at), base: name.subarray(at + 1) };
-    }
-    return undefined;
-}
-/** Whether a relative path can be a member's name exactly (ustarName). */
-function fitsUstar(rel) {
-    return ustarName(rel) !== undefined;
-}
-function octal(buf, at, width, value) {
-    // width - 1 digits and a NUL, as every tar writes them.
-    buf.write(value.toString(8).padStart(width - 1, '0') + '\0', at, width, 'latin1');
-}
-/**
- * A regular file's header: `rel` (fitsUstar), `mode` (permission bits), `size` bytes, modified at
- * `mtime` (seconds), owned by uid and gid 0 (the packs are extracted without restoring owners).
- */
-function fileHeader(rel, mode, size, mtime) {
-    const parts = ustarName(rel);
-    if (!parts)
-        throw new Error(`not a ustar name: ${JSON.stringify(rel)}`);
-    if (size >= 8 ** 11)
-        throw new Error('too large for a ustar header');
-    const h = Buffer.alloc(BLOCK);
-    parts.base.copy(h, 0);
-    octal(h, 100, 8, mode & 0o777);
-    octal(h, 108, 8, 0);
-    octal(h, 116, 8, 0);
-    octal(h, 124, 12, size);
-    octal(h, 136, 12, Math.max(0, Math.floor(mtime)));
-    h.write('        ', 148, 8, 'latin1');
-    h[156] = 0x30; // '0': a regular file
-    h.write('ustar\0' + '00', 257, 8, 'latin1');
-    parts.prefix.copy(h, 345);
-    let sum = 0;
-    for (const b of h)
-        sum += b;
-    // Six digits, a NUL and a space.
-    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
-    return h;
-}
-/** The zero bytes that pad `size` bytes of a member to a whole block. */
-function padding(size) {
-    const rest = size % BLOCK;
-    return rest === 0 ? Buffer.alloc(0) : Buffer.alloc(BLOCK - rest);
-}
-
-;// CONCATENATED MODULE: ./build/action/transfer/pack.js
-
-
-
-
-
-
-
-
-
-
-/**
- * Small files in one pack (the script is remote/pack.ts): instead of an SFTP open, write and close
- * each, a batch of small files goes as one ustar archive on the stdin of one script on the
- * connection's shell, extracted under remote-path to the files' temporary names and checked there
- * by sha256 in the same script. One round trip for the batch's upload and verification; the upload
- * then renames the good ones into place over SFTP as any other file, and sends the rest over SFTP.
- * The archive is made as the channel takes it (a few files' bytes held at a time), each file read
- * and hashed once, as the SFTP path does.
- */
-/** A pack's archive at most (about: a file over it closes the batch), and its files at most. */
-const PACK_BYTES = 8 * 1024 * 1024;
-const PACK_FILES = 4096;
-/**
- * The archive goes to the instance in pieces of about this size, each read there by one dd: under
- * the shell's frame of 1 MiB (ssh/shell-session.ts) by more than a small file, so a piece is one frame.
- */
-const PIECE_BYTES = 1024 * 1024 - 2 * (file_writes/* SMALL_FILE_BYTES */.XG + BLOCK);
-/** The file's place in a pack under `root`, or undefined when it goes by SFTP (too large, a name tar cannot carry exactly). */
-function packMember(root, file) {
-    if (file.size > file_writes/* SMALL_FILE_BYTES */.XG)
-        return undefined;
-    const final = remoteFilePath(root, file.relativePath);
-    const temp = (0,names/* tempPathFor */.FD)(final);
-    const rel = external_node_path_.posix.join(external_node_path_.posix.dirname(file.relativePath), external_node_path_.posix.basename(temp));
-    if (!fitsUstar(rel) || !checkable(rel))
-        return undefined;
-    return { file, final, temp, rel };
-}
-/** `members` in batches a pack each, of at most PACK_BYTES of archive and PACK_FILES files. */
-function packBatches(members) {
-    const out = [];
-    let batch = [];
-    let bytes = 0;
-    for (const m of members) {
-        const size = BLOCK + Math.ceil(m.file.size / BLOCK) * BLOCK;
-        if (batch.length && (bytes + size > PACK_BYTES || batch.length >= PACK_FILES)) {
-            out.push(batch);
-            batch = [];
-            bytes = 0;
-        }
-        batch.push(m);
-        bytes += size;
-    }
-    if (batch.length)
-        out.push(batch);
-    return out;
-}
-/** The archive of a batch, made as it is read: files that cannot be read now are left out (`skipped`). */
-class PackArchive extends external_node_stream_.Readable {
-    members;
-    sumsRel;
-    onBytes;
-    next = 0;
-    ended = false;
-    skipped = [];
-    sent = [];
-    mtime = Math.floor(Date.now() / 1000);
-    constructor(members, sumsRel, onBytes) {
-        super();
-        this.members = members;
-        this.sumsRel = sumsRel;
-        this.onBytes = onBytes;
-    }
-    _read() {
-        if (this.ended)
-            return;
-        const parts = [];
-        let bytes = 0;
-        while (this.next < this.members.length && bytes < PIECE_BYTES) {
-            const m = this.members[this.next++];
-            let data;
-            try {
-                data = (0,file_writes/* readSmallFile */.EW)(m.file);
-            }
-            catch {
-                // The SFTP path reads it again and says what is wrong with it.
-                this.skipped.push(m);
-                continue;
-            }
-            m.sha256 = (0,util_sha256/* sha256Hex */.f)(data);
-            parts.push(fileHeader(m.rel, m.file.mode, data.length, this.mtime), data, padding(data.length));
-            bytes += BLOCK + data.length;
-            this.sent.push(m);
-            this.onBytes?.(data.length);
-        }
-        if (this.next >= this.members.length) {
-            const list = Buffer.from(this.sent.map(m => `${m.sha256}  ${m.rel}\n`).join(''), 'utf8');
-            parts.push(fileHeader(this.sumsRel, 0o600, list.length, this.mtime), list, padding(list.length));
-            parts.push(END_OF_ARCHIVE);
-            this.ended = true;
-        }
-        this.push(Buffer.concat(parts));
-        if (this.ended)
-            this.push(null);
-    }
-}
-/** Packs sent by this process: each has its own marker. */
-let packs = 0;
-/** Connections where a pack could not run at all (no tar, say): none is tried again. */
-const unusable = new WeakSet();
-function packsUsable(conn) {
-    return !unusable.has(conn);
-}
-/** The script's exit statuses that say it left nothing extracted behind (see packScript). */
-const CLEAN_EXITS = new Set([1, 2, 3, 4]);
-/**
- * Send a batch in one pack under `root`; `folders` are those its members go in (there, or their
- * mkdir requests sent: the script waits for them). The
- * list of sums is a temporary too, in `openTemps` while it may be on the instance, as the caller
- * keeps the members'. Resolves with what became of each member; rejects only when the connection
- * is lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short,
- * and the script removes what it extracted, as for any other failed pack.
- */
-async function sendPack(conn, root, folders, batch, openTemps, onBytes, stop) {
-    const sumsTemp = (0,names/* tempPathFor */.FD)(external_node_path_.posix.join(root, 'sums'));
-    const sumsRel = external_node_path_.posix.basename(sumsTemp);
-    const marker = packMarkerName(names/* RUN_TOKEN */.u8, packs++);
-    const markerTemp = external_node_path_.posix.join(root, marker);
-    openTemps.add(sumsTemp);
-    openTemps.add(markerTemp);
-    const stream = new PackArchive(batch, sumsRel, onBytes);
-    const script = packScript(root, folders, batch.map(m => m.rel), sumsRel, marker);
-    const cut = () => stream.destroy();
-    stop?.addEventListener('abort', cut, { once: true });
-    if (stop?.aborted)
-        cut();
-    const r = await execScript(conn, script, { stdin: stream }).finally(() => {
-        stop?.removeEventListener('abort', cut);
-        stream.destroy();
-    });
-    const expected = new Map(stream.sent.map(m => [m.rel, m.sha256]));
-    const good = parsePack(r, stream.sent.map(m => m.rel), expected);
-    // An answer means the script ended, and its marker went with it.
-    if (r.code !== null)
-        openTemps.delete(markerTemp);
-    if (!good) {
-        const clean = r.code !== null && CLEAN_EXITS.has(r.code);
-        // A folder gone meanwhile says nothing of the instance; anything else, that packs do not work there.
-        if (r.code !== 4)
-            unusable.add(conn);
-        if (clean)
-            openTemps.delete(sumsTemp);
-        return {
-            good: [],
-            rest: batch,
-            stale: clean ? [] : stream.sent,
-            gone: clean ? batch : stream.skipped
-        };
-    }
-    openTemps.delete(sumsTemp);
-    const sent = new Set(stream.sent);
-    return {
-        good: stream.sent.filter(m => good.has(m.rel)),
-        rest: batch.filter(m => !sent.has(m) || !good.has(m.rel)),
-        stale: stream.sent.filter(m => !good.has(m.rel)),
-        gone: stream.skipped
-    };
-}
-
 ;// CONCATENATED MODULE: ./build/action/transfer/upload.js
+
 
 
 
@@ -4734,6 +4836,10 @@ class UploadSession {
             this.pump();
         });
     }
+    /** Packs sent at once: one per shell the connection keeps (no pack waits for a shell to open), PACKS_AT_ONCE at most. */
+    packsAtOnce() {
+        return Math.max(1, Math.min(PACKS_AT_ONCE, shellsOf(this.conn)));
+    }
     /** The files that go in packs, in batches, and the rest. */
     packsFor(files) {
         if (this.opts.packs === false || this.verifyMethod !== 'sha256sum' || !packsUsable(this.conn))
@@ -4747,49 +4853,60 @@ class UploadSession {
             else
                 rest.push(f);
         }
-        return { packed: packBatches(members), rest };
+        return { packed: packBatches(members, this.packsAtOnce()), rest };
     }
     /**
-     * Send the packs, one after another (each holds a shell), right behind the mkdir requests of the
-     * folders they go in (the script waits for those: remote/pack.ts); their good files go to be
-     * renamed as they are known. Resolves with the files left for SFTP.
+     * Send the packs, PACKS_AT_ONCE at a time (each holds a shell), right behind the mkdir requests
+     * of the folders they go in (the script waits for those: remote/pack.ts); their good files go to
+     * be renamed as they are known. Resolves with the files left for SFTP once no pack's script is
+     * running (rejects so too, with the first failure).
      */
     async sendPacks(batches) {
         const left = [];
-        const { remoteRoot } = this.opts;
-        for (const batch of batches) {
-            if (this.stopped || this.ended.signal.aborted || !packsUsable(this.conn)) {
-                left.push(...batch.map(m => m.file));
-                continue;
-            }
-            const folders = [...new Set(batch.map(m => external_node_path_.posix.dirname(m.file.relativePath)))].filter(d => d !== '.');
-            // Recorded before the script runs: a connection that drops leaves them to the next one.
-            for (const m of batch)
-                this.openTemps.add(m.temp);
-            const out = await sendPack(this.conn, remoteRoot, folders, batch, this.openTemps, n => this.opts.onBytes?.(n), this.ended.signal);
-            for (const m of out.stale)
-                this.publishing.push(this.dropTemp(m.temp));
-            for (const m of out.gone)
-                this.openTemps.delete(m.temp);
-            left.push(...out.rest.map(m => m.file));
-            // Ended meanwhile (cancelled): nothing more is renamed; the temporaries stay listed for the clean-up.
-            if (this.ended.signal.aborted)
-                left.push(...out.good.map(m => m.file));
-            else if (out.good.length) {
-                const staged = out.good.map(m => ({
-                    file: m.file,
-                    temp: m.temp,
-                    final: m.final,
-                    sha256: m.sha256,
-                    // Checked on the instance by the pack's own script.
-                    remoteSha256: m.sha256
-                }));
-                const p = this.publish(staged, this.failed);
-                p.catch(() => { });
-                this.publishing.push(p);
-            }
-        }
+        let next = 0;
+        const sender = async () => {
+            while (next < batches.length)
+                await this.sendBatch(batches[next++], left);
+        };
+        const senders = Array.from({ length: Math.min(this.packsAtOnce(), batches.length) }, sender);
+        const failed = (await Promise.allSettled(senders)).find(r => r.status === 'rejected');
+        if (failed)
+            throw failed.reason;
         return left;
+    }
+    /** One pack (sendPacks): its files that are not put in place go to `left`. */
+    async sendBatch(batch, left) {
+        const { remoteRoot } = this.opts;
+        if (this.stopped || this.ended.signal.aborted || !packsUsable(this.conn)) {
+            left.push(...batch.map(m => m.file));
+            return;
+        }
+        const folders = [...new Set(batch.map(m => external_node_path_.posix.dirname(m.file.relativePath)))].filter(d => d !== '.');
+        // Recorded before the script runs: a connection that drops leaves them to the next one.
+        for (const m of batch)
+            this.openTemps.add(m.temp);
+        const out = await sendPack(this.conn, remoteRoot, folders, batch, this.openTemps, n => this.opts.onBytes?.(n), this.ended.signal);
+        for (const m of out.stale)
+            this.publishing.push(this.dropTemp(m.temp));
+        for (const m of out.gone)
+            this.openTemps.delete(m.temp);
+        left.push(...out.rest.map(m => m.file));
+        // Ended meanwhile (cancelled): nothing more is renamed; the temporaries stay listed for the clean-up.
+        if (this.ended.signal.aborted)
+            left.push(...out.good.map(m => m.file));
+        else if (out.good.length) {
+            const staged = out.good.map(m => ({
+                file: m.file,
+                temp: m.temp,
+                final: m.final,
+                sha256: m.sha256,
+                // Checked on the instance by the pack's own script.
+                remoteSha256: m.sha256
+            }));
+            const p = this.publish(staged, this.failed);
+            p.catch(() => { });
+            this.publishing.push(p);
+        }
     }
     /** Start files while there is room; settle uploadAll's wait once none is left to start or in flight. */
     pump() {
@@ -4941,7 +5058,7 @@ class UploadSession {
         try {
             data = (0,file_writes/* readSmallFile */.EW)(file);
             if (this.opts.verify !== 'none')
-                sha256 = (0,util_sha256/* sha256Hex */.f)(data);
+                sha256 = (0,util_sha256/* sha256Hex */.fg)(data);
         }
         catch (err) {
             return this.smallFailed(err, file, final, temp);
@@ -5252,6 +5369,10 @@ async function uploadOver(link, files, opts) {
         opts.signal?.addEventListener('abort', stop, { once: true });
         try {
             const conn = await link.get(opts.signal);
+            // Another connection to the same instance: the first one's probe answers for it too.
+            const first = opts.link.live;
+            if (link !== opts.link && first && opts.verify !== 'none')
+                shareVerifyMethod(conn, first);
             session = new UploadSession(conn, {
                 remoteRoot: opts.remoteRoot,
                 existingDirs: opts.existingDirs,
@@ -5354,6 +5475,8 @@ function retryableFiles(failed, attempts, retries, logger, label) {
 
 
 
+
+
 /**
  * The connection a deploy to one target uses; runDeploy makes it early so connecting overlaps planning.
  * `early`: the channels it opens behind each login (deployChannels for a deploy's first connection).
@@ -5377,7 +5500,10 @@ function targetConnection(o, early) {
  * dry run) the upload's SFTP channel.
  */
 function deployChannels(config) {
-    return { sftp: !config.rollback && !config.dryRun, exec: SHELL_COMMAND };
+    const upload = !config.rollback && !config.dryRun;
+    // Decided before the files are known: an upload that verifies may send packs, a shell each.
+    const execs = upload && config.verify !== 'none' ? PACKS_AT_ONCE : 1;
+    return { sftp: upload, exec: SHELL_COMMAND, execs };
 }
 /** Bytes one connection carries in about the time another takes to open (its TCP window a round trip). */
 const LATE_EXTRA_BYTES = 64 * 1024 * 1024;
@@ -5392,6 +5518,25 @@ function lateConnections(files, concurrency) {
     if (files.length > 2 * concurrency || bytes > LATE_EXTRA_BYTES)
         return connectionsUsable(files);
     return Math.min(1, connectionsUsable(files));
+}
+/**
+ * The connections an upload of `files` is worth: all it can use when `connections` was given, or
+ * over ssm, whose data channel carries at most its window (ssm-window-bytes) a round trip per
+ * connection, so that each connection counts there whatever the files; else connectionsWorth.
+ */
+function connectionsFor(config, mode, files) {
+    if (config.connectionsGiven || mode === 'ssm')
+        return connectionsUsable(files);
+    return connectionsWorth(files);
+}
+/**
+ * How many connections an upload to one target may use: `connections` (when not given, 8 over ssm,
+ * SSM_DEFAULT_CONNECTIONS), and over eice its share of the endpoint's tunnels.
+ */
+function connectionLimit(config, mode) {
+    const tunnels = mode === 'eice' ? Math.floor(config.eiceMaxTunnels / Math.max(1, config.maxParallelTargets)) : Infinity;
+    const wanted = !config.connectionsGiven && mode === 'ssm' ? action_config/* SSM_DEFAULT_CONNECTIONS */.it : config.connections;
+    return Math.max(1, Math.min(wanted, tunnels));
 }
 /** The folders (relative, with every ancestor, and the root itself as '.') that hold these files. */
 function context_foldersOf(rels) {
@@ -5454,15 +5599,22 @@ class DeployContext {
         const upload = !config.rollback && plan.files.length > 0;
         // The verification probe is asked in the lock's exec (asksVerifyProbe), so the lock's script
         // goes to the shell kept ready here rather than wait for one of its own to start.
+        const shells = this.packShells();
         this.link.setOnConnect(conn => {
             if (upload)
                 conn.sftp().catch(() => { });
-            keepShellReady(conn);
+            keepShellReady(conn, shells);
         });
         // A full upload of several files shares them among more connections: open those alongside the
         // first (a sync decides later, once it knows how many files changed).
         if (upload && !config.sync)
-            this.extraLinks(connectionsUsable(plan.files));
+            this.extraLinks(connectionsFor(config, this.o.target.mode, plan.files));
+    }
+    /** Shells each connection keeps ready: one for scripts, and where small files go in packs, one per pack sent at once. */
+    packShells() {
+        const { config, plan } = this.o;
+        const packs = config.verify !== 'none' && plan.files.some(f => f.size <= file_writes/* SMALL_FILE_BYTES */.XG);
+        return packs ? PACKS_AT_ONCE : 1;
     }
     /** Whether the lock's exec asks the verification probe for the upload (transfer/verify.ts). */
     asksVerifyProbe() {
@@ -5471,27 +5623,26 @@ class DeployContext {
     }
     /** Connections beside `link` that the upload shares files with. */
     extra = [];
-    /** How many connections an upload may use: `connections`, and over eice its share of the tunnels. */
     connectionLimit() {
-        const { config, target } = this.o;
-        const tunnels = target.mode === 'eice'
-            ? Math.floor(config.eiceMaxTunnels / Math.max(1, config.maxParallelTargets))
-            : Infinity;
-        return Math.max(1, Math.min(config.connections, tunnels));
+        return connectionLimit(this.o.config, this.o.target.mode);
     }
     /** The connections beside `link` for an upload that can use `usable` connections, opened (and made ready) now. */
     extraLinks(usable) {
         const want = Math.min(this.connectionLimit() - 1, usable - 1);
         const verify = this.o.config.verify !== 'none';
+        const shells = this.packShells();
         while (this.extra.length < want) {
-            const l = targetConnection(this.o, { sftp: true, exec: verify ? SHELL_COMMAND : undefined });
+            const l = targetConnection(this.o, {
+                sftp: true,
+                exec: verify ? SHELL_COMMAND : undefined,
+                execs: shells
+            });
             l.trips.phase = 'upload';
+            // No probe of their own: the upload gives them the first connection's answer (shareVerifyMethod).
             l.setOnConnect(conn => {
                 conn.sftp().catch(() => { });
-                if (verify) {
-                    void probeVerifyMethod(conn);
-                    keepShellReady(conn);
-                }
+                if (verify)
+                    keepShellReady(conn, shells);
             });
             l.prewarm(this.o.signal ?? new AbortController().signal);
             this.extra.push(l);
@@ -5629,7 +5780,9 @@ class DeployContext {
             this.link.trips.phase = 'upload';
             await uploadFiles({
                 link: this.link,
-                extraLinks: this.extraLinks(this.config.sync ? lateConnections(files, config.concurrency) : connectionsUsable(files)),
+                extraLinks: this.extraLinks(this.config.sync
+                    ? Math.min(lateConnections(files, config.concurrency), connectionsFor(config, target.mode, files))
+                    : connectionsFor(config, target.mode, files)),
                 files,
                 remoteRoot,
                 existingDirs: context_foldersOf(present),
@@ -6753,7 +6906,7 @@ async function putWithManifest(c, s) {
     const put = [];
     for (const f of files) {
         const data = (0,file_writes/* readSmallFile */.EW)(f);
-        const sha256 = (0,util_sha256/* sha256Hex */.f)(data);
+        const sha256 = (0,util_sha256/* sha256Hex */.fg)(data);
         // Changed since it was hashed: the usual upload reads and hashes it again.
         if (sha256 !== digests.get(f.relativePath))
             return undefined;
@@ -8736,7 +8889,7 @@ async function hashLocalFiles(files, concurrency = 16) {
     for (const f of files) {
         if (f.size > INLINE_BYTES)
             continue;
-        out.set(f.relativePath, (0,_util_sha256_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256Hex */ .f)((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(f.localPath)));
+        out.set(f.relativePath, (0,_util_sha256_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256Hex */ .fg)((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(f.localPath)));
         if (performance.now() - sliceStart > SLICE_MS) {
             await new Promise(resolve => setImmediate(resolve));
             sliceStart = performance.now();
@@ -8753,6 +8906,7 @@ async function hashLocalFiles(files, concurrency = 16) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   CG: () => (/* binding */ readSmallFileInto),
 /* harmony export */   EW: () => (/* binding */ readSmallFile),
 /* harmony export */   HG: () => (/* binding */ writeLarge),
 /* harmony export */   XG: () => (/* binding */ SMALL_FILE_BYTES),
@@ -8791,18 +8945,26 @@ function changedSize(file) {
  */
 function readSmallFile(file) {
     const data = Buffer.allocUnsafe(file.size + 1);
+    return data.subarray(0, readSmallFileInto(file, data, 0));
+}
+/**
+ * readSmallFile into `buf` at `at`, which has room for one byte more than the file's planned size
+ * (that byte may be overwritten). Returns the size read, which is the planned one.
+ */
+function readSmallFileInto(file, buf, at) {
+    const want = file.size + 1;
     const fd = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.openSync)(file.localPath, 'r');
     let n = 0;
     try {
-        for (let r = 1; r > 0 && n < data.length; n += r)
-            r = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readSync)(fd, data, n, data.length - n, n);
+        for (let r = 1; r > 0 && n < want; n += r)
+            r = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readSync)(fd, buf, at + n, want - n, n);
     }
     finally {
         (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.closeSync)(fd);
     }
     if (n !== file.size)
         throw changedSize(file);
-    return data.subarray(0, n);
+    return n;
 }
 /**
  * Stream a large file: WRITES_IN_FLIGHT requests of WRITE_CHUNK bytes outstanding at any time,
@@ -8905,20 +9067,31 @@ class ExactModes {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   f: () => (/* binding */ sha256Hex),
-/* harmony export */   s: () => (/* binding */ sha256)
+/* harmony export */   fg: () => (/* binding */ sha256Hex),
+/* harmony export */   r_: () => (/* binding */ sha256Latin1)
 /* harmony export */ });
+/* unused harmony export sha256 */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
 
 /** One-shot hashing (Node >= 20.12): a fraction of the cost of a createHash object for small inputs. */
 const hashOnce = node_crypto__WEBPACK_IMPORTED_MODULE_0__.hash;
 /** SHA-256 of a buffer, as raw bytes. */
 function sha256(data) {
-    return hashOnce ? hashOnce('sha256', data, 'buffer') : node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash('sha256').update(data).digest();
+    return hashOnce ? hashOnce('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest();
 }
 /** SHA-256 of a buffer, as lower-case hex. */
 function sha256Hex(data) {
     return hashOnce ? hashOnce('sha256', data, 'hex') : node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash('sha256').update(data).digest('hex');
+}
+/**
+ * SHA-256 of a buffer as a 32-character latin1 string (one character per byte). Where a digest is
+ * written into or compared with a buffer, this is a fraction of the cost of the Buffer form: a
+ * short string is cheap to make, a Buffer is a new ArrayBuffer each time.
+ */
+function sha256Latin1(data) {
+    return hashOnce
+        ? hashOnce('sha256', data, 'binary')
+        : node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash('sha256').update(data).digest('binary');
 }
 
 

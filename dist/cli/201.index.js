@@ -1358,8 +1358,8 @@ function scrub(err, url) {
     return err;
 }
 
-// EXTERNAL MODULE: ./build/action/tunnel/ssm/tunnel.js + 2 modules
-var tunnel = __webpack_require__(3792);
+// EXTERNAL MODULE: ./build/action/tunnel/ssm/tunnel.js + 3 modules
+var tunnel = __webpack_require__(2935);
 ;// CONCATENATED MODULE: ./build/action/tunnel/instance-targets.js
 
 

@@ -156,7 +156,7 @@ async function tunnelFor(config, spec, ctx) {
     if (target.mode !== 'ssm' || !target.instanceId) {
         throw new errors/* UserError */.yo(`forward ${spec.text}: only Session Manager reaches a host behind the instance (AWS-StartPortForwardingSessionToRemoteHost), and ${target.label} goes over ${target.mode}: use mode ssm, or forward to localhost:<port> on the instance`);
     }
-    const { createSsmTunnel } = await Promise.all(/* import() */[__webpack_require__.e(736), __webpack_require__.e(977), __webpack_require__.e(411)]).then(__webpack_require__.bind(__webpack_require__, 3792));
+    const { createSsmTunnel } = await Promise.all(/* import() */[__webpack_require__.e(736), __webpack_require__.e(977), __webpack_require__.e(935)]).then(__webpack_require__.bind(__webpack_require__, 2935));
     const tunnel = createSsmTunnel({
         instanceId: target.instanceId,
         host: spec.host,

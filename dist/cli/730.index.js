@@ -8,6 +8,7 @@ export const modules = {
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
+  it: () => (/* binding */ SSM_DEFAULT_CONNECTIONS),
   fD: () => (/* binding */ buildConfig),
   hu: () => (/* binding */ parseTarget)
 });
@@ -68,6 +69,12 @@ const DEFAULT_CONCURRENCY = 512;
  * link one connection's windows and round trips bind; see the wan section of `npm run bench`.
  */
 const DEFAULT_CONNECTIONS = 4;
+/**
+ * The same over ssm when `connections` is not given: a Session Manager session carries at most
+ * ssm-window-bytes (1 MiB) unacknowledged, so one moves some 10 MiB/s at 100 ms, far below its TCP
+ * window; more sessions are what makes a large file fast there.
+ */
+const SSM_DEFAULT_CONNECTIONS = 8;
 const YAML_TRUE = ['true', 'True', 'TRUE'];
 const YAML_FALSE = ['false', 'False', 'FALSE'];
 function parseBoolean(name, raw, dflt) {
@@ -271,6 +278,7 @@ function buildConfig(raw) {
         strictHostKey: parseBoolean('strict-host-key', input('strict-host-key'), true),
         concurrency: parseInteger('concurrency', input('concurrency'), DEFAULT_CONCURRENCY, 1, 1024),
         connections: parseInteger('connections', input('connections'), DEFAULT_CONNECTIONS, 1, 16),
+        connectionsGiven: input('connections').trim() !== '',
         retries: parseInteger('retries', input('retries'), 3, 0, 20),
         verify: parseChoice('verify', input('verify'), 'sha256', ['sha256', 'none']),
         timeoutSeconds: parseInteger('timeout-seconds', input('timeout-seconds'), 1800, 1, 6 * 3600),
@@ -584,7 +592,7 @@ async function resolveTargets(config, ctx) {
     if (instanceSpecs.length === 0)
         return out;
     // Loaded only when needed: the AWS SDK clients cost about a second of start-up and 100 MB.
-    const { resolveInstanceTargets } = await Promise.all(/* import() */[__webpack_require__.e(861), __webpack_require__.e(193), __webpack_require__.e(736), __webpack_require__.e(977), __webpack_require__.e(411), __webpack_require__.e(201)]).then(__webpack_require__.bind(__webpack_require__, 4201));
+    const { resolveInstanceTargets } = await Promise.all(/* import() */[__webpack_require__.e(861), __webpack_require__.e(193), __webpack_require__.e(736), __webpack_require__.e(977), __webpack_require__.e(935), __webpack_require__.e(201)]).then(__webpack_require__.bind(__webpack_require__, 4201));
     out.push(...(await resolveInstanceTargets(config, instanceSpecs, ctx)));
     return out;
 }
