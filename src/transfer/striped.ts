@@ -19,7 +19,7 @@ import { isStriped, RangeQueue, type Range } from './ranges.js'
 import { checkRemoteLinks } from './remote-links.js'
 import { remoteFilePath } from './remote-path.js'
 import { Sftp } from './sftp.js'
-import { largeFileHasher } from './verify.js'
+import { largeFileHasher, shareVerifyMethod } from './verify.js'
 
 /**
  * The range upload: files of a MiB and more (transfer/ranges.ts) are cut into ranges that every
@@ -115,6 +115,9 @@ class Carrier {
   async ready(): Promise<{ conn: SshConnection; channels: Sftp[] }> {
     const conn = await this.link.get(this.o.signal)
     if (conn !== this.conn || this.channels.length === 0) {
+      // Another connection to the same instance hashes its ranges as the first one's probe found.
+      const first = this.o.links[0].live
+      if (this.o.verify !== 'none' && first) shareVerifyMethod(conn, first)
       this.endChannels(false)
       const raws = await Promise.all([
         conn.sftp(),
