@@ -4127,6 +4127,10 @@ class Carrier {
     async ready() {
         const conn = await this.link.get(this.o.signal);
         if (conn !== this.conn || this.channels.length === 0) {
+            // Another connection to the same instance hashes its ranges as the first one's probe found.
+            const first = this.o.links[0].live;
+            if (this.o.verify !== 'none' && first)
+                shareVerifyMethod(conn, first);
             this.endChannels(false);
             const raws = await Promise.all([
                 conn.sftp(),
