@@ -19,7 +19,7 @@ import {
   SsmMessage,
   StreamFlag
 } from '../../src/tunnel/ssm/message.js'
-import { binaryFrames } from '../../src/tunnel/ws-frame.js'
+import { binaryFrames, socketOf, type FrameSocket } from '../../src/tunnel/ws-frame.js'
 import { DelayLine, FaultyLink, seededRandom, SsmSimFaults } from './faults.js'
 
 /**
@@ -598,7 +598,7 @@ export class AgentSession {
   // leaves in one socket write per direction, as a real service's would in few TCP segments.
 
   /** Frames for the client socket during a batch (written by flushToClient), and that socket. */
-  private clientOut?: { ws: WebSocket; raw: RawSocket; frames: Buffer[] }
+  private clientOut?: { ws: WebSocket; raw: FrameSocket; frames: Buffer[] }
   /** Bytes for the target during a batch. */
   private targetOut?: Buffer[]
 
@@ -610,7 +610,7 @@ export class AgentSession {
 
   private batchToClient(run: () => void): void {
     const ws = this.ws
-    const raw = rawSocketOf(ws)
+    const raw = socketOf(ws)
     if (this.clientOut || !ws || !raw) return run()
     this.clientOut = { ws, raw, frames: [] }
     try {
@@ -805,15 +805,6 @@ export class AgentSession {
     this.ended = true
     this.releaseResources()
   }
-}
-
-interface RawSocket {
-  write(data: Buffer): boolean
-}
-
-/** ws's underlying net.Socket (`_socket`, stable across ws 8.x), to batch many small sends. */
-function rawSocketOf(ws: WebSocket | undefined): RawSocket | undefined {
-  return (ws as unknown as { _socket?: RawSocket } | undefined)?._socket ?? undefined
 }
 
 function newToken(): string {

@@ -1,4 +1,5 @@
 import * as ws from 'ws'
+import type { WebSocket } from 'ws'
 
 /**
  * Binary WebSocket frames for many messages in one buffer, to be written straight to a WebSocket's
@@ -42,4 +43,16 @@ export function binaryFrames(messages: readonly Buffer[], masked: boolean): Buff
   const parts: Buffer[] = []
   for (const m of messages) for (const part of frame(m, options)) parts.push(part)
   return Buffer.concat(parts)
+}
+
+/** What binaryFrames' output is written to: a WebSocket's underlying socket. */
+export interface FrameSocket {
+  cork(): void
+  uncork(): void
+  write(data: Buffer): boolean
+}
+
+/** ws's underlying net.Socket (`_socket`, stable across ws 8.x), to write many frames at once. */
+export function socketOf(socket: WebSocket | undefined): FrameSocket | undefined {
+  return (socket as unknown as { _socket?: FrameSocket } | undefined)?._socket ?? undefined
 }

@@ -3,7 +3,7 @@ import WebSocket from 'ws'
 import { errorMessage, TransientError, UserError } from '../../errors.js'
 import type { Logger } from '../../log.js'
 import { webSocketAgent } from '../../net/proxy-agent.js'
-import { binaryFrames } from '../ws-frame.js'
+import { binaryFrames, socketOf } from '../ws-frame.js'
 import { maskOptions, type FrameMask } from '../ws-mask.js'
 import {
   ackedSequenceNumber,
@@ -168,12 +168,6 @@ function outgoing(
 }
 
 const BINARY = { binary: true } as const
-
-interface RawSocket {
-  cork(): void
-  uncork(): void
-  write(data: Buffer): boolean
-}
 
 const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
 
@@ -672,15 +666,15 @@ export class SsmDataChannel {
   /**
    * Send queued messages while the window has room (no per-frame sleep: the window is the pacing).
    * A burst goes in one socket write: ws writes every message separately, and with small frames the
-   * per-write cost dominates. With zero masks the frames are built here (../ws-frame.ts); with random
-   * masks ws builds them, under a cork. `_socket` is ws's (long-stable) underlying net.Socket.
+   * per-write cost dominates. With zero masks the burst is one buffer of frames (../ws-frame.ts); with
+   * random masks ws sends each frame, under a cork.
    */
   private pump(): void {
     // Re-entered when releasing a blocked write lets the stream hand over its next chunk at once:
     // those frames join the outer burst, after its own.
     if (this.outBatch) return this.pumpCorked()
     const ws = this.ws
-    const raw = (ws as unknown as { _socket?: RawSocket } | undefined)?._socket
+    const raw = socketOf(ws)
     if (!raw || !this.wsReady) return this.pumpCorked()
     if ((this.opts.frameMask ?? 'zero') !== 'zero') {
       raw.cork()
