@@ -1359,6 +1359,10 @@ function binaryFrames(messages, masked) {
             parts.push(part);
     return Buffer.concat(parts);
 }
+/** ws's underlying net.Socket (`_socket`, stable across ws 8.x), to write many frames at once. */
+function socketOf(socket) {
+    return socket?._socket ?? undefined;
+}
 
 // EXTERNAL MODULE: ./build/action/util/sha256.js
 var sha256 = __webpack_require__(1129);
@@ -2375,8 +2379,8 @@ class SsmDataChannel {
     /**
      * Send queued messages while the window has room (no per-frame sleep: the window is the pacing).
      * A burst goes in one socket write: ws writes every message separately, and with small frames the
-     * per-write cost dominates. With zero masks the frames are built here (../ws-frame.ts); with random
-     * masks ws builds them, under a cork. `_socket` is ws's (long-stable) underlying net.Socket.
+     * per-write cost dominates. With zero masks the burst is one buffer of frames (../ws-frame.ts); with
+     * random masks ws sends each frame, under a cork.
      */
     pump() {
         // Re-entered when releasing a blocked write lets the stream hand over its next chunk at once:
@@ -2384,7 +2388,7 @@ class SsmDataChannel {
         if (this.outBatch)
             return this.pumpCorked();
         const ws = this.ws;
-        const raw = ws?._socket;
+        const raw = socketOf(ws);
         if (!raw || !this.wsReady)
             return this.pumpCorked();
         if ((this.opts.frameMask ?? 'zero') !== 'zero') {
