@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import os from 'node:os'
 import path from 'node:path'
 import { startSshd, type Sshd } from '../../sim/sshd.js'
+import { startWanRelay, type WanRelay } from '../../sim/wan-relay.js'
 import { buildConfig } from '../../src/config.js'
 import { runDeploy } from '../../src/run-deploy.js'
 import { capturingLogger } from '../helpers/logger.js'
@@ -11,14 +12,19 @@ import { actionInputs } from '../release/helpers.js'
  * The round trips of a whole deploy of small files in place, phase by phase (src/ssh/round-trips.ts):
  * the upload's folders are surveyed in the lock's exec (remote/folder-survey.ts), so the upload
  * itself waits only for the opens and the writes; with a pre-command between the lock and the
- * upload, the folders are asked about over SFTP as before.
+ * upload, the folders are asked about over SFTP as before. The deploys go through a 20 ms link
+ * (sim/wan-relay.ts): on bare loopback, answers that a real link spaces a round trip apart (a
+ * shell's, an SFTP channel's) arrive in whatever order a loaded machine gives them, and a script
+ * written after the later one would count a round trip that no link would make it wait.
  */
 
 let sshd: Sshd
+let relay: WanRelay
 let art: string
 
 beforeAll(async () => {
   sshd = await startSshd()
+  relay = await startWanRelay({ host: sshd.host, port: sshd.port }, { rttMs: 20 })
   art = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-deploy-trips-'))
   for (let i = 0; i < 120; i++) {
     await mkdir(path.join(art, `d${i % 12}`, 'e'), { recursive: true })
@@ -26,12 +32,16 @@ beforeAll(async () => {
   }
 })
 afterAll(async () => {
+  await relay?.close()
   await sshd?.stop()
   if (art) await rm(art, { recursive: true, force: true })
 })
 
 async function deploy(remote: string, over: Record<string, string> = {}) {
-  const inputs: Record<string, string> = actionInputs(sshd, art, remote, over)
+  const inputs: Record<string, string> = actionInputs(sshd, art, remote, {
+    targets: `${relay.host}:${relay.port}`,
+    ...over
+  })
   const run = await runDeploy(
     buildConfig(n => inputs[n] ?? ''),
     capturingLogger()
