@@ -75,9 +75,12 @@ async function withSshd(opts: SshdOptions, fn: (sshd: Sshd) => Promise<void>) {
   }
 }
 
-/** BusyBox's sh, tar and sha256sum first on the instance's PATH. */
+/** BusyBox's sh, tar, sha256sum and the tools the pack's renames use first on the instance's PATH. */
 const BUSYBOX_TOOLS = Object.fromEntries(
-  ['sh', 'tar', 'sha256sum'].map(t => [t, `#!/bin/sh\nexec busybox ${t} "$@"\n`])
+  ['sh', 'tar', 'sha256sum', 'mv', 'mkdir', 'rmdir', 'ls'].map(t => [
+    t,
+    `#!/bin/sh\nexec busybox ${t} "$@"\n`
+  ])
 )
 
 test.each([
@@ -90,13 +93,15 @@ test.each([
       const run = await deploy(sshd, remote)
       expect(run.error).toBeUndefined()
       const r = run.outputs.results[0]
-      const { upload, verify } = r.roundTrips!
-      expect({ round, files: r.filesUploaded, upload, verify }).toEqual({
+      const { upload, verify, publish } = r.roundTrips!
+      expect({ round, files: r.filesUploaded, upload, verify, publish }).toEqual({
         round,
         files: names.length,
-        // The pack, checked in its own script, with the missing folders' mkdir requests beside it.
+        // The pack, checked and renamed into place by its own script, with the missing folders'
+        // mkdir requests beside it.
         upload: 1,
-        verify: 0
+        verify: 0,
+        publish: 0
       })
       expect(r.verification).toMatch(/sha256/)
       await expectLanded(remote)
@@ -120,16 +125,19 @@ test.each([
   ['GNU tar and coreutils', {}],
   ["BusyBox's sh, tar and sha256sum", { tools: BUSYBOX_TOOLS }]
 ])(
-  'hostile names, with %s: files go in the pack whatever their own names, folders ustar cannot carry go by SFTP',
+  'hostile names, with %s: what ustar and sha256sum -c carry exactly goes in the pack, the rest by SFTP',
   async (_what, opts) => {
     const hostile = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-packs-hostile-'))
     const rels = [
-      // A file's own name is not in the archive (members are temporaries): these go in the pack.
+      // In the pack, renamed into place by the pack's own script (quotes, a command substitution).
+      'quoted "name" $(touch PWNED).txt',
+      "it's a 'name'.txt",
+      'ünïcødé 日本/ü.txt',
+      // A line break or a backslash in a file's name: over SFTP (sha256sum -c would read it escaped).
       'new\nline "quoted" $(touch PWNED).txt',
       "it's a 'name'\\.txt",
-      'ünïcødé 日本/ü.txt',
       // Folders whose names ustar cannot carry exactly (too long for its fields, or the name and prefix
-      // split nowhere), or sha256sum -c could not read: their files go over SFTP.
+      // split nowhere), or sha256sum -c could not read: their files go over SFTP too.
       `${'l'.repeat(200)}/x.txt`,
       `${'p'.repeat(150)}/${'q'.repeat(60)}/x.txt`,
       'back\\slash dir/x.txt',
@@ -156,6 +164,29 @@ test.each([
     } finally {
       await rm(hostile, { recursive: true, force: true })
     }
+  }
+)
+
+test.each([
+  ['GNU tar and coreutils', {}],
+  ["BusyBox's sh, tar and sha256sum", { tools: BUSYBOX_TOOLS }]
+])(
+  'with %s: a folder where a packed file goes fails that file alone, as SFTP says it',
+  async (_what, opts) => {
+    await withSshd(opts, async sshd => {
+      const remote = path.join(sshd.remoteRoot, 'in-the-way')
+      await mkdir(path.join(remote, 'secret', 'inside'), { recursive: true })
+      const run = await deploy(sshd, remote, { retries: '0' })
+      expect(run.error).toMatch(/secret/)
+      expect(run.outputs.results[0].filesUploaded).toBe(names.length - 1)
+      expect((await stat(path.join(remote, 'secret'))).isDirectory()).toBe(true)
+      for (const rel of names.filter(n => n !== 'secret'))
+        expect(sha256(await readFile(path.join(remote, rel)))).toBe(
+          sha256(await readFile(path.join(art, rel)))
+        )
+      const left = (await readdir(remote, { recursive: true })).filter(n => n.includes('.ec2-push-tmp'))
+      expect(left).toEqual([])
+    })
   }
 )
 

@@ -68,7 +68,7 @@ import {
   parsePack,
   waitForPacksScript
 } from '../../src/remote/pack.js'
-import { PackArchive, packMember, type PackMember } from '../../src/transfer/pack.js'
+import { PackArchive, packMember, stagePack, type PackMember } from '../../src/transfer/pack.js'
 import { releasesToPrune } from '../../src/deploy/steps/prune.js'
 import { buildPack as buildS3Pack } from '../../src/delivery/s3/pack.js'
 import { commandLine } from '../../src/deploy/user-command.js'
@@ -156,10 +156,9 @@ function ok(r: { code: number | null; stderr: string }) {
 
 /** The machine's own tools, or BusyBox's tar and sha256sum in their place (as an instance may have them). */
 const GNU = undefined
-const BUSYBOX = {
-  tar: '#!/bin/sh\nexec busybox tar "$@"\n',
-  sha256sum: '#!/bin/sh\nexec busybox sha256sum "$@"\n'
-}
+const BUSYBOX = Object.fromEntries(
+  ['tar', 'sha256sum', 'mv', 'mkdir', 'rmdir', 'ls'].map(t => [t, `#!/bin/sh\nexec busybox ${t} "$@"\n`])
+)
 
 export const FAMILIES: Family[] = [
   {
@@ -560,15 +559,28 @@ export const FAMILIES: Family[] = [
     name: 'packs of small files',
     modules: ['pack.ts'],
     async run(fx) {
-      // Local files under every hostile name, at the top and in HOSTILE_DIR (their names are not in
-      // the archive: members are temporaries, only folders' names are), in a folder reached through
-      // a link inside the folder, and in a folder path long enough to need the header's prefix.
+      // Local files under every hostile name tar can carry exactly, at the top and in HOSTILE_DIR
+      // (their names are in the archive and in the renames), in a folder reached through a link
+      // inside the folder, and in a folder path long enough to need the header's prefix.
       const local = path.join(fx.root, 'local')
       const long = `${'b'.repeat(150)}/${'c'.repeat(60)}`
       await mkdir(path.join(fx.work, long), { recursive: true })
       await symlink(HOSTILE_DIR, path.join(fx.work, 'link-in'))
-      const wanted: { rel: string; data: Buffer; mode: number }[] = []
+      const f = (rel: string, size = 1) => ({
+        localPath: path.join(local, '0'),
+        relativePath: rel,
+        size,
+        mode: 0o644
+      })
+      const carried = (name: string) => packMember(fx.work, f(name)) !== undefined
+      // A name with a line break or a backslash (sha256sum -c), or too long for ustar, goes by SFTP.
       for (const name of HOSTILE_NAMES)
+        expect({ name, packed: carried(name) }).toEqual({
+          name,
+          packed: !/[\\\n\r]/.test(name) && Buffer.byteLength(name) <= 100
+        })
+      const wanted: { rel: string; data: Buffer; mode: number }[] = []
+      for (const name of HOSTILE_NAMES.filter(carried))
         for (const rel of [name, `${HOSTILE_DIR}/${name}`])
           wanted.push({ rel, data: Buffer.from(`packed ${JSON.stringify(rel)}\n`), mode: 0o644 })
       wanted.push(
@@ -587,18 +599,16 @@ export const FAMILIES: Family[] = [
         expect({ rel: w.rel, packed: !!m }).toEqual({ rel: w.rel, packed: true })
         members.push(m!)
       }
-      // A folder whose name tar could not carry exactly, or sha256sum -c read, goes by SFTP.
-      const f = (rel: string) => ({
-        localPath: path.join(local, '0'),
-        relativePath: rel,
-        size: 1,
-        mode: 0o644
-      })
       expect(packMember(fx.work, f(`line\nbreak/x`))).toBeUndefined()
       expect(packMember(fx.work, f(`back\\slash/x`))).toBeUndefined()
       expect(packMember(fx.work, f(`${'d'.repeat(200)}/x`))).toBeUndefined()
-      expect(packMember(fx.work, { ...f('big'), size: 65537 })).toBeUndefined()
+      expect(packMember(fx.work, f('big', 65537))).toBeUndefined()
       const folders = [HOSTILE_DIR, 'link-in', long]
+      const stages = stagePack(fx.work, members)
+      // A stage per folder (the top, HOSTILE_DIR, link-in, the long one), each member in its folder's.
+      expect(stages).toHaveLength(4)
+      for (const m of members)
+        expect(path.posix.dirname(path.posix.dirname(m.rel))).toBe(path.posix.dirname(m.file.relativePath))
       const sums = '.ec2-push-tmp.test.sums'
       const archive = async () => {
         const chunks: Buffer[] = []
@@ -607,91 +617,114 @@ export const FAMILIES: Family[] = [
       }
       const rels = members.map(m => m.rel)
       const marker = packMarkerName('test', 1)
-      const script = packScript(fx.work, folders, rels, sums, marker)
-      const finals = await Promise.all(
-        wanted.map(w => readFile(path.join(fx.work, w.rel)).catch(() => undefined))
-      )
+      const script = packScript(fx.work, folders, stages, sums, marker)
       const temps = async () => [
         ...(await leftTemporaries(fx.work)),
         ...(await leftTemporaries(path.join(fx.work, HOSTILE_DIR))).map(t => `${HOSTILE_DIR}/${t}`),
         ...(await leftTemporaries(path.join(fx.work, long))).map(t => `${long}/${t}`)
       ]
-      const untouched = async () => {
-        const now = await Promise.all(
-          wanted.map(w => readFile(path.join(fx.work, w.rel)).catch(() => undefined))
-        )
-        expect(now).toEqual(finals)
-      }
+      const viaTar = (rel: string) =>
+        path.join(fx.work, rel.startsWith('link-in/') ? HOSTILE_DIR + rel.slice(7) : rel)
+      const finals = () => Promise.all(wanted.map(w => readFile(viaTar(w.rel)).catch(() => undefined)))
       const removeTemps = async () => {
-        for (const t of await temps()) await rm(path.join(fx.work, t))
+        for (const t of await temps()) await rm(path.join(fx.work, t), { recursive: true })
       }
       const bytes = await archive()
       const expected = new Map(members.map(m => [m.rel, m.sha256!]))
-      const viaTar = (rel: string) =>
-        path.join(fx.work, rel.startsWith('link-in/') ? HOSTILE_DIR + rel.slice(7) : rel)
 
-      // GNU tar and coreutils (sha256sum -c compares), then BusyBox's tar and sha256sum (listed).
+      // GNU tar and coreutils (sha256sum -c compares), then BusyBox's tar and sha256sum (listed and
+      // compared by the script): every member checked and renamed into place, no stage left.
       for (const tools of [GNU, BUSYBOX]) {
+        for (const w of wanted) await writeFile(viaTar(w.rel), 'old\n')
         const r = await fx.run(script, { stdin: bytes, tools })
         ok(r)
         expect(r.stdout.split('\n')[1]).toBe(tools === BUSYBOX ? 'L' : 'C 0')
-        expect(parsePack(r, rels, expected)).toEqual(new Set(rels))
-        for (const [i, m] of members.entries()) {
-          const st = await stat(viaTar(m.rel))
-          expect({ rel: m.rel, mode: st.mode & 0o7777, data: await readFile(viaTar(m.rel)) }).toEqual({
-            rel: m.rel,
-            mode: wanted[i].mode,
-            data: wanted[i].data
+        expect(parsePack(r, stages, expected)).toEqual({
+          good: new Set(rels),
+          published: new Set(rels),
+          kept: new Set()
+        })
+        for (const w of wanted) {
+          const st = await stat(viaTar(w.rel))
+          expect({ rel: w.rel, mode: st.mode & 0o7777, data: await readFile(viaTar(w.rel)) }).toEqual({
+            rel: w.rel,
+            mode: w.mode,
+            data: w.data
           })
         }
-        // Only temporaries were written; the list of sums is gone.
-        await untouched()
-        expect(await temps()).toHaveLength(members.length)
-        await removeTemps()
+        expect(await temps()).toEqual([])
       }
 
-      // A member whose bytes arrive changed: only it fails, and it is still at its temporary.
+      // A member whose bytes arrive changed: only it fails, nothing is renamed, every stage stays.
       const changed = Buffer.from(bytes)
       changed[512] ^= 1
       for (const tools of [GNU, BUSYBOX]) {
+        const before = await finals()
         const r = await fx.run(script, { stdin: changed, tools })
         ok(r)
-        expect(parsePack(r, rels, expected)).toEqual(new Set(rels.slice(1)))
-        await untouched()
+        expect(parsePack(r, stages, expected)).toEqual({
+          good: new Set(rels.filter(rel => rel !== members[0].rel)),
+          published: new Set(),
+          kept: new Set([0, 1, 2, 3])
+        })
+        expect(await finals()).toEqual(before)
+        expect(await temps()).toHaveLength(stages.length)
         await removeTemps()
       }
+
+      // A folder where a member goes: that one stays in its stage, named; the rest are in place.
+      await rm(viaTar('secret'))
+      await mkdir(path.join(fx.work, 'secret', 'inside'), { recursive: true })
+      const secret = members.find(m => m.file.relativePath === 'secret')!
+      const top = stages.findIndex(st => st.dir === path.posix.dirname(secret.rel))
+      for (const tools of [GNU, BUSYBOX]) {
+        const r = await fx.run(script, { stdin: bytes, tools })
+        ok(r)
+        expect(parsePack(r, stages, expected)).toEqual({
+          good: new Set(rels),
+          published: new Set(rels.filter(rel => rel !== secret.rel)),
+          kept: new Set([top])
+        })
+        expect(await readFile(path.join(fx.work, secret.rel))).toEqual(Buffer.alloc(0))
+        expect((await stat(path.join(fx.work, 'secret'))).isDirectory()).toBe(true)
+        expect(await temps()).toEqual([path.posix.dirname(secret.rel)])
+        await removeTemps()
+      }
+      await rm(path.join(fx.work, 'secret'), { recursive: true })
 
       // Cut short, no tar, a folder gone: nothing stays, the script says it by its status.
       for (const tools of [GNU, BUSYBOX]) {
         const cut = await fx.run(script, { stdin: bytes.subarray(0, 512 * 9 + 100), tools })
         expect(cut.code).toBe(2)
-        expect(parsePack(cut, rels, expected)).toBeUndefined()
+        expect(parsePack(cut, stages, expected)).toBeUndefined()
         expect(await temps()).toEqual([])
       }
       const noTar = await fx.run(script, { stdin: bytes, hide: /^tar$/ })
       expect(noTar.code).toBe(2)
       expect(noTar.stdout).not.toContain(PACK_BEGIN)
-      const missing = await fx.run(packScript(fx.work, [...folders, 'gone'], rels, sums, marker), {
+      expect(await temps()).toEqual([])
+      const before = await finals()
+      const missing = await fx.run(packScript(fx.work, [...folders, 'gone'], stages, sums, marker), {
         stdin: bytes
       })
       expect(missing.code).toBe(4)
-      await untouched()
+      expect(await finals()).toEqual(before)
       expect(await temps()).toEqual([])
       // A folder whose mkdir went out with the script, made while the script waits for it.
       const later = setTimeout(() => void mkdir(path.join(fx.work, 'late')), 150)
-      const late = await fx.run(packScript(fx.work, [...folders, 'late'], rels, sums, marker), {
+      const late = await fx.run(packScript(fx.work, [...folders, 'late'], stages, sums, marker), {
         stdin: bytes
       })
       clearTimeout(later)
       ok(late)
-      expect(parsePack(late, rels, expected)).toEqual(new Set(rels))
+      expect(parsePack(late, stages, expected)?.published).toEqual(new Set(rels))
       await removeTemps()
       await rm(path.join(fx.work, 'late'), { recursive: true })
       // The root itself made while the script waits (a first deploy's): waited for, not `cd` failing
       // (1, which would take packs off the connection); its folders are not there, so 4.
       const root = path.join(fx.work, 'late-root')
       const rootLater = setTimeout(() => void mkdir(root), 150)
-      const lateRoot = await fx.run(packScript(root, folders, rels, sums, marker), { stdin: bytes })
+      const lateRoot = await fx.run(packScript(root, folders, stages, sums, marker), { stdin: bytes })
       clearTimeout(rootLater)
       expect(lateRoot.code).toBe(4)
       await rm(root, { recursive: true })
@@ -1074,12 +1107,22 @@ export const FAMILIES: Family[] = [
       expect((await readdir(path.join(root, 'releases'))).sort()).toEqual(['foreign', 'r2'])
 
       // Temporaries: the sweep keeps this run's, the undo removes them.
+      // Packs' stage folders go whole, what is in them too (a hostile name and a link included).
       await writeFile(path.join(root, '.ec2-push-tmp.tok.1'), 'mine')
       await writeFile(path.join(root, '.ec2-push-tmp.dead.1'), 'orphan')
+      for (const stage of ['.ec2-push-tmp.tok.s000001', '.ec2-push-tmp.dead.s000002']) {
+        await mkdir(path.join(root, stage), { mode: 0o700 })
+        await writeFile(path.join(root, stage, HOSTILE_NAMES[1]), 'staged')
+        await symlink(fx.root, path.join(root, stage, 'out'))
+      }
       ok(await fx.run(sweepTempsScript(root, 'tok')))
-      expect(await leftTemporaries(root)).toEqual(['.ec2-push-tmp.tok.1'])
+      expect((await leftTemporaries(root)).sort()).toEqual([
+        '.ec2-push-tmp.tok.1',
+        '.ec2-push-tmp.tok.s000001'
+      ])
       ok(await fx.run(removeOwnTempsScript(root, 'tok')))
       expect(await leftTemporaries(root)).toEqual([])
+      expect(await readdir(fx.root)).toContain(path.basename(fx.work))
 
       // The post step's clean-up acts only while the lock holds its token.
       ok(await fx.run(createReleaseScript(root, 'r3', 3, 'x')))

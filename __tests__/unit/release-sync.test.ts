@@ -95,7 +95,7 @@ test('the manifest is trusted only with its seal intact, for the folder it was w
   expect(parseManifest('', key, '/srv/app').reason).toBe('no manifest')
 })
 
-test('listing: our metadata folder and temporaries are never part of the set; user files named .ec2-push* are', () => {
+test('listing: our metadata folder, temporaries and what is in a stage are never part of the set; user files named .ec2-push* are', () => {
   const rec = (y: string, rel: string) => `${y} 1 2 4.0 644 ${rel}\0`
   const l = parseListing(
     rec('f', 'index.html') +
@@ -103,6 +103,7 @@ test('listing: our metadata folder and temporaries are never part of the set; us
       rec('f', '.ec2-push/manifest') +
       rec('f', '.ec2-push/lock/owner') +
       rec('f', 'dir/.ec2-push-tmp.0a1b2c.1f') +
+      rec('f', 'dir/.ec2-push-tmp.0a1b2c.s00001f/index.html') +
       rec('f', 'dir/.ec2-push-notes') +
       rec('l', 'link') +
       rec('f', 'name with\nnewline')

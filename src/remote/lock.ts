@@ -92,17 +92,21 @@ export function readLockAnswer(
   return { shell: true, probe: { sha256sum, openssl }, rest: after }
 }
 
+/** find's tail for the temporaries it matched: a file, or a stage folder whole (not entered). */
+const TEMP_TYPES = `\\( -type f -o -type d -prune \\) -exec rm -rf -- {} + 2>/dev/null`
+
 /**
- * Remove temporaries under remote-path that are not this run's (links are not followed). Runs
- * only while the lock is held, so none of them can belong to a live deploy.
+ * Remove temporaries under remote-path that are not this run's (links are not followed): files, and
+ * packs' stage folders with what is in them. Runs only while the lock is held, so none of them can
+ * belong to a live deploy.
  */
 export function sweepTempsScript(root: string, token: string): string {
-  return `( cd -- ${shellQuote(root)} 2>/dev/null && find . -name '${TEMP_PREFIX}*' ! -name '${TEMP_PREFIX}${safeWord(token)}.*' -type f -exec rm -f -- {} + 2>/dev/null ); :`
+  return `( cd -- ${shellQuote(root)} 2>/dev/null && find . -name '${TEMP_PREFIX}*' ! -name '${TEMP_PREFIX}${safeWord(token)}.*' ${TEMP_TYPES} ); :`
 }
 
 /** Remove this run's own temporaries (the undo of an upload cut short). */
 export function removeOwnTempsScript(root: string, token: string): string {
-  return `( cd -- ${shellQuote(root)} 2>/dev/null && find . -name '${TEMP_PREFIX}${safeWord(token)}.*' -type f -exec rm -f -- {} + 2>/dev/null ); :
+  return `( cd -- ${shellQuote(root)} 2>/dev/null && find . -name '${TEMP_PREFIX}${safeWord(token)}.*' ${TEMP_TYPES} ); :
 `
 }
 

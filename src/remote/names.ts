@@ -18,6 +18,8 @@ import path from 'node:path'
  *
  * Temporaries sit beside their final path as `.ec2-push-tmp.<run token>.<n>`, so the deploy that
  * made them can remove exactly its own, and the next deploy can sweep those of runs that are gone.
+ * A pack's files are extracted into a folder of that form instead (`.ec2-push-tmp.<run token>.s<n>`,
+ * a stage: remote/pack.ts), under their own names, so that one `mv` publishes a folder's worth.
  */
 
 export const META_DIR = '.ec2-push'
@@ -96,11 +98,22 @@ export function isTempName(base: string): boolean {
   return base.startsWith(TEMP_PREFIX)
 }
 
+/** A pack's stage folder: one name length for every `n` (the pack's members are sized by it). */
+export function stageName(token: string, n: number): string {
+  return tempName(token, `s${n.toString(16).padStart(6, '0')}`)
+}
+
+/** Whether a temporary's path is a stage folder (removed with rmdir once its files are gone). */
+export function isStagePath(p: string): boolean {
+  return /(^|\/)\.ec2-push-tmp\.[^/]*\.s[0-9a-f]{6}$/.test(p)
+}
+
 /**
  * Is this relative path (as a listing of a deployed folder names it) ec2-push's own, not the user's?
- * The metadata folder and temporaries; user files named `.ec2-push*` otherwise are the user's.
+ * The metadata folder, temporaries and what is in a stage; user files named `.ec2-push*` otherwise
+ * are the user's.
  */
 export function isOwnFile(rel: string): boolean {
   if (rel === META_DIR || rel.startsWith(`${META_DIR}/`)) return true
-  return isTempName(rel.slice(rel.lastIndexOf('/') + 1))
+  return rel.split('/').some(isTempName)
 }

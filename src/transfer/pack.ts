@@ -1,8 +1,8 @@
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import type { PlannedFile } from '../files/plan.js'
-import { RUN_TOKEN, tempPathFor } from '../remote/names.js'
-import { packMarkerName, packScript, parsePack } from '../remote/pack.js'
+import { RUN_TOKEN, stageName, tempPathFor } from '../remote/names.js'
+import { packMarkerName, packScript, parsePack, type PackStage } from '../remote/pack.js'
 import { checkable } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { execScript } from '../ssh/exec.js'
@@ -23,8 +23,9 @@ import {
  * Small files in one pack (the script is remote/pack.ts): instead of an SFTP open, write and close
  * each, a batch of small files goes as one ustar archive on the stdin of one script on the
  * connection's shell, extracted under remote-path to the files' temporary names and checked there
- * by sha256 in the same script. One round trip for the batch's upload and verification; the upload
- * then renames the good ones into place over SFTP as any other file, and sends the rest over SFTP.
+ * by sha256 in the same script, which then renames them into place (one `mv` per folder). One round
+ * trip for the batch's upload, verification and publication; what the script could not put in place
+ * goes over SFTP as any other file (renamed from its stage when it checked out, sent again if not).
  * The archive is made as the channel takes it (a few files' bytes held at a time), each file read
  * and hashed once, as the SFTP path does.
  */
@@ -41,6 +42,7 @@ const PIECE_BYTES = 1024 * 1024 - 2 * (SMALL_FILE_BYTES + BLOCK)
 export interface PackMember {
   file: PlannedFile
   final: string
+  /** In its pack's stage (stagePack): `<folder>/<stage>/<name>` under the root. */
   temp: string
   /** The temporary's path relative to the pack's root: its name in the archive. */
   rel: string
@@ -48,14 +50,44 @@ export interface PackMember {
   sha256?: string
 }
 
+/** Where `file` goes in stage `n`, relative to the root. */
+function inStage(file: PlannedFile, n: number): { dir: string; name: string } {
+  const folder = path.posix.dirname(file.relativePath)
+  const stage = stageName(RUN_TOKEN, n)
+  return { dir: folder === '.' ? stage : `${folder}/${stage}`, name: path.posix.basename(file.relativePath) }
+}
+
 /** The file's place in a pack under `root`, or undefined when it goes by SFTP (too large, a name tar cannot carry exactly). */
 export function packMember(root: string, file: PlannedFile): PackMember | undefined {
   if (file.size > SMALL_FILE_BYTES) return undefined
   const final = remoteFilePath(root, file.relativePath)
-  const temp = tempPathFor(final)
-  const rel = path.posix.join(path.posix.dirname(file.relativePath), path.posix.basename(temp))
+  // Every stage's name has the same length: the one it will have is as long as this.
+  const { dir, name } = inStage(file, 0)
+  const rel = `${dir}/${name}`
   if (!fitsUstar(rel) || !checkable(rel)) return undefined
-  return { file, final, temp, rel }
+  return { file, final, temp: path.posix.join(root, rel), rel }
+}
+
+/** Stages made by this process: each has its own name. */
+let stagesMade = 0
+
+/**
+ * The stages of a batch about to be sent under `root`: a new one per folder its members are in,
+ * each member's `temp` and `rel` set in it (a stage is the pack's own: two packs in one folder
+ * never share one, so neither removes the other's).
+ */
+export function stagePack(root: string, batch: PackMember[]): PackStage[] {
+  const byFolder = new Map<string, PackStage>()
+  for (const m of batch) {
+    const folder = path.posix.dirname(m.file.relativePath)
+    let st = byFolder.get(folder)
+    if (!st) byFolder.set(folder, (st = { dir: inStage(m.file, stagesMade++).dir, names: [] }))
+    const { name } = inStage(m.file, 0)
+    st.names.push(name)
+    m.rel = `${st.dir}/${name}`
+    m.temp = path.posix.join(root, m.rel)
+  }
+  return [...byFolder.values()]
 }
 
 /**
@@ -166,14 +198,18 @@ export class PackArchive extends Readable {
 }
 
 export interface PackOutcome {
-  /** In place at their temporaries and checked: to be renamed. */
+  /** Renamed over their final paths by the pack's script. */
+  published: PackMember[]
+  /** In place in their stage and checked: to be renamed over SFTP. */
   good: PackMember[]
   /** Not in place as sent (left out, failed the check, or the pack failed): for SFTP. */
   rest: PackMember[]
-  /** Those of `rest` that may still be at their temporaries: to remove. */
+  /** Those of `rest` that may still be in their stage: to remove. */
   stale: PackMember[]
-  /** Those known not to be at their temporaries (the script removed them, or never wrote them). */
+  /** Those known not to be in their stage (the script removed them, or never wrote them). */
   gone: PackMember[]
+  /** The stages that may still be there: to remove once `good` and `stale` are out of them. */
+  stages: string[]
 }
 
 /** Packs sent by this process: each has its own marker. */
@@ -190,18 +226,19 @@ export function packsUsable(conn: SshConnection): boolean {
 const CLEAN_EXITS = new Set([1, 2, 3, 4])
 
 /**
- * Send a batch in one pack under `root`; `folders` are those its members go in (there, or their
- * mkdir requests sent: the script waits for them). The
- * list of sums is a temporary too, in `openTemps` while it may be on the instance, as the caller
- * keeps the members'. Resolves with what became of each member; rejects only when the connection
- * is lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short,
- * and the script removes what it extracted, as for any other failed pack.
+ * Send a batch in one pack under `root`, in `stages` (stagePack); `folders` are those its members
+ * go in (there, or their mkdir requests sent: the script waits for them). The list of sums is a
+ * temporary too, in `openTemps` while it may be on the instance, as the caller keeps the members'
+ * and the stages. Resolves with what became of each member; rejects only when the connection is
+ * lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short, and
+ * the script removes what it extracted, as for any other failed pack.
  */
 export async function sendPack(
   conn: SshConnection,
   root: string,
   folders: string[],
   batch: PackMember[],
+  stages: PackStage[],
   openTemps: Set<string>,
   onBytes?: (n: number) => void,
   stop?: AbortSignal
@@ -213,13 +250,7 @@ export async function sendPack(
   openTemps.add(sumsTemp)
   openTemps.add(markerTemp)
   const stream = new PackArchive(batch, sumsRel, onBytes)
-  const script = packScript(
-    root,
-    folders,
-    batch.map(m => m.rel),
-    sumsRel,
-    marker
-  )
+  const script = packScript(root, folders, stages, sumsRel, marker)
   const cut = () => stream.destroy()
   stop?.addEventListener('abort', cut, { once: true })
   if (stop?.aborted) cut()
@@ -228,31 +259,33 @@ export async function sendPack(
     stream.destroy()
   })
   const expected = new Map(stream.sent.map(m => [m.rel, m.sha256!]))
-  const good = parsePack(
-    r,
-    stream.sent.map(m => m.rel),
-    expected
-  )
+  const answer = parsePack(r, stages, expected)
+  const stageDirs = stages.map(st => path.posix.join(root, st.dir))
   // An answer means the script ended, and its marker went with it.
   if (r.code !== null) openTemps.delete(markerTemp)
-  if (!good) {
+  if (!answer) {
     const clean = r.code !== null && CLEAN_EXITS.has(r.code)
     // A folder gone meanwhile says nothing of the instance; anything else, that packs do not work there.
     if (r.code !== 4) unusable.add(conn)
     if (clean) openTemps.delete(sumsTemp)
     return {
+      published: [],
       good: [],
       rest: batch,
       stale: clean ? [] : stream.sent,
-      gone: clean ? batch : stream.skipped
+      gone: clean ? batch : stream.skipped,
+      stages: clean ? [] : stageDirs
     }
   }
   openTemps.delete(sumsTemp)
+  const { good, published } = answer
   const sent = new Set(stream.sent)
   return {
-    good: stream.sent.filter(m => good.has(m.rel)),
+    published: stream.sent.filter(m => published.has(m.rel)),
+    good: stream.sent.filter(m => good.has(m.rel) && !published.has(m.rel)),
     rest: batch.filter(m => !sent.has(m) || !good.has(m.rel)),
     stale: stream.sent.filter(m => !good.has(m.rel)),
-    gone: stream.skipped
+    gone: stream.skipped,
+    stages: stageDirs.filter((_, i) => answer.kept.has(i))
   }
 }

@@ -108,6 +108,11 @@ export class Sftp {
   unlink(p: string): Promise<void> {
     return this.call(cb => this.raw.unlink(p, cb))
   }
+
+  /** Remove an empty folder. */
+  rmdir(p: string): Promise<void> {
+    return this.call(cb => this.raw.rmdir(p, cb))
+  }
   stat(p: string) {
     return this.call<{ isDirectory(): boolean; size: number; mode: number }>(cb => this.raw.stat(p, cb))
   }

@@ -4,7 +4,7 @@ import { sha256File } from '../files/hash.js'
 import { Limit } from '../util/limit.js'
 import { sha256Hex } from '../util/sha256.js'
 import type { PlannedFile } from '../files/plan.js'
-import { tempPathFor } from '../remote/names.js'
+import { isStagePath, tempPathFor } from '../remote/names.js'
 import { checkable } from '../remote/verify.js'
 import type { SshConnection } from '../ssh/connection.js'
 import { shellsOf } from '../ssh/exec.js'
@@ -12,7 +12,15 @@ import { explainWriteFailure } from './failures.js'
 import { foldersOf, foldersUnder, surveyFolders, surveyFor, type FolderSurvey } from './folders.js'
 import { checkRemoteLinks } from './remote-links.js'
 import { ExactModes, readSmallFile, SMALL_FILE_BYTES, writeLarge } from './file-writes.js'
-import { packBatches, packMember, PACKS_AT_ONCE, sendPack, packsUsable, type PackMember } from './pack.js'
+import {
+  packBatches,
+  packMember,
+  PACKS_AT_ONCE,
+  sendPack,
+  packsUsable,
+  stagePack,
+  type PackMember
+} from './pack.js'
 import { remoteFilePath } from './remote-path.js'
 import { Sftp, SFTP_STATUS, SftpStatusError } from './sftp.js'
 import {
@@ -164,13 +172,17 @@ export class UploadSession {
    * gone) leaves the set; the rest stay for the next connection.
    */
   async removeTemps(temps: Set<string>): Promise<void> {
-    await Promise.all(
-      [...temps].map(t =>
-        this.sftp.unlink(t).then(
-          () => temps.delete(t),
-          (err: SftpStatusError) => void (err.code === SFTP_STATUS.NO_SUCH_FILE && temps.delete(t))
-        )
-      )
+    // Files first: a pack's stage is removed once the files in it are.
+    const stages = [...temps].filter(isStagePath)
+    await Promise.all([...temps].filter(t => !isStagePath(t)).map(t => this.remove(temps, t, false)))
+    await Promise.all(stages.map(t => this.remove(temps, t, true)))
+  }
+
+  /** Remove a temporary (a stage: an empty folder) and strike it from `temps` once it is gone. */
+  private remove(temps: Set<string>, t: string, stage: boolean): Promise<void> {
+    return (stage ? this.sftp.rmdir(t) : this.sftp.unlink(t)).then(
+      () => void temps.delete(t),
+      (err: SftpStatusError) => void (err.code === SFTP_STATUS.NO_SUCH_FILE && temps.delete(t))
     )
   }
 
@@ -268,19 +280,31 @@ export class UploadSession {
     const folders = [...new Set(batch.map(m => path.posix.dirname(m.file.relativePath)))].filter(
       d => d !== '.'
     )
+    const stages = stagePack(remoteRoot, batch)
     // Recorded before the script runs: a connection that drops leaves them to the next one.
     for (const m of batch) this.openTemps.add(m.temp)
+    for (const st of stages) this.openTemps.add(path.posix.join(remoteRoot, st.dir))
     const out = await sendPack(
       this.conn,
       remoteRoot,
       folders,
       batch,
+      stages,
       this.openTemps,
       n => this.opts.onBytes?.(n),
       this.ended.signal
     )
-    for (const m of out.stale) this.publishing.push(this.dropTemp(m.temp))
-    for (const m of out.gone) this.openTemps.delete(m.temp)
+    for (const m of out.published) {
+      this.openTemps.delete(m.temp)
+      this.opts.onFileDone(m.file)
+    }
+    const emptied: Promise<void>[] = out.stale.map(m => this.dropTemp(m.temp))
+    for (const m of [...out.gone, ...out.published]) this.openTemps.delete(m.temp)
+    const kept = new Set(out.stages)
+    for (const st of stages) {
+      const dir = path.posix.join(remoteRoot, st.dir)
+      if (!kept.has(dir)) this.openTemps.delete(dir)
+    }
     left.push(...out.rest.map(m => m.file))
     // Ended meanwhile (cancelled): nothing more is renamed; the temporaries stay listed for the clean-up.
     if (this.ended.signal.aborted) left.push(...out.good.map(m => m.file))
@@ -295,8 +319,20 @@ export class UploadSession {
       }))
       const p = this.publish(staged, this.failed)
       p.catch(() => {})
-      this.publishing.push(p)
+      emptied.push(p)
     }
+    // Once what is left in them has gone (renamed or removed), the stages go too; after a cancel
+    // or a lost connection they stay listed for the clean-up.
+    const removed = Promise.all(emptied).then(() =>
+      this.ended.signal.aborted ? undefined : this.removeStages(out.stages)
+    )
+    removed.catch(() => {})
+    this.publishing.push(removed)
+  }
+
+  /** Stages emptied of their files: removed (one that is not stays listed for the clean-up). */
+  private async removeStages(dirs: string[]): Promise<void> {
+    await Promise.all(dirs.map(d => this.remove(this.openTemps, d, true)))
   }
 
   /** Start files while there is room; settle uploadAll's wait once none is left to start or in flight. */
