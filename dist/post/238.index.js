@@ -2575,35 +2575,59 @@ var remote_lock = __webpack_require__(6971);
 
 
 
+
 /**
  * Extracting a pack of small files (docs/remote-protocol.md, "Packs"): the upload sends many small
  * files as one ustar archive on a script's stdin (transfer/pack.ts) instead of an SFTP open, write and
- * close each. Every member is a temporary name beside its final path (the one the SFTP path would
- * use), so tar never writes a final path, and the renames that publish the good ones go over SFTP as
- * for any other file. The archive's last member is the list of the others' sha256 (the upload hashes
- * as it streams): the script checks them with `sha256sum --quiet -c`, or lists their digests where
- * sha256sum cannot (BusyBox), and removes that list. When tar or the check cannot run, it removes
- * every member it may have extracted, so nothing of a failed pack stays behind.
+ * close each. Each folder's members are extracted into a stage of the run in that folder (a temporary
+ * folder, mode 700, made by the script), under their own names, so tar never writes a final path.
+ * The archive's last member is the list of the others' sha256 (the upload hashes as it streams):
+ * the script checks them with `sha256sum --quiet -c`, or lists their digests where sha256sum cannot
+ * (BusyBox) and compares the list with its own. When every member is as sent, one `mv` per stage
+ * (of at most MV_NAMES names) renames them over their final paths (each a rename(2): never
+ * half-written, a link in the way replaced, not followed), instead of a request each over SFTP;
+ * what a rename refused (a folder in the way) stays in its stage and is named in the answer, for the
+ * upload to publish over SFTP, which says what is wrong. When tar or the check cannot run, the
+ * script removes every member it may have extracted and the stages, so nothing of a failed pack
+ * stays behind.
  */
 const PACK_BEGIN = '--ec2-push-pack--';
 const PACK_END = '--ec2-push-pack-end--';
+/** Follows the check's answer when the script renamed the members itself (see parsePack). */
+const PACK_MOVED = '--ec2-push-pack-moved--';
+/** Names per `mv`: well under any ARG_MAX with the longest names ustar can carry. */
+const MV_NAMES = 256;
 /**
  * The script: `root` is remote-path (or a release folder), `folders` the folders under it the
  * members are in (made over SFTP, so they have the modes the SFTP path gives folders; their mkdir
  * requests go out with the script, not answered first, so the script waits up to a second for each
  * to be there, and leaves the pack to SFTP when one is not: a round trip fewer when folders are new,
- * as in every release), `members` the temporaries' paths relative to `root`, `sums`
- * the last member's (the sha256 list). Files come out with the archive's modes exactly (umask 0 for
- * tar alone, which then makes no folder), owned by the login (-o), modified when extracted (-m), as
- * an SFTP write leaves them. `marker` (a temporary's name under `root`) holds the shell's process id
- * while the script runs: when the deploy is gone (killed, cut), what it sent may still be extracted
- * for a while, and the clean-up waits for that first (waitForPacksScript).
+ * as in every release), `stages` where the members go (a stage per folder; the members' paths in
+ * the archive are `<stage>/<name>`), `sums` the last member's (the sha256 list). Files come out with
+ * the archive's modes exactly (umask 0 for tar alone), owned by the login (-o), modified when
+ * extracted (-m), as an SFTP write leaves them. `marker` (a temporary's name under `root`) holds
+ * the shell's process id while the script runs: when the deploy is gone (killed, cut), what it sent
+ * may still be extracted for a while, and the clean-up waits for that first (waitForPacksScript).
  */
-function pack_packScript(root, folders, members, sums, marker) {
+function pack_packScript(root, folders, stages, sums, marker) {
     if (!/^[A-Za-z0-9._-]+$/.test(marker))
         throw new Error(`not a marker's name: ${marker}`);
     const q = shellQuote(sums);
-    const drop = `ec2_push_m | xargs -0 rm -f -- 2>/dev/null`;
+    const members = stages.flatMap(st => st.names.map(n => `${st.dir}/${n}`));
+    const stageList = stages.map(st => shellQuote(st.dir)).join(' ');
+    const drop = `{ ec2_push_m | xargs -0 rm -f -- 2>/dev/null; rmdir -- ${stageList} 2>/dev/null; }`;
+    // One mv per stage (no subshell: each process costs more than the renames), then one rmdir.
+    const moves = stages.flatMap(st => {
+        const into = shellQuote(path.posix.dirname(st.dir));
+        const out = [];
+        for (let at = 0; at < st.names.length; at += MV_NAMES) {
+            const names = st.names.slice(at, at + MV_NAMES).map(n => shellQuote(`${st.dir}/${n}`));
+            out.push(`  mv -f -- ${names.join(' ')} ${into} 2>/dev/null`);
+        }
+        return out;
+    });
+    // A stage left (a rename refused): its number, then what is in it as `<number>/<name>`.
+    const kept = stages.map((st, i) => `  [ ! -d ${shellQuote(st.dir)} ] || { echo ${i}; ( cd -- ${shellQuote(st.dir)} && ls -A1 ) | sed 's|^|${i}/|'; }`);
     const lines = [
         // tar would make a missing folder itself, with the archive's umask: the upload makes them (the
         // root too, on a first deploy). 100 waits of 10 ms (of 1 s, and fewer, where sleep takes whole
@@ -2615,25 +2639,37 @@ function pack_packScript(root, folders, members, sums, marker) {
         ...folders.map(d => `ec2_push_w ${shellQuote(d)} || exit 4`),
         `echo "$$" > ${marker} || exit 1`,
         `trap 'rm -f -- ${marker}' EXIT`,
+        // Made here, so tar makes no folder (it would, with the archive's umask of 0).
+        `mkdir -m 700 -- ${stageList} || { rmdir -- ${stageList} 2>/dev/null; exit 1; }`,
         // Without a pack to read (no tar), or when it stops half-way, what it wrote goes.
         `if ! (umask 0 && tar -x -m -o -f -); then`,
         `  ${drop}`,
         `  exit 2`,
         `fi`,
         `echo ${PACK_BEGIN}`,
+        `ec2_push_ok=`,
         `ec2_push_c=$(sha256sum --quiet --strict -c -- ${q} 2>/dev/null); ec2_push_s=$?`,
         `if [ "$ec2_push_s" = 0 ] || { [ "$ec2_push_s" = 1 ] && [ -n "$ec2_push_c" ]; }; then`,
         `  echo "C $ec2_push_s"`,
         `  printf '%s\\n' "$ec2_push_c"`,
+        `  [ "$ec2_push_s" = 0 ] && ec2_push_ok=1`,
         // The list's names, a line each (no member's name has a line break), hashed as sha256sum lists.
         `elif ec2_push_c=$(sed 's/^[0-9a-f]*  //' ${q} | tr '\\n' '\\0' | xargs -0 sha256sum --); then`,
         `  echo L`,
         `  printf '%s\\n' "$ec2_push_c"`,
+        // Listed as the sums are written (same order, same form): equal only when every one matches.
+        `  [ "$ec2_push_c" = "$(cat -- ${q})" ] && ec2_push_ok=1`,
         `else`,
         `  ${drop}`,
         `  exit 3`,
         `fi`,
         `rm -f -- ${q}`,
+        `if [ -n "$ec2_push_ok" ]; then`,
+        `  echo ${PACK_MOVED}`,
+        ...moves,
+        `  rmdir -- ${stageList} 2>/dev/null`,
+        ...kept,
+        `fi`,
         `echo ${PACK_END}`
     ];
     return lines.join('\n') + '\n';
@@ -2667,17 +2703,47 @@ done ); :
 }
 /**
  * The members a pack's run says are in place and as sent: all of them when nothing is verified
- * (`expected` undefined), else those its check passed or whose listed digest is the expected one.
- * Undefined when the run did not get to the end (nothing it extracted stays: the script removed it).
+ * (`expected` undefined), else those its check passed or whose listed digest is the expected one;
+ * those the script also renamed into place; the stages it left. Undefined when the run did not get
+ * to the end (nothing it extracted stays: the script removed it).
  */
-function pack_parsePack(r, members, expected) {
+function pack_parsePack(r, stages, expected) {
     const begin = r.stdout.indexOf(`${PACK_BEGIN}\n`);
     const end = r.stdout.lastIndexOf(`${PACK_END}\n`);
     if (r.code !== 0 || begin < 0 || end < begin)
         return undefined;
-    if (!expected)
-        return new Set(members);
-    const body = r.stdout.slice(begin + PACK_BEGIN.length + 1, end);
+    const members = stages.flatMap(st => st.names.map(n => `${st.dir}/${n}`));
+    let body = r.stdout.slice(begin + PACK_BEGIN.length + 1, end);
+    const moved = body.indexOf(`${PACK_MOVED}\n`);
+    const tail = moved < 0 ? undefined : body.slice(moved + PACK_MOVED.length + 1);
+    if (moved >= 0)
+        body = body.slice(0, moved);
+    const good = expected ? checked(body, expected) : new Set(members);
+    if (!good)
+        return undefined;
+    const kept = new Set();
+    const left = new Set();
+    for (const line of tail === undefined ? [] : tail.split('\n')) {
+        const m = /^(\d+)(?:\/(.*))?$/s.exec(line);
+        const st = m ? stages[Number(m[1])] : undefined;
+        if (!st)
+            continue;
+        kept.add(Number(m[1]));
+        if (m[2] !== undefined)
+            left.add(`${st.dir}/${m[2]}`);
+    }
+    // The script renames only when every member it was sent checked out; else every stage is left.
+    const published = new Set();
+    if (tail === undefined)
+        stages.forEach((_, i) => kept.add(i));
+    else
+        for (const rel of good)
+            if (!left.has(rel))
+                published.add(rel);
+    return { good, published, kept };
+}
+/** The check's answer (`C <status>` or `L`, then its lines): the members that are as sent. */
+function checked(body, expected) {
     const nl = body.indexOf('\n');
     const head = nl < 0 ? body : body.slice(0, nl);
     const answer = nl < 0 ? '' : body.slice(nl + 1);
@@ -2809,8 +2875,9 @@ function padding(size) {
  * Small files in one pack (the script is remote/pack.ts): instead of an SFTP open, write and close
  * each, a batch of small files goes as one ustar archive on the stdin of one script on the
  * connection's shell, extracted under remote-path to the files' temporary names and checked there
- * by sha256 in the same script. One round trip for the batch's upload and verification; the upload
- * then renames the good ones into place over SFTP as any other file, and sends the rest over SFTP.
+ * by sha256 in the same script, which then renames them into place (one `mv` per folder). One round
+ * trip for the batch's upload, verification and publication; what the script could not put in place
+ * goes over SFTP as any other file (renamed from its stage when it checked out, sent again if not).
  * The archive is made as the channel takes it (a few files' bytes held at a time), each file read
  * and hashed once, as the SFTP path does.
  */
@@ -2822,16 +2889,44 @@ const PACK_FILES = 4096;
  * the shell's frame of 1 MiB (ssh/shell-session.ts) by more than a small file, so a piece is one frame.
  */
 const PIECE_BYTES = 1024 * 1024 - 2 * (file_writes/* SMALL_FILE_BYTES */.XG + BLOCK);
+/** Where `file` goes in stage `n`, relative to the root. */
+function inStage(file, n) {
+    const folder = path.posix.dirname(file.relativePath);
+    const stage = stageName(RUN_TOKEN, n);
+    return { dir: folder === '.' ? stage : `${folder}/${stage}`, name: path.posix.basename(file.relativePath) };
+}
 /** The file's place in a pack under `root`, or undefined when it goes by SFTP (too large, a name tar cannot carry exactly). */
 function pack_packMember(root, file) {
     if (file.size > SMALL_FILE_BYTES)
         return undefined;
     const final = remoteFilePath(root, file.relativePath);
-    const temp = tempPathFor(final);
-    const rel = path.posix.join(path.posix.dirname(file.relativePath), path.posix.basename(temp));
+    // Every stage's name has the same length: the one it will have is as long as this.
+    const { dir, name } = inStage(file, 0);
+    const rel = `${dir}/${name}`;
     if (!fitsUstar(rel) || !checkable(rel))
         return undefined;
-    return { file, final, temp, rel };
+    return { file, final, temp: path.posix.join(root, rel), rel };
+}
+/** Stages made by this process: each has its own name. */
+let stagesMade = 0;
+/**
+ * The stages of a batch about to be sent under `root`: a new one per folder its members are in,
+ * each member's `temp` and `rel` set in it (a stage is the pack's own: two packs in one folder
+ * never share one, so neither removes the other's).
+ */
+function pack_stagePack(root, batch) {
+    const byFolder = new Map();
+    for (const m of batch) {
+        const folder = path.posix.dirname(m.file.relativePath);
+        let st = byFolder.get(folder);
+        if (!st)
+            byFolder.set(folder, (st = { dir: inStage(m.file, stagesMade++).dir, names: [] }));
+        const { name } = inStage(m.file, 0);
+        st.names.push(name);
+        m.rel = `${st.dir}/${name}`;
+        m.temp = path.posix.join(root, m.rel);
+    }
+    return [...byFolder.values()];
 }
 /**
  * Packs a connection sends at once, each on a shell of its own (the deploy keeps that many ready):
@@ -2950,14 +3045,14 @@ function pack_packsUsable(conn) {
 /** The script's exit statuses that say it left nothing extracted behind (see packScript). */
 const CLEAN_EXITS = new Set([1, 2, 3, 4]);
 /**
- * Send a batch in one pack under `root`; `folders` are those its members go in (there, or their
- * mkdir requests sent: the script waits for them). The
- * list of sums is a temporary too, in `openTemps` while it may be on the instance, as the caller
- * keeps the members'. Resolves with what became of each member; rejects only when the connection
- * is lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short,
- * and the script removes what it extracted, as for any other failed pack.
+ * Send a batch in one pack under `root`, in `stages` (stagePack); `folders` are those its members
+ * go in (there, or their mkdir requests sent: the script waits for them). The list of sums is a
+ * temporary too, in `openTemps` while it may be on the instance, as the caller keeps the members'
+ * and the stages. Resolves with what became of each member; rejects only when the connection is
+ * lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short, and
+ * the script removes what it extracted, as for any other failed pack.
  */
-async function pack_sendPack(conn, root, folders, batch, openTemps, onBytes, stop) {
+async function pack_sendPack(conn, root, folders, batch, stages, openTemps, onBytes, stop) {
     const sumsTemp = tempPathFor(path.posix.join(root, 'sums'));
     const sumsRel = path.posix.basename(sumsTemp);
     const marker = packMarkerName(RUN_TOKEN, packs++);
@@ -2965,7 +3060,7 @@ async function pack_sendPack(conn, root, folders, batch, openTemps, onBytes, sto
     openTemps.add(sumsTemp);
     openTemps.add(markerTemp);
     const stream = new PackArchive(batch, sumsRel, onBytes);
-    const script = packScript(root, folders, batch.map(m => m.rel), sumsRel, marker);
+    const script = packScript(root, folders, stages, sumsRel, marker);
     const cut = () => stream.destroy();
     stop?.addEventListener('abort', cut, { once: true });
     if (stop?.aborted)
@@ -2975,11 +3070,12 @@ async function pack_sendPack(conn, root, folders, batch, openTemps, onBytes, sto
         stream.destroy();
     });
     const expected = new Map(stream.sent.map(m => [m.rel, m.sha256]));
-    const good = parsePack(r, stream.sent.map(m => m.rel), expected);
+    const answer = parsePack(r, stages, expected);
+    const stageDirs = stages.map(st => path.posix.join(root, st.dir));
     // An answer means the script ended, and its marker went with it.
     if (r.code !== null)
         openTemps.delete(markerTemp);
-    if (!good) {
+    if (!answer) {
         const clean = r.code !== null && CLEAN_EXITS.has(r.code);
         // A folder gone meanwhile says nothing of the instance; anything else, that packs do not work there.
         if (r.code !== 4)
@@ -2987,19 +3083,24 @@ async function pack_sendPack(conn, root, folders, batch, openTemps, onBytes, sto
         if (clean)
             openTemps.delete(sumsTemp);
         return {
+            published: [],
             good: [],
             rest: batch,
             stale: clean ? [] : stream.sent,
-            gone: clean ? batch : stream.skipped
+            gone: clean ? batch : stream.skipped,
+            stages: clean ? [] : stageDirs
         };
     }
     openTemps.delete(sumsTemp);
+    const { good, published } = answer;
     const sent = new Set(stream.sent);
     return {
-        good: stream.sent.filter(m => good.has(m.rel)),
+        published: stream.sent.filter(m => published.has(m.rel)),
+        good: stream.sent.filter(m => good.has(m.rel) && !published.has(m.rel)),
         rest: batch.filter(m => !sent.has(m) || !good.has(m.rel)),
         stale: stream.sent.filter(m => !good.has(m.rel)),
-        gone: stream.skipped
+        gone: stream.skipped,
+        stages: stageDirs.filter((_, i) => answer.kept.has(i))
     };
 }
 
@@ -4237,6 +4338,10 @@ class sftp_Sftp {
     }
     unlink(p) {
         return this.call(cb => this.raw.unlink(p, cb));
+    }
+    /** Remove an empty folder. */
+    rmdir(p) {
+        return this.call(cb => this.raw.rmdir(p, cb));
     }
     stat(p) {
         return this.call(cb => this.raw.stat(p, cb));
@@ -5489,7 +5594,14 @@ class upload_UploadSession {
      * gone) leaves the set; the rest stay for the next connection.
      */
     async removeTemps(temps) {
-        await Promise.all([...temps].map(t => this.sftp.unlink(t).then(() => temps.delete(t), (err) => void (err.code === SFTP_STATUS.NO_SUCH_FILE && temps.delete(t)))));
+        // Files first: a pack's stage is removed once the files in it are.
+        const stages = [...temps].filter(isStagePath);
+        await Promise.all([...temps].filter(t => !isStagePath(t)).map(t => this.remove(temps, t, false)));
+        await Promise.all(stages.map(t => this.remove(temps, t, true)));
+    }
+    /** Remove a temporary (a stage: an empty folder) and strike it from `temps` once it is gone. */
+    remove(temps, t, stage) {
+        return (stage ? this.sftp.rmdir(t) : this.sftp.unlink(t)).then(() => void temps.delete(t), (err) => void (err.code === SFTP_STATUS.NO_SUCH_FILE && temps.delete(t)));
     }
     /**
      * Upload the files; resolves with the ones that failed on this (still live) connection.
@@ -5585,14 +5697,26 @@ class upload_UploadSession {
             return;
         }
         const folders = [...new Set(batch.map(m => path.posix.dirname(m.file.relativePath)))].filter(d => d !== '.');
+        const stages = stagePack(remoteRoot, batch);
         // Recorded before the script runs: a connection that drops leaves them to the next one.
         for (const m of batch)
             this.openTemps.add(m.temp);
-        const out = await sendPack(this.conn, remoteRoot, folders, batch, this.openTemps, n => this.opts.onBytes?.(n), this.ended.signal);
-        for (const m of out.stale)
-            this.publishing.push(this.dropTemp(m.temp));
-        for (const m of out.gone)
+        for (const st of stages)
+            this.openTemps.add(path.posix.join(remoteRoot, st.dir));
+        const out = await sendPack(this.conn, remoteRoot, folders, batch, stages, this.openTemps, n => this.opts.onBytes?.(n), this.ended.signal);
+        for (const m of out.published) {
             this.openTemps.delete(m.temp);
+            this.opts.onFileDone(m.file);
+        }
+        const emptied = out.stale.map(m => this.dropTemp(m.temp));
+        for (const m of [...out.gone, ...out.published])
+            this.openTemps.delete(m.temp);
+        const kept = new Set(out.stages);
+        for (const st of stages) {
+            const dir = path.posix.join(remoteRoot, st.dir);
+            if (!kept.has(dir))
+                this.openTemps.delete(dir);
+        }
         left.push(...out.rest.map(m => m.file));
         // Ended meanwhile (cancelled): nothing more is renamed; the temporaries stay listed for the clean-up.
         if (this.ended.signal.aborted)
@@ -5608,8 +5732,17 @@ class upload_UploadSession {
             }));
             const p = this.publish(staged, this.failed);
             p.catch(() => { });
-            this.publishing.push(p);
+            emptied.push(p);
         }
+        // Once what is left in them has gone (renamed or removed), the stages go too; after a cancel
+        // or a lost connection they stay listed for the clean-up.
+        const removed = Promise.all(emptied).then(() => this.ended.signal.aborted ? undefined : this.removeStages(out.stages));
+        removed.catch(() => { });
+        this.publishing.push(removed);
+    }
+    /** Stages emptied of their files: removed (one that is not stays listed for the clean-up). */
+    async removeStages(dirs) {
+        await Promise.all(dirs.map(d => this.remove(this.openTemps, d, true)));
     }
     /** Start files while there is room; settle uploadAll's wait once none is left to start or in flight. */
     pump() {
@@ -8705,16 +8838,19 @@ function readLockAnswer(stdout, probe) {
     const { sha256sum, openssl, rest: after } = (0,_probes_js__WEBPACK_IMPORTED_MODULE_1__/* .readProbeLines */ .k9)(rest);
     return { shell: true, probe: { sha256sum, openssl }, rest: after };
 }
+/** find's tail for the temporaries it matched: a file, or a stage folder whole (not entered). */
+const TEMP_TYPES = `\\( -type f -o -type d -prune \\) -exec rm -rf -- {} + 2>/dev/null`;
 /**
- * Remove temporaries under remote-path that are not this run's (links are not followed). Runs
- * only while the lock is held, so none of them can belong to a live deploy.
+ * Remove temporaries under remote-path that are not this run's (links are not followed): files, and
+ * packs' stage folders with what is in them. Runs only while the lock is held, so none of them can
+ * belong to a live deploy.
  */
 function sweepTempsScript(root, token) {
-    return `( cd -- ${(0,_quote_js__WEBPACK_IMPORTED_MODULE_3__/* .shellQuote */ .Z)(root)} 2>/dev/null && find . -name '${_names_js__WEBPACK_IMPORTED_MODULE_0__/* .TEMP_PREFIX */ .MX}*' ! -name '${_names_js__WEBPACK_IMPORTED_MODULE_0__/* .TEMP_PREFIX */ .MX}${safeWord(token)}.*' -type f -exec rm -f -- {} + 2>/dev/null ); :`;
+    return `( cd -- ${(0,_quote_js__WEBPACK_IMPORTED_MODULE_3__/* .shellQuote */ .Z)(root)} 2>/dev/null && find . -name '${_names_js__WEBPACK_IMPORTED_MODULE_0__/* .TEMP_PREFIX */ .MX}*' ! -name '${_names_js__WEBPACK_IMPORTED_MODULE_0__/* .TEMP_PREFIX */ .MX}${safeWord(token)}.*' ${TEMP_TYPES} ); :`;
 }
 /** Remove this run's own temporaries (the undo of an upload cut short). */
 function removeOwnTempsScript(root, token) {
-    return `( cd -- ${(0,_quote_js__WEBPACK_IMPORTED_MODULE_3__/* .shellQuote */ .Z)(root)} 2>/dev/null && find . -name '${_names_js__WEBPACK_IMPORTED_MODULE_0__/* .TEMP_PREFIX */ .MX}${safeWord(token)}.*' -type f -exec rm -f -- {} + 2>/dev/null ); :
+    return `( cd -- ${(0,_quote_js__WEBPACK_IMPORTED_MODULE_3__/* .shellQuote */ .Z)(root)} 2>/dev/null && find . -name '${_names_js__WEBPACK_IMPORTED_MODULE_0__/* .TEMP_PREFIX */ .MX}${safeWord(token)}.*' ${TEMP_TYPES} ); :
 `;
 }
 /** Release the lock if it is still ours (a fragment that can end another script). */
@@ -8785,7 +8921,7 @@ done ); :
 /* harmony export */   vy: () => (/* binding */ OLD_RELEASE_MARKER),
 /* harmony export */   wj: () => (/* binding */ OLD_LOCK)
 /* harmony export */ });
-/* unused harmony exports markerPath, tempName, RUN_TOKEN, isTempName */
+/* unused harmony exports markerPath, tempName, RUN_TOKEN, isTempName, stageName, isStagePath */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6760);
 
@@ -8807,6 +8943,8 @@ done ); :
  *
  * Temporaries sit beside their final path as `.ec2-push-tmp.<run token>.<n>`, so the deploy that
  * made them can remove exactly its own, and the next deploy can sweep those of runs that are gone.
+ * A pack's files are extracted into a folder of that form instead (`.ec2-push-tmp.<run token>.s<n>`,
+ * a stage: remote/pack.ts), under their own names, so that one `mv` publishes a folder's worth.
  */
 const META_DIR = '.ec2-push';
 const RELEASES_DIR = 'releases';
@@ -8869,14 +9007,23 @@ function tempPathFor(finalPath) {
 function isTempName(base) {
     return base.startsWith(TEMP_PREFIX);
 }
+/** A pack's stage folder: one name length for every `n` (the pack's members are sized by it). */
+function stageName(token, n) {
+    return tempName(token, `s${n.toString(16).padStart(6, '0')}`);
+}
+/** Whether a temporary's path is a stage folder (removed with rmdir once its files are gone). */
+function isStagePath(p) {
+    return /(^|\/)\.ec2-push-tmp\.[^/]*\.s[0-9a-f]{6}$/.test(p);
+}
 /**
  * Is this relative path (as a listing of a deployed folder names it) ec2-push's own, not the user's?
- * The metadata folder and temporaries; user files named `.ec2-push*` otherwise are the user's.
+ * The metadata folder, temporaries and what is in a stage; user files named `.ec2-push*` otherwise
+ * are the user's.
  */
 function isOwnFile(rel) {
     if (rel === META_DIR || rel.startsWith(`${META_DIR}/`))
         return true;
-    return isTempName(rel.slice(rel.lastIndexOf('/') + 1));
+    return rel.split('/').some(isTempName);
 }
 
 
