@@ -83,6 +83,7 @@ function commandFor(o: BenchOptions): string {
     `--wan-large-mib ${o.wanLargeMib}`,
     `--wan-small-files ${o.wanSmallFiles}`,
     `--wan-runs ${o.wanRuns}`,
+    `--wan-large-runs ${o.wanLargeRuns}`,
     `--wan-skip-tools '${[...o.wanSkipTools].join(',')}'`,
     ...(o.wanConnections ? [`--wan-connections ${o.wanConnections}`] : []),
     `--shells-files ${o.shellsFiles}`,
@@ -242,6 +243,7 @@ async function run(o: BenchOptions, f: Figures, scratch: string, setSshd: (s: Ss
         smallFiles: o.wanSmallFiles,
         smallKib: o.smallKib,
         runs: o.wanRuns,
+        largeRuns: o.wanLargeRuns,
         skipTools: o.wanSkipTools,
         engineInputs: {
           ...(o.concurrency ? { concurrency: o.concurrency } : {}),

@@ -32,6 +32,7 @@ export interface BenchOptions {
   wanLargeMib: number
   wanSmallFiles: number
   wanRuns: number
+  wanLargeRuns: number
   wanSkipTools: Set<string>
   wanConnections: string
   json?: string
@@ -85,7 +86,14 @@ const SPEC = {
   },
   'wan-large-mib': { default: '256', help: 'wan section: size of the large file, MiB' },
   'wan-small-files': { default: '', help: 'wan section: small files (default: --small-files)' },
-  'wan-runs': { default: '1', help: 'wan section: runs per tool and case' },
+  'wan-runs': {
+    default: '3',
+    help: 'wan section: runs per tool of the small-file and sync cases (a few seconds each; their median)'
+  },
+  'wan-large-runs': {
+    default: '1',
+    help: 'wan section: runs per tool of the large case (OpenSSH takes 15-30 s a run at 100 ms)'
+  },
   'wan-skip-tools': {
     default: 'sftp:small,scp:small',
     help: "wan section: 'tool' or 'tool:case' to leave out (sftp and scp put small files one at a time, several round trips each: 2,000 take ten minutes at 100 ms)"
@@ -192,6 +200,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
         ? Math.round(num('small-files', 1))
         : Math.round(num('wan-small-files', 1)),
     wanRuns: Math.round(num('wan-runs', 1)),
+    wanLargeRuns: Math.round(num('wan-large-runs', 1)),
     wanSkipTools: new Set(list('wan-skip-tools')),
     wanConnections: raw('wan-connections'),
     json: raw('json') || undefined,

@@ -38,6 +38,14 @@ export function wanRatio(c: WanCaseResult): { ratio: number; against: string } {
   return { ratio: engine / (c.tools.rsync?.s ?? NaN), against: 'rsync' }
 }
 
+/** How many runs each figure is the median of. */
+export function runsText(w: { runs: number; largeRuns?: number }): string {
+  const n = (k: number) => `${k} run${k === 1 ? '' : 's'}`
+  return w.largeRuns === undefined || w.largeRuns === w.runs
+    ? n(w.runs)
+    : `${n(w.runs)} (the large file: ${n(w.largeRuns)})`
+}
+
 export function wanReport(w: WanBenchFigures): { text: string; targets: WanTarget[] } {
   const rows = w.cases.map(c => {
     const e = c.tools['ec2-push']
@@ -64,7 +72,7 @@ export function wanReport(w: WanBenchFigures): { text: string; targets: WanTarge
   )
   const text = [
     `Emulated WAN (every path behind sim/wan-relay.ts: each direction delayed by half the RTT, at most ${fx(w.windowBytes / MiB, 1)} MiB in flight per connection and direction, the machine's largest TCP window); ` +
-      `medians of ${w.runs} run${w.runs === 1 ? '' : 's'}, seconds; over ssm and eice OpenSSH runs with 'ec2-push proxy' as its ProxyCommand`,
+      `medians of ${runsText(w)}, seconds; over ssm and eice OpenSSH runs with 'ec2-push proxy' as its ProxyCommand`,
     table(
       [
         'RTT',

@@ -47,7 +47,9 @@ export interface WanCaseResult {
 export interface WanBenchFigures {
   rtts: number[]
   windowBytes: number
+  /** Runs per tool of the small-file and sync cases, and of the large one. */
   runs: number
+  largeRuns: number
   largeMib: number
   smallFiles: number
   smallKib: number
@@ -61,7 +63,9 @@ export interface WanBenchOptions {
   largeMib: number
   smallFiles: number
   smallKib: number
+  /** Runs per tool of the small-file and sync cases, and of the large one. */
   runs: number
+  largeRuns: number
   /** `tool` or `tool:case` pairs to leave out (sftp's small files take minutes at 100 ms: a round trip per request, one file at a time). */
   skipTools: Set<string>
   /** Extra engine inputs (e.g. concurrency, connections). */
@@ -258,7 +262,8 @@ export async function benchWan(o: WanBenchOptions): Promise<WanBenchFigures> {
               const errors: string[] = []
               const sample: WanSample = { s: NaN, runs }
               const processRuns: number[] = []
-              for (let r = 0; r < o.runs; r++) {
+              const times = c === 'large' ? o.largeRuns : o.runs
+              for (let r = 0; r < times; r++) {
                 let remote = fresh()
                 if (c === 'sync') {
                   // Seed (not timed), then change one file and time the redeploy.
@@ -294,7 +299,7 @@ export async function benchWan(o: WanBenchOptions): Promise<WanBenchFigures> {
                     sample.connections = e.r?.connections
                   }
                   o.log(
-                    `wan ${rttMs} ms ${p} ${c} ${tool} ${r + 1}/${o.runs}: ${e.error ?? `${e.s.toFixed(2)} s (process ${e.processS.toFixed(2)} s; CPU s: ${e.cpu}), round trips ${JSON.stringify(e.r?.roundTrips)}`}`
+                    `wan ${rttMs} ms ${p} ${c} ${tool} ${r + 1}/${times}: ${e.error ?? `${e.s.toFixed(2)} s (process ${e.processS.toFixed(2)} s; CPU s: ${e.cpu}), round trips ${JSON.stringify(e.r?.roundTrips)}`}`
                   )
                 } else {
                   const m = await opensshRun(
@@ -308,7 +313,7 @@ export async function benchWan(o: WanBenchOptions): Promise<WanBenchFigures> {
                   if (m.error) errors.push(m.error)
                   else runs.push(m.s)
                   o.log(
-                    `wan ${rttMs} ms ${p} ${c} ${tool} ${r + 1}/${o.runs}: ${m.error ?? `${m.s.toFixed(2)} s`}`
+                    `wan ${rttMs} ms ${p} ${c} ${tool} ${r + 1}/${times}: ${m.error ?? `${m.s.toFixed(2)} s`}`
                   )
                 }
                 if (c !== 'sync') await rm(remote, { recursive: true, force: true })
@@ -334,6 +339,7 @@ export async function benchWan(o: WanBenchOptions): Promise<WanBenchFigures> {
     rtts: o.rtts,
     windowBytes,
     runs: o.runs,
+    largeRuns: o.largeRuns,
     largeMib: o.largeMib,
     smallFiles: o.smallFiles,
     smallKib: o.smallKib,

@@ -45,7 +45,7 @@ if (loopTargets.length) {
 if (f.wan) {
   const w = f.wan
   lines.push(
-    `**Emulated WAN** (every path behind \`sim/wan-relay.ts\`: ${w.rtts.join(' and ')} ms round trip, ${fx(w.windowBytes / 1048576, 1)} MiB in flight per connection), seconds, ${w.runs} run(s) each:`,
+    `**Emulated WAN** (every path behind \`sim/wan-relay.ts\`: ${w.rtts.join(' and ')} ms round trip, ${fx(w.windowBytes / 1048576, 1)} MiB in flight per connection), seconds, medians of ${w.largeRuns === undefined || w.largeRuns === w.runs ? `${w.runs} run(s)` : `${w.runs} runs (the large file: ${w.largeRuns})`} each:`,
     '',
     row([
       'RTT',
