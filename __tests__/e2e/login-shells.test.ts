@@ -103,7 +103,7 @@ test.each(SHELLS)(
       const first = await deploy(sshd, large, remote, { sync: 'true', delete: 'true' })
       expect(first.error).toBeUndefined()
       expect(first.outputs['files-uploaded']).toBe(1100)
-      expect(first.outputs.results[0]?.verification).toContain('sha256sum on the instance')
+      expect(first.outputs.results[0]?.verification).toContain('hashed on the instance')
       expect(sshd.commandsStarted()).toBeGreaterThan(0)
       expect(sshd.commandsStarted()).toBeLessThanOrEqual(2)
       // bash reads ~/.bashrc and zsh ~/.zshenv once per shell: each start is one counted above.

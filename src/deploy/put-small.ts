@@ -86,5 +86,5 @@ function count(c: DeployContext, files: PlannedFile[]): void {
   if (files.length === 0) return
   c.result.filesUploaded += files.length
   c.result.bytesTransferred += files.reduce((n, f) => n + f.size, 0)
-  if (c.result.verification === 'pending') c.result.verification = 'sha256 (sha256sum on the instance)'
+  if (c.result.verification === 'pending') c.result.verification = 'sha256 (hashed on the instance)'
 }

@@ -80,7 +80,7 @@ async function stripedFiles(opts: UploadFilesOptions): Promise<PlannedFile[]> {
   const method = await opts.link.step('Connecting', conn => probeVerifyMethod(conn), opts.signal)
   if (method !== 'sha256sum') return []
   if (opts.progress.verification === 'pending')
-    opts.progress.verification = 'sha256 (sha256sum on the instance)'
+    opts.progress.verification = 'sha256 (hashed on the instance)'
   return large
 }
 
@@ -196,7 +196,7 @@ async function uploadOver(
       const method = await session.start()
       if (progress.verification === 'pending')
         progress.verification =
-          method === 'sha256sum' ? 'sha256 (sha256sum on the instance)' : 'sha256 (read back over SFTP)'
+          method === 'sha256sum' ? 'sha256 (hashed on the instance)' : 'sha256 (read back over SFTP)'
       if (leftoverTemps.size) await session.removeTemps(leftoverTemps)
       const failed = await session.uploadAll(pending)
       if (opts.signal?.aborted) throw new UserError(`Upload to ${label} was cancelled.`)
