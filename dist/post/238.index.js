@@ -6139,7 +6139,7 @@ async function stripedFiles(opts) {
     if (method !== 'sha256sum')
         return [];
     if (opts.progress.verification === 'pending')
-        opts.progress.verification = 'sha256 (sha256sum on the instance)';
+        opts.progress.verification = 'sha256 (hashed on the instance)';
     return large;
 }
 /** Progress lines for striped files, as uploadOver writes them for the rest. */
@@ -6248,7 +6248,7 @@ async function uploadOver(link, files, opts) {
             const method = await session.start();
             if (progress.verification === 'pending')
                 progress.verification =
-                    method === 'sha256sum' ? 'sha256 (sha256sum on the instance)' : 'sha256 (read back over SFTP)';
+                    method === 'sha256sum' ? 'sha256 (hashed on the instance)' : 'sha256 (read back over SFTP)';
             if (leftoverTemps.size)
                 await session.removeTemps(leftoverTemps);
             const failed = await session.uploadAll(pending);
@@ -7838,7 +7838,7 @@ function count(c, files) {
     c.result.filesUploaded += files.length;
     c.result.bytesTransferred += files.reduce((n, f) => n + f.size, 0);
     if (c.result.verification === 'pending')
-        c.result.verification = 'sha256 (sha256sum on the instance)';
+        c.result.verification = 'sha256 (hashed on the instance)';
 }
 
 ;// CONCATENATED MODULE: ./build/action/deploy/steps/stage.js

@@ -79,8 +79,7 @@ async function stripedFiles(opts: UploadFilesOptions): Promise<PlannedFile[]> {
   if (large.length === 0 || opts.verify === 'none') return large
   const method = await opts.link.step('Connecting', conn => probeVerifyMethod(conn), opts.signal)
   if (method !== 'sha256sum') return []
-  if (opts.progress.verification === 'pending')
-    opts.progress.verification = 'sha256 (hashed on the instance)'
+  if (opts.progress.verification === 'pending') opts.progress.verification = 'sha256 (hashed on the instance)'
   return large
 }
 
