@@ -51,7 +51,7 @@ async function expectUploaded(run: ActionRun, remote: string, mode: string) {
   expect(run.outputs.mode).toBe(mode)
   expect(Number(run.outputs['files-uploaded'])).toBe(local.size)
   expect(Number(run.outputs['bytes-transferred'])).toBe([...local.values()].reduce((s, f) => s + f.size, 0))
-  expect(JSON.parse(run.outputs.results)[0].verification).toMatch(/sha256sum/)
+  expect(JSON.parse(run.outputs.results)[0].verification).toMatch(/hashed on the instance/)
   expect(run.summary).toContain(mode)
 }
 

@@ -69,7 +69,7 @@ test('uploads the whole tree: same sha256 and modes, exact outputs, a summary ro
     bytesTransferred: totalBytes(),
     mode: 'nlb'
   })
-  expect(results[0].verification).toMatch(/sha256sum/)
+  expect(results[0].verification).toMatch(/hashed on the instance/)
   expect(run.summary).toContain('<table>')
   expect(run.summary).toContain(`${local.size} / ${local.size}`)
 })
