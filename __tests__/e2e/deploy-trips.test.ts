@@ -92,3 +92,32 @@ test('a folder link out of remote-path found by the survey is refused, and nothi
   expect(run.error).toMatch(/'[^']*d3' on .* is a symbolic link to '[^']*elsewhere', outside remote-path/)
   expect(await readdir(outside)).toEqual([])
 })
+
+test('a large file in ranges: every lane writes right behind its own open, the first before the other channels are open', async () => {
+  const big = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-deploy-trips-big-'))
+  try {
+    await writeFile(path.join(big, 'big.bin'), Buffer.alloc(32 * 1024 * 1024, 7))
+    const remote = path.join(sshd.remoteRoot, 'big')
+    const inputs: Record<string, string> = actionInputs(sshd, big, remote, {
+      targets: `${relay.host}:${relay.port}`,
+      connections: '1'
+    })
+    const run = await runDeploy(
+      buildConfig(n => inputs[n] ?? ''),
+      capturingLogger()
+    )
+    expect(run.error).toBeUndefined()
+    const r = run.outputs.results[0]
+    expect(r.filesUploaded).toBe(1)
+    // Each lane opens the file for itself (made by whichever open comes first, its mode set behind
+    // the open) and writes behind it, the first lane before the second channel is open; the rest is
+    // the writes (sshd's 2 MiB window a round trip per channel) and the ranges' hashes. 16 here;
+    // 20 or 21 when the file was made, closed and opened again, after both channels were open.
+    expect(r.roundTrips!.upload).toBeLessThanOrEqual(17)
+    expect((await readFile(path.join(remote, 'big.bin'))).equals(Buffer.alloc(32 * 1024 * 1024, 7))).toBe(
+      true
+    )
+  } finally {
+    await rm(big, { recursive: true, force: true })
+  }
+})

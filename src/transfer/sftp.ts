@@ -65,7 +65,7 @@ export class Sftp {
    * promise settles: requests it makes go out at once, ahead of whatever else the same read of the
    * connection brought (the round-trip counter sees them as what they are, one wait after the open).
    */
-  open(p: string, flags: OpenMode, mode: number, then?: (handle: Buffer) => void): Promise<Buffer> {
+  open(p: string, flags: OpenMode | number, mode: number, then?: (handle: Buffer) => void): Promise<Buffer> {
     return this.call<Buffer>(cb => this.raw.open(p, flags, { mode }, cb), then)
   }
   /**

@@ -38,6 +38,8 @@ import { largeFileHasher, shareVerifyMethod } from './verify.js'
  * connection usually gets (4 MiB).
  */
 const CHANNELS_PER_CONNECTION = 2
+/** SFTP's WRITE and CREAT open flags without TRUNC (ssh2 has no name for them). */
+const WRITE_OR_CREATE = 0x02 | 0x08
 const READ_BLOCK = 16 * WRITE_CHUNK
 /** Files begun and not yet published, at most (each holds a temporary and open handles). */
 const FILES_OPEN = 32
@@ -97,7 +99,10 @@ function openSftpChannel(conn: SshConnection): Promise<SFTPWrapper> {
 /** One connection's part: its channels, reopened with the connection, and its run of failures. */
 class Carrier {
   private conn?: SshConnection
-  private channels: Sftp[] = []
+  /** The connection's shared SFTP channel, ready as soon as the connection is. */
+  private first?: Sftp
+  /** The channels beside it, opened meanwhile (three round trips: the first lane does not wait). */
+  private more: Promise<Sftp[]> = Promise.resolve([])
   private extra: SFTPWrapper[] = []
   /** Failures in a row (reset when a range this carrier wrote is confirmed). */
   failures = 0
@@ -112,29 +117,43 @@ class Carrier {
     return this.link.label
   }
 
-  async ready(): Promise<{ conn: SshConnection; channels: Sftp[] }> {
+  /**
+   * The connection and its shared channel; `more`: the channels opened beside it, for lanes that
+   * join as they are ready (settles once per connection: a failure to open them is the connection's).
+   */
+  async ready(): Promise<{ conn: SshConnection; first: Sftp; more: Promise<Sftp[]> }> {
     const conn = await this.link.get(this.o.signal)
-    if (conn !== this.conn || this.channels.length === 0) {
+    if (conn !== this.conn || !this.first) {
       // Another connection to the same instance hashes its ranges as the first one's probe found.
       const first = this.o.links[0].live
       if (this.o.verify !== 'none' && first) shareVerifyMethod(conn, first)
       this.endChannels(false)
-      const raws = await Promise.all([
-        conn.sftp(),
-        ...Array.from({ length: CHANNELS_PER_CONNECTION - 1 }, () => openSftpChannel(conn))
-      ])
-      this.extra = raws.slice(1)
-      this.channels = raws.map(raw => new Sftp(raw, op => conn.guard(op)))
       const dirs = [...(this.o.existingDirs ?? [])].map(d => remoteFilePath(this.o.remoteRoot, d))
-      for (const s of this.channels) s.assumeDirs(dirs)
+      const wrap = (raw: SFTPWrapper) => {
+        const sftp = new Sftp(raw, op => conn.guard(op))
+        sftp.assumeDirs(dirs)
+        return sftp
+      }
+      const opening = Array.from({ length: CHANNELS_PER_CONNECTION - 1 }, () => openSftpChannel(conn))
+      this.first = wrap(await conn.sftp())
       this.conn = conn
+      this.more = Promise.all(opening).then(raws => {
+        // Ended (the connection was lost or the upload is over) before they opened.
+        if (this.conn !== conn || !this.first) {
+          for (const raw of raws) raw.end()
+          return []
+        }
+        this.extra = raws
+        return raws.map(wrap)
+      })
+      this.more.catch(() => {})
     }
-    return { conn, channels: this.channels }
+    return { conn, first: this.first, more: this.more }
   }
 
   /** The live connection's first channel, if there is one now (for removing a temporary). */
   liveChannel(): Sftp | undefined {
-    return this.conn && !this.conn.isClosed ? this.channels[0] : undefined
+    return this.conn && !this.conn.isClosed ? this.first : undefined
   }
 
   lost(): void {
@@ -146,9 +165,10 @@ class Carrier {
   /** End the channels this opened; `all`: the connection's shared one too (a cancellation). */
   endChannels(all: boolean): void {
     for (const raw of this.extra) raw.end()
-    if (all) this.channels[0]?.end()
+    if (all) this.first?.end()
     this.extra = []
-    this.channels = []
+    this.first = undefined
+    this.more = Promise.resolve([])
   }
 }
 
@@ -174,7 +194,8 @@ class Stripe {
   readonly striped: boolean
   confirmed = 0
   published = false
-  private creating?: Promise<void>
+  /** Its folder, made once for every lane. */
+  private folder?: Promise<void>
   /** The temporary may exist on the instance (removed when the upload fails). */
   begun = false
   private local?: Promise<{ fh: FileHandle; mtimeMs: number }>
@@ -215,27 +236,46 @@ class Stripe {
       throw changedLocally(this.file)
   }
 
-  /** A striped file's temporary, made once (by whichever channel comes first) with its mode, empty. */
-  ensureCreated(sftp: Sftp, conn: SshConnection): Promise<void> {
-    if (!this.creating) {
-      const creating = this.create(sftp, conn).then(async handle => {
-        await this.closeWithMode(sftp, handle)
+  /** The temporary's folder, made once (by whichever lane comes first). */
+  private madeFolder(sftp: Sftp): Promise<void> {
+    if (!this.folder) {
+      const making = sftp.mkdirp(path.posix.dirname(this.final))
+      this.folder = making
+      making.catch(() => {
+        if (this.folder === making) this.folder = undefined
       })
-      this.creating = creating
-      creating.catch(() => {
-        if (this.creating === creating) this.creating = undefined
-      })
-      return creating
     }
-    return this.creating
+    return this.folder
   }
 
   /** The temporary, created empty with the file's mode (its folder made first). */
   async create(sftp: Sftp, conn: SshConnection): Promise<Buffer> {
     try {
-      await sftp.mkdirp(path.posix.dirname(this.final))
+      await this.madeFolder(sftp)
       this.begun = true
       return await sftp.open(this.temp, 'w', this.file.mode & 0o777)
+    } catch (err) {
+      throw await this.explain(err, sftp, conn)
+    }
+  }
+
+  /**
+   * A striped file's temporary, opened for writing by each lane at once: made by whichever open the
+   * server takes first and never truncated (a lane that joins later, or after a cut, leaves the
+   * ranges already written in place; the name is this run's own, so nothing else was there). Its
+   * mode is set exactly right behind the open (`mode`: that request, which the lane's writes follow).
+   */
+  async openForRanges(sftp: Sftp, conn: SshConnection): Promise<{ handle: Buffer; mode: Promise<void> }> {
+    const mode = this.file.mode & 0o777
+    let chmod: Promise<void> = Promise.resolve()
+    try {
+      await this.madeFolder(sftp)
+      this.begun = true
+      const handle = await sftp.open(this.temp, WRITE_OR_CREATE, mode, h => {
+        chmod = sftp.fchmod(h, mode)
+        chmod.catch(() => {})
+      })
+      return { handle, mode: chmod }
     } catch (err) {
       throw await this.explain(err, sftp, conn)
     }
@@ -395,7 +435,7 @@ class Work {
       try {
         const ready = await c.ready()
         conn = ready.conn
-        const sftp = ready.channels[0]
+        const sftp = ready.first
         await sftp.renameOver(s.temp, s.final).catch(async err => {
           throw await s.explain(err, sftp, ready.conn)
         })
@@ -428,11 +468,14 @@ class Work {
       try {
         const ready = await c.ready()
         conn = ready.conn
-        await this.checkLinks(ready.channels[0], conn)
+        await this.checkLinks(ready.first, conn)
         if (this.o.verify !== 'none') crew.hasher = new RangeHasher(conn, this, crew, c)
-        const working = ready.channels.map(sftp => this.lane(sftp, ready.conn, crew, c))
-        lanes = working
-        await Promise.race([Promise.all(working), crew.hasher?.broken ?? new Promise<never>(() => {})])
+        // The first lane starts at once; the others as their channels open.
+        const joining = ready.more.then(more =>
+          Promise.all(more.map(sftp => this.lane(sftp, ready.conn, crew, c)))
+        )
+        lanes = [this.lane(ready.first, ready.conn, crew, c), joining.then(() => {})]
+        await Promise.race([Promise.all(lanes), crew.hasher?.broken ?? new Promise<never>(() => {})])
         return
       } catch (err) {
         crew.stopped = true
@@ -531,9 +574,10 @@ class Work {
         let handle = handles.get(s)
         if (!handle) {
           if (s.striped) {
-            await s.ensureCreated(sftp, conn)
-            handle = await sftp.open(s.temp, 'r+', 0)
+            const opened = await s.openForRanges(sftp, conn)
+            handle = opened.handle
             handles.set(s, handle)
+            track(opened.mode, s, 0)
           } else handle = await s.create(sftp, conn)
         }
         closeDone(s)
