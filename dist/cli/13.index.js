@@ -4196,6 +4196,8 @@ async function checkRemoteLinks(sftp, survey, label, opts) {
  * connection usually gets (4 MiB).
  */
 const CHANNELS_PER_CONNECTION = 2;
+/** SFTP's WRITE and CREAT open flags without TRUNC (ssh2 has no name for them). */
+const WRITE_OR_CREATE = 0x02 | 0x08;
 const READ_BLOCK = 16 * file_writes/* WRITE_CHUNK */.oc;
 /** Files begun and not yet published, at most (each holds a temporary and open handles). */
 const FILES_OPEN = 32;
@@ -4232,7 +4234,10 @@ class Carrier {
     link;
     o;
     conn;
-    channels = [];
+    /** The connection's shared SFTP channel, ready as soon as the connection is. */
+    first;
+    /** The channels beside it, opened meanwhile (three round trips: the first lane does not wait). */
+    more = Promise.resolve([]);
     extra = [];
     /** Failures in a row (reset when a range this carrier wrote is confirmed). */
     failures = 0;
@@ -4244,30 +4249,44 @@ class Carrier {
     get label() {
         return this.link.label;
     }
+    /**
+     * The connection and its shared channel; `more`: the channels opened beside it, for lanes that
+     * join as they are ready (settles once per connection: a failure to open them is the connection's).
+     */
     async ready() {
         const conn = await this.link.get(this.o.signal);
-        if (conn !== this.conn || this.channels.length === 0) {
+        if (conn !== this.conn || !this.first) {
             // Another connection to the same instance hashes its ranges as the first one's probe found.
             const first = this.o.links[0].live;
             if (this.o.verify !== 'none' && first)
                 shareVerifyMethod(conn, first);
             this.endChannels(false);
-            const raws = await Promise.all([
-                conn.sftp(),
-                ...Array.from({ length: CHANNELS_PER_CONNECTION - 1 }, () => openSftpChannel(conn))
-            ]);
-            this.extra = raws.slice(1);
-            this.channels = raws.map(raw => new Sftp(raw, op => conn.guard(op)));
             const dirs = [...(this.o.existingDirs ?? [])].map(d => remoteFilePath(this.o.remoteRoot, d));
-            for (const s of this.channels)
-                s.assumeDirs(dirs);
+            const wrap = (raw) => {
+                const sftp = new Sftp(raw, op => conn.guard(op));
+                sftp.assumeDirs(dirs);
+                return sftp;
+            };
+            const opening = Array.from({ length: CHANNELS_PER_CONNECTION - 1 }, () => openSftpChannel(conn));
+            this.first = wrap(await conn.sftp());
             this.conn = conn;
+            this.more = Promise.all(opening).then(raws => {
+                // Ended (the connection was lost or the upload is over) before they opened.
+                if (this.conn !== conn || !this.first) {
+                    for (const raw of raws)
+                        raw.end();
+                    return [];
+                }
+                this.extra = raws;
+                return raws.map(wrap);
+            });
+            this.more.catch(() => { });
         }
-        return { conn, channels: this.channels };
+        return { conn, first: this.first, more: this.more };
     }
     /** The live connection's first channel, if there is one now (for removing a temporary). */
     liveChannel() {
-        return this.conn && !this.conn.isClosed ? this.channels[0] : undefined;
+        return this.conn && !this.conn.isClosed ? this.first : undefined;
     }
     lost() {
         this.endChannels(false);
@@ -4279,9 +4298,10 @@ class Carrier {
         for (const raw of this.extra)
             raw.end();
         if (all)
-            this.channels[0]?.end();
+            this.first?.end();
         this.extra = [];
-        this.channels = [];
+        this.first = undefined;
+        this.more = Promise.resolve([]);
     }
 }
 /** One file: its ranges, what is confirmed, its temporary. */
@@ -4295,7 +4315,8 @@ class Stripe {
     striped;
     confirmed = 0;
     published = false;
-    creating;
+    /** Its folder, made once for every lane. */
+    folder;
     /** The temporary may exist on the instance (removed when the upload fails). */
     begun = false;
     local;
@@ -4330,27 +4351,46 @@ class Stripe {
         if (check && (!st || st.size !== this.file.size || st.mtimeMs !== l.mtimeMs))
             throw changedLocally(this.file);
     }
-    /** A striped file's temporary, made once (by whichever channel comes first) with its mode, empty. */
-    ensureCreated(sftp, conn) {
-        if (!this.creating) {
-            const creating = this.create(sftp, conn).then(async (handle) => {
-                await this.closeWithMode(sftp, handle);
+    /** The temporary's folder, made once (by whichever lane comes first). */
+    madeFolder(sftp) {
+        if (!this.folder) {
+            const making = sftp.mkdirp(external_node_path_.posix.dirname(this.final));
+            this.folder = making;
+            making.catch(() => {
+                if (this.folder === making)
+                    this.folder = undefined;
             });
-            this.creating = creating;
-            creating.catch(() => {
-                if (this.creating === creating)
-                    this.creating = undefined;
-            });
-            return creating;
         }
-        return this.creating;
+        return this.folder;
     }
     /** The temporary, created empty with the file's mode (its folder made first). */
     async create(sftp, conn) {
         try {
-            await sftp.mkdirp(external_node_path_.posix.dirname(this.final));
+            await this.madeFolder(sftp);
             this.begun = true;
             return await sftp.open(this.temp, 'w', this.file.mode & 0o777);
+        }
+        catch (err) {
+            throw await this.explain(err, sftp, conn);
+        }
+    }
+    /**
+     * A striped file's temporary, opened for writing by each lane at once: made by whichever open the
+     * server takes first and never truncated (a lane that joins later, or after a cut, leaves the
+     * ranges already written in place; the name is this run's own, so nothing else was there). Its
+     * mode is set exactly right behind the open (`mode`: that request, which the lane's writes follow).
+     */
+    async openForRanges(sftp, conn) {
+        const mode = this.file.mode & 0o777;
+        let chmod = Promise.resolve();
+        try {
+            await this.madeFolder(sftp);
+            this.begun = true;
+            const handle = await sftp.open(this.temp, WRITE_OR_CREATE, mode, h => {
+                chmod = sftp.fchmod(h, mode);
+                chmod.catch(() => { });
+            });
+            return { handle, mode: chmod };
         }
         catch (err) {
             throw await this.explain(err, sftp, conn);
@@ -4502,7 +4542,7 @@ class Work {
             try {
                 const ready = await c.ready();
                 conn = ready.conn;
-                const sftp = ready.channels[0];
+                const sftp = ready.first;
                 await sftp.renameOver(s.temp, s.final).catch(async (err) => {
                     throw await s.explain(err, sftp, ready.conn);
                 });
@@ -4539,12 +4579,13 @@ class Work {
             try {
                 const ready = await c.ready();
                 conn = ready.conn;
-                await this.checkLinks(ready.channels[0], conn);
+                await this.checkLinks(ready.first, conn);
                 if (this.o.verify !== 'none')
                     crew.hasher = new RangeHasher(conn, this, crew, c);
-                const working = ready.channels.map(sftp => this.lane(sftp, ready.conn, crew, c));
-                lanes = working;
-                await Promise.race([Promise.all(working), crew.hasher?.broken ?? new Promise(() => { })]);
+                // The first lane starts at once; the others as their channels open.
+                const joining = ready.more.then(more => Promise.all(more.map(sftp => this.lane(sftp, ready.conn, crew, c))));
+                lanes = [this.lane(ready.first, ready.conn, crew, c), joining.then(() => { })];
+                await Promise.race([Promise.all(lanes), crew.hasher?.broken ?? new Promise(() => { })]);
                 return;
             }
             catch (err) {
@@ -4650,9 +4691,10 @@ class Work {
                 let handle = handles.get(s);
                 if (!handle) {
                     if (s.striped) {
-                        await s.ensureCreated(sftp, conn);
-                        handle = await sftp.open(s.temp, 'r+', 0);
+                        const opened = await s.openForRanges(sftp, conn);
+                        handle = opened.handle;
                         handles.set(s, handle);
+                        track(opened.mode, s, 0);
                     }
                     else
                         handle = await s.create(sftp, conn);
