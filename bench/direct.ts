@@ -129,8 +129,8 @@ export async function runEngineJob(
   else if (r.error) sample.error = r.error
   else if (r.filesUploaded !== expectFiles)
     sample.error = `uploaded ${r.filesUploaded} of ${expectFiles} files`
-  else if (job.inputs.verify !== 'none' && !/sha256sum/.test(r.verification))
-    sample.error = `verification was '${r.verification}', not sha256sum on the instance`
+  else if (job.inputs.verify !== 'none' && !/hashed on the instance/.test(r.verification))
+    sample.error = `verification was '${r.verification}', not hashed on the instance`
   return sample
 }
 
