@@ -1,6 +1,12 @@
 import { checkPrivateKey, SshLogin } from './ssh/connection.js'
 import type { DeployConfig } from './config.js'
-import { deployChannels, targetConnection } from './deploy/context.js'
+import {
+  connectionLimit,
+  deployChannels,
+  extraLink,
+  targetConnection,
+  worthSecondConnection
+} from './deploy/context.js'
 import { deployToTarget } from './deploy/deploy-target.js'
 import { logTargetPlan, planOutput, planTarget, type DeployPlan, type TargetPlan } from './deploy/plan.js'
 import type { CleanupNote, TargetResult } from './deploy/types.js'
@@ -70,6 +76,8 @@ export async function runDeploy(
   let targets: ResolvedTarget[] = []
   /** Connections opened before the files are matched (the first targets to deploy). */
   const early = new Map<ResolvedTarget, TargetConnection>()
+  /** Second connections opened as soon as the files found say the upload will use one. */
+  const earlyExtra = new Map<ResolvedTarget, TargetConnection>()
   const stopEarly = new AbortController()
   try {
     if (config.sshPrivateKey) logger.setSecret(config.sshPrivateKey.trim())
@@ -102,6 +110,18 @@ export async function runDeploy(
       }
     }
 
+    // A full upload of two files or more uses a second connection: it opens as soon as the walk
+    // finds them, not once every file is planned (a sync decides later, on what changed).
+    let found = 0
+    const onFile = (size: number) => {
+      if (config.sync || earlyExtra.size || !worthSecondConnection(++found, size)) return
+      for (const target of early.keys()) {
+        if (connectionLimit(config, target.mode) < 2) continue
+        const extra = extraLink(connectionOptions(target))
+        extra.prewarm(AbortSignal.any([stopEarly.signal, controller.signal, cancel]))
+        earlyExtra.set(target, extra)
+      }
+    }
     const plan: FilePlan = config.rollback
       ? { root: '', files: [], totalBytes: 0 }
       : await logger.group('Files', async () => {
@@ -111,7 +131,8 @@ export async function runDeploy(
             includeHiddenFiles: config.includeHiddenFiles,
             ifNoFilesFound: config.ifNoFilesFound,
             logger,
-            cwd: opts.cwd
+            cwd: opts.cwd,
+            onFile
           })
           logger.info(`${p.files.length} files, ${p.totalBytes} bytes, from ${p.root} to ${releasePath}`)
           for (const f of p.files)
@@ -167,6 +188,7 @@ export async function runDeploy(
           const res = await deployToTarget({
             ...perTarget(target),
             link: early.get(target),
+            extraLink: earlyExtra.get(target),
             signal,
             parallel,
             backoffBaseMs: opts.backoffBaseMs,
@@ -243,8 +265,9 @@ export async function runDeploy(
     // Early connections nobody used (no files, a failure first, fail-fast): end them, and end the
     // tunnels (an ssm session is terminated) whether or not a deploy ran on them.
     stopEarly.abort()
-    await Promise.all([...early.values()].map(link => link.settle()))
-    for (const link of early.values()) link.drop()
+    const opened = [...early.values(), ...earlyExtra.values()]
+    await Promise.all(opened.map(link => link.settle()))
+    for (const link of opened) link.drop()
     await Promise.all(targets.map(t => t.tunnel.close().catch(() => {})))
   }
 }

@@ -99,3 +99,26 @@ test('shares are runs of consecutive files of about equal weight, none empty', (
   expect(shareOut(files.slice(0, 2), 4)).toHaveLength(2)
   expect(shareOut([], 4)).toEqual([])
 })
+
+test('without `connections`, one small file takes one connection and a folder of them two (the second opened as the walk finds a second file)', async () => {
+  const one = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-one-'))
+  try {
+    await writeFile(path.join(one, 'only.txt'), 'one file\n')
+    for (const [local, want] of [
+      [one, 1],
+      [path.join(art, 'd1'), 2]
+    ] as const) {
+      const remote = path.join(sshd.remoteRoot, `count-${want}`)
+      const inputs: Record<string, string> = actionInputs(sshd, local, remote)
+      const run = await runDeploy(
+        buildConfig(n => inputs[n] ?? ''),
+        capturingLogger()
+      )
+      expect(run.error).toBeUndefined()
+      expect(run.outputs.results[0].connections).toBe(want)
+      expect(run.outputs.results[0].filesUploaded).toBe((await readdir(local)).length)
+    }
+  } finally {
+    await rm(one, { recursive: true, force: true })
+  }
+})

@@ -1047,20 +1047,26 @@ export const FAMILIES: Family[] = [
       expect(taken.stdout).toMatch(/^ec2-push-shell\nACQUIRED\n--ec2-push-then--\n$/)
       // With the verification probe asked on the way (and sha256sum there or not).
       // (sha256sum and OpenSSL there or not; a broken OpenSSL's lines of text leave the answer's shape.)
+      // Without OpenSSL's question (no large file to hash), a working OpenSSL is not asked or counted.
+      const both = { openssl: true }
+      const sumsOnly = { openssl: false }
       const probes = [
-        { want: { sha256sum: true, openssl: true } },
-        { hide: /^sha256sum$/, want: { sha256sum: false, openssl: false } },
-        { hide: /^openssl$/, want: { sha256sum: true, openssl: false } },
-        { tools: BROKEN_OPENSSL, want: { sha256sum: true, openssl: false } }
+        { asked: both, want: { sha256sum: true, openssl: true } },
+        { asked: both, hide: /^sha256sum$/, want: { sha256sum: false, openssl: false } },
+        { asked: both, hide: /^openssl$/, want: { sha256sum: true, openssl: false } },
+        { asked: both, tools: BROKEN_OPENSSL, want: { sha256sum: true, openssl: false } },
+        { asked: sumsOnly, want: { sha256sum: true, openssl: false } },
+        { asked: sumsOnly, hide: /^sha256sum$/, want: { sha256sum: false, openssl: false } }
       ]
-      for (const { want, ...how } of probes) {
-        const probed = await fx.run(acquireLockScript(root, { ...owner, token: 'tok-2' }, ':', true), how)
+      for (const { asked, want, ...how } of probes) {
+        const probed = await fx.run(acquireLockScript(root, { ...owner, token: 'tok-2' }, ':', asked), how)
         ok(probed)
-        const answer = readLockAnswer(probed.stdout, true)
+        const answer = readLockAnswer(probed.stdout, asked)
         expect(answer).toMatchObject({ shell: true, probe: want })
         expect(answer.rest).toMatch(/^HELD\n/)
       }
-      expect(readLockAnswer('This service allows sftp connections only.\n', true)).toMatchObject({
+      expect(acquireLockScript(root, owner, ':', sumsOnly)).not.toContain('openssl')
+      expect(readLockAnswer('This service allows sftp connections only.\n', both)).toMatchObject({
         shell: false
       })
       const held = await fx.run(acquireLockScript(root, { ...owner, token: 'tok-2' }))

@@ -10,6 +10,9 @@ import { fingerprint, keysFromKnownHosts, targetNames } from '../../src/ssh/host
 import { tempPathFor } from '../../src/remote/names.js'
 import { shellQuote } from '../../src/remote/quote.js'
 import { parseSha256sum } from '../../src/remote/verify.js'
+import { remoteFilePath } from '../../src/transfer/remote-path.js'
+import { fitsUstar } from '../../src/transfer/ustar.js'
+import { isPlainRelative } from '../../src/util/plain-path.js'
 import { fingerprintOf } from '../../sim/ssh-keys.js'
 import { execFileSync } from 'node:child_process'
 import { createHmac, randomBytes } from 'node:crypto'
@@ -115,6 +118,37 @@ describe('remote paths and sha256sum output', () => {
     const parsed = parseSha256sum(out)
     for (const n of names) expect(parsed.get(path.join(dir, n))).toMatch(/^[0-9a-f]{64}$/)
     execFileSync('rm', ['-rf', dir])
+  })
+  test("a file's remote path is path.posix.join's, made by concatenation only where that is the same", () => {
+    const roots = ['/srv/app', '/', '/srv/app/', '/srv//app', '/srv/./app', '/srv/app/..', 'rel/app', '~/app']
+    const rels = [
+      'a.txt',
+      'd/e/f.txt',
+      '.hidden',
+      '...',
+      'a//b',
+      './a',
+      'a/./b',
+      '../x',
+      'a/..',
+      'a/',
+      '/abs',
+      ''
+    ]
+    for (const root of roots)
+      for (const rel of rels)
+        expect([root, rel, remoteFilePath(root, rel)]).toEqual([root, rel, path.posix.join(root, rel)])
+    expect(['a/b', '.x/y', '...', 'a..b/c.'].every(isPlainRelative)).toBe(true)
+    expect(['', '.', '..', 'a//b', './a', 'a/.', 'a/../b', '/a', 'a/'].some(isPlainRelative)).toBe(false)
+  })
+  test('ustar carries a path exactly or not at all', () => {
+    expect(fitsUstar('d/' + 'x'.repeat(98))).toBe(true)
+    expect(fitsUstar('d/' + 'x'.repeat(99))).toBe(true) // split at the / into prefix and name
+    expect(fitsUstar('x'.repeat(101))).toBe(false) // no / to split at
+    expect(fitsUstar('d/' + 'é'.repeat(50))).toBe(true) // 102 bytes, split
+    expect(fitsUstar('é'.repeat(51))).toBe(false) // 102 bytes, nowhere to split
+    for (const odd of ['', '.', 'a/../b', './a', 'a//b', '/a', 'a/', 'a\0b'])
+      expect(fitsUstar(odd)).toBe(false)
   })
   test('temporary names sit beside the final name, hidden and short', () => {
     const t = tempPathFor('/srv/app/' + 'x'.repeat(300))
@@ -274,6 +308,22 @@ describe('a whole folder is listed by one walk, exactly as the glob lists it', (
       expect(all.files.some(f => f.relativePath.startsWith('.hid/'))).toBe(hidden)
     })
   }
+
+  test('onFile is told of every planned file, walked or globbed (the deploy opens its second connection on it)', async () => {
+    for (const patterns of [['tree/**'], ['tree/**', 'tree/**']]) {
+      const told: number[] = []
+      const p = await planFiles({
+        patterns,
+        includeHiddenFiles: true,
+        ifNoFilesFound: 'warn',
+        logger: capture(),
+        cwd: root,
+        onFile: size => told.push(size)
+      })
+      const bySize = (a: number, b: number) => a - b
+      expect(told.sort(bySize)).toEqual(p.files.map(f => f.size).sort(bySize))
+    }
+  })
 })
 
 test('Limit: never more than max at once, the waiting ones run in order, a failure frees its place', async () => {

@@ -25,6 +25,19 @@ test.each([
   expect(readProbe({ code: 0, stdout: `${printed}\n${sums}\n` })).toEqual({ sha256sum: true, openssl: works })
 })
 
+test('without OpenSSL asked, one line is read and the next is the rest', () => {
+  expect(readProbeLines(`probe ${sums}\nprobe ${abc} *stdin\n`, { openssl: false })).toEqual({
+    sha256sum: true,
+    openssl: false,
+    rest: `probe ${abc} *stdin\n`
+  })
+  expect(readProbeLines(`probe \nACQUIRED\n`, { openssl: false })).toEqual({
+    sha256sum: false,
+    openssl: false,
+    rest: 'ACQUIRED\n'
+  })
+})
+
 test('OpenSSL does not count without a working sha256sum, nor without exit 0', () => {
   expect(readProbeLines(`probe \nprobe ${abc} *stdin\n`)).toEqual({
     sha256sum: false,

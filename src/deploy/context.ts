@@ -13,7 +13,8 @@ import { runScriptOk } from '../ssh/run-script.js'
 import { compareWithRemote, type SyncComparison } from '../sync/compare.js'
 import { protectMatcher, type ProtectMatcher } from '../sync/protect.js'
 import type { RemoteSnapshot, SnapshotRequest } from '../remote/sync-snapshot.js'
-import { connectionsUsable, connectionsWorth } from '../transfer/ranges.js'
+import type { ProbeAsked } from '../remote/probes.js'
+import { connectionsUsable, connectionsWorth, isRanged, isStriped } from '../transfer/ranges.js'
 import { SMALL_FILE_BYTES } from '../transfer/file-writes.js'
 import { PACKS_AT_ONCE } from '../transfer/pack.js'
 import type { FolderSurvey } from '../transfer/folders.js'
@@ -59,6 +60,30 @@ export function deployChannels(config: DeployConfig): EarlyChannelsWanted {
   // Decided before the files are known: an upload that verifies may send packs, a shell each.
   const execs = upload && config.verify !== 'none' ? PACKS_AT_ONCE : 1
   return { sftp: upload, exec: SHELL_COMMAND, execs }
+}
+
+/**
+ * A connection beside a deploy's first that the upload shares files with, its round trips counted
+ * to the upload: an SFTP channel and, where files are verified, `shells` opened behind the login
+ * (PACKS_AT_ONCE where small files may go in packs).
+ */
+export function extraLink(
+  o: Parameters<typeof targetConnection>[0],
+  shells = PACKS_AT_ONCE
+): TargetConnection {
+  const verify = o.config.verify !== 'none'
+  const l = targetConnection(o, { sftp: true, exec: verify ? SHELL_COMMAND : undefined, execs: shells })
+  l.trips.phase = 'upload'
+  return l
+}
+
+/**
+ * Whether an upload of files found so far (`count` of them, the last `size` bytes) will use a
+ * second connection wherever one is allowed: two files or more, or one striped (connectionsWorth
+ * and connectionsUsable are at least 2 then), so runDeploy opens it while the rest is planned.
+ */
+export function worthSecondConnection(count: number, size: number): boolean {
+  return count >= 2 || isStriped({ size })
 }
 
 /** Bytes one connection carries in about the time another takes to open (its TCP window a round trip). */
@@ -147,6 +172,7 @@ export class DeployContext {
       reconnects: 0
     }
     this.link = o.link ?? targetConnection(o, deployChannels(o.config))
+    if (o.extraLink) this.extra.push(o.extraLink)
     this.isProtected = protectMatcher(config.protect)
     this.root = config.remotePath
   }
@@ -159,7 +185,7 @@ export class DeployContext {
   prepareConnection(): void {
     const { config, plan } = this.o
     const upload = !config.rollback && plan.files.length > 0
-    // The verification probe is asked in the lock's exec (asksVerifyProbe), so the lock's script
+    // The verification probe is asked in the lock's exec (verifyProbe), so the lock's script
     // goes to the shell kept ready here rather than wait for one of its own to start.
     const shells = this.packShells()
     this.link.setOnConnect(conn => {
@@ -178,10 +204,15 @@ export class DeployContext {
     return packs ? PACKS_AT_ONCE : 1
   }
 
-  /** Whether the lock's exec asks the verification probe for the upload (transfer/verify.ts). */
-  asksVerifyProbe(): boolean {
+  /**
+   * What the lock's exec asks of the verification probe for the upload (transfer/verify.ts), if
+   * anything: OpenSSL only where a file will be hashed by the large-file hasher (a ranged upload, a
+   * sync's comparison).
+   */
+  verifyProbe(): ProbeAsked | undefined {
     const { config, plan } = this.o
-    return !config.rollback && plan.files.length > 0 && config.verify !== 'none'
+    if (config.rollback || plan.files.length === 0 || config.verify === 'none') return undefined
+    return { openssl: !!config.sync || plan.files.some(isRanged) }
   }
 
   /** Connections beside `link` that the upload shares files with. */
@@ -194,24 +225,28 @@ export class DeployContext {
   /** The connections beside `link` for an upload that can use `usable` connections, opened (and made ready) now. */
   extraLinks(usable: number): TargetConnection[] {
     const want = Math.min(this.connectionLimit() - 1, usable - 1)
-    const verify = this.o.config.verify !== 'none'
-    const shells = this.packShells()
     while (this.extra.length < want) {
-      const l = targetConnection(this.o, {
-        sftp: true,
-        exec: verify ? SHELL_COMMAND : undefined,
-        execs: shells
-      })
-      l.trips.phase = 'upload'
-      // No probe of their own: the upload gives them the first connection's answer (shareVerifyMethod).
-      l.setOnConnect(conn => {
-        conn.sftp().catch(() => {})
-        if (verify) keepShellReady(conn, shells)
-      })
+      const l = extraLink(this.o, this.packShells())
       l.prewarm(this.o.signal ?? new AbortController().signal)
       this.extra.push(l)
     }
+    for (const l of this.extra.slice(this.readied)) this.ready(l)
+    this.readied = this.extra.length
     return this.extra.slice(0, Math.max(0, want))
+  }
+
+  /** Extra connections whose hook is set (those runDeploy opened early are not, until the plan is known). */
+  private readied = 0
+
+  /** What an extra connection starts as it connects: the upload's SFTP channel and the shells packs need. */
+  private ready(l: TargetConnection): void {
+    const verify = this.o.config.verify !== 'none'
+    const shells = this.packShells()
+    // No probe of their own: the upload gives them the first connection's answer (shareVerifyMethod).
+    l.setOnConnect(conn => {
+      conn.sftp().catch(() => {})
+      if (verify) keepShellReady(conn, shells)
+    })
   }
 
   /** Close every connection and put their figures in the result. */

@@ -71,7 +71,7 @@ export async function planTarget(o: PlanTargetOptions): Promise<TargetPlan> {
     remotePath: atomic ? releaseDir(root, config.releaseId) : root,
     files: []
   }
-  const c = new DeployContext({ ...o, link: undefined })
+  const c = new DeployContext({ ...o, link: undefined, extraLink: undefined })
   const state = initialState(plan.files)
   try {
     await runSteps(c, recipe(config), state, true)

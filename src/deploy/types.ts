@@ -73,6 +73,8 @@ export interface TargetDeployOptions {
   backoffBaseMs?: number
   /** A connection already made (or on its way) for this target; by default the deploy makes its own. */
   link?: TargetConnection
+  /** A second connection already on its way (runDeploy's, extraLink's), for the upload to share files with. */
+  extraLink?: TargetConnection
   /** Told when the lock is taken (with what a cleanup needs) and when it is released. */
   onLock?: (note: CleanupNote, held: boolean) => void
 }

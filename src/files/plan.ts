@@ -31,6 +31,8 @@ export interface PlanOptions {
   ifNoFilesFound: IfNoFilesFound
   logger: Logger
   cwd?: string
+  /** Told of each file's size as it is found (the walk of a whole folder tells as it goes). */
+  onFile?: (size: number) => void
 }
 
 /** The deepest folder that contains every path (upload-artifact's rule for several search paths). */
@@ -68,7 +70,7 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
   let found: TreeFile[]
   if (whole) {
     searchPaths = [whole]
-    found = await listTree(whole, opts.includeHiddenFiles, logger)
+    found = await listTree(whole, opts.includeHiddenFiles, logger, opts.onFile)
   } else {
     // Loaded only here: @actions/glob brings @actions/core and its HTTP client (undici) with it,
     // a fifth of a second of start-up that a whole folder does not need.
@@ -82,6 +84,7 @@ export async function planFiles(opts: PlanOptions): Promise<FilePlan> {
     })
     searchPaths = globber.getSearchPaths()
     found = await listMatches(globber, patterns, opts.includeHiddenFiles, logger)
+    for (const f of found) if (f.stats.isFile()) opts.onFile?.(f.stats.size)
   }
 
   let root: string
@@ -133,8 +136,13 @@ function notUtf8Error(name: Buffer): UserError {
 }
 
 /** A whole folder (tree.ts): the files with their statistics, broken links named. */
-async function listTree(root: string, includeHidden: boolean, logger: Logger): Promise<TreeFile[]> {
-  const tree = await walkTree(root, includeHidden)
+async function listTree(
+  root: string,
+  includeHidden: boolean,
+  logger: Logger,
+  onFile?: (size: number) => void
+): Promise<TreeFile[]> {
+  const tree = await walkTree(root, includeHidden, onFile && (st => onFile(st.size)))
   if (tree.notUtf8) throw notUtf8Error(tree.notUtf8)
   for (const p of tree.brokenLinks) logger.warning(`Skipping broken symbolic link '${p}'.`)
   return tree.files

@@ -44,10 +44,14 @@ function statOrNothing(p: string): Stats | undefined {
 }
 
 /**
- * The walk. Errors the glob would raise (a folder that cannot be read, a link loop) are raised the
+ * The walk; `onFile` hears of each file as it is found. Errors the glob would raise (a folder that cannot be read, a link loop) are raised the
  * same way; a file gone between the listing and its stat is left out, as the glob leaves it out.
  */
-export async function walkTree(root: string, includeHidden: boolean): Promise<Tree> {
+export async function walkTree(
+  root: string,
+  includeHidden: boolean,
+  onFile?: (stats: Stats) => void
+): Promise<Tree> {
   const tree: Tree = { files: [], brokenLinks: [] }
   const rootLink = await lstat(root).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined
@@ -64,12 +68,19 @@ export async function walkTree(root: string, includeHidden: boolean): Promise<Tr
   }
   if (!includeHidden && path.basename(root).startsWith('.')) return tree
   if (!rootStats.isDirectory()) {
-    if (rootStats.isFile()) tree.files.push({ localPath: root, stats: rootStats })
+    if (rootStats.isFile()) {
+      tree.files.push({ localPath: root, stats: rootStats })
+      onFile?.(rootStats)
+    }
     return tree
   }
   const slash = Buffer.from('/')
   /** The real paths of the folders above (and including) the one being read: a link back into one is a cycle. */
   const chain: string[] = []
+  const found = (file: TreeFile) => {
+    tree.files.push(file)
+    onFile?.(file.stats)
+  }
   const walk = async (dir: string, real: string): Promise<void> => {
     chain.push(real)
     const dirBytes = Buffer.from(dir)
@@ -85,7 +96,7 @@ export async function walkTree(root: string, includeHidden: boolean): Promise<Tr
       const p = dir === '/' ? `/${name}` : `${dir}/${name}`
       if (entry.isFile()) {
         const stats = statOrNothing(p)
-        if (stats?.isFile()) tree.files.push({ localPath: p, stats })
+        if (stats?.isFile()) found({ localPath: p, stats })
       } else if (entry.isDirectory()) {
         // A folder that is not a link is where its parent's real path says it is.
         const childReal = real === '/' ? `/${name}` : `${real}/${name}`
@@ -96,7 +107,7 @@ export async function walkTree(root: string, includeHidden: boolean): Promise<Tr
         else if (stats.isDirectory()) {
           const childReal = realpathSync(p)
           if (!chain.includes(childReal)) await walk(p, childReal)
-        } else if (stats.isFile()) tree.files.push({ localPath: p, stats })
+        } else if (stats.isFile()) found({ localPath: p, stats })
       }
       if (tree.notUtf8) return
     }

@@ -1,6 +1,6 @@
 import { shellQuote } from './quote.js'
 import { lockPath, metaPath, OLD_LOCK, TEMP_PREFIX } from './names.js'
-import { readProbeLines, VERIFY_PROBE_LINES, type ProbeAnswer } from './probes.js'
+import { readProbeLines, verifyProbeLines, type ProbeAnswer, type ProbeAsked } from './probes.js'
 import path from 'node:path'
 
 /**
@@ -47,14 +47,14 @@ ttl=${owner.ttl}`
 
 /**
  * Take the lock, or print who holds it. After SHELL_MARK, with `probe`, the verification probe's lines
- * (remote/probes.ts). On success: ACQUIRED, the sweep, THEN_MARK, then `then`'s output. When held:
+ * (remote/probes.ts, verifyProbeLines). On success: ACQUIRED, the sweep, THEN_MARK, then `then`'s output. When held:
  * HELD and `key=value` lines (path, now, dirtime, the owner's fields). A lock left by an older
  * ec2-push (`<remote-path>/.ec2-push.lock`) counts as held by its owner.
  */
-export function acquireLockScript(root: string, owner: LockOwner, then = ':', probe = false): string {
+export function acquireLockScript(root: string, owner: LockOwner, then = ':', probe?: ProbeAsked): string {
   const fields = ownerFields(owner)
   return `echo ${SHELL_MARK}
-${probe ? `${VERIFY_PROBE_LINES}\n` : ''}L=${shellQuote(lockPath(root))}
+${probe ? `${verifyProbeLines(probe)}\n` : ''}L=${shellQuote(lockPath(root))}
 O=${shellQuote(path.posix.join(root, OLD_LOCK))}
 mkdir -p -- ${shellQuote(metaPath(root))} || exit 1
 if [ ! -d "$O" ] && mkdir -- "$L" 2>/dev/null; then
@@ -83,12 +83,12 @@ fi
  */
 export function readLockAnswer(
   stdout: string,
-  probe: boolean
+  probe?: ProbeAsked
 ): { shell: boolean; probe?: ProbeAnswer; rest: string } {
   if (!stdout.startsWith(`${SHELL_MARK}\n`)) return { shell: false, rest: stdout }
   const rest = stdout.slice(SHELL_MARK.length + 1)
   if (!probe) return { shell: true, rest }
-  const { sha256sum, openssl, rest: after } = readProbeLines(rest)
+  const { sha256sum, openssl, rest: after } = readProbeLines(rest, probe)
   return { shell: true, probe: { sha256sum, openssl }, rest: after }
 }
 

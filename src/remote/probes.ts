@@ -25,13 +25,23 @@ const PROBE_DIGEST = createHash('sha256').update('ec2-push-probe\n').digest('hex
  */
 export const SHA256SUM_PROBE = `printf abc | ${OPENSSL_SHA256}; echo ec2-push-probe | sha256sum`
 
+/** Which of the probe's questions a script asks: sha256sum's always, OpenSSL's where large files will be hashed. */
+export interface ProbeAsked {
+  openssl: boolean
+}
+
 /**
- * The probe as two lines of a larger script (the deploy lock's, so it costs no exec of its own):
- * `probe <what sha256sum printed>`, then `probe <what OpenSSL printed, line breaks as spaces>`
- * (`probe ` when either could not run).
+ * The probe as lines of a larger script (the deploy lock's, so it costs no exec of its own):
+ * `probe <what sha256sum printed>`, then with `openssl` `probe <what OpenSSL printed, line breaks
+ * as spaces>` (`probe ` when either could not run). OpenSSL's start-up is most of the probe's time
+ * (some 15 ms a run): a deploy with no large file to hash does not ask it.
  */
-export const VERIFY_PROBE_LINES = `printf 'probe %s\\n' "$(echo ec2-push-probe | sha256sum 2>/dev/null)"
+export function verifyProbeLines(asked: ProbeAsked): string {
+  const sums = `printf 'probe %s\\n' "$(echo ec2-push-probe | sha256sum 2>/dev/null)"`
+  if (!asked.openssl) return sums
+  return `${sums}
 printf 'probe %s\\n' "$(printf abc | ${OPENSSL_SHA256} 2>/dev/null | tr '\\n' ' ')"`
+}
 
 /** What the probe found: sha256sum works (files are verified on the instance), OpenSSL hashes. */
 export interface ProbeAnswer {
@@ -51,16 +61,21 @@ function opensslHashes(text: string, besides?: string): boolean {
 }
 
 /**
- * VERIFY_PROBE_LINES' two lines at the start of `text`: the verdicts, and the text after them.
- * Anything else there (no shell ran the script) answers no to both.
+ * verifyProbeLines' lines at the start of `text` (two with `asked.openssl`, else one): the verdicts,
+ * and the text after them. Anything else there (no shell ran the script) answers no to both, as
+ * does OpenSSL when it was not asked.
  */
-export function readProbeLines(text: string): ProbeAnswer & { rest: string } {
+export function readProbeLines(
+  text: string,
+  asked: ProbeAsked = { openssl: true }
+): ProbeAnswer & { rest: string } {
   const first = text.indexOf('\n')
-  const second = first < 0 ? -1 : text.indexOf('\n', first + 1)
+  const second = first < 0 || !asked.openssl ? -1 : text.indexOf('\n', first + 1)
   const line = (from: number, to: number) => (to < 0 ? text.slice(from) : text.slice(from, to))
   const sums = line(0, first)
-  const ssl = first < 0 ? '' : line(first + 1, second)
-  const rest = second < 0 ? '' : text.slice(second + 1)
+  const ssl = first < 0 || !asked.openssl ? '' : line(first + 1, second)
+  const end = asked.openssl ? second : first
+  const rest = end < 0 ? '' : text.slice(end + 1)
   const sha256sum = sums.startsWith('probe ') && sums.includes(PROBE_DIGEST)
   return { sha256sum, openssl: sha256sum && ssl.startsWith('probe ') && opensslHashes(ssl.slice(6)), rest }
 }

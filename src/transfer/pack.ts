@@ -50,11 +50,16 @@ export interface PackMember {
   sha256?: string
 }
 
-/** Where `file` goes in stage `n`, relative to the root. */
-function inStage(file: PlannedFile, n: number): { dir: string; name: string } {
-  const folder = path.posix.dirname(file.relativePath)
+/** A planned file's folder ('.' for the root) and name: its path is plain (util/plain-path.ts), no dirname needed. */
+function folderAndName(rel: string): { folder: string; name: string } {
+  const slash = rel.lastIndexOf('/')
+  return slash < 0 ? { folder: '.', name: rel } : { folder: rel.slice(0, slash), name: rel.slice(slash + 1) }
+}
+
+/** Stage `n` in `folder`, relative to the root. */
+function stageIn(folder: string, n: number): string {
   const stage = stageName(RUN_TOKEN, n)
-  return { dir: folder === '.' ? stage : `${folder}/${stage}`, name: path.posix.basename(file.relativePath) }
+  return folder === '.' ? stage : `${folder}/${stage}`
 }
 
 /** The file's place in a pack under `root`, or undefined when it goes by SFTP (too large, a name tar cannot carry exactly). */
@@ -62,10 +67,10 @@ export function packMember(root: string, file: PlannedFile): PackMember | undefi
   if (file.size > SMALL_FILE_BYTES) return undefined
   const final = remoteFilePath(root, file.relativePath)
   // Every stage's name has the same length: the one it will have is as long as this.
-  const { dir, name } = inStage(file, 0)
-  const rel = `${dir}/${name}`
+  const { folder, name } = folderAndName(file.relativePath)
+  const rel = `${stageIn(folder, 0)}/${name}`
   if (!fitsUstar(rel) || !checkable(rel)) return undefined
-  return { file, final, temp: path.posix.join(root, rel), rel }
+  return { file, final, temp: remoteFilePath(root, rel), rel }
 }
 
 /** Stages made by this process: each has its own name. */
@@ -79,13 +84,12 @@ let stagesMade = 0
 export function stagePack(root: string, batch: PackMember[]): PackStage[] {
   const byFolder = new Map<string, PackStage>()
   for (const m of batch) {
-    const folder = path.posix.dirname(m.file.relativePath)
+    const { folder, name } = folderAndName(m.file.relativePath)
     let st = byFolder.get(folder)
-    if (!st) byFolder.set(folder, (st = { dir: inStage(m.file, stagesMade++).dir, names: [] }))
-    const { name } = inStage(m.file, 0)
+    if (!st) byFolder.set(folder, (st = { dir: stageIn(folder, stagesMade++), names: [] }))
     st.names.push(name)
     m.rel = `${st.dir}/${name}`
-    m.temp = path.posix.join(root, m.rel)
+    m.temp = remoteFilePath(root, m.rel)
   }
   return [...byFolder.values()]
 }

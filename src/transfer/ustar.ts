@@ -1,3 +1,5 @@
+import { isPlainRelative } from '../util/plain-path.js'
+
 /**
  * The POSIX ustar archive format, as far as the upload's packs use it (transfer/pack.ts): regular
  * files only, each a 512-byte header and its bytes padded to 512, two zero blocks at the end. GNU
@@ -19,8 +21,7 @@ const PREFIX_BYTES = 155
  * (tar would change or refuse any of those).
  */
 function ustarName(rel: string): { prefix: Buffer; base: Buffer } | undefined {
-  if (rel === '' || rel.includes('\0') || rel.startsWith('/') || rel.endsWith('/')) return undefined
-  if (rel.split('/').some(part => part === '' || part === '.' || part === '..')) return undefined
+  if (!carriable(rel)) return undefined
   const name = Buffer.from(rel, 'utf8')
   if (name.length <= NAME_BYTES) return { prefix: Buffer.alloc(0), base: name }
   // The prefix is what comes before a `/`; the rest must fit the name field and not be empty.
@@ -32,9 +33,15 @@ function ustarName(rel: string): { prefix: Buffer; base: Buffer } | undefined {
   return undefined
 }
 
-/** Whether a relative path can be a member's name exactly (ustarName). */
+/** A path tar keeps as it is: relative, no NUL, no empty, `.` or `..` part. */
+function carriable(rel: string): boolean {
+  return rel !== '' && !rel.includes('\0') && isPlainRelative(rel)
+}
+
+/** Whether a relative path can be a member's name exactly (ustarName; the name field alone without making a buffer). */
 export function fitsUstar(rel: string): boolean {
-  return ustarName(rel) !== undefined
+  if (!carriable(rel)) return false
+  return Buffer.byteLength(rel, 'utf8') <= NAME_BYTES || ustarName(rel) !== undefined
 }
 
 function octal(buf: Buffer, at: number, width: number, value: number): void {

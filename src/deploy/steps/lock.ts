@@ -93,7 +93,7 @@ async function takeLock(c: DeployContext): Promise<Partial<DeployState>> {
   const then = (survey?.script ?? '') + read
   const owner = lockOwner(c)
   // The upload's question (can sha256sum, and OpenSSL, hash there?) rides along: it needs no shell of its own.
-  const probe = c.asksVerifyProbe()
+  const probe = c.verifyProbe()
   const waitUntil = Date.now() + c.config.lockWaitSeconds * 1000
   let waiting = false
   for (;;) {
