@@ -28834,7 +28834,7 @@ __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependen
 
 
 if (_actions_core__WEBPACK_IMPORTED_MODULE_1__.getState('cleanup')) {
-    const { postCleanup } = await Promise.all(/* import() */[__nccwpck_require__.e(472), __nccwpck_require__.e(238)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7238));
+    const { postCleanup } = await Promise.all(/* import() */[__nccwpck_require__.e(472), __nccwpck_require__.e(820)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1820));
     await postCleanup();
 }
 await (0,_post_run_js__WEBPACK_IMPORTED_MODULE_2__/* .runPost */ .a)();
