@@ -108,3 +108,24 @@ test.each([
     await rm(logs, { recursive: true, force: true })
   }
 })
+
+test("a striped upload's extra connections hash as the first connection's probe found (a broken OpenSSL is never used on any)", async () => {
+  const logs = await mkdtemp(path.join(os.tmpdir(), 'ec2-push-hasher-logs-'))
+  const sumsLog = path.join(logs, 'sha256sum')
+  const sshd = await startSshd({
+    tools: { sha256sum: counting('sha256sum', sumsLog), openssl: WRONG_OPENSSL }
+  })
+  try {
+    const remote = path.join(sshd.remoteRoot, 'striped')
+    const r = await runBundledAction(actionInputs(sshd, local, remote))
+    expect(r.errors).toEqual([])
+    const [result] = JSON.parse(r.outputs.results) as { connections: number }[]
+    expect(result.connections).toBeGreaterThan(1)
+    expect((await readFile(path.join(remote, 'big.bin'))).equals(data)).toBe(true)
+    // Each range once, every one by sha256sum: none was sent again after a wrong digest.
+    expect(sum(large(await sizes(sumsLog)))).toBe(SIZE)
+  } finally {
+    await sshd.stop()
+    await rm(logs, { recursive: true, force: true })
+  }
+})
