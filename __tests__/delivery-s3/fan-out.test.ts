@@ -79,10 +79,16 @@ test('fail-fast is MaxErrors 0: after the first failure the command goes to no m
     'max-parallel-targets': '1',
     'pre-command': failOn([four[0]])
   })
-  expect(sandbox.fleet.runCommand.commands.at(-1)!.maxErrors).toBe('0')
+  const command = sandbox.fleet.runCommand.commands.at(-1)!
+  expect(command.maxErrors).toBe('0')
+  // As Run Command reports them: never sent, Cancelled with the details Terminated.
+  const notSent = command.invocations.filter(i => i.instanceId !== four[0])
+  expect(notSent.map(i => [i.status, i.statusDetails])).toEqual(
+    notSent.map(() => ['Cancelled', 'Terminated'])
+  )
   expect(run.outputs.results.map(r => [r.target, r.status])).toEqual([
     [four[0], 'failure'],
-    ...four.slice(1).map(id => [id, 'cancelled'])
+    ...four.slice(1).map(id => [id, 'skipped'])
   ])
   expect(run.error).toBe(
     `1 of 4 instances failed (3 not run: MaxErrors reached):\n  ${four[0]}: pre-command failed (exit status non-zero); nothing was changed`
@@ -105,8 +111,8 @@ test('max-errors with fail-fast: false: the command stops once more instances th
     'failure',
     'success',
     'failure',
-    'cancelled',
-    'cancelled'
+    'skipped',
+    'skipped'
   ])
   expect(run.error).toMatch(/^2 of 5 instances failed \(2 not run: MaxErrors reached\):\n/)
 })

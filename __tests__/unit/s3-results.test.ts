@@ -35,12 +35,13 @@ test('Delivery Timed Out and Execution Timed Out are told apart', () => {
   )
 })
 
-test('cancelled by the runner: while running, before starting, or not confirmed', () => {
+test('cancelled by the runner (while running, before starting, or not confirmed), not sent for MaxErrors, or cancelled by someone else', () => {
   const results = describeOutcomes(
     [
       outcome({ status: 'Cancelled', statusDetails: 'Cancelled', stopped: 'running' }),
       outcome({ status: 'Cancelled', statusDetails: 'Cancelled', stopped: 'waiting' }),
       outcome({ status: 'Cancelling', statusDetails: 'Cancelling', unconfirmed: true }),
+      outcome({ status: 'Cancelled', statusDetails: 'Terminated' }),
       outcome({ status: 'Cancelled', statusDetails: 'Cancelled' })
     ],
     3,
@@ -61,7 +62,11 @@ test('cancelled by the runner: while running, before starting, or not confirmed'
       'failure',
       'cancellation not confirmed: Run Command still says Cancelling (command c0ffee00-0000-4000-8000-000000000000), so its script may still be running there; check that instance'
     ],
-    ['cancelled', 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here']
+    ['skipped', 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here'],
+    [
+      'cancelled',
+      'cancelled outside this run (Run Command: Cancelled), by CancelCommand or the console; if its script had started, the instance undid its lock, temporaries and unfinished release'
+    ]
   ])
 })
 

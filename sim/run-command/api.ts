@@ -82,7 +82,7 @@ export function addRunCommand(
     const errors = cmd.invocations.filter(i => i.status === 'Failed' || i.status === 'TimedOut').length
     if (errors > maxErrors) {
       for (const i of cmd.invocations)
-        if (i.status === 'Pending') Object.assign(i, { status: 'Cancelled', statusDetails: 'Cancelled' })
+        if (i.status === 'Pending') Object.assign(i, { status: 'Cancelled', statusDetails: 'Terminated' })
       return
     }
     let inFlight = cmd.invocations.filter(i =>

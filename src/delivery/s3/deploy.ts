@@ -303,7 +303,7 @@ export async function runS3Delivery(
       return { outputs, releasePath: finalPath, error }
     }
     const failed = results.filter(r => r.status === 'failure')
-    if (failed.length === 0 && !results.some(r => r.status === 'cancelled'))
+    if (failed.length === 0 && !results.some(r => r.status === 'cancelled' || r.status === 'skipped'))
       return {
         outputs,
         releasePath: finalPath,
@@ -384,10 +384,15 @@ export function executionTimeout(timeoutSeconds: number): number {
   return Math.min(172800, Math.max(5, timeoutSeconds - Math.min(60, Math.floor(timeoutSeconds / 4))))
 }
 
-/** The step's error: how many failed, then one line per failed instance with the end of its stderr. */
+/** The step's error: how many failed, then one line per instance that failed or was cancelled, with why. */
 export function failureReport(results: TargetResult[]): string {
   const failed = results.filter(r => r.status === 'failure')
+  const notRun = results.filter(r => r.status === 'skipped').length
   const cancelled = results.filter(r => r.status === 'cancelled')
-  const head = `${failed.length} of ${results.length} instances failed${cancelled.length ? ` (${cancelled.length} not run: MaxErrors reached)` : ''}:`
-  return [head, ...failed.map(r => `  ${r.target}: ${r.error ?? 'failed'}`)].join('\n')
+  const besides = [
+    ...(notRun ? [`${notRun} not run: MaxErrors reached`] : []),
+    ...(cancelled.length ? [`${cancelled.length} cancelled`] : [])
+  ]
+  const head = `${failed.length} of ${results.length} instances failed${besides.length ? ` (${besides.join(', ')})` : ''}:`
+  return [head, ...[...failed, ...cancelled].map(r => `  ${r.target}: ${r.error ?? r.status}`)].join('\n')
 }

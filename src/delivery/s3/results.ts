@@ -69,7 +69,13 @@ export function describeOutcomes(
     const base: TargetResult = {
       target: o.instanceId,
       mode: 's3',
-      status: ok ? 'success' : o.status === 'Cancelled' && !o.unconfirmed ? 'cancelled' : 'failure',
+      status: ok
+        ? 'success'
+        : notSent(o)
+          ? 'skipped'
+          : o.status === 'Cancelled' && !o.unconfirmed
+            ? 'cancelled'
+            : 'failure',
       filesUploaded: report?.fetched ?? 0,
       filesSkipped: report?.reused ?? 0,
       filesTotal: report?.files ?? filesTotal,
@@ -101,6 +107,14 @@ function commandOutput(text: string, cut: number, mask: (line: string) => string
   return cut > 0 ? `[first ${cut} bytes cut]\n${body}` : body
 }
 
+/**
+ * An invocation Run Command never sent because the command had more failures than MaxErrors (its
+ * details say Terminated; one cancelled by CancelCommand says Cancelled).
+ */
+function notSent(o: InvocationOutcome): boolean {
+  return o.status === 'Cancelled' && !o.stopped && !o.unconfirmed && o.statusDetails === 'Terminated'
+}
+
 function errorOf(
   o: InvocationOutcome,
   report: InstanceReport | undefined,
@@ -121,7 +135,8 @@ function errorOf(
         return "not run: its SSM agent did not take the command before the delivery timeout (Run Command: Delivery Timed Out); the instance is offline or was queued behind MaxConcurrency. Check the instance's SSM agent (PingStatus Online)."
       return `the command timed out on the instance after ${timeoutSeconds} s (executionTimeout); ${stderrTail(o.stderr) || 'no output'}`
     case 'Cancelled':
-      return 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here'
+      if (notSent(o)) return 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here'
+      return `cancelled outside this run (Run Command: ${o.statusDetails || o.status}), by CancelCommand or the console; if its script had started, the instance undid its lock, temporaries and unfinished release`
   }
   if (o.unread)
     return `Run Command status ${o.status} (${o.statusDetails}); its output was not read before the runner stopped`
