@@ -894,7 +894,13 @@ stoppedBecause = '') {
         const base = {
             target: o.instanceId,
             mode: 's3',
-            status: ok ? 'success' : o.status === 'Cancelled' && !o.unconfirmed ? 'cancelled' : 'failure',
+            status: ok
+                ? 'success'
+                : notSent(o)
+                    ? 'skipped'
+                    : o.status === 'Cancelled' && !o.unconfirmed
+                        ? 'cancelled'
+                        : 'failure',
             filesUploaded: report?.fetched ?? 0,
             filesSkipped: report?.reused ?? 0,
             filesTotal: report?.files ?? filesTotal,
@@ -929,6 +935,13 @@ function commandOutput(text, cut, mask) {
     const body = out.text();
     return cut > 0 ? `[first ${cut} bytes cut]\n${body}` : body;
 }
+/**
+ * An invocation Run Command never sent because the command had more failures than MaxErrors (its
+ * details say Terminated; one cancelled by CancelCommand says Cancelled).
+ */
+function notSent(o) {
+    return o.status === 'Cancelled' && !o.stopped && !o.unconfirmed && o.statusDetails === 'Terminated';
+}
 function errorOf(o, report, timeoutSeconds, stoppedBecause) {
     if (o.unconfirmed)
         return `cancellation not confirmed: Run Command still says ${o.status} (command ${o.commandId}), so its script may still be running there; check that instance`;
@@ -945,7 +958,9 @@ function errorOf(o, report, timeoutSeconds, stoppedBecause) {
                 return "not run: its SSM agent did not take the command before the delivery timeout (Run Command: Delivery Timed Out); the instance is offline or was queued behind MaxConcurrency. Check the instance's SSM agent (PingStatus Online).";
             return `the command timed out on the instance after ${timeoutSeconds} s (executionTimeout); ${stderrTail(o.stderr) || 'no output'}`;
         case 'Cancelled':
-            return 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here';
+            if (notSent(o))
+                return 'not run: MaxErrors was reached (fail-fast) before Run Command sent it here';
+            return `cancelled outside this run (Run Command: ${o.statusDetails || o.status}), by CancelCommand or the console; if its script had started, the instance undid its lock, temporaries and unfinished release`;
     }
     if (o.unread)
         return `Run Command status ${o.status} (${o.statusDetails}); its output was not read before the runner stopped`;
@@ -1473,7 +1488,7 @@ async function runS3Delivery(config, s3, logger, opts = {}) {
             return { outputs, releasePath: finalPath, error };
         }
         const failed = results.filter(r => r.status === 'failure');
-        if (failed.length === 0 && !results.some(r => r.status === 'cancelled'))
+        if (failed.length === 0 && !results.some(r => r.status === 'cancelled' || r.status === 'skipped'))
             return {
                 outputs,
                 releasePath: finalPath,
@@ -1548,12 +1563,17 @@ const some = (items, n = 5) => items.length <= n ? items.join(', ') : `${items.s
 function executionTimeout(timeoutSeconds) {
     return Math.min(172800, Math.max(5, timeoutSeconds - Math.min(60, Math.floor(timeoutSeconds / 4))));
 }
-/** The step's error: how many failed, then one line per failed instance with the end of its stderr. */
+/** The step's error: how many failed, then one line per instance that failed or was cancelled, with why. */
 function failureReport(results) {
     const failed = results.filter(r => r.status === 'failure');
+    const notRun = results.filter(r => r.status === 'skipped').length;
     const cancelled = results.filter(r => r.status === 'cancelled');
-    const head = `${failed.length} of ${results.length} instances failed${cancelled.length ? ` (${cancelled.length} not run: MaxErrors reached)` : ''}:`;
-    return [head, ...failed.map(r => `  ${r.target}: ${r.error ?? 'failed'}`)].join('\n');
+    const besides = [
+        ...(notRun ? [`${notRun} not run: MaxErrors reached`] : []),
+        ...(cancelled.length ? [`${cancelled.length} cancelled`] : [])
+    ];
+    const head = `${failed.length} of ${results.length} instances failed${besides.length ? ` (${besides.join(', ')})` : ''}:`;
+    return [head, ...[...failed, ...cancelled].map(r => `  ${r.target}: ${r.error ?? r.status}`)].join('\n');
 }
 
 
