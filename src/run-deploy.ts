@@ -113,8 +113,10 @@ export async function runDeploy(
     // A full upload of two files or more uses a second connection: it opens as soon as the walk
     // finds them, not once every file is planned (a sync decides later, on what changed).
     let found = 0
+    let decided = !!config.sync
     const onFile = (size: number) => {
-      if (config.sync || earlyExtra.size || !worthSecondConnection(++found, size)) return
+      if (decided || !worthSecondConnection(++found, size)) return
+      decided = true
       for (const target of early.keys()) {
         if (connectionLimit(config, target.mode) < 2) continue
         const extra = extraLink(connectionOptions(target))

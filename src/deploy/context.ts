@@ -172,7 +172,7 @@ export class DeployContext {
       reconnects: 0
     }
     this.link = o.link ?? targetConnection(o, deployChannels(o.config))
-    if (o.extraLink) this.extra.push(o.extraLink)
+    if (o.extraLink) this.extra.push(this.ready(o.extraLink))
     this.isProtected = protectMatcher(config.protect)
     this.root = config.remotePath
   }
@@ -228,18 +228,16 @@ export class DeployContext {
     while (this.extra.length < want) {
       const l = extraLink(this.o, this.packShells())
       l.prewarm(this.o.signal ?? new AbortController().signal)
-      this.extra.push(l)
+      this.extra.push(this.ready(l))
     }
-    for (const l of this.extra.slice(this.readied)) this.ready(l)
-    this.readied = this.extra.length
     return this.extra.slice(0, Math.max(0, want))
   }
 
-  /** Extra connections whose hook is set (those runDeploy opened early are not, until the plan is known). */
-  private readied = 0
-
-  /** What an extra connection starts as it connects: the upload's SFTP channel and the shells packs need. */
-  private ready(l: TargetConnection): void {
+  /**
+   * What an extra connection starts as it connects: the upload's SFTP channel and the shells packs
+   * need (set here for one runDeploy opened before the files were planned, too).
+   */
+  private ready(l: TargetConnection): TargetConnection {
     const verify = this.o.config.verify !== 'none'
     const shells = this.packShells()
     // No probe of their own: the upload gives them the first connection's answer (shareVerifyMethod).
@@ -247,6 +245,7 @@ export class DeployContext {
       conn.sftp().catch(() => {})
       if (verify) keepShellReady(conn, shells)
     })
+    return l
   }
 
   /** Close every connection and put their figures in the result. */

@@ -44,8 +44,9 @@ function statOrNothing(p: string): Stats | undefined {
 }
 
 /**
- * The walk; `onFile` hears of each file as it is found. Errors the glob would raise (a folder that cannot be read, a link loop) are raised the
- * same way; a file gone between the listing and its stat is left out, as the glob leaves it out.
+ * The walk; `onFile` hears of each file as it is found. Errors the glob would raise (a folder that
+ * cannot be read, a link loop) are raised the same way; a file gone between the listing and its
+ * stat is left out, as the glob leaves it out.
  */
 export async function walkTree(
   root: string,
@@ -53,6 +54,10 @@ export async function walkTree(
   onFile?: (stats: Stats) => void
 ): Promise<Tree> {
   const tree: Tree = { files: [], brokenLinks: [] }
+  const found = (file: TreeFile) => {
+    tree.files.push(file)
+    onFile?.(file.stats)
+  }
   const rootLink = await lstat(root).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined
     throw err
@@ -68,19 +73,12 @@ export async function walkTree(
   }
   if (!includeHidden && path.basename(root).startsWith('.')) return tree
   if (!rootStats.isDirectory()) {
-    if (rootStats.isFile()) {
-      tree.files.push({ localPath: root, stats: rootStats })
-      onFile?.(rootStats)
-    }
+    if (rootStats.isFile()) found({ localPath: root, stats: rootStats })
     return tree
   }
   const slash = Buffer.from('/')
   /** The real paths of the folders above (and including) the one being read: a link back into one is a cycle. */
   const chain: string[] = []
-  const found = (file: TreeFile) => {
-    tree.files.push(file)
-    onFile?.(file.stats)
-  }
   const walk = async (dir: string, real: string): Promise<void> => {
     chain.push(real)
     const dirBytes = Buffer.from(dir)

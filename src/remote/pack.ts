@@ -33,6 +33,11 @@ export interface PackStage {
   names: string[]
 }
 
+/** The members' paths in the archive (relative to the pack's root), stage by stage. */
+function stageMembers(stages: PackStage[]): string[] {
+  return stages.flatMap(st => st.names.map(n => `${st.dir}/${n}`))
+}
+
 /**
  * The script: `root` is remote-path (or a release folder), `folders` the folders under it the
  * members are in (made over SFTP, so they have the modes the SFTP path gives folders; their mkdir
@@ -54,7 +59,7 @@ export function packScript(
 ): string {
   if (!/^[A-Za-z0-9._-]+$/.test(marker)) throw new Error(`not a marker's name: ${marker}`)
   const q = shellQuote(sums)
-  const members = stages.flatMap(st => st.names.map(n => `${st.dir}/${n}`))
+  const members = stageMembers(stages)
   const stageList = stages.map(st => shellQuote(st.dir)).join(' ')
   const drop = `{ ec2_push_m | xargs -0 rm -f -- 2>/dev/null; rmdir -- ${stageList} 2>/dev/null; }`
   // One mv per stage (no subshell: each process costs more than the renames), then one rmdir.
@@ -172,12 +177,11 @@ export function parsePack(
   const begin = r.stdout.indexOf(`${PACK_BEGIN}\n`)
   const end = r.stdout.lastIndexOf(`${PACK_END}\n`)
   if (r.code !== 0 || begin < 0 || end < begin) return undefined
-  const members = stages.flatMap(st => st.names.map(n => `${st.dir}/${n}`))
   let body = r.stdout.slice(begin + PACK_BEGIN.length + 1, end)
   const moved = body.indexOf(`${PACK_MOVED}\n`)
   const tail = moved < 0 ? undefined : body.slice(moved + PACK_MOVED.length + 1)
   if (moved >= 0) body = body.slice(0, moved)
-  const good = expected ? checked(body, expected) : new Set(members)
+  const good = expected ? checked(body, expected) : new Set(stageMembers(stages))
   if (!good) return undefined
   const kept = new Set<number>()
   const left = new Set<string>()

@@ -231,11 +231,12 @@ const CLEAN_EXITS = new Set([1, 2, 3, 4])
 
 /**
  * Send a batch in one pack under `root`, in `stages` (stagePack); `folders` are those its members
- * go in (there, or their mkdir requests sent: the script waits for them). The list of sums is a
- * temporary too, in `openTemps` while it may be on the instance, as the caller keeps the members'
- * and the stages. Resolves with what became of each member; rejects only when the connection is
- * lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short, and
- * the script removes what it extracted, as for any other failed pack.
+ * go in (there, or their mkdir requests sent: the script waits for them). The stages and the list
+ * of sums are temporaries too, in `openTemps` while they may be on the instance (a stage the answer
+ * names as left stays listed until the caller removes it), as the caller keeps the members'.
+ * Resolves with what became of each member; rejects only when the connection is lost. `stop` ends
+ * the archive early (the upload was cancelled): tar then finds it cut short, and the script removes
+ * what it extracted, as for any other failed pack.
  */
 export async function sendPack(
   conn: SshConnection,
@@ -251,8 +252,10 @@ export async function sendPack(
   const sumsRel = path.posix.basename(sumsTemp)
   const marker = packMarkerName(RUN_TOKEN, packs++)
   const markerTemp = path.posix.join(root, marker)
+  const stageDirs = stages.map(st => remoteFilePath(root, st.dir))
   openTemps.add(sumsTemp)
   openTemps.add(markerTemp)
+  for (const d of stageDirs) openTemps.add(d)
   const stream = new PackArchive(batch, sumsRel, onBytes)
   const script = packScript(root, folders, stages, sumsRel, marker)
   const cut = () => stream.destroy()
@@ -264,14 +267,13 @@ export async function sendPack(
   })
   const expected = new Map(stream.sent.map(m => [m.rel, m.sha256!]))
   const answer = parsePack(r, stages, expected)
-  const stageDirs = stages.map(st => path.posix.join(root, st.dir))
   // An answer means the script ended, and its marker went with it.
   if (r.code !== null) openTemps.delete(markerTemp)
   if (!answer) {
     const clean = r.code !== null && CLEAN_EXITS.has(r.code)
     // A folder gone meanwhile says nothing of the instance; anything else, that packs do not work there.
     if (r.code !== 4) unusable.add(conn)
-    if (clean) openTemps.delete(sumsTemp)
+    if (clean) for (const t of [sumsTemp, ...stageDirs]) openTemps.delete(t)
     return {
       published: [],
       good: [],
@@ -282,6 +284,7 @@ export async function sendPack(
     }
   }
   openTemps.delete(sumsTemp)
+  stageDirs.forEach((d, i) => answer.kept.has(i) || openTemps.delete(d))
   const { good, published } = answer
   const sent = new Set(stream.sent)
   return {

@@ -283,7 +283,6 @@ export class UploadSession {
     const stages = stagePack(remoteRoot, batch)
     // Recorded before the script runs: a connection that drops leaves them to the next one.
     for (const m of batch) this.openTemps.add(m.temp)
-    for (const st of stages) this.openTemps.add(path.posix.join(remoteRoot, st.dir))
     const out = await sendPack(
       this.conn,
       remoteRoot,
@@ -300,11 +299,6 @@ export class UploadSession {
     }
     const emptied: Promise<void>[] = out.stale.map(m => this.dropTemp(m.temp))
     for (const m of [...out.gone, ...out.published]) this.openTemps.delete(m.temp)
-    const kept = new Set(out.stages)
-    for (const st of stages) {
-      const dir = path.posix.join(remoteRoot, st.dir)
-      if (!kept.has(dir)) this.openTemps.delete(dir)
-    }
     left.push(...out.rest.map(m => m.file))
     // Ended meanwhile (cancelled): nothing more is renamed; the temporaries stay listed for the clean-up.
     if (this.ended.signal.aborted) left.push(...out.good.map(m => m.file))
