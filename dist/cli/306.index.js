@@ -2831,6 +2831,10 @@ const PACK_END = '--ec2-push-pack-end--';
 const PACK_MOVED = '--ec2-push-pack-moved--';
 /** Names per `mv`: well under any ARG_MAX with the longest names ustar can carry. */
 const MV_NAMES = 256;
+/** The members' paths in the archive (relative to the pack's root), stage by stage. */
+function stageMembers(stages) {
+    return stages.flatMap(st => st.names.map(n => `${st.dir}/${n}`));
+}
 /**
  * The script: `root` is remote-path (or a release folder), `folders` the folders under it the
  * members are in (made over SFTP, so they have the modes the SFTP path gives folders; their mkdir
@@ -2847,7 +2851,7 @@ function packScript(root, folders, stages, sums, marker) {
     if (!/^[A-Za-z0-9._-]+$/.test(marker))
         throw new Error(`not a marker's name: ${marker}`);
     const q = (0,quote/* shellQuote */.Z)(sums);
-    const members = stages.flatMap(st => st.names.map(n => `${st.dir}/${n}`));
+    const members = stageMembers(stages);
     const stageList = stages.map(st => (0,quote/* shellQuote */.Z)(st.dir)).join(' ');
     const drop = `{ ec2_push_m | xargs -0 rm -f -- 2>/dev/null; rmdir -- ${stageList} 2>/dev/null; }`;
     // One mv per stage (no subshell: each process costs more than the renames), then one rmdir.
@@ -2946,13 +2950,12 @@ function parsePack(r, stages, expected) {
     const end = r.stdout.lastIndexOf(`${PACK_END}\n`);
     if (r.code !== 0 || begin < 0 || end < begin)
         return undefined;
-    const members = stages.flatMap(st => st.names.map(n => `${st.dir}/${n}`));
     let body = r.stdout.slice(begin + PACK_BEGIN.length + 1, end);
     const moved = body.indexOf(`${PACK_MOVED}\n`);
     const tail = moved < 0 ? undefined : body.slice(moved + PACK_MOVED.length + 1);
     if (moved >= 0)
         body = body.slice(0, moved);
-    const good = expected ? checked(body, expected) : new Set(members);
+    const good = expected ? checked(body, expected) : new Set(stageMembers(stages));
     if (!good)
         return undefined;
     const kept = new Set();
@@ -3331,19 +3334,23 @@ function packsUsable(conn) {
 const CLEAN_EXITS = new Set([1, 2, 3, 4]);
 /**
  * Send a batch in one pack under `root`, in `stages` (stagePack); `folders` are those its members
- * go in (there, or their mkdir requests sent: the script waits for them). The list of sums is a
- * temporary too, in `openTemps` while it may be on the instance, as the caller keeps the members'
- * and the stages. Resolves with what became of each member; rejects only when the connection is
- * lost. `stop` ends the archive early (the upload was cancelled): tar then finds it cut short, and
- * the script removes what it extracted, as for any other failed pack.
+ * go in (there, or their mkdir requests sent: the script waits for them). The stages and the list
+ * of sums are temporaries too, in `openTemps` while they may be on the instance (a stage the answer
+ * names as left stays listed until the caller removes it), as the caller keeps the members'.
+ * Resolves with what became of each member; rejects only when the connection is lost. `stop` ends
+ * the archive early (the upload was cancelled): tar then finds it cut short, and the script removes
+ * what it extracted, as for any other failed pack.
  */
 async function sendPack(conn, root, folders, batch, stages, openTemps, onBytes, stop) {
     const sumsTemp = (0,names/* tempPathFor */.FD)(external_node_path_.posix.join(root, 'sums'));
     const sumsRel = external_node_path_.posix.basename(sumsTemp);
     const marker = packMarkerName(names/* RUN_TOKEN */.u8, packs++);
     const markerTemp = external_node_path_.posix.join(root, marker);
+    const stageDirs = stages.map(st => remoteFilePath(root, st.dir));
     openTemps.add(sumsTemp);
     openTemps.add(markerTemp);
+    for (const d of stageDirs)
+        openTemps.add(d);
     const stream = new PackArchive(batch, sumsRel, onBytes);
     const script = packScript(root, folders, stages, sumsRel, marker);
     const cut = () => stream.destroy();
@@ -3356,7 +3363,6 @@ async function sendPack(conn, root, folders, batch, stages, openTemps, onBytes, 
     });
     const expected = new Map(stream.sent.map(m => [m.rel, m.sha256]));
     const answer = parsePack(r, stages, expected);
-    const stageDirs = stages.map(st => external_node_path_.posix.join(root, st.dir));
     // An answer means the script ended, and its marker went with it.
     if (r.code !== null)
         openTemps.delete(markerTemp);
@@ -3366,7 +3372,8 @@ async function sendPack(conn, root, folders, batch, stages, openTemps, onBytes, 
         if (r.code !== 4)
             unusable.add(conn);
         if (clean)
-            openTemps.delete(sumsTemp);
+            for (const t of [sumsTemp, ...stageDirs])
+                openTemps.delete(t);
         return {
             published: [],
             good: [],
@@ -3377,6 +3384,7 @@ async function sendPack(conn, root, folders, batch, stages, openTemps, onBytes, 
         };
     }
     openTemps.delete(sumsTemp);
+    stageDirs.forEach((d, i) => answer.kept.has(i) || openTemps.delete(d));
     const { good, published } = answer;
     const sent = new Set(stream.sent);
     return {
@@ -5095,8 +5103,6 @@ class UploadSession {
         // Recorded before the script runs: a connection that drops leaves them to the next one.
         for (const m of batch)
             this.openTemps.add(m.temp);
-        for (const st of stages)
-            this.openTemps.add(external_node_path_.posix.join(remoteRoot, st.dir));
         const out = await sendPack(this.conn, remoteRoot, folders, batch, stages, this.openTemps, n => this.opts.onBytes?.(n), this.ended.signal);
         for (const m of out.published) {
             this.openTemps.delete(m.temp);
@@ -5105,12 +5111,6 @@ class UploadSession {
         const emptied = out.stale.map(m => this.dropTemp(m.temp));
         for (const m of [...out.gone, ...out.published])
             this.openTemps.delete(m.temp);
-        const kept = new Set(out.stages);
-        for (const st of stages) {
-            const dir = external_node_path_.posix.join(remoteRoot, st.dir);
-            if (!kept.has(dir))
-                this.openTemps.delete(dir);
-        }
         left.push(...out.rest.map(m => m.file));
         // Ended meanwhile (cancelled): nothing more is renamed; the temporaries stay listed for the clean-up.
         if (this.ended.signal.aborted)
@@ -5836,7 +5836,7 @@ class DeployContext {
         };
         this.link = o.link ?? targetConnection(o, deployChannels(o.config));
         if (o.extraLink)
-            this.extra.push(o.extraLink);
+            this.extra.push(this.ready(o.extraLink));
         this.isProtected = protectMatcher(config.protect);
         this.root = config.remotePath;
     }
@@ -5889,16 +5889,14 @@ class DeployContext {
         while (this.extra.length < want) {
             const l = extraLink(this.o, this.packShells());
             l.prewarm(this.o.signal ?? new AbortController().signal);
-            this.extra.push(l);
+            this.extra.push(this.ready(l));
         }
-        for (const l of this.extra.slice(this.readied))
-            this.ready(l);
-        this.readied = this.extra.length;
         return this.extra.slice(0, Math.max(0, want));
     }
-    /** Extra connections whose hook is set (those runDeploy opened early are not, until the plan is known). */
-    readied = 0;
-    /** What an extra connection starts as it connects: the upload's SFTP channel and the shells packs need. */
+    /**
+     * What an extra connection starts as it connects: the upload's SFTP channel and the shells packs
+     * need (set here for one runDeploy opened before the files were planned, too).
+     */
     ready(l) {
         const verify = this.o.config.verify !== 'none';
         const shells = this.packShells();
@@ -5908,6 +5906,7 @@ class DeployContext {
             if (verify)
                 keepShellReady(conn, shells);
         });
+        return l;
     }
     /** Close every connection and put their figures in the result. */
     async closeLinks() {
@@ -7613,9 +7612,11 @@ async function runDeploy(config, logger, opts = {}) {
         // A full upload of two files or more uses a second connection: it opens as soon as the walk
         // finds them, not once every file is planned (a sync decides later, on what changed).
         let found = 0;
+        let decided = !!config.sync;
         const onFile = (size) => {
-            if (config.sync || earlyExtra.size || !worthSecondConnection(++found, size))
+            if (decided || !worthSecondConnection(++found, size))
                 return;
+            decided = true;
             for (const target of early.keys()) {
                 if (connectionLimit(config, target.mode) < 2)
                     continue;
@@ -8269,11 +8270,16 @@ function statOrNothing(p) {
     return (0,external_node_fs_.statSync)(p, { throwIfNoEntry: false });
 }
 /**
- * The walk; `onFile` hears of each file as it is found. Errors the glob would raise (a folder that cannot be read, a link loop) are raised the
- * same way; a file gone between the listing and its stat is left out, as the glob leaves it out.
+ * The walk; `onFile` hears of each file as it is found. Errors the glob would raise (a folder that
+ * cannot be read, a link loop) are raised the same way; a file gone between the listing and its
+ * stat is left out, as the glob leaves it out.
  */
 async function walkTree(root, includeHidden, onFile) {
     const tree = { files: [], brokenLinks: [] };
+    const found = (file) => {
+        tree.files.push(file);
+        onFile?.(file.stats);
+    };
     const rootLink = await (0,promises_.lstat)(root).catch((err) => {
         if (err.code === 'ENOENT')
             return undefined;
@@ -8293,19 +8299,13 @@ async function walkTree(root, includeHidden, onFile) {
     if (!includeHidden && external_node_path_.basename(root).startsWith('.'))
         return tree;
     if (!rootStats.isDirectory()) {
-        if (rootStats.isFile()) {
-            tree.files.push({ localPath: root, stats: rootStats });
-            onFile?.(rootStats);
-        }
+        if (rootStats.isFile())
+            found({ localPath: root, stats: rootStats });
         return tree;
     }
     const slash = Buffer.from('/');
     /** The real paths of the folders above (and including) the one being read: a link back into one is a cycle. */
     const chain = [];
-    const found = (file) => {
-        tree.files.push(file);
-        onFile?.(file.stats);
-    };
     const walk = async (dir, real) => {
         chain.push(real);
         const dirBytes = Buffer.from(dir);
